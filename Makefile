@@ -1,0 +1,49 @@
+# Two commands on a fresh machine:
+#   make run    Haven with demo data on SQLite at http://127.0.0.1:$(PORT)
+#   make test   the whole test suite (lint, unit, browser)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export HAVEN_SQLITE_PATH ?= $(CURDIR)/var/haven.sqlite3
+
+.PHONY: run test lint format install messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_demo_data
+	@echo ""
+	@echo "Haven is running at http://127.0.0.1:$(PORT)/"
+	@echo "Demo accounts (password haven-demo): specialist, supervisor, manager, analyst, admin"
+	@echo ""
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest -q
+
+messages: install
+	cd haven && ../$(BIN)/python ../manage.py makemessages -l es --no-location --no-obsolete
+	cd haven && ../$(BIN)/python ../manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,129 @@
+"""Named people for tests, so that permission tests read like sentences.
+
+Two sites: Downtown (where most people work) and Eastside (the other site).
+- specialist Sam works Downtown; specialist Olga works only Eastside;
+- supervisor Sue and manager Max; analyst Ana; admin Adam.
+"""
+
+import pytest
+from django.test import Client
+
+from haven.accounts.models import Site, User
+from haven.outreach.models import Service
+from haven.participants.models import Participant
+from haven.supplies.models import Item
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(username, role, sites=()):
+    user = User.objects.create_user(username=username, password=PASSWORD, role=role)
+    user.sites.set(sites)
+    if sites:
+        user.current_site = sites[0]
+        user.save()
+    return user
+
+
+@pytest.fixture
+def downtown(db):
+    return Site.objects.create(name="Downtown", kind=Site.Kind.DROP_IN, area="85281")
+
+
+@pytest.fixture
+def eastside(db):
+    return Site.objects.create(name="Eastside", kind=Site.Kind.MOBILE, area="85282")
+
+
+@pytest.fixture
+def sam(downtown):
+    return make_user("sam", "specialist", [downtown])
+
+
+@pytest.fixture
+def olga(eastside):
+    """A specialist of another site."""
+    return make_user("olga", "specialist", [eastside])
+
+
+@pytest.fixture
+def sue(downtown):
+    return make_user("sue", "supervisor", [downtown])
+
+
+@pytest.fixture
+def max_manager(downtown):
+    return make_user("max", "manager", [downtown])
+
+
+@pytest.fixture
+def ana(db):
+    return make_user("ana", "analyst")
+
+
+@pytest.fixture
+def adam(db):
+    user = make_user("adam", "admin")
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def personas(sam, olga, sue, max_manager, ana, adam):
+    return {
+        "specialist": sam,
+        "other_site_specialist": olga,
+        "supervisor": sue,
+        "manager": max_manager,
+        "analyst": ana,
+        "admin": adam,
+    }
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def login():
+    return client_for
+
+
+@pytest.fixture
+def catalog(db):
+    """Two items and two services, as a program would set them up."""
+    return {
+        "naloxone": Item.objects.create(
+            name="Naloxone nasal spray",
+            name_es="Naloxona nasal",
+            category="naloxone",
+            unit="kit",
+            doses_per_unit=2,
+            usual=True,
+            max_per_contact=10,
+        ),
+        "syringes": Item.objects.create(
+            name="Syringes 1cc",
+            name_es="Jeringas 1cc",
+            category="injection",
+            usual=True,
+        ),
+        "retired": Item.objects.create(name="Old pipes", category="smoking", active=False),
+        "support": Service.objects.create(
+            code="emotional-support",
+            name="Emotional support",
+            name_es="Apoyo emocional",
+            kind="support",
+        ),
+        "hiv_test": Service.objects.create(code="hiv-test", name="HIV test", kind="testing"),
+    }
+
+
+@pytest.fixture
+def participant(sam, downtown):
+    return Participant.objects.create(
+        alias="Sunny", year_of_birth=1988, created_by=sam, enrolled_site=downtown
+    )

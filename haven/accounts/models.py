@@ -1,0 +1,62 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Site(models.Model):
+    """Where the work happens: a fixed site, a drop-in, a van, a street area, mail."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", _("Fixed site")
+        DROP_IN = "drop_in", _("Drop-in")
+        MOBILE = "mobile", _("Mobile unit")
+        STREET = "street", _("Street outreach area")
+        MAIL = "mail", _("Mail")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # Coarse on purpose: a ZIP code or neighbourhood, never a street address
+    # of an outreach spot, so that maps cannot point at people.
+    area = models.CharField(
+        _("area"), max_length=80, blank=True, help_text=_("ZIP code or neighbourhood")
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff member. Participants never have accounts."""
+
+    class Role(models.TextChoices):
+        SPECIALIST = "specialist", _("Specialist")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        MANAGER = "manager", _("Program manager")
+        ANALYST = "analyst", _("Analyst")
+        ADMIN = "admin", _("Administrator")
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SPECIALIST)
+    sites = models.ManyToManyField(Site, blank=True, related_name="staff", verbose_name=_("sites"))
+    current_site = models.ForeignKey(
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("current site"),
+    )
+
+    def allowed_site_ids(self):
+        """Sites whose records this user may read in detail. Managers see all."""
+        if self.role == self.Role.MANAGER:
+            return set(Site.objects.values_list("id", flat=True))
+        return set(self.sites.values_list("id", flat=True))
+
+    def default_site(self):
+        if self.current_site_id:
+            return self.current_site
+        return self.sites.filter(active=True).first()

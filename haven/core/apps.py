@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "haven.core"
+    label = "core"
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,22 @@
+"""Writing the audit log. Every action and every sensitive read calls record()."""
+
+from .models import AuditEntry
+
+
+def record(user, action, obj=None, *, participant=None, request=None, page="", **detail):
+    """Append one audit entry.
+
+    `page` names the screen for reads (e.g. "participant timeline"); the
+    request path is kept too, never the query string.
+    """
+    if obj is not None and participant is None and obj._meta.model_name == "participant":
+        participant = obj
+    return AuditEntry.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        participant=participant,
+        page=page or (request.path if request is not None else ""),
+        detail=detail,
+    )

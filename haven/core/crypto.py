@@ -1,0 +1,81 @@
+"""Encryption of free text at rest with Fernet (AES-128-CBC plus HMAC).
+
+Keys come from settings.ENCRYPTION_KEYS, newest first. MultiFernet encrypts
+with the newest key and decrypts with any of them, so adding a key and then
+running `manage.py rotate_encryption_keys` rotates without downtime.
+"""
+
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+
+@lru_cache(maxsize=4)
+def _fernet_for(keys):
+    try:
+        return MultiFernet([Fernet(key) for key in keys])
+    except (ValueError, TypeError) as error:
+        raise ImproperlyConfigured(
+            "HAVEN_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes)."
+        ) from error
+
+
+def fernet():
+    return _fernet_for(tuple(settings.ENCRYPTION_KEYS))
+
+
+def encrypt(text):
+    return fernet().encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token):
+    try:
+        return fernet().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken as error:
+        raise ImproperlyConfigured(
+            "An encrypted value could not be decrypted: a key it was written with "
+            "is missing from HAVEN_ENCRYPTION_KEYS."
+        ) from error
+
+
+def rotate(token):
+    """Re-encrypt a stored token under the newest key."""
+    return fernet().rotate(token.encode("ascii")).decode("ascii")
+
+
+class Ciphertext(str):
+    """A value that is already encrypted and is to be stored as it is."""
+
+
+class EncryptedTextField(models.TextField):
+    """A text field stored encrypted; Python code sees plain text.
+
+    Encrypted values cannot be searched or sorted in the database, which is
+    the point: use it only for free text such as notes.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return decrypt(value)
+
+    def get_prep_value(self, value):
+        if isinstance(value, Ciphertext):
+            return str(value)
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return encrypt(value)
+
+
+def encrypted_fields():
+    """Every (model, field) pair in the project that holds encrypted text."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if isinstance(field, EncryptedTextField):
+                yield model, field

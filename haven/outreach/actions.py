@@ -1,0 +1,217 @@
+"""Recording contacts. The quick-log view and the API both call these."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haven.core import audit
+from haven.core.models import AuditEntry
+
+from .models import Encounter, EncounterRevision, EncounterSupply
+
+# Clocks on phones drift; a contact a few minutes "in the future" is not a mistake.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+class EncounterConflict(Exception):
+    """The client UUID was already used for a different contact."""
+
+
+@dataclass
+class EncounterData:
+    """Everything a contact is made of, as submitted."""
+
+    client_uuid: object
+    site: object
+    contact_type: str
+    occurred_at: datetime = None
+    participant: object = None
+    anonymous_people: int = 0
+    services: list = field(default_factory=list)
+    supplies: dict = field(default_factory=dict)  # Item -> quantity
+    secondary_people: int = 0
+    note: str = ""
+
+    def fingerprint(self):
+        """A hash of the submission, to tell an honest replay from a clash."""
+        payload = {
+            "site": self.site.pk,
+            "contact_type": self.contact_type,
+            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+            "participant": self.participant.pk if self.participant else None,
+            "anonymous_people": self.anonymous_people,
+            "services": sorted(service.pk for service in self.services),
+            "supplies": sorted((item.pk, qty) for item, qty in self.supplies.items() if qty),
+            "secondary_people": self.secondary_people,
+            "note": self.note,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def validate_encounter(data, staff):
+    """Raise ValidationError naming each field at fault; return nothing."""
+    errors = {}
+    now = timezone.now()
+    if data.occurred_at and data.occurred_at > now + FUTURE_TOLERANCE:
+        errors["occurred_at"] = _("A contact cannot be in the future.")
+    if data.site is None:
+        errors["site"] = _("Choose a site.")
+    elif not data.site.active:
+        errors["site"] = _("%(site)s is closed; choose another site.") % {"site": data.site}
+    elif staff.role != "manager" and data.site.pk not in staff.allowed_site_ids():
+        errors["site"] = _("You are not assigned to %(site)s.") % {"site": data.site}
+    if data.contact_type not in Encounter.ContactType.values:
+        errors["contact_type"] = _("Choose a contact type.")
+    if data.participant is None and not data.anonymous_people:
+        errors["participant"] = _(
+            "Choose a participant, or log an anonymous contact with the number of people."
+        )
+    if data.participant is not None and data.anonymous_people:
+        errors["anonymous_people"] = _("A contact is with a participant or anonymous, not both.")
+    if not 0 <= data.anonymous_people <= 200:
+        errors["anonymous_people"] = _("Enter between 1 and 200 people.")
+    if not 0 <= data.secondary_people <= 200:
+        errors["secondary_people"] = _("Enter between 0 and 200 people.")
+    for service in data.services:
+        if not service.active:
+            errors["services"] = _("%(service)s is no longer offered.") % {"service": service}
+    supply_errors = []
+    for item, quantity in data.supplies.items():
+        if not item.active:
+            supply_errors.append(_("%(item)s is no longer handed out.") % {"item": item})
+        elif quantity < 0:
+            supply_errors.append(_("%(item)s: a quantity cannot be negative.") % {"item": item})
+        elif quantity > item.max_per_contact:
+            supply_errors.append(
+                _("%(item)s: %(qty)s is more than %(max)s, the most for one contact.")
+                % {"item": item, "qty": quantity, "max": item.max_per_contact}
+            )
+    if supply_errors:
+        errors["supplies"] = supply_errors
+    if len(data.note) > settings.NOTE_MAX_LENGTH:
+        errors["note"] = _("A note can be at most %(max)s characters; this one has %(n)s.") % {
+            "max": settings.NOTE_MAX_LENGTH,
+            "n": len(data.note),
+        }
+    if errors:
+        raise ValidationError(errors)
+
+
+def do_record_encounter(data, *, staff):
+    """Store a contact once. Returns (encounter, created).
+
+    A replay of the same submission returns the stored contact with
+    created=False; the same UUID with a different body raises EncounterConflict.
+    """
+    existing = Encounter.objects.filter(client_uuid=data.client_uuid).first()
+    if existing is not None:
+        return _replayed(existing, data)
+    if data.participant is not None:
+        # A contact with a merged record belongs to the record it was merged into.
+        data.participant = data.participant.canonical()
+    data.occurred_at = data.occurred_at or timezone.now()
+    validate_encounter(data, staff)
+    fingerprint = data.fingerprint()
+    try:
+        with transaction.atomic():
+            encounter = Encounter.objects.create(
+                client_uuid=data.client_uuid,
+                submission_fingerprint=fingerprint,
+                occurred_at=data.occurred_at,
+                site=data.site,
+                staff=staff,
+                participant=data.participant,
+                anonymous_people=data.anonymous_people,
+                contact_type=data.contact_type,
+                secondary_people=data.secondary_people,
+                note=data.note,
+            )
+            encounter.services.set(data.services)
+            _write_supplies(encounter, data.supplies)
+            audit.record(staff, AuditEntry.Action.CREATE, encounter, participant=data.participant)
+    except IntegrityError:
+        # Two copies of one submission raced; the other one won.
+        existing = Encounter.objects.filter(client_uuid=data.client_uuid).first()
+        if existing is None:
+            raise
+        return _replayed(existing, data)
+    return encounter, True
+
+
+def _replayed(existing, data):
+    if data.occurred_at is None:
+        data.occurred_at = existing.occurred_at
+    if data.participant is not None:
+        data.participant = data.participant.canonical()
+    if existing.submission_fingerprint != data.fingerprint():
+        raise EncounterConflict(
+            _("This contact (%(uuid)s) was already saved with different details.")
+            % {"uuid": data.client_uuid}
+        )
+    return existing, False
+
+
+def _write_supplies(encounter, supplies):
+    EncounterSupply.objects.bulk_create(
+        EncounterSupply(encounter=encounter, item=item, quantity=quantity)
+        for item, quantity in supplies.items()
+        if quantity
+    )
+
+
+def snapshot(encounter):
+    return {
+        "occurred_at": encounter.occurred_at.isoformat(),
+        "site": encounter.site_id,
+        "participant": encounter.participant_id,
+        "anonymous_people": encounter.anonymous_people,
+        "contact_type": encounter.contact_type,
+        "services": sorted(encounter.services.values_list("code", flat=True)),
+        "supplies": {
+            str(line.item_id): line.quantity for line in encounter.supplies.order_by("item_id")
+        },
+        "secondary_people": encounter.secondary_people,
+        "note": encounter.note,
+    }
+
+
+def do_edit_encounter(encounter, data, *, editor):
+    """Change a contact, keeping what it was before as a revision."""
+    if data.participant is not None:
+        data.participant = data.participant.canonical()
+    data.occurred_at = data.occurred_at or encounter.occurred_at
+    validate_encounter(data, editor)
+    with transaction.atomic():
+        encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
+        before = snapshot(encounter)
+        EncounterRevision.objects.create(
+            encounter=encounter, edited_by=editor, previous=json.dumps(before)
+        )
+        encounter.occurred_at = data.occurred_at
+        encounter.site = data.site
+        encounter.participant = data.participant
+        encounter.anonymous_people = data.anonymous_people
+        encounter.contact_type = data.contact_type
+        encounter.secondary_people = data.secondary_people
+        encounter.note = data.note
+        encounter.save()
+        encounter.services.set(data.services)
+        encounter.supplies.all().delete()
+        _write_supplies(encounter, data.supplies)
+        after = snapshot(encounter)
+        changed = sorted(key for key in after if after[key] != before[key])
+        audit.record(
+            editor,
+            AuditEntry.Action.UPDATE,
+            encounter,
+            participant=encounter.participant,
+            fields=changed,
+        )
+    return encounter

@@ -1,0 +1,184 @@
+import uuid
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from haven.accounts.models import Site
+from haven.participants import codes
+from haven.participants.models import Participant
+from haven.supplies.models import Item
+
+from .actions import EncounterData
+from .models import Encounter, Service
+
+
+class LocalisedChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.localised_name(get_language())
+
+
+class QuickLogForm(forms.Form):
+    """The quick-log screen: a participant (or anonymous people), what was given."""
+
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput)
+    participant = forms.ModelChoiceField(
+        queryset=Participant.objects.filter(merged_into__isnull=True),
+        required=False,
+        widget=forms.RadioSelect,
+        label=gettext_lazy("Recent participants"),
+    )
+    card_code = forms.CharField(
+        label=gettext_lazy("Card code"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    anonymous = forms.BooleanField(label=gettext_lazy("Anonymous contact"), required=False)
+    anonymous_people = forms.IntegerField(
+        label=gettext_lazy("How many people"), required=False, min_value=1, max_value=200
+    )
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=gettext_lazy("Site"))
+    contact_type = forms.ChoiceField(
+        choices=Encounter.ContactType.choices,
+        widget=forms.RadioSelect,
+        label=gettext_lazy("Contact type"),
+    )
+    services = LocalisedChoiceField(
+        queryset=Service.objects.filter(active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Services"),
+    )
+    secondary_people = forms.IntegerField(
+        label=gettext_lazy("People reached through secondary distribution"),
+        min_value=0,
+        max_value=200,
+        initial=0,
+        required=False,
+    )
+    occurred_at = forms.DateTimeField(
+        label=gettext_lazy("When (leave empty for now)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, user, recent=(), encounter=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.encounter = encounter
+        sites = Site.objects.filter(active=True)
+        if user.role != "manager":
+            sites = sites.filter(staff=user)
+        self.fields["site"].queryset = sites
+        self.fields["participant"].choices = [("", _("Someone else"))] + [
+            (p.pk, p.alias and f"{p.alias} · {p.display_code}" or p.display_code) for p in recent
+        ]
+        self.items = list(Item.objects.filter(active=True))
+        language = get_language()
+        for item in self.items:
+            self.fields[f"supply_{item.pk}"] = forms.IntegerField(
+                label=item.localised_name(language),
+                required=False,
+                min_value=0,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "class": "qty"}),
+            )
+        if not self.is_bound and encounter is None:
+            self.initial.setdefault("client_uuid", uuid.uuid4())
+            self.initial.setdefault("site", user.default_site())
+            self.initial.setdefault("contact_type", _default_contact_type(user.default_site()))
+
+    def supply_fields(self):
+        return [(item, self[f"supply_{item.pk}"]) for item in self.items]
+
+    def clean_card_code(self):
+        text = self.cleaned_data["card_code"]
+        if not text.strip():
+            return None
+        try:
+            code = codes.validate(text)
+        except codes.CardCodeError as error:
+            raise forms.ValidationError(str(error)) from error
+        participant = Participant.objects.filter(card_code=code).first()
+        if participant is None:
+            raise forms.ValidationError(
+                _("No participant has the card code %(code)s.") % {"code": codes.format_code(code)}
+            )
+        return participant.canonical()
+
+    def clean_occurred_at(self):
+        value = self.cleaned_data["occurred_at"]
+        if value and value > timezone.now() + timezone.timedelta(minutes=10):
+            raise forms.ValidationError(_("A contact cannot be in the future."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        participant = cleaned.get("card_code") or cleaned.get("participant")
+        if cleaned.get("anonymous"):
+            if participant is not None and self.encounter is None:
+                self.add_error("anonymous", _("Clear the participant to log an anonymous contact."))
+            if not cleaned.get("anonymous_people"):
+                self.add_error("anonymous_people", _("Enter how many people (at least 1)."))
+        elif participant is None and "card_code" not in self.errors:
+            self.add_error(
+                "card_code",
+                _("Enter a card code, pick a recent participant, or tick “Anonymous contact”."),
+            )
+        cleaned["the_participant"] = None if cleaned.get("anonymous") else participant
+        return cleaned
+
+    def encounter_data(self):
+        cleaned = self.cleaned_data
+        supplies = {}
+        for item in self.items:
+            quantity = cleaned.get(f"supply_{item.pk}")
+            if quantity:
+                supplies[item] = quantity
+        anonymous = bool(cleaned.get("anonymous"))
+        return EncounterData(
+            client_uuid=cleaned["client_uuid"],
+            site=cleaned["site"],
+            contact_type=cleaned["contact_type"],
+            occurred_at=cleaned.get("occurred_at"),
+            participant=cleaned["the_participant"],
+            anonymous_people=(cleaned.get("anonymous_people") or 0) if anonymous else 0,
+            services=list(cleaned.get("services") or []),
+            supplies=supplies,
+            secondary_people=cleaned.get("secondary_people") or 0,
+            note=cleaned.get("note") or "",
+        )
+
+
+def _default_contact_type(site):
+    by_site_kind = {
+        Site.Kind.MOBILE: Encounter.ContactType.MOBILE,
+        Site.Kind.STREET: Encounter.ContactType.STREET,
+        Site.Kind.MAIL: Encounter.ContactType.MAIL,
+    }
+    return by_site_kind.get(getattr(site, "kind", None), Encounter.ContactType.FIXED)
+
+
+def initial_from_encounter(encounter):
+    initial = {
+        "client_uuid": encounter.client_uuid,
+        "site": encounter.site,
+        "contact_type": encounter.contact_type,
+        "anonymous": encounter.participant_id is None,
+        "anonymous_people": encounter.anonymous_people or None,
+        "services": list(encounter.services.all()),
+        "secondary_people": encounter.secondary_people,
+        "occurred_at": timezone.localtime(encounter.occurred_at).strftime("%Y-%m-%dT%H:%M"),
+        "note": encounter.note,
+    }
+    if encounter.participant_id:
+        initial["card_code"] = encounter.participant.display_code
+    for line in encounter.supplies.all():
+        initial[f"supply_{line.item_id}"] = line.quantity
+    return initial

@@ -1,0 +1,131 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from haven.core.crypto import EncryptedTextField
+
+
+class Service(models.Model):
+    """A service given at a contact, from a list the program configures."""
+
+    class Kind(models.TextChoices):
+        EDUCATION = "education", _("Education")
+        SUPPORT = "support", _("Support")
+        HEALTH = "health", _("Health care")
+        TESTING = "testing", _("Testing")
+        PAPERWORK = "paperwork", _("Paperwork")
+        OTHER = "other", _("Other")
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_es = models.CharField(_("name in Spanish"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def localised_name(self, language_code):
+        if language_code and language_code.startswith("es") and self.name_es:
+            return self.name_es
+        return self.name
+
+
+class Encounter(models.Model):
+    """One contact: a participant (or anonymous people) met at a site by staff."""
+
+    class ContactType(models.TextChoices):
+        FIXED = "fixed", _("Fixed site")
+        MOBILE = "mobile", _("Mobile")
+        STREET = "street", _("Street")
+        MAIL = "mail", _("Mail")
+        VIRTUAL = "virtual", _("Virtual")
+
+    # Made by the client (the form or the offline app) so that a replayed
+    # submission finds the record it already created.
+    client_uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    # A hash of what was first submitted, to tell a replay from a clash.
+    submission_fingerprint = models.CharField(max_length=64, editable=False)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    site = models.ForeignKey(
+        "accounts.Site", on_delete=models.PROTECT, related_name="encounters", verbose_name=_("site")
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="encounters"
+    )
+    participant = models.ForeignKey(
+        "participants.Participant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="encounters",
+    )
+    # For anonymous contacts: how many people were served at once.
+    anonymous_people = models.PositiveSmallIntegerField(
+        _("people (anonymous)"), default=0, validators=[MaxValueValidator(200)]
+    )
+    contact_type = models.CharField(_("contact type"), max_length=20, choices=ContactType.choices)
+    services = models.ManyToManyField(Service, blank=True, related_name="encounters")
+    secondary_people = models.PositiveSmallIntegerField(
+        _("people reached through secondary distribution"),
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(200)],
+    )
+    note = EncryptedTextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(participant__isnull=False, anonymous_people=0)
+                    | models.Q(participant__isnull=True, anonymous_people__gte=1)
+                ),
+                name="encounter_participant_or_anonymous_people",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_contact_type_display()} {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def people_served(self):
+        return 1 if self.participant_id else self.anonymous_people
+
+
+class EncounterSupply(models.Model):
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="supplies")
+    item = models.ForeignKey("supplies.Item", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "item"], name="one_line_per_item"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="supply_quantity_positive"
+            ),
+        ]
+
+
+class EncounterRevision(models.Model):
+    """What an encounter looked like before an edit. Encrypted: it holds the note."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="revisions")
+    edited_at = models.DateTimeField(auto_now_add=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    previous = EncryptedTextField()
+
+    class Meta:
+        ordering = ["-edited_at", "-id"]

@@ -1,0 +1,37 @@
+"""Finding participants: one search box for card code, UIC or alias."""
+
+from django.db.models import Q
+
+from . import codes
+from .models import Participant
+
+
+def find(text, limit=20):
+    """Return (exact_participant_or_None, other_matches, card_code_error).
+
+    A text that looks like a card code is checked first, so that a typo is
+    reported as a typo rather than as "nothing found".
+    """
+    text = (text or "").strip()
+    if not text:
+        return None, [], None
+    normalised = codes.normalise(text)
+    card_error = None
+    if len(normalised) == codes.CODE_LENGTH:
+        try:
+            code = codes.validate(text)
+        except codes.CardCodeError as error:
+            card_error = str(error)
+        else:
+            participant = Participant.objects.filter(card_code=code).first()
+            if participant is not None:
+                return participant.canonical(), [], None
+    folded = text.casefold()
+    matches = list(
+        Participant.objects.filter(
+            Q(uic=normalised) | Q(alias_folded__startswith=folded), merged_into__isnull=True
+        ).order_by("alias_folded", "card_code")[:limit]
+    )
+    if card_error and matches:
+        card_error = None
+    return None, matches, card_error

@@ -1,0 +1,223 @@
+from collections import defaultdict
+
+import segno
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from haven.core import audit
+from haven.core.forms import add_action_errors
+from haven.core.models import AuditEntry
+from haven.core.permissions import MERGE_ROLES, PARTICIPANT_ROLES, can_read_notes_at, role_required
+
+from . import lookup
+from .actions import do_enroll_participant, do_merge_participants, do_update_participant
+from .forms import MergeForm, ParticipantForm, SearchForm, UICForm
+from .models import Participant
+
+
+def get_participant_for_user(request, participant_id):
+    """The only way views load a participant record.
+
+    Analysts and admins never reach here: every caller is guarded by
+    role_required(*PARTICIPANT_ROLES).
+    """
+    if request.user.role not in PARTICIPANT_ROLES:
+        raise PermissionDenied
+    return get_object_or_404(Participant, pk=participant_id)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def find(request):
+    """One search box. POST, so that codes and aliases never sit in a URL."""
+    from haven.outreach.views import recent_participants
+
+    form = SearchForm(request.POST or None)
+    matches, searched = [], False
+    if request.method == "POST" and form.is_valid():
+        searched = True
+        participant, matches, card_error = lookup.find(form.cleaned_data["q"])
+        if participant is not None:
+            return redirect("participants:detail", participant_id=participant.pk)
+        if card_error:
+            form.add_error("q", card_error)
+    context = {
+        "form": form,
+        "matches": matches,
+        "searched": searched,
+        "recent": recent_participants(request.user),
+    }
+    return render(request, "participants/find.html", context)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def enroll(request):
+    form = ParticipantForm(request.POST or None)
+    uic_form = UICForm(request.POST or None, prefix="uic")
+    if request.method == "POST" and form.is_valid() and uic_form.is_valid():
+        profile = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            participant = do_enroll_participant(
+                by=request.user,
+                site=request.user.default_site(),
+                uic=uic_form.cleaned_data["uic"],
+                **profile,
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Participant enrolled. Give them their card."))
+            return redirect("participants:card", participant_id=participant.pk)
+    return render(
+        request,
+        "participants/enroll.html",
+        {"form": form, "uic_form": uic_form},
+        status=400 if form.errors or uic_form.errors else 200,
+    )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def edit(request, participant_id):
+    participant = get_participant_for_user(request, participant_id)
+    form = ParticipantForm(request.POST or None, instance=participant)
+    uic_form = UICForm(request.POST or None, prefix="uic")
+    if request.method == "POST" and form.is_valid() and uic_form.is_valid():
+        profile = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        if uic_form.cleaned_data["uic"]:
+            profile["uic"] = uic_form.cleaned_data["uic"]
+        participant.refresh_from_db()
+        do_update_participant(participant, by=request.user, **profile)
+        messages.success(request, _("Profile saved."))
+        return redirect("participants:detail", participant_id=participant.pk)
+    audit.record(
+        request.user, AuditEntry.Action.VIEW, participant, request=request, page="profile form"
+    )
+    return render(
+        request,
+        "participants/edit.html",
+        {"form": form, "uic_form": uic_form, "participant": participant},
+        status=400 if form.errors or uic_form.errors else 200,
+    )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def detail(request, participant_id):
+    from haven.outreach.models import Encounter, EncounterSupply
+
+    participant = get_participant_for_user(request, participant_id)
+    if participant.merged_into_id:
+        messages.info(
+            request,
+            _("%(code)s was linked to this record as a duplicate.")
+            % {"code": participant.display_code},
+        )
+        return redirect("participants:detail", participant_id=participant.canonical().pk)
+    linked_ids = participant.linked_ids()
+    encounters = list(
+        Encounter.objects.filter(participant_id__in=linked_ids)
+        .select_related("site", "staff", "participant")
+        .prefetch_related("services", "supplies__item")
+        .order_by("-occurred_at")[:200]
+    )
+    notes_shown = 0
+    for encounter in encounters:
+        encounter.note_visible = bool(encounter.note) and can_read_notes_at(
+            request.user, encounter.site_id
+        )
+        notes_shown += encounter.note_visible
+    totals = (
+        EncounterSupply.objects.filter(encounter__participant_id__in=linked_ids)
+        .values("item__name")
+        .annotate(total=Sum("quantity"))
+        .order_by("item__name")
+    )
+    audit.record(
+        request.user,
+        AuditEntry.Action.VIEW,
+        participant,
+        request=request,
+        page="participant timeline",
+        notes_shown=notes_shown,
+    )
+    context = {
+        "participant": participant,
+        "encounters": encounters,
+        "supply_totals": totals,
+        "duplicates": Participant.objects.filter(pk__in=linked_ids - {participant.pk}),
+        "can_merge": request.user.role in MERGE_ROLES,
+    }
+    return render(request, "participants/detail.html", context)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def card(request, participant_id):
+    participant = get_participant_for_user(request, participant_id)
+    qr = segno.make(participant.card_code, error="m")
+    audit.record(
+        request.user, AuditEntry.Action.VIEW, participant, request=request, page="printable card"
+    )
+    context = {
+        "participant": participant,
+        "qr_svg": qr.svg_inline(scale=6, title=participant.display_code),
+    }
+    return render(request, "participants/card.html", context)
+
+
+@role_required(*MERGE_ROLES)
+def merge(request):
+    form = MergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        duplicate = form.cleaned_data["duplicate_code"]
+        keeper = form.cleaned_data["keeper_code"]
+        if "confirm" in request.POST:
+            try:
+                with transaction.atomic():
+                    keeper = do_merge_participants(
+                        duplicate=duplicate, keeper=keeper, by=request.user
+                    )
+            except ValidationError as error:
+                add_action_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("%(dup)s is now linked to %(keep)s; both histories are kept.")
+                    % {"dup": duplicate.display_code, "keep": keeper.display_code},
+                )
+                return redirect("participants:detail", participant_id=keeper.pk)
+        else:
+            for record in (duplicate, keeper):
+                audit.record(
+                    request.user,
+                    AuditEntry.Action.VIEW,
+                    record,
+                    request=request,
+                    page="merge preview",
+                )
+            return render(
+                request,
+                "participants/merge.html",
+                {
+                    "form": form,
+                    "preview": True,
+                    "duplicate": duplicate,
+                    "keeper": keeper,
+                    "summaries": _merge_summaries(duplicate, keeper),
+                },
+            )
+    return render(
+        request, "participants/merge.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _merge_summaries(*participants):
+    from haven.outreach.models import Encounter
+
+    counts = defaultdict(int)
+    for participant_id in Encounter.objects.filter(participant__in=participants).values_list(
+        "participant_id", flat=True
+    ):
+        counts[participant_id] += 1
+    return [(p, counts[p.pk]) for p in participants]
