@@ -16,6 +16,12 @@ from haven.supplies.models import Item
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is slow on purpose; tests that check it ask for it explicitly."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username, role, sites=()):
     user = User.objects.create_user(username=username, password=PASSWORD, role=role)
     user.sites.set(sites)

@@ -6,6 +6,7 @@ HAVEN_ALLOWED_HOSTS and DATABASE_URL (see README.md).
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -110,7 +111,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("HAVEN_TEST_SQLITE_PATH")}
+    # Tests use a file, not shared memory: in-memory SQLite locks whole tables
+    # and ignores the busy timeout, which is not how Haven runs.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get(
+            "HAVEN_TEST_SQLITE_PATH",
+            str(Path(tempfile.gettempdir()) / f"haven-test-{os.getpid()}.sqlite3"),
+        )
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

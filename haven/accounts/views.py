@@ -14,7 +14,9 @@ def settings_page(request):
     """Every role may choose where they are working today."""
     user = request.user
     form = CurrentSiteForm(
-        request.POST or None, user=user, initial={"current_site": user.default_site()}
+        request.POST if request.method == "POST" else None,
+        user=user,
+        initial={"current_site": user.default_site()},
     )
     if request.method == "POST" and form.is_valid():
         user.current_site = form.cleaned_data["current_site"]

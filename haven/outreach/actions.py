@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from haven.core import audit
 from haven.core.models import AuditEntry
+from haven.participants.models import Participant
 
 from .models import Encounter, EncounterRevision, EncounterSupply
 
@@ -113,9 +114,7 @@ def do_record_encounter(data, *, staff):
     existing = Encounter.objects.filter(client_uuid=data.client_uuid).first()
     if existing is not None:
         return _replayed(existing, data)
-    if data.participant is not None:
-        # A contact with a merged record belongs to the record it was merged into.
-        data.participant = data.participant.canonical()
+    _use_kept_record(data)
     data.occurred_at = data.occurred_at or timezone.now()
     validate_encounter(data, staff)
     fingerprint = data.fingerprint()
@@ -148,14 +147,22 @@ def do_record_encounter(data, *, staff):
 def _replayed(existing, data):
     if data.occurred_at is None:
         data.occurred_at = existing.occurred_at
-    if data.participant is not None:
-        data.participant = data.participant.canonical()
+    _use_kept_record(data)
     if existing.submission_fingerprint != data.fingerprint():
         raise EncounterConflict(
             _("This contact (%(uuid)s) was already saved with different details.")
             % {"uuid": data.client_uuid}
         )
     return existing, False
+
+
+def _use_kept_record(data):
+    """A contact with a merged record belongs to the record it was merged into.
+
+    Read fresh: the caller's copy may predate a merge made a moment ago.
+    """
+    if data.participant is not None:
+        data.participant = Participant.objects.get(pk=data.participant.pk).canonical()
 
 
 def _write_supplies(encounter, supplies):
@@ -184,8 +191,7 @@ def snapshot(encounter):
 
 def do_edit_encounter(encounter, data, *, editor):
     """Change a contact, keeping what it was before as a revision."""
-    if data.participant is not None:
-        data.participant = data.participant.canonical()
+    _use_kept_record(data)
     data.occurred_at = data.occurred_at or encounter.occurred_at
     validate_encounter(data, editor)
     with transaction.atomic():

@@ -14,11 +14,22 @@ every such mistake is caught (the same idea as ISO 7064 pure systems).
 
 import secrets
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 MODULUS = len(ALPHABET)  # 31, a prime
 BODY_LENGTH = 6
 CODE_LENGTH = BODY_LENGTH + 1
-CONFUSABLE = {"0": "O or 0", "O": "O or 0", "1": "1, I or L", "I": "1, I or L", "L": "1, I or L"}
+_ZERO_OR_O = gettext_lazy("O or 0")
+_ONE_I_OR_L = gettext_lazy("1, I or L")
+CONFUSABLE = {
+    "0": _ZERO_OR_O,
+    "O": _ZERO_OR_O,
+    "1": _ONE_I_OR_L,
+    "I": _ONE_I_OR_L,
+    "L": _ONE_I_OR_L,
+}
 _VALUES = {symbol: value for value, symbol in enumerate(ALPHABET)}
 
 
@@ -53,22 +64,33 @@ def normalise(text):
 def validate(text):
     """Return the normalised code, or raise CardCodeError saying what is wrong."""
     code = normalise(text)
+    typed = text.strip()
     if len(code) != CODE_LENGTH:
         raise CardCodeError(
-            f"A card code has {CODE_LENGTH} characters; “{text.strip()}” has {len(code)}."
+            _("A card code has %(length)s characters; “%(typed)s” has %(count)s.")
+            % {"length": CODE_LENGTH, "typed": typed, "count": len(code)}
         )
     for symbol in code:
         if symbol not in _VALUES:
             if symbol in CONFUSABLE:
                 raise CardCodeError(
-                    f"“{text.strip()}” has “{symbol}”, which card codes never use "
-                    f"(they avoid {CONFUSABLE[symbol]}). Check the card again."
+                    _(
+                        "“%(typed)s” has “%(symbol)s”, which card codes never use "
+                        "(they avoid %(avoided)s). Check the card again."
+                    )
+                    % {"typed": typed, "symbol": symbol, "avoided": CONFUSABLE[symbol]}
                 )
-            raise CardCodeError(f"“{text.strip()}” has “{symbol}”, which card codes never use.")
+            raise CardCodeError(
+                _("“%(typed)s” has “%(symbol)s”, which card codes never use.")
+                % {"typed": typed, "symbol": symbol}
+            )
     if _weighted_sum(code) % MODULUS != 0:
         raise CardCodeError(
-            f"“{format_code(code)}” is not a valid card code: it has a typo "
-            "(a wrong or swapped character). Check the card again."
+            _(
+                "“%(code)s” is not a valid card code: it has a typo "
+                "(a wrong or swapped character). Check the card again."
+            )
+            % {"code": format_code(code)}
         )
     return code
 

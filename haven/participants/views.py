@@ -35,7 +35,7 @@ def find(request):
     """One search box. POST, so that codes and aliases never sit in a URL."""
     from haven.outreach.views import recent_participants
 
-    form = SearchForm(request.POST or None)
+    form = SearchForm(request.POST if request.method == "POST" else None)
     matches, searched = [], False
     if request.method == "POST" and form.is_valid():
         searched = True
@@ -55,8 +55,8 @@ def find(request):
 
 @role_required(*PARTICIPANT_ROLES)
 def enroll(request):
-    form = ParticipantForm(request.POST or None)
-    uic_form = UICForm(request.POST or None, prefix="uic")
+    form = ParticipantForm(request.POST if request.method == "POST" else None)
+    uic_form = UICForm(request.POST if request.method == "POST" else None, prefix="uic")
     if request.method == "POST" and form.is_valid() and uic_form.is_valid():
         profile = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
@@ -82,8 +82,8 @@ def enroll(request):
 @role_required(*PARTICIPANT_ROLES)
 def edit(request, participant_id):
     participant = get_participant_for_user(request, participant_id)
-    form = ParticipantForm(request.POST or None, instance=participant)
-    uic_form = UICForm(request.POST or None, prefix="uic")
+    form = ParticipantForm(request.POST if request.method == "POST" else None, instance=participant)
+    uic_form = UICForm(request.POST if request.method == "POST" else None, prefix="uic")
     if request.method == "POST" and form.is_valid() and uic_form.is_valid():
         profile = {name: form.cleaned_data[name] for name in form.Meta.fields}
         if uic_form.cleaned_data["uic"]:
@@ -168,7 +168,7 @@ def card(request, participant_id):
 
 @role_required(*MERGE_ROLES)
 def merge(request):
-    form = MergeForm(request.POST or None)
+    form = MergeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         duplicate = form.cleaned_data["duplicate_code"]
         keeper = form.cleaned_data["keeper_code"]

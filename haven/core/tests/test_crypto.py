@@ -1,0 +1,72 @@
+import io
+import uuid
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.db import connection
+
+from haven.outreach.actions import EncounterData, do_record_encounter
+from haven.outreach.models import Encounter
+
+SECRET = "Wants help with methadone intake"
+
+
+def stored_note(encounter):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT note FROM outreach_encounter WHERE id = %s", [encounter.pk])
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def noted_encounter(sam, downtown, participant):
+    data = EncounterData(
+        client_uuid=uuid.uuid4(),
+        site=downtown,
+        contact_type="fixed",
+        participant=participant,
+        note=SECRET,
+    )
+    return do_record_encounter(data, staff=sam)[0]
+
+
+def test_notes_are_encrypted_at_rest_and_read_back_as_text(noted_encounter):
+    assert SECRET not in stored_note(noted_encounter)
+    assert Encounter.objects.get(pk=noted_encounter.pk).note == SECRET
+
+
+def test_empty_notes_stay_empty(sam, downtown, participant):
+    data = EncounterData(
+        client_uuid=uuid.uuid4(), site=downtown, contact_type="fixed", participant=participant
+    )
+    encounter = do_record_encounter(data, staff=sam)[0]
+    assert stored_note(encounter) == ""
+
+
+def test_rotation_re_encrypts_under_the_newest_key(settings, noted_encounter):
+    old_key = settings.ENCRYPTION_KEYS[0]
+    new_key = Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [new_key, old_key]
+    # Old keys still decrypt before rotation.
+    assert Encounter.objects.get(pk=noted_encounter.pk).note == SECRET
+    before = stored_note(noted_encounter)
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    after = stored_note(noted_encounter)
+    assert after != before
+    assert Fernet(new_key.encode()).decrypt(after.encode()).decode() == SECRET
+    # Once rotated, the old key can be dropped.
+    settings.ENCRYPTION_KEYS = [new_key]
+    assert Encounter.objects.get(pk=noted_encounter.pk).note == SECRET
+
+
+def test_a_missing_key_is_a_clear_configuration_error(settings, noted_encounter):
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(ImproperlyConfigured, match="HAVEN_ENCRYPTION_KEYS"):
+        Encounter.objects.get(pk=noted_encounter.pk)
+
+
+def test_a_malformed_key_is_a_clear_configuration_error(settings, noted_encounter):
+    settings.ENCRYPTION_KEYS = ["not-a-key"]
+    with pytest.raises(ImproperlyConfigured, match="Fernet keys"):
+        Encounter.objects.get(pk=noted_encounter.pk)

@@ -1,0 +1,56 @@
+import io
+
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from haven.accounts.models import Site, User
+from haven.outreach.models import Encounter, Service
+from haven.participants.models import Participant
+from haven.supplies.models import Item
+
+SMALL = {"participants": 40, "contacts": 300, "days": 30, "stdout": io.StringIO()}
+
+
+def test_demo_data_makes_a_program_once(db):
+    call_command("load_demo_data", **SMALL)
+    assert Site.objects.count() == 3
+    assert set(User.objects.values_list("username", flat=True)) >= {
+        "specialist",
+        "supervisor",
+        "manager",
+        "analyst",
+        "admin",
+    }
+    assert User.objects.count() == 8
+    assert Participant.objects.count() == 40
+    assert Encounter.objects.count() == 300
+    call_command("load_demo_data", **SMALL)
+    assert Encounter.objects.count() == 300
+
+
+def test_demo_data_is_the_same_for_a_seed(db):
+    call_command("load_demo_data", seed=5, **SMALL)
+    first = list(Participant.objects.order_by("pk").values_list("card_code", flat=True))
+    for model in (Encounter, Participant, User, Site, Item, Service):
+        model.objects.all().delete()
+    call_command("load_demo_data", seed=5, **SMALL)
+    assert list(Participant.objects.order_by("pk").values_list("card_code", flat=True)) == first
+
+
+def test_demo_accounts_log_in_with_the_documented_password(db, settings):
+    call_command("load_demo_data", **SMALL)
+    for username in ["specialist", "supervisor", "manager", "analyst", "admin"]:
+        client = Client()
+        response = client.post(
+            reverse("accounts:login"), {"username": username, "password": "haven-demo"}
+        )
+        assert response.status_code == 302, username
+
+
+def test_demo_contacts_respect_the_rules(db):
+    call_command("load_demo_data", **SMALL)
+    for encounter in Encounter.objects.select_related("staff", "participant"):
+        assert encounter.site in encounter.staff.sites.all()
+        if encounter.participant:
+            assert encounter.occurred_at >= encounter.participant.enrolled_at

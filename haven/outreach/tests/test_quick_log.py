@@ -1,0 +1,165 @@
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from haven.outreach.models import Encounter, EncounterSupply
+from haven.participants import codes
+
+LOG = reverse("outreach:quick_log")
+
+
+def form_data(site, catalog, **extra):
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "site": site.pk,
+        "contact_type": "fixed",
+        f"supply_{catalog['syringes'].pk}": "20",
+        f"supply_{catalog['naloxone'].pk}": "1",
+        "services": [catalog["support"].pk],
+        "secondary_people": "2",
+    }
+    data.update(extra)
+    return data
+
+
+def test_the_form_defaults_to_the_users_site_and_a_fresh_uuid(login, sam, downtown, catalog):
+    response = login(sam).get(LOG)
+    form = response.context["form"]
+    assert form.initial["site"] == downtown
+    assert form.initial["contact_type"] == "fixed"
+    assert isinstance(form.initial["client_uuid"], uuid.UUID)
+    assert "Naloxone nasal spray" in response.content.decode()
+    assert "Old pipes" not in response.content.decode()
+
+
+def test_logging_a_contact_by_card_code(login, sam, downtown, participant, catalog):
+    data = form_data(downtown, catalog, card_code=codes.format_code(participant.card_code))
+    response = login(sam).post(LOG, data)
+    encounter = Encounter.objects.get()
+    assert response.url == reverse("outreach:saved", args=[encounter.pk])
+    assert encounter.participant == participant
+    assert encounter.secondary_people == 2
+    assert {line.item_id: line.quantity for line in encounter.supplies.all()} == {
+        catalog["syringes"].pk: 20,
+        catalog["naloxone"].pk: 1,
+    }
+
+
+def test_picking_a_recent_participant(login, sam, downtown, participant, catalog):
+    client = login(sam)
+    client.post(LOG, form_data(downtown, catalog, card_code=participant.card_code))
+    page = client.get(LOG).content.decode()
+    assert participant.display_code in page
+    client.post(LOG, form_data(downtown, catalog, participant=participant.pk))
+    assert Encounter.objects.filter(participant=participant).count() == 2
+
+
+def test_a_double_submitted_form_is_stored_once(login, sam, downtown, participant, catalog):
+    client = login(sam)
+    data = form_data(downtown, catalog, card_code=participant.card_code)
+    first = client.post(LOG, data)
+    second = client.post(LOG, data, follow=True)
+    assert Encounter.objects.count() == 1
+    assert second.redirect_chain[0][0] == first.url
+    assert "already saved" in second.content.decode()
+
+
+def test_anonymous_contact_with_a_count(login, sam, downtown, catalog):
+    login(sam).post(LOG, form_data(downtown, catalog, anonymous="on", anonymous_people="3"))
+    encounter = Encounter.objects.get()
+    assert encounter.participant is None
+    assert encounter.people_served == 3
+
+
+def test_a_mistyped_card_code_is_shown_next_to_the_field(login, sam, downtown, catalog):
+    response = login(sam).post(LOG, form_data(downtown, catalog, card_code="ABDCEF" + "2"))
+    assert response.status_code == 400
+    assert "card_code" in response.context["form"].errors
+    assert "typo" in response.context["form"].errors["card_code"][0]
+    assert Encounter.objects.count() == 0
+
+
+def test_an_unknown_card_code_says_so(login, sam, downtown, catalog):
+    unknown = codes.generate()
+    response = login(sam).post(LOG, form_data(downtown, catalog, card_code=unknown))
+    assert "No participant has the card code" in response.context["form"].errors["card_code"][0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "message"),
+    [
+        ({"supply_QTY": "-3"}, "supply_QTY", "greater than or equal to 0"),
+        ({"secondary_people": "9999"}, "secondary_people", "less than or equal to 200"),
+        ({"occurred_at": "2999-01-01T10:00"}, "occurred_at", "future"),
+        ({"note": "n" * 4001}, "note", "at most 4000"),
+        ({"site": "999999"}, "site", "Select a valid choice"),
+        ({"anonymous": "on"}, "anonymous_people", "how many people"),
+        ({}, "card_code", "Enter a card code"),
+    ],
+)
+def test_bad_input_is_refused_next_to_the_field_and_nothing_saved(
+    login, sam, downtown, participant, catalog, extra, field, message
+):
+    extra = {key.replace("QTY", str(catalog["syringes"].pk)): v for key, v in extra.items()}
+    field = field.replace("QTY", str(catalog["syringes"].pk))
+    data = form_data(downtown, catalog)
+    data.update(extra)
+    if field != "card_code" and "anonymous" not in extra:
+        data["card_code"] = participant.card_code
+    response = login(sam).post(LOG, data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    text = " ".join(errors.get(field, []))
+    assert message in text, errors
+    assert Encounter.objects.count() == 0
+    assert EncounterSupply.objects.count() == 0
+
+
+def test_an_absurd_quantity_is_refused_with_the_item_named(
+    login, sam, downtown, participant, catalog
+):
+    data = form_data(downtown, catalog, card_code=participant.card_code)
+    data[f"supply_{catalog['naloxone'].pk}"] = "50"
+    response = login(sam).post(LOG, data)
+    assert response.status_code == 400
+    assert "Naloxone nasal spray: 50 is more than 10" in response.content.decode()
+    assert Encounter.objects.count() == 0
+
+
+def test_editing_a_contact_from_the_form_keeps_history(login, sam, downtown, participant, catalog):
+    client = login(sam)
+    client.post(LOG, form_data(downtown, catalog, card_code=participant.card_code, note="One"))
+    encounter = Encounter.objects.get()
+    edit_url = reverse("outreach:edit", args=[encounter.pk])
+    form = client.get(edit_url).context["form"]
+    assert form.initial["note"] == "One"
+    data = form_data(downtown, catalog, card_code=participant.card_code, note="Two")
+    response = client.post(edit_url, data)
+    assert response.status_code == 302
+    encounter.refresh_from_db()
+    assert encounter.note == "Two"
+    assert encounter.revisions.count() == 1
+    assert Encounter.objects.count() == 1
+
+
+def test_another_specialist_of_the_site_cannot_edit_my_contact(
+    login, sam, downtown, participant, catalog
+):
+    from conftest import make_user
+
+    colleague = make_user("cat", "specialist", [downtown])
+    login(sam).post(LOG, form_data(downtown, catalog, card_code=participant.card_code))
+    encounter = Encounter.objects.get()
+    response = login(colleague).get(reverse("outreach:edit", args=[encounter.pk]))
+    assert response.status_code == 403
+
+
+def test_quick_log_page_uses_a_bounded_number_of_queries(
+    login, sam, downtown, participant, catalog, django_assert_max_num_queries
+):
+    client = login(sam)
+    for _ in range(5):
+        client.post(LOG, form_data(downtown, catalog, card_code=participant.card_code))
+    with django_assert_max_num_queries(15):
+        client.get(LOG)
