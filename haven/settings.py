@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "haven.participants",
     "haven.supplies",
     "haven.outreach",
+    "haven.overdose",
+    "haven.resources",
+    "haven.public",
 ]
 
 MIDDLEWARE = [

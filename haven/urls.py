@@ -9,6 +9,10 @@ urlpatterns = [
     path("accounts/", include("haven.accounts.urls")),
     path("participants/", include("haven.participants.urls")),
     path("outreach/", include("haven.outreach.urls")),
+    path("supplies/", include("haven.supplies.urls")),
+    path("overdose/", include("haven.overdose.urls")),
+    path("resources/", include("haven.resources.urls")),
+    path("public/", include("haven.public.urls")),
     path("admin/", admin.site.urls),
     path("", include("haven.core.urls")),
 ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OverdoseConfig(AppConfig):
+    name = "haven.overdose"
+    label = "overdose"
