@@ -159,12 +159,30 @@ class Command(BaseCommand):
             start = end - datetime.timedelta(days=days)
             people = self.make_participants(rng, participants, sites, staff, start, end)
             self.make_contacts(rng, contacts, people, staff, items, services, start, end)
+            demo = {
+                "rng": rng,
+                "sites": sites,
+                "staff": staff,
+                "participants": people,
+                "items": items,
+                "services": services,
+                "start": start,
+                "end": end,
+            }
+            # Each domain app adds its own demo records here, one call per app.
+            for add_demo_records in self.domain_demo_loaders():
+                add_demo_records(**demo)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo program loaded: {len(sites)} sites, {len(staff)} staff, "
                 f"{len(people)} participants, {contacts} contacts."
             )
         )
+
+    @staticmethod
+    def domain_demo_loaders():
+        """Functions `add_demo_records(**demo)` from each app's demo.py, in order."""
+        return []
 
     def make_staff(self, User, sites):
         staff = []
