@@ -1,0 +1,7 @@
+"""Fixtures shared by every app under haven/.
+
+The browser fixtures live in haven/core/tests/browser.py; importing them here
+lets any app's browser tests use them without importing anything.
+"""
+
+from haven.core.tests.browser import browser, page  # noqa: F401
