@@ -183,6 +183,10 @@ EMAIL_BACKEND = os.environ.get(
 # haven/participants/uic.py for the parts and docs/participants.md.
 UIC_RECIPE = env_list("HAVEN_UIC_RECIPE", "mother_first_name:2,birth_day,birth_year")
 
+# Used syringes brought back by weight are counted as weight / this, an
+# estimate (a 1 cc insulin syringe weighs about 2 g).
+SYRINGE_GRAMS_EACH = float(os.environ.get("HAVEN_SYRINGE_GRAMS_EACH", "2.0"))
+
 # A note longer than this is refused rather than silently cut.
 NOTE_MAX_LENGTH = 4000
 

@@ -50,6 +50,16 @@ class User(AbstractUser):
         verbose_name=_("current site"),
     )
 
+    # Where this user's hand-outs are drawn from (usually their bag or van).
+    draw_from = models.ForeignKey(
+        "supplies.StockLocation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("hand out supplies from"),
+    )
+
     def allowed_site_ids(self):
         """Sites whose records this user may read in detail. Managers see all."""
         if self.role == self.Role.MANAGER:

@@ -14,6 +14,12 @@ from django.utils.translation import gettext as _
 from haven.core import audit
 from haven.core.models import AuditEntry
 from haven.participants.models import Participant
+from haven.supplies.actions import (
+    draw_for_encounter,
+    expand_kits,
+    location_for,
+    return_for_encounter,
+)
 
 from .models import Encounter, EncounterRevision, EncounterSupply
 
@@ -37,6 +43,7 @@ class EncounterData:
     anonymous_people: int = 0
     services: list = field(default_factory=list)
     supplies: dict = field(default_factory=dict)  # Item -> quantity
+    kits: dict = field(default_factory=dict)  # Kit -> how many, drawn as their components
     secondary_people: int = 0
     note: str = ""
 
@@ -114,7 +121,7 @@ def do_record_encounter(data, *, staff):
     existing = Encounter.objects.filter(client_uuid=data.client_uuid).first()
     if existing is not None:
         return _replayed(existing, data)
-    _use_kept_record(data)
+    _prepare(data)
     data.occurred_at = data.occurred_at or timezone.now()
     validate_encounter(data, staff)
     fingerprint = data.fingerprint()
@@ -134,6 +141,7 @@ def do_record_encounter(data, *, staff):
             )
             encounter.services.set(data.services)
             _write_supplies(encounter, data.supplies)
+            _draw_stock(encounter, data.supplies, staff)
             audit.record(staff, AuditEntry.Action.CREATE, encounter, participant=data.participant)
     except IntegrityError:
         # Two copies of one submission raced; the other one won.
@@ -147,7 +155,7 @@ def do_record_encounter(data, *, staff):
 def _replayed(existing, data):
     if data.occurred_at is None:
         data.occurred_at = existing.occurred_at
-    _use_kept_record(data)
+    _prepare(data)
     if existing.submission_fingerprint != data.fingerprint():
         raise EncounterConflict(
             _("This contact (%(uuid)s) was already saved with different details.")
@@ -156,13 +164,25 @@ def _replayed(existing, data):
     return existing, False
 
 
-def _use_kept_record(data):
-    """A contact with a merged record belongs to the record it was merged into.
+def _prepare(data):
+    """Settle what a submission means before checking or storing it.
 
-    Read fresh: the caller's copy may predate a merge made a moment ago.
+    A contact with a merged record belongs to the record it was merged into
+    (read fresh: the caller's copy may predate a merge made a moment ago),
+    and kits are handed out as their components.
     """
     if data.participant is not None:
         data.participant = Participant.objects.get(pk=data.participant.pk).canonical()
+    if data.kits:
+        data.supplies = expand_kits(data.supplies, data.kits)
+        data.kits = {}
+
+
+def _draw_stock(encounter, supplies, staff):
+    """Take what was handed out from the stock the staff member carries, if stock is kept."""
+    location = location_for(staff, encounter.site)
+    if location is not None and supplies:
+        draw_for_encounter(encounter, supplies, location=location, by=staff)
 
 
 def _write_supplies(encounter, supplies):
@@ -190,8 +210,11 @@ def snapshot(encounter):
 
 
 def do_edit_encounter(encounter, data, *, editor):
-    """Change a contact, keeping what it was before as a revision."""
-    _use_kept_record(data)
+    """Change a contact, keeping what it was before as a revision.
+
+    Supplies drawn for it are put back and drawn again as edited.
+    """
+    _prepare(data)
     data.occurred_at = data.occurred_at or encounter.occurred_at
     validate_encounter(data, editor)
     with transaction.atomic():
@@ -211,6 +234,8 @@ def do_edit_encounter(encounter, data, *, editor):
         encounter.services.set(data.services)
         encounter.supplies.all().delete()
         _write_supplies(encounter, data.supplies)
+        return_for_encounter(encounter, by=editor, reason=_("Contact edited"))
+        _draw_stock(encounter, data.supplies, encounter.staff)
         after = snapshot(encounter)
         changed = sorted(key for key in after if after[key] != before[key])
         audit.record(

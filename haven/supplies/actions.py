@@ -1,0 +1,513 @@
+"""The stock ledger. Every change of stock goes through these functions.
+
+Each function is one transaction: it writes its movements and updates the
+running balances together, so a movement that touches two locations is
+written on both sides or not at all.
+"""
+
+import datetime
+import uuid
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haven.core import audit
+from haven.core.models import AuditEntry
+
+from .models import (
+    FlagReview,
+    Item,
+    KitComponent,
+    Lot,
+    StockBalance,
+    StockLocation,
+    StockMovement,
+    SyringeCollection,
+)
+
+Kind = StockMovement.Kind
+
+
+class NotEnoughStock(ValidationError):
+    pass
+
+
+# ---------------------------------------------------------------- reading
+
+
+def on_hand(location, item=None):
+    """{item_id: quantity} at a location (or one number when `item` is given)."""
+    balances = StockBalance.objects.filter(location=location)
+    if item is not None:
+        return balances.filter(item=item).aggregate(n=Sum("quantity"))["n"] or 0
+    return dict(
+        balances.values_list("item_id").annotate(n=Sum("quantity")).values_list("item_id", "n")
+    )
+
+
+def location_for(user, site):
+    """Where a user's hand-outs at `site` are drawn from, or None if stock is not kept."""
+    if user.draw_from_id and user.draw_from.active:
+        return user.draw_from
+    return (
+        StockLocation.objects.filter(
+            site=site, active=True, kind__in=[StockLocation.Kind.SITE, StockLocation.Kind.MOBILE]
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def expand_kits(items, kits):
+    """{item: qty} from explicit items plus kits ({kit: count}) broken into components."""
+    totals = defaultdict(int)
+    for item, quantity in items.items():
+        if quantity:
+            totals[item] += quantity
+    if kits:
+        components = KitComponent.objects.filter(kit__in=list(kits)).select_related("item")
+        for component in components:
+            totals[component.item] += component.quantity * kits[component.kit]
+    return dict(totals)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _post(*, location, lot, quantity, kind, by, occurred_at=None, **fields):
+    """Write one movement and move the balance. Call inside a transaction."""
+    balance = StockBalance.objects.select_for_update().filter(location=location, lot=lot).first()
+    if balance is None:
+        try:
+            with transaction.atomic():
+                balance = StockBalance.objects.create(location=location, lot=lot, item=lot.item)
+        except IntegrityError:
+            # Someone else made the row a moment ago.
+            balance = StockBalance.objects.select_for_update().get(location=location, lot=lot)
+    try:
+        with transaction.atomic():
+            StockBalance.objects.filter(pk=balance.pk).update(quantity=F("quantity") + quantity)
+    except IntegrityError as error:
+        # The database refused to go below zero: another draw got there first.
+        raise _not_enough(
+            lot.item, location, StockBalance.objects.get(pk=balance.pk).quantity
+        ) from error
+    return StockMovement.objects.create(
+        location=location,
+        lot=lot,
+        item=lot.item,
+        quantity=quantity,
+        kind=kind,
+        recorded_by=by,
+        occurred_at=occurred_at or timezone.now(),
+        **fields,
+    )
+
+
+def _not_enough(item, location, available):
+    return NotEnoughStock(
+        {
+            "quantity": _("Not enough %(item)s at %(location)s: %(available)s on hand.")
+            % {"item": item, "location": location, "available": available}
+        }
+    )
+
+
+def _usable_balances(location, item, today):
+    """Balances to draw from, first expiry first out; expired lots are never handed out."""
+    return (
+        StockBalance.objects.select_for_update()
+        .filter(location=location, item=item, quantity__gt=0)
+        .exclude(lot__expires_on__lt=today)
+        .select_related("lot")
+        .order_by(F("lot__expires_on").asc(nulls_last=True), "lot_id")
+    )
+
+
+def _draw(*, location, item, quantity, kind, by, **fields):
+    """Take `quantity` of `item` from `location` lot by lot. Returns (movements, shortfall)."""
+    movements, remaining = [], quantity
+    for balance in _usable_balances(location, item, timezone.localdate()):
+        take = min(balance.quantity, remaining)
+        movements.append(
+            _post(location=location, lot=balance.lot, quantity=-take, kind=kind, by=by, **fields)
+        )
+        remaining -= take
+        if not remaining:
+            break
+    return movements, remaining
+
+
+def _unlotted(item):
+    return Lot.objects.get_or_create(item=item, number="")[0]
+
+
+def draw_for_encounter(encounter, supplies, *, location, by):
+    """Hand out supplies ({item: qty}) at a contact. Call inside its transaction.
+
+    Refuses, naming the item and what is on hand, when there is not enough,
+    unless the location allows unrecorded stock: then the shortfall is
+    recorded as found stock, flagged for a supervisor, and handed out.
+    """
+    errors = []
+    for item, quantity in supplies.items():
+        fields = {"encounter": encounter, "occurred_at": encounter.occurred_at}
+        _movements, shortfall = _draw(
+            location=location, item=item, quantity=quantity, kind=Kind.DISTRIBUTE, by=by, **fields
+        )
+        if not shortfall:
+            continue
+        if location.allow_unrecorded_stock:
+            lot = _unlotted(item)
+            _post(
+                location=location,
+                lot=lot,
+                quantity=shortfall,
+                kind=Kind.UNRECORDED,
+                by=by,
+                needs_review=True,
+                reason=_("Handed out more than the records showed."),
+                **fields,
+            )
+            _post(
+                location=location,
+                lot=lot,
+                quantity=-shortfall,
+                kind=Kind.DISTRIBUTE,
+                by=by,
+                **fields,
+            )
+        else:
+            errors.append(
+                _("Not enough %(item)s at %(location)s: %(available)s on hand, %(wanted)s asked.")
+                % {
+                    "item": item,
+                    "location": location,
+                    "available": quantity - shortfall,
+                    "wanted": quantity,
+                }
+            )
+    if errors:
+        # Raising inside the caller's transaction undoes the draws made above.
+        raise NotEnoughStock({"supplies": errors})
+
+
+def return_for_encounter(encounter, *, by, reason):
+    """Put back what a contact drew (before an edit), by reversing its movements."""
+    for movement in encounter.stock_movements.filter(
+        reversed_by__isnull=True, reverses__isnull=True
+    ):
+        _post(
+            location=movement.location,
+            lot=movement.lot,
+            quantity=-movement.quantity,
+            kind=Kind.REVERSAL,
+            by=by,
+            reverses=movement,
+            reason=reason,
+            encounter=encounter,
+            occurred_at=movement.occurred_at,
+        )
+
+
+def _check_quantity(quantity):
+    if not isinstance(quantity, int) or quantity <= 0:
+        raise ValidationError({"quantity": _("Enter a quantity of at least 1.")})
+
+
+def _check_item(item):
+    if not isinstance(item, Item):
+        raise ValidationError({"item": _("Choose an item from the catalog.")})
+    if not item.active:
+        raise ValidationError({"item": _("%(item)s is retired.") % {"item": item}})
+
+
+def _replayed(client_uuid):
+    if client_uuid is None:
+        return None
+    return list(StockMovement.objects.filter(client_uuid=client_uuid)) or None
+
+
+@transaction.atomic
+def do_receive_stock(
+    *, location, item, quantity, lot_number="", expires_on=None, supplier="", by, client_uuid=None
+):
+    """A shipment arrives. Returns the movement."""
+    if replay := _replayed(client_uuid):
+        return replay[0]
+    _check_item(item)
+    _check_quantity(quantity)
+    lot_number = lot_number.strip()
+    if expires_on and expires_on < timezone.localdate():
+        raise ValidationError(
+            {"expires_on": _("This expiry date has passed; do not receive expired stock.")}
+        )
+    lot = Lot.objects.filter(item=item, number=lot_number).first()
+    if lot is None:
+        lot = Lot.objects.create(item=item, number=lot_number, expires_on=expires_on)
+    elif expires_on and lot.expires_on != expires_on:
+        raise ValidationError(
+            {
+                "expires_on": _("Lot %(lot)s of %(item)s is recorded as expiring on %(date)s.")
+                % {"lot": lot_number or "—", "item": item, "date": lot.expires_on}
+            }
+        )
+    movement = _post(
+        location=location,
+        lot=lot,
+        quantity=quantity,
+        kind=Kind.RECEIVE,
+        by=by,
+        supplier=supplier.strip(),
+        client_uuid=client_uuid,
+    )
+    audit.record(by, AuditEntry.Action.CREATE, movement)
+    return movement
+
+
+@transaction.atomic
+def do_transfer_stock(*, source, destination, item, quantity, lot=None, by, client_uuid=None):
+    """Move stock between locations, both sides or nothing. Returns the movements."""
+    if replay := _replayed(client_uuid):
+        return replay
+    _check_item(item)
+    _check_quantity(quantity)
+    if source == destination:
+        raise ValidationError({"destination": _("Choose a different location to move stock to.")})
+    if not destination.active:
+        raise ValidationError(
+            {"destination": _("%(location)s is closed.") % {"location": destination}}
+        )
+    group = uuid.uuid4()
+    movements = []
+    if lot is not None:
+        balance = StockBalance.objects.filter(location=source, lot=lot).first()
+        if lot.item_id != item.pk or balance is None or balance.quantity == 0:
+            raise ValidationError(
+                {"lot": _("Lot %(lot)s is not at %(location)s.") % {"lot": lot, "location": source}}
+            )
+        if balance.quantity < quantity:
+            raise _not_enough(item, source, balance.quantity)
+        takes = [(lot, quantity)]
+    else:
+        available = on_hand(source, item)
+        if available < quantity:
+            raise _not_enough(item, source, available)
+        takes = []
+        remaining = quantity
+        for balance in (
+            StockBalance.objects.filter(location=source, item=item, quantity__gt=0)
+            .select_related("lot")
+            .order_by(F("lot__expires_on").asc(nulls_last=True), "lot_id")
+        ):
+            take = min(balance.quantity, remaining)
+            takes.append((balance.lot, take))
+            remaining -= take
+            if not remaining:
+                break
+    for index, (take_lot, take) in enumerate(takes):
+        movements.append(
+            _post(
+                location=source,
+                lot=take_lot,
+                quantity=-take,
+                kind=Kind.TRANSFER_OUT,
+                by=by,
+                transfer_group=group,
+                client_uuid=client_uuid if index == 0 else None,
+            )
+        )
+        movements.append(
+            _post(
+                location=destination,
+                lot=take_lot,
+                quantity=take,
+                kind=Kind.TRANSFER_IN,
+                by=by,
+                transfer_group=group,
+            )
+        )
+    audit.record(by, AuditEntry.Action.CREATE, movements[0], transfer_group=str(group))
+    return movements
+
+
+@transaction.atomic
+def do_remove_stock(*, location, lot, quantity, kind, reason, by, client_uuid=None):
+    """Dispose of stock or write off expired stock from one lot."""
+    if replay := _replayed(client_uuid):
+        return replay[0]
+    if kind not in (Kind.DISPOSE, Kind.EXPIRE):
+        raise ValidationError({"kind": _("Choose dispose or expire.")})
+    _check_quantity(quantity)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why this stock is removed.")})
+    balance = StockBalance.objects.filter(location=location, lot=lot).first()
+    if balance is None or balance.quantity == 0:
+        raise ValidationError(
+            {"lot": _("Lot %(lot)s is not at %(location)s.") % {"lot": lot, "location": location}}
+        )
+    if balance.quantity < quantity:
+        raise _not_enough(lot.item, location, balance.quantity)
+    movement = _post(
+        location=location,
+        lot=lot,
+        quantity=-quantity,
+        kind=kind,
+        by=by,
+        reason=reason.strip(),
+        client_uuid=client_uuid,
+    )
+    audit.record(by, AuditEntry.Action.CREATE, movement)
+    return movement
+
+
+def count_sheet(location):
+    """What the ledger expects at a location: balances by item and lot."""
+    return list(
+        StockBalance.objects.filter(location=location)
+        .exclude(quantity=0, lot__number="")
+        .select_related("item", "lot")
+        .order_by("item__sort_order", "item__name", F("lot__expires_on").asc(nulls_last=True))
+    )
+
+
+@transaction.atomic
+def do_record_count(*, location, counts, by, note=""):
+    """Post what was counted ({lot: counted}); returns [(lot, expected, counted, variance)].
+
+    Only lots that were counted are adjusted; a variance of zero writes nothing.
+    """
+    results = []
+    for lot, counted in counts.items():
+        if counted is None:
+            continue
+        if counted < 0:
+            raise ValidationError({"counts": _("A count cannot be negative.")})
+        balance = (
+            StockBalance.objects.select_for_update().filter(location=location, lot=lot).first()
+        )
+        expected = balance.quantity if balance else 0
+        variance = counted - expected
+        if variance:
+            _post(
+                location=location,
+                lot=lot,
+                quantity=variance,
+                kind=Kind.ADJUST,
+                by=by,
+                reason=note.strip() or _("Physical count"),
+            )
+        results.append((lot, expected, counted, variance))
+    audit.record(by, AuditEntry.Action.CREATE, location, page="stock count", lots=len(results))
+    return results
+
+
+@transaction.atomic
+def do_reverse_movement(movement, *, reason, by):
+    """Undo a movement with an opposite one; a transfer is undone on both sides."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why this movement is reversed.")})
+    if movement.kind in (Kind.REVERSAL, Kind.DISTRIBUTE, Kind.UNRECORDED):
+        raise ValidationError(
+            {
+                "movement": _(
+                    "Change hand-outs by editing the contact, and reversals cannot be reversed."
+                )
+            }
+        )
+    targets = [movement]
+    if movement.transfer_group:
+        targets = list(StockMovement.objects.filter(transfer_group=movement.transfer_group))
+    reversals = []
+    # Take stock out before putting it back, so a location that no longer has
+    # the stock refuses the reversal instead of going negative.
+    for target in sorted(targets, key=lambda m: m.quantity, reverse=True):
+        if StockMovement.objects.filter(reverses=target).exists():
+            raise ValidationError({"movement": _("This movement was already reversed.")})
+        reversals.append(
+            _post(
+                location=target.location,
+                lot=target.lot,
+                quantity=-target.quantity,
+                kind=Kind.REVERSAL,
+                by=by,
+                reverses=target,
+                reason=reason.strip(),
+            )
+        )
+    audit.record(by, AuditEntry.Action.CREATE, reversals[0], reverses=movement.pk)
+    return reversals
+
+
+@transaction.atomic
+def do_review_flag(movement, *, by, comment=""):
+    if not movement.needs_review:
+        raise ValidationError({"movement": _("This movement is not flagged.")})
+    review, created = FlagReview.objects.get_or_create(
+        movement=movement, defaults={"reviewed_by": by, "comment": comment.strip()}
+    )
+    if created:
+        audit.record(by, AuditEntry.Action.CREATE, review)
+    return review
+
+
+@transaction.atomic
+def do_collect_syringes(
+    *, location, site, by, syringes=None, weight_grams=None, encounter=None, client_uuid=None
+):
+    """Used syringes brought back, counted or weighed (then estimated)."""
+    if client_uuid and (
+        existing := SyringeCollection.objects.filter(client_uuid=client_uuid).first()
+    ):
+        return existing
+    if (syringes is None) == (weight_grams is None):
+        raise ValidationError({"syringes": _("Enter either a count of syringes or their weight.")})
+    if syringes is not None and syringes <= 0:
+        raise ValidationError({"syringes": _("Enter a count of at least 1.")})
+    if weight_grams is not None and weight_grams <= 0:
+        raise ValidationError({"weight_grams": _("Enter a weight of at least 1 gram.")})
+    is_estimate = weight_grams is not None
+    if is_estimate:
+        syringes = max(1, round(weight_grams / settings.SYRINGE_GRAMS_EACH))
+    collection = SyringeCollection.objects.create(
+        client_uuid=client_uuid or uuid.uuid4(),
+        location=location,
+        site=site,
+        encounter=encounter,
+        occurred_at=encounter.occurred_at if encounter else timezone.now(),
+        recorded_by=by,
+        syringes=syringes,
+        weight_grams=weight_grams,
+        is_estimate=is_estimate,
+    )
+    audit.record(by, AuditEntry.Action.CREATE, collection)
+    return collection
+
+
+# ---------------------------------------------------------------- views for supervisors
+
+
+def usage_last_days(location, days=30):
+    """{item_id: units handed out in the last `days` days}, net of reversals."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    rows = (
+        StockMovement.objects.filter(
+            location=location, occurred_at__gte=since, kind__in=[Kind.DISTRIBUTE, Kind.REVERSAL]
+        )
+        .filter(encounter__isnull=False)
+        .values_list("item_id")
+        .annotate(n=Sum("quantity"))
+    )
+    return {item_id: -total for item_id, total in rows if total}
+
+
+def days_of_stock_left(available, used_in_30_days):
+    """Whole days the stock lasts at the last 30 days' pace, or None if nothing is used."""
+    if used_in_30_days <= 0:
+        return None
+    return int(available / (used_in_30_days / 30))
