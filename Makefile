@@ -38,6 +38,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: lint
+	mkdir -p var
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest -q
 
