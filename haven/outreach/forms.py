@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from haven.accounts.models import Site
 from haven.participants import codes
 from haven.participants.models import Participant
-from haven.supplies.models import Item
+from haven.supplies.models import Item, Kit
 
 from .actions import EncounterData
 from .models import Encounter, Service
@@ -81,7 +81,16 @@ class QuickLogForm(forms.Form):
             (p.pk, p.alias and f"{p.alias} · {p.display_code}" or p.display_code) for p in recent
         ]
         self.items = list(Item.objects.filter(active=True))
+        self.kits = list(Kit.objects.filter(active=True, components__isnull=False).distinct())
         language = get_language()
+        for kit in self.kits:
+            self.fields[f"kit_{kit.pk}"] = forms.IntegerField(
+                label=kit.localised_name(language),
+                required=False,
+                min_value=0,
+                max_value=50,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "class": "qty"}),
+            )
         for item in self.items:
             self.fields[f"supply_{item.pk}"] = forms.IntegerField(
                 label=item.localised_name(language),
@@ -95,7 +104,8 @@ class QuickLogForm(forms.Form):
             self.initial.setdefault("contact_type", _default_contact_type(user.default_site()))
 
     def supply_fields(self):
-        return [(item, self[f"supply_{item.pk}"]) for item in self.items]
+        kits = [(kit, self[f"kit_{kit.pk}"]) for kit in self.kits]
+        return kits + [(item, self[f"supply_{item.pk}"]) for item in self.items]
 
     def clean_card_code(self):
         text = self.cleaned_data["card_code"]
@@ -141,6 +151,7 @@ class QuickLogForm(forms.Form):
             quantity = cleaned.get(f"supply_{item.pk}")
             if quantity:
                 supplies[item] = quantity
+        kits = {kit: cleaned[f"kit_{kit.pk}"] for kit in self.kits if cleaned.get(f"kit_{kit.pk}")}
         anonymous = bool(cleaned.get("anonymous"))
         return EncounterData(
             client_uuid=cleaned["client_uuid"],
@@ -151,6 +162,7 @@ class QuickLogForm(forms.Form):
             anonymous_people=(cleaned.get("anonymous_people") or 0) if anonymous else 0,
             services=list(cleaned.get("services") or []),
             supplies=supplies,
+            kits=kits,
             secondary_people=cleaned.get("secondary_people") or 0,
             note=cleaned.get("note") or "",
         )

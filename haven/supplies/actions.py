@@ -5,14 +5,13 @@ running balances together, so a movement that touches two locations is
 written on both sides or not at all.
 """
 
-import datetime
 import uuid
 from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,25 +28,13 @@ from .models import (
     StockMovement,
     SyringeCollection,
 )
+from .stock import on_hand
 
 Kind = StockMovement.Kind
 
 
 class NotEnoughStock(ValidationError):
     pass
-
-
-# ---------------------------------------------------------------- reading
-
-
-def on_hand(location, item=None):
-    """{item_id: quantity} at a location (or one number when `item` is given)."""
-    balances = StockBalance.objects.filter(location=location)
-    if item is not None:
-        return balances.filter(item=item).aggregate(n=Sum("quantity"))["n"] or 0
-    return dict(
-        balances.values_list("item_id").annotate(n=Sum("quantity")).values_list("item_id", "n")
-    )
 
 
 def location_for(user, site):
@@ -487,27 +474,3 @@ def do_collect_syringes(
     )
     audit.record(by, AuditEntry.Action.CREATE, collection)
     return collection
-
-
-# ---------------------------------------------------------------- views for supervisors
-
-
-def usage_last_days(location, days=30):
-    """{item_id: units handed out in the last `days` days}, net of reversals."""
-    since = timezone.now() - datetime.timedelta(days=days)
-    rows = (
-        StockMovement.objects.filter(
-            location=location, occurred_at__gte=since, kind__in=[Kind.DISTRIBUTE, Kind.REVERSAL]
-        )
-        .filter(encounter__isnull=False)
-        .values_list("item_id")
-        .annotate(n=Sum("quantity"))
-    )
-    return {item_id: -total for item_id, total in rows if total}
-
-
-def days_of_stock_left(available, used_in_30_days):
-    """Whole days the stock lasts at the last 30 days' pace, or None if nothing is used."""
-    if used_in_30_days <= 0:
-        return None
-    return int(available / (used_in_30_days / 30))

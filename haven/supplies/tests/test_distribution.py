@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 from haven.outreach.actions import EncounterData, do_edit_encounter, do_record_encounter
 from haven.outreach.models import Encounter
-from haven.supplies import actions
+from haven.supplies import actions, stock
 from haven.supplies.models import StockBalance, StockMovement
 
 from .conftest import in_days
 
 
-def stock(location, item, quantity, by, lot="L1", days=300):
+def receive(location, item, quantity, by, lot="L1", days=300):
     return actions.do_receive_stock(
         location=location,
         item=item,
@@ -41,9 +41,9 @@ def hand_out(staff, site, participant, supplies=None, kits=None, **extra):
 
 
 def test_a_contact_draws_from_the_specialists_bag(sam, downtown, participant, catalog, sams_bag):
-    stock(sams_bag, catalog["naloxone"], 5, sam)
+    receive(sams_bag, catalog["naloxone"], 5, sam)
     encounter = hand_out(sam, downtown, participant, {catalog["naloxone"]: 2})
-    assert actions.on_hand(sams_bag, catalog["naloxone"]) == 3
+    assert stock.on_hand(sams_bag, catalog["naloxone"]) == 3
     movement = StockMovement.objects.get(kind="distribute")
     assert movement.encounter == encounter
     assert movement.quantity == -2
@@ -52,9 +52,9 @@ def test_a_contact_draws_from_the_specialists_bag(sam, downtown, participant, ca
 def test_hand_outs_take_the_lot_that_expires_first_and_never_an_expired_one(
     sam, downtown, participant, catalog, sams_bag
 ):
-    stock(sams_bag, catalog["naloxone"], 3, sam, lot="LATE", days=400)
-    stock(sams_bag, catalog["naloxone"], 2, sam, lot="SOON", days=10)
-    expired = stock(sams_bag, catalog["naloxone"], 4, sam, lot="OLD", days=1)
+    receive(sams_bag, catalog["naloxone"], 3, sam, lot="LATE", days=400)
+    receive(sams_bag, catalog["naloxone"], 2, sam, lot="SOON", days=10)
+    expired = receive(sams_bag, catalog["naloxone"], 4, sam, lot="OLD", days=1)
     # The lot has since expired: it stays on the shelf to be written off.
     type(expired.lot).objects.filter(pk=expired.lot.pk).update(expires_on=in_days(-1))
     hand_out(sam, downtown, participant, {catalog["naloxone"]: 3})
@@ -65,8 +65,8 @@ def test_hand_outs_take_the_lot_that_expires_first_and_never_an_expired_one(
 def test_handing_out_more_than_on_hand_is_refused_with_item_and_count(
     sam, downtown, participant, catalog, sams_bag
 ):
-    stock(sams_bag, catalog["naloxone"], 1, sam)
-    stock(sams_bag, catalog["syringes"], 100, sam)
+    receive(sams_bag, catalog["naloxone"], 1, sam)
+    receive(sams_bag, catalog["syringes"], 100, sam)
     with pytest.raises(ValidationError) as error:
         hand_out(sam, downtown, participant, {catalog["syringes"]: 20, catalog["naloxone"]: 2})
     assert error.value.message_dict["supplies"] == [
@@ -74,7 +74,7 @@ def test_handing_out_more_than_on_hand_is_refused_with_item_and_count(
     ]
     # Nothing half-written: no contact, no syringes drawn.
     assert Encounter.objects.count() == 0
-    assert actions.on_hand(sams_bag, catalog["syringes"]) == 100
+    assert stock.on_hand(sams_bag, catalog["syringes"]) == 100
     assert not StockMovement.objects.filter(kind="distribute").exists()
 
 
@@ -83,9 +83,9 @@ def test_a_site_that_allows_it_records_the_shortfall_for_review(
 ):
     sams_bag.allow_unrecorded_stock = True
     sams_bag.save()
-    stock(sams_bag, catalog["naloxone"], 1, sam)
+    receive(sams_bag, catalog["naloxone"], 1, sam)
     hand_out(sam, downtown, participant, {catalog["naloxone"]: 3})
-    assert actions.on_hand(sams_bag, catalog["naloxone"]) == 0
+    assert stock.on_hand(sams_bag, catalog["naloxone"]) == 0
     flagged = StockMovement.objects.get(needs_review=True)
     assert flagged.kind == "unrecorded"
     assert flagged.quantity == 2
@@ -93,11 +93,11 @@ def test_a_site_that_allows_it_records_the_shortfall_for_review(
 
 
 def test_a_kit_draws_each_component(sam, downtown, participant, catalog, sams_bag, injection_kit):
-    stock(sams_bag, catalog["syringes"], 100, sam)
+    receive(sams_bag, catalog["syringes"], 100, sam)
     encounter = hand_out(
         sam, downtown, participant, {catalog["syringes"]: 5}, kits={injection_kit: 2}
     )
-    assert actions.on_hand(sams_bag, catalog["syringes"]) == 75
+    assert stock.on_hand(sams_bag, catalog["syringes"]) == 75
     assert encounter.supplies.get().quantity == 25
 
 
@@ -110,13 +110,13 @@ def test_without_a_stock_location_contacts_are_still_logged(sam, downtown, parti
 def test_the_site_shelf_is_used_when_the_user_carries_no_bag(
     sam, downtown, participant, catalog, shelf
 ):
-    stock(shelf, catalog["syringes"], 50, sam)
+    receive(shelf, catalog["syringes"], 50, sam)
     hand_out(sam, downtown, participant, {catalog["syringes"]: 5})
-    assert actions.on_hand(shelf, catalog["syringes"]) == 45
+    assert stock.on_hand(shelf, catalog["syringes"]) == 45
 
 
 def test_editing_a_contact_puts_back_and_draws_again(sam, downtown, participant, catalog, sams_bag):
-    stock(sams_bag, catalog["syringes"], 100, sam)
+    receive(sams_bag, catalog["syringes"], 100, sam)
     encounter = hand_out(sam, downtown, participant, {catalog["syringes"]: 30})
     edit = EncounterData(
         client_uuid=encounter.client_uuid,
@@ -127,12 +127,12 @@ def test_editing_a_contact_puts_back_and_draws_again(sam, downtown, participant,
         occurred_at=encounter.occurred_at,
     )
     do_edit_encounter(encounter, edit, editor=sam)
-    assert actions.on_hand(sams_bag, catalog["syringes"]) == 90
+    assert stock.on_hand(sams_bag, catalog["syringes"]) == 90
     assert StockMovement.objects.filter(kind="reversal").get().quantity == 30
 
 
 def test_a_replayed_contact_draws_once(sam, downtown, participant, catalog, sams_bag):
-    stock(sams_bag, catalog["syringes"], 100, sam)
+    receive(sams_bag, catalog["syringes"], 100, sam)
     data = EncounterData(
         client_uuid=uuid.uuid4(),
         site=downtown,
@@ -150,7 +150,7 @@ def test_a_replayed_contact_draws_once(sam, downtown, participant, catalog, sams
         occurred_at=first.occurred_at,
     )
     do_record_encounter(again, staff=sam)
-    assert actions.on_hand(sams_bag, catalog["syringes"]) == 90
+    assert stock.on_hand(sams_bag, catalog["syringes"]) == 90
 
 
 @pytest.mark.django_db(transaction=True)
@@ -159,7 +159,7 @@ def test_two_people_drawing_the_last_units_at_once_never_go_negative(
 ):
     from conftest import make_user
 
-    stock(sams_bag, catalog["naloxone"], 5, sam)
+    receive(sams_bag, catalog["naloxone"], 5, sam)
     workers = [sam] + [make_user(f"peer{n}", "specialist", [downtown]) for n in range(5)]
     for worker in workers[1:]:
         worker.draw_from = sams_bag
@@ -184,7 +184,7 @@ def test_two_people_drawing_the_last_units_at_once_never_go_negative(
         thread.join()
     assert outcomes.count("saved") == 2
     assert all("Not enough" in outcome for outcome in outcomes if outcome != "saved")
-    assert actions.on_hand(sams_bag, catalog["naloxone"]) == 1
+    assert stock.on_hand(sams_bag, catalog["naloxone"]) == 1
     assert Encounter.objects.count() == 2
     assert StockBalance.objects.filter(quantity__lt=0).count() == 0
 
@@ -221,7 +221,7 @@ def test_on_hand_always_equals_the_ledger_and_never_goes_negative(
         item = catalog[name]
         try:
             if kind == "receive":
-                stock(shelf, item, quantity, sam)
+                receive(shelf, item, quantity, sam)
                 expected[("shelf", name)] += quantity
             elif kind == "transfer":
                 actions.do_transfer_stock(
@@ -256,7 +256,7 @@ def test_on_hand_always_equals_the_ledger_and_never_goes_negative(
         except ValidationError:
             pass  # refused: nothing may have changed, which the checks below prove
         for (place, item_name), quantity_expected in expected.items():
-            assert actions.on_hand(places[place], catalog[item_name]) == quantity_expected
+            assert stock.on_hand(places[place], catalog[item_name]) == quantity_expected
         for balance in StockBalance.objects.all():
             ledger = (
                 StockMovement.objects.filter(location=balance.location, lot=balance.lot).aggregate(
