@@ -222,14 +222,25 @@ def _replayed(client_uuid):
 
 @transaction.atomic
 def do_receive_stock(
-    *, location, item, quantity, lot_number="", expires_on=None, supplier="", by, client_uuid=None
+    *,
+    location,
+    item,
+    quantity,
+    lot_number="",
+    expires_on=None,
+    supplier="",
+    by,
+    client_uuid=None,
+    occurred_at=None,
 ):
-    """A shipment arrives. Returns the movement."""
+    """A shipment arrives (at `occurred_at`, default now). Returns the movement."""
     if replay := _replayed(client_uuid):
         return replay[0]
     _check_item(item)
     _check_quantity(quantity)
     lot_number = lot_number.strip()
+    if occurred_at and occurred_at > timezone.now():
+        raise ValidationError({"occurred_at": _("A receipt cannot be in the future.")})
     if expires_on and expires_on < timezone.localdate():
         raise ValidationError(
             {"expires_on": _("This expiry date has passed; do not receive expired stock.")}
@@ -252,6 +263,7 @@ def do_receive_stock(
         by=by,
         supplier=supplier.strip(),
         client_uuid=client_uuid,
+        occurred_at=occurred_at,
     )
     audit.record(by, AuditEntry.Action.CREATE, movement)
     return movement

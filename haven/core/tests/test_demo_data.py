@@ -1,13 +1,15 @@
 import io
 
+import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from haven.accounts.models import Site, User
-from haven.outreach.models import Encounter, Service
+from haven.outreach.models import Encounter
 from haven.participants.models import Participant
-from haven.supplies.models import Item
+from haven.supplies import stock
+from haven.supplies.models import StockBalance, StockLocation, StockMovement
 
 SMALL = {"participants": 40, "contacts": 300, "days": 30, "stdout": io.StringIO()}
 
@@ -29,11 +31,11 @@ def test_demo_data_makes_a_program_once(db):
     assert Encounter.objects.count() == 300
 
 
-def test_demo_data_is_the_same_for_a_seed(db):
+@pytest.mark.django_db(transaction=True)
+def test_demo_data_is_the_same_for_a_seed():
     call_command("load_demo_data", seed=5, **SMALL)
     first = list(Participant.objects.order_by("pk").values_list("card_code", flat=True))
-    for model in (Encounter, Participant, User, Site, Item, Service):
-        model.objects.all().delete()
+    call_command("flush", interactive=False, verbosity=0)
     call_command("load_demo_data", seed=5, **SMALL)
     assert list(Participant.objects.order_by("pk").values_list("card_code", flat=True)) == first
 
@@ -54,3 +56,16 @@ def test_demo_contacts_respect_the_rules(db):
         assert encounter.site in encounter.staff.sites.all()
         if encounter.participant:
             assert encounter.occurred_at >= encounter.participant.enrolled_at
+
+
+def test_demo_stock_is_consistent_and_drawn_by_recent_contacts(db):
+    call_command("load_demo_data", **SMALL)
+    assert StockMovement.objects.filter(kind="distribute").exists()
+    assert not StockBalance.objects.filter(quantity__lt=0).exists()
+    for balance in StockBalance.objects.all()[:200]:
+        ledger = StockMovement.objects.filter(location=balance.location, lot=balance.lot)
+        assert balance.quantity == sum(ledger.values_list("quantity", flat=True))
+    specialist = User.objects.get(username="specialist")
+    assert specialist.draw_from.holder == specialist
+    assert stock.on_hand(specialist.draw_from)
+    assert StockLocation.objects.filter(kind="warehouse").count() == 1

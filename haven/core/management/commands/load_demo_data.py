@@ -182,7 +182,9 @@ class Command(BaseCommand):
     @staticmethod
     def domain_demo_loaders():
         """Functions `add_demo_records(**demo)` from each app's demo.py, in order."""
-        return []
+        from haven.supplies import demo as supplies_demo
+
+        return [supplies_demo.add_demo_records]
 
     def make_staff(self, User, sites):
         staff = []

@@ -23,3 +23,22 @@ if (cardCode) {
     });
   });
 }
+
+// An anonymous contact has no participant: ticking it clears the participant,
+// and choosing a participant unticks it.
+const anonymous = document.getElementById("id_anonymous");
+if (anonymous && cardCode) {
+  anonymous.addEventListener("change", () => {
+    if (!anonymous.checked) return;
+    cardCode.value = "";
+    const someoneElse = document.querySelector("input[name=participant][value='']");
+    if (someoneElse) someoneElse.checked = true;
+  });
+  const untick = () => {
+    anonymous.checked = false;
+  };
+  cardCode.addEventListener("input", () => cardCode.value && untick());
+  document.querySelectorAll("input[name=participant]").forEach((radio) => {
+    radio.addEventListener("change", () => radio.value && untick());
+  });
+}
