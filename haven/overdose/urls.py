@@ -1,4 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "overdose"
-urlpatterns = []
+urlpatterns = [
+    path("reports/", views.reports, name="reports"),
+    path("reports/new/", views.report_new, name="report_new"),
+    path("reports/<int:report_id>/", views.report_detail, name="report_detail"),
+    path(
+        "contacts/<int:encounter_id>/report/", views.report_for_contact, name="report_for_contact"
+    ),
+    path("contacts/<int:encounter_id>/naloxone/", views.naloxone, name="naloxone"),
+    path("drug-checks/", views.drug_checks, name="drug_checks"),
+    path("drug-checks/new/", views.drug_check_new, name="drug_check_new"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/new/", views.alert_new, name="alert_new"),
+    path("alerts/<int:alert_id>/", views.alert_edit, name="alert_edit"),
+    path("alerts/<int:alert_id>/publish/", views.alert_publish, name="alert_publish"),
+    path("alerts/<int:alert_id>/withdraw/", views.alert_withdraw, name="alert_withdraw"),
+    path("areas/", views.areas, name="areas"),
+    path("areas/chart.svg", views.areas_chart, name="areas_chart"),
+]

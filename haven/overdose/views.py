@@ -1,0 +1,334 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from haven.core import audit
+from haven.core.forms import add_action_errors
+from haven.core.models import AuditEntry
+from haven.core.permissions import ANALYST, PARTICIPANT_ROLES, can_read_notes_at, role_required
+from haven.outreach.views import get_encounter_for_user
+
+from . import charts, figures
+from .actions import (
+    PUBLISH_ROLES,
+    do_create_alert,
+    do_publish_alert,
+    do_record_drug_check,
+    do_record_naloxone_details,
+    do_record_overdose_report,
+    do_update_alert,
+    do_withdraw_alert,
+    is_refill,
+    leads_to_refill,
+    naloxone_lines,
+)
+from .forms import AlertForm, DrugCheckForm, NaloxoneDetailsForm, OverdoseReportForm
+from .models import DrugAlert, DrugCheck, NaloxoneDistribution, OverdoseReport, Substance
+
+# Aggregate pages: analysts see figures, never a participant's record.
+FIGURE_ROLES = (*PARTICIPANT_ROLES, ANALYST)
+RECENT_REPORTS = 50
+
+
+# Overdose reports -------------------------------------------------------------
+
+
+@role_required(*PARTICIPANT_ROLES)
+def report_new(request):
+    return _report_form(request, encounter=None)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def report_for_contact(request, encounter_id):
+    encounter = get_encounter_for_user(request, encounter_id)
+    return _report_form(request, encounter=encounter)
+
+
+def _report_form(request, encounter):
+    if request.method == "POST":
+        form = OverdoseReportForm(request.POST, encounter=encounter)
+        if form.is_valid():
+            try:
+                report, created = do_record_overdose_report(form.report_data(), by=request.user)
+            except ValidationError as error:
+                add_action_errors(form, error)
+            else:
+                if created:
+                    messages.success(request, _("Overdose report saved."))
+                else:
+                    messages.info(request, _("This report was already saved."))
+                if leads_to_refill(report):
+                    messages.info(request, _("They used their naloxone: hand out a refill."))
+                    url = redirect("overdose:naloxone", encounter_id=report.encounter_id).url
+                    return redirect(f"{url}?reason=used")
+                if encounter is not None:
+                    return redirect("outreach:saved", encounter_id=encounter.pk)
+                return redirect("overdose:reports")
+        status = 400
+    else:
+        form = OverdoseReportForm(encounter=encounter)
+        status = 200
+    return render(
+        request,
+        "overdose/report_form.html",
+        {"form": form, "encounter": encounter},
+        status=status,
+    )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def reports(request):
+    recent = OverdoseReport.objects.select_related("area")[:RECENT_REPORTS]
+    return render(request, "overdose/reports.html", {"reports": recent})
+
+
+def get_report_for_user(request, report_id):
+    """The only way views load a report: its note is for the staff of its contact's site."""
+    report = get_object_or_404(
+        OverdoseReport.objects.select_related("area", "encounter", "recorded_by"), pk=report_id
+    )
+    if report.encounter_id is not None:
+        # A report made at a contact belongs to the contact's site.
+        get_encounter_for_user(request, report.encounter_id)
+    return report
+
+
+@role_required(*PARTICIPANT_ROLES)
+def report_detail(request, report_id):
+    report = get_report_for_user(request, report_id)
+    user = request.user
+    if report.encounter_id is not None:
+        note_visible = can_read_notes_at(user, report.encounter.site_id)
+    else:
+        note_visible = report.recorded_by_id == user.pk or user.role in PUBLISH_ROLES
+    if report.encounter_id is not None and report.encounter.participant_id:
+        audit.record(
+            user,
+            AuditEntry.Action.VIEW,
+            report,
+            participant=report.encounter.participant,
+            request=request,
+            page="overdose report",
+        )
+    context = {
+        "report": report,
+        "note_visible": note_visible,
+        "substance_labels": [
+            Substance(code).label for code in report.substances if code in Substance.values
+        ],
+    }
+    return render(request, "overdose/report_detail.html", context)
+
+
+# Naloxone ---------------------------------------------------------------------
+
+
+@role_required(*PARTICIPANT_ROLES)
+def naloxone(request, encounter_id):
+    """First kit or refill for the naloxone of a contact, and why a refill."""
+    encounter = get_encounter_for_user(request, encounter_id)
+    lines = naloxone_lines(encounter)
+    refill = is_refill(encounter)
+    details = list(NaloxoneDistribution.objects.filter(encounter=encounter))
+    reason = request.GET.get("reason")
+    if reason not in NaloxoneDistribution.RefillReason.values:
+        reason = None
+    form = NaloxoneDetailsForm(
+        request.POST if request.method == "POST" else None,
+        lines=lines,
+        refill=refill,
+        reason=reason,
+        details=details,
+        initial={
+            f"formulation_{line.item_id}": _formulation_guess(line, details) for line in lines
+        },
+    )
+    if request.method == "POST" and lines and form.is_valid():
+        reasons, formulations = form.choices()
+        try:
+            do_record_naloxone_details(
+                encounter, by=request.user, reasons=reasons, formulations=formulations
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Naloxone details saved."))
+            return redirect("outreach:saved", encounter_id=encounter.pk)
+    return render(
+        request,
+        "overdose/naloxone.html",
+        {"encounter": encounter, "form": form, "lines": lines, "refill": refill},
+        status=400 if form.errors else 200,
+    )
+
+
+def _formulation_guess(line, details):
+    from .actions import default_formulation
+
+    for detail in details:
+        if detail.item_id == line.item_id:
+            return detail.formulation
+    return default_formulation(line.item)
+
+
+# Drug checking ----------------------------------------------------------------
+
+
+@role_required(*PARTICIPANT_ROLES)
+def drug_check_new(request):
+    if request.method == "POST":
+        form = DrugCheckForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                _check, created = do_record_drug_check(form.check_data(), by=request.user)
+            except ValidationError as error:
+                add_action_errors(form, error)
+            else:
+                messages.success(request, _("Drug check saved."))
+                return redirect("overdose:drug_checks")
+        status = 400
+    else:
+        form = DrugCheckForm(user=request.user)
+        status = 200
+    return render(request, "overdose/drug_check_form.html", {"form": form}, status=status)
+
+
+@role_required(*FIGURE_ROLES)
+def drug_checks(request):
+    period = request.GET.get("period")
+    if period not in figures.PERIODS:
+        period = "quarter"
+    context = {
+        "period": period,
+        "periods": figures.PERIODS,
+        "rows": figures.share_positive(period),
+        "recent": DrugCheck.objects.select_related("area", "site")[:20],
+    }
+    return render(request, "overdose/drug_checks.html", context)
+
+
+# Drug alerts ------------------------------------------------------------------
+
+
+def get_alert(alert_id):
+    """Alerts are not participant records: every staff role that may see them may load any."""
+    return get_object_or_404(DrugAlert.objects.select_related("area"), pk=alert_id)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def alerts(request):
+    now = timezone.now()
+    everything = DrugAlert.objects.select_related("area").order_by("-created_at", "-id")
+    context = {
+        "drafts": everything.filter(status=DrugAlert.Status.DRAFT),
+        "current": everything.current(now),
+        "past": everything.exclude(status=DrugAlert.Status.DRAFT).exclude(
+            pk__in=everything.current(now).values("pk")
+        )[:20],
+        "can_publish": request.user.role in PUBLISH_ROLES,
+    }
+    return render(request, "overdose/alerts.html", context)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def alert_new(request):
+    if request.method == "POST":
+        form = AlertForm(request.POST)
+        if form.is_valid():
+            try:
+                alert = do_create_alert(form.alert_data(), by=request.user)
+            except ValidationError as error:
+                add_action_errors(form, error)
+            else:
+                messages.success(request, _("Draft alert saved. A supervisor publishes it."))
+                return redirect("overdose:alert_edit", alert_id=alert.pk)
+        status = 400
+    else:
+        form = AlertForm()
+        status = 200
+    return render(request, "overdose/alert_form.html", {"form": form, "alert": None}, status=status)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def alert_edit(request, alert_id):
+    alert = get_alert(alert_id)
+    if request.method == "POST":
+        form = AlertForm(request.POST)
+        if form.is_valid():
+            try:
+                alert = do_update_alert(alert, form.alert_data(), by=request.user)
+            except ValidationError as error:
+                add_action_errors(form, error)
+            else:
+                messages.success(request, _("Alert saved."))
+                return redirect("overdose:alert_edit", alert_id=alert.pk)
+        status = 400
+    else:
+        form = AlertForm(initial=AlertForm.initial_from(alert))
+        status = 200
+    context = {
+        "form": form,
+        "alert": alert,
+        "can_publish": request.user.role in PUBLISH_ROLES,
+        "flags": alert.spike_flags.select_related("area"),
+    }
+    return render(request, "overdose/alert_form.html", context, status=status)
+
+
+@require_POST
+@role_required(*PUBLISH_ROLES)
+def alert_publish(request, alert_id):
+    alert = get_alert(alert_id)
+    try:
+        do_publish_alert(alert, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("overdose:alert_edit", alert_id=alert.pk)
+    messages.success(request, _("Alert published."))
+    return redirect("overdose:alerts")
+
+
+@require_POST
+@role_required(*PUBLISH_ROLES)
+def alert_withdraw(request, alert_id):
+    alert = get_alert(alert_id)
+    if alert.status != DrugAlert.Status.PUBLISHED:
+        raise PermissionDenied
+    do_withdraw_alert(alert, by=request.user)
+    messages.success(request, _("Alert withdrawn."))
+    return redirect("overdose:alerts")
+
+
+# Areas ------------------------------------------------------------------------
+
+
+def _weeks(request):
+    try:
+        weeks = int(request.GET.get("weeks", figures.DEFAULT_WEEKS))
+    except ValueError:
+        weeks = figures.DEFAULT_WEEKS
+    return min(max(weeks, 1), figures.MAX_WEEKS)
+
+
+@role_required(*FIGURE_ROLES)
+def areas(request):
+    weeks = _weeks(request)
+    table = figures.by_area_and_week(weeks)
+    return render(
+        request,
+        "overdose/areas.html",
+        {"weeks": weeks, "table": table, "week_choices": (4, 12, 26, 52)},
+    )
+
+
+@role_required(*FIGURE_ROLES)
+def areas_chart(request):
+    weeks = _weeks(request)
+    svg = charts.reports_by_week(figures.by_area_and_week(weeks), weeks)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
