@@ -51,7 +51,15 @@ class DateTimeLocalField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class OverdoseReportForm(forms.Form):
+class Form(forms.Form):
+    """Labels without a trailing colon, as on the rest of Haven's screens."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class OverdoseReportForm(Form):
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
     occurred_at = DateTimeLocalField(label=_("When it happened"))
     area = AreaField(help_text=_("The neighbourhood or ZIP code, never an address."))
@@ -114,7 +122,7 @@ class OverdoseReportForm(forms.Form):
         )
 
 
-class NaloxoneDetailsForm(forms.Form):
+class NaloxoneDetailsForm(Form):
     """Formulation and refill reason for each naloxone line of a contact."""
 
     def __init__(self, *args, lines, refill, reason=None, details=None, **kwargs):
@@ -158,7 +166,7 @@ class NaloxoneDetailsForm(forms.Form):
         return reasons, formulations
 
 
-class DrugCheckForm(forms.Form):
+class DrugCheckForm(Form):
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
     checked_on = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -207,7 +215,7 @@ class DrugCheckForm(forms.Form):
         )
 
 
-class AlertForm(forms.Form):
+class AlertForm(Form):
     title = forms.CharField(label=_("Title"), max_length=120)
     body = forms.CharField(
         label=_("What to look out for"),
