@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from haven.core import audit
 from haven.core.models import AuditEntry
 from haven.participants.models import Participant
+from haven.reports import summaries
 from haven.supplies.actions import (
     draw_for_encounter,
     expand_kits,
@@ -142,6 +143,7 @@ def do_record_encounter(data, *, staff):
             encounter.services.set(data.services)
             _write_supplies(encounter, data.supplies)
             _draw_stock(encounter, data.supplies, staff)
+            summaries.contacts_changed([summaries.bucket_of(encounter)], [data.participant])
             audit.record(staff, AuditEntry.Action.CREATE, encounter, participant=data.participant)
     except IntegrityError:
         # Two copies of one submission raced; the other one won.
@@ -220,6 +222,7 @@ def do_edit_encounter(encounter, data, *, editor):
     with transaction.atomic():
         encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
         before = snapshot(encounter)
+        bucket_before, participant_before = summaries.bucket_of(encounter), encounter.participant
         EncounterRevision.objects.create(
             encounter=encounter, edited_by=editor, previous=json.dumps(before)
         )
@@ -236,6 +239,10 @@ def do_edit_encounter(encounter, data, *, editor):
         _write_supplies(encounter, data.supplies)
         return_for_encounter(encounter, by=editor, reason=_("Contact edited"))
         _draw_stock(encounter, data.supplies, encounter.staff)
+        summaries.contacts_changed(
+            [bucket_before, summaries.bucket_of(encounter)],
+            [participant_before, encounter.participant],
+        )
         after = snapshot(encounter)
         changed = sorted(key for key in after if after[key] != before[key])
         audit.record(

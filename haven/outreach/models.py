@@ -20,10 +20,21 @@ class Service(models.Model):
         PAPERWORK = "paperwork", _("Paperwork")
         OTHER = "other", _("Other")
 
+    class ReportingGroup(models.TextChoices):
+        """The funder count a service adds to (see haven/reports/metrics.py)."""
+
+        NONE = "", _("None")
+        OVERDOSE_EDUCATION = "overdose_education", _("Overdose response training")
+        HIV_TEST = "hiv_test", _("HIV test")
+        HCV_TEST = "hcv_test", _("HCV test")
+
     code = models.SlugField(unique=True)
     name = models.CharField(_("name"), max_length=100)
     name_es = models.CharField(_("name in Spanish"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    reporting_group = models.CharField(
+        _("reporting group"), max_length=30, choices=ReportingGroup.choices, blank=True
+    )
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(default=100)
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from haven.core import audit
 from haven.core.models import AuditEntry
+from haven.reports import summaries
 
 from .models import Participant
 
@@ -50,6 +51,8 @@ def do_merge_participants(*, duplicate, keeper, by):
     duplicate.save(update_fields=["merged_into", "merged_at"])
     # Records merged into the duplicate follow it to the keeper.
     Participant.objects.filter(merged_into=duplicate).update(merged_into=keeper)
+    # The first naloxone of either record is now the kept record's.
+    summaries.refresh_first_naloxone(keeper)
     audit.record(by, AuditEntry.Action.MERGE, duplicate, keeper=keeper.pk)
     audit.record(by, AuditEntry.Action.MERGE, keeper, duplicate=duplicate.pk)
     return keeper

@@ -71,6 +71,10 @@ class Participant(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_records"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
+    # When this person (with any records merged into this one) first received
+    # naloxone from the program: a later naloxone hand-out is a refill. Kept
+    # by haven/reports/summaries.py on every write; never typed.
+    first_naloxone_at = models.DateTimeField(null=True, blank=True, editable=False)
     enrolled_at = models.DateTimeField(default=timezone.now, db_index=True)
     enrolled_site = models.ForeignKey(
         "accounts.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

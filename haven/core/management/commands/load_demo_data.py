@@ -17,6 +17,7 @@ from haven.accounts.models import Site
 from haven.outreach.actions import EncounterData
 from haven.outreach.models import Encounter, EncounterSupply, Service
 from haven.participants.models import Participant
+from haven.reports.summaries import rebuild_all as rebuild_report_summaries
 from haven.supplies.models import Item
 
 DEMO_PASSWORD = "haven-demo"
@@ -172,6 +173,8 @@ class Command(BaseCommand):
             # Each domain app adds its own demo records here, one call per app.
             for add_demo_records in self.domain_demo_loaders():
                 add_demo_records(**demo)
+            # Contacts were bulk-created, past the actions that keep these.
+            rebuild_report_summaries()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo program loaded: {len(sites)} sites, {len(staff)} staff, "

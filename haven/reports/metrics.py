@@ -1,0 +1,419 @@
+"""Funder metrics: each one defined once, here, with what counts and what does not.
+
+Every metric takes a `Scope`: a period of local calendar days (both ends
+included) and optional filters for sites, staff members and contact types.
+Figures are exact: additive counts come from the daily summaries (kept exact on
+every write, see summaries.py), the rest from the raw records. Tests check each
+metric against a hand-built program and the summaries against direct counts.
+
+General rules, unless a metric says otherwise:
+- A *contact* is an Encounter. Anonymous contacts count as contacts, and
+  their head count counts as people served, but never as unique participants.
+- *Merged* records (duplicates linked to a kept record) count as the kept
+  record: one person, one participant.
+- Supplies count in units of the item ("a naloxone 2-pack kit" is one kit);
+  kits handed out count as their components.
+- Filters apply to the contact: its site, the staff member who logged it, and
+  its type. Records that are not contacts say how they are filtered.
+"""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haven.outreach.models import Encounter, EncounterSupply, Service
+from haven.participants.models import Participant
+from haven.supplies.models import Item
+
+from .models import DailyActivity, DailyService, DailySupply
+
+Group = Item.ReportingGroup
+MAX_PERIOD_DAYS = 3 * 366 + 1
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: local days `start` to `end` inclusive, and filters."""
+
+    start: datetime.date
+    end: datetime.date
+    site_ids: tuple = ()
+    staff_ids: tuple = ()
+    contact_types: tuple = ()
+    label: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValidationError({"end": _("The period ends before it starts.")})
+        if (self.end - self.start).days > MAX_PERIOD_DAYS:
+            raise ValidationError({"end": _("A report covers at most three years.")})
+
+    @property
+    def bounds(self):
+        """Aware [start, end) datetimes of the period in the program's time zone."""
+        start = timezone.make_aware(datetime.datetime.combine(self.start, datetime.time.min))
+        end = timezone.make_aware(
+            datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min)
+        )
+        return start, end
+
+    def summary(self, model):
+        rows = model.objects.filter(day__gte=self.start, day__lte=self.end)
+        if self.site_ids:
+            rows = rows.filter(site_id__in=self.site_ids)
+        if self.staff_ids:
+            rows = rows.filter(staff_id__in=self.staff_ids)
+        if self.contact_types:
+            rows = rows.filter(contact_type__in=self.contact_types)
+        return rows
+
+    def encounters(self, prefix=""):
+        """A Q for raw encounters (or rows reaching them through `prefix`)."""
+        start, end = self.bounds
+        q = Q(**{f"{prefix}occurred_at__gte": start, f"{prefix}occurred_at__lt": end})
+        if self.site_ids:
+            q &= Q(**{f"{prefix}site_id__in": self.site_ids})
+        if self.staff_ids:
+            q &= Q(**{f"{prefix}staff_id__in": self.staff_ids})
+        if self.contact_types:
+            q &= Q(**{f"{prefix}contact_type__in": self.contact_types})
+        return q
+
+
+def _total(rows, column):
+    return rows.aggregate(n=Coalesce(Sum(column), 0))["n"]
+
+
+# ---------------------------------------------------------------- people and contacts
+
+
+def contacts(scope):
+    """Contacts (encounters) in the period, with a participant or anonymous."""
+    return _total(scope.summary(DailyActivity), "encounters")
+
+
+def contacts_by_type(scope):
+    """Contacts by contact type (fixed site, mobile, street, mail, virtual): {type: n}."""
+    rows = (
+        scope.summary(DailyActivity).values("contact_type").annotate(n=Sum("encounters")).order_by()
+    )
+    counts = {row["contact_type"]: row["n"] for row in rows}
+    return {value: counts.get(value, 0) for value in Encounter.ContactType.values}
+
+
+def anonymous_people(scope):
+    """People served at anonymous contacts: the sum of their head counts.
+
+    The same person met anonymously twice counts twice: anonymous contacts
+    cannot be told apart.
+    """
+    return _total(scope.summary(DailyActivity), "anonymous_people")
+
+
+def _served_roots(scope):
+    """Kept-record ids of the participants with at least one contact in scope."""
+    return (
+        Encounter.objects.filter(scope.encounters(), participant__isnull=False)
+        .annotate(root=Coalesce("participant__merged_into_id", "participant_id"))
+        .values("root")
+        .distinct()
+        .order_by()
+    )
+
+
+def unique_participants(scope):
+    """Unique participants served: people with a card who had at least one contact.
+
+    A participant and the duplicates merged into them count once. Anonymous
+    contacts are not counted here (see anonymous_people).
+    """
+    return _served_roots(scope).count()
+
+
+def new_participants(scope):
+    """Participants enrolled in the period, not counting records later merged as duplicates.
+
+    Filtered by the site they were enrolled at and the staff member who enrolled
+    them; contact types do not apply.
+    """
+    start, end = scope.bounds
+    enrolled = Participant.objects.filter(
+        enrolled_at__gte=start, enrolled_at__lt=end, merged_into__isnull=True
+    )
+    if scope.site_ids:
+        enrolled = enrolled.filter(enrolled_site_id__in=scope.site_ids)
+    if scope.staff_ids:
+        enrolled = enrolled.filter(created_by_id__in=scope.staff_ids)
+    return enrolled.count()
+
+
+def secondary_distribution_people(scope):
+    """People reached through secondary distribution: the sum of what participants said
+    they were taking supplies for ("for my friends too"), as recorded at each contact."""
+    return _total(scope.summary(DailyActivity), "secondary_people")
+
+
+# ---------------------------------------------------------------- supplies
+
+
+def units_by_group(scope):
+    """Units handed out at contacts, by the item's funder reporting group: {group: n}."""
+    rows = (
+        scope.summary(DailySupply)
+        .values(group=F("item__reporting_group"))
+        .annotate(n=Sum("quantity"))
+        .order_by()
+    )
+    counts = {row["group"]: row["n"] for row in rows}
+    return {value: counts.get(value, 0) for value in Group.values}
+
+
+def syringes_distributed(scope):
+    """Syringes handed out at contacts (items in the "syringes" reporting group), in units."""
+    return units_by_group(scope)[Group.SYRINGES]
+
+
+def syringes_collected(scope):
+    """Used syringes brought back, counted or estimated from weight (estimates included).
+
+    Filtered by the site of the collection and the staff member who recorded it;
+    contact types do not apply.
+    """
+    from haven.supplies.models import SyringeCollection
+
+    start, end = scope.bounds
+    collected = SyringeCollection.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    if scope.site_ids:
+        collected = collected.filter(site_id__in=scope.site_ids)
+    if scope.staff_ids:
+        collected = collected.filter(recorded_by_id__in=scope.staff_ids)
+    return _total(collected, "syringes")
+
+
+def syringe_return_ratio(scope):
+    """Syringes collected per syringe distributed in the period (None when none went out)."""
+    out = syringes_distributed(scope)
+    return round(syringes_collected(scope) / out, 3) if out else None
+
+
+def naloxone(scope):
+    """Naloxone handed out at contacts, nasal spray and injectable apart.
+
+    For each formulation: kits (units of the item), doses (units × doses per
+    unit), and kits as *first kits* (the participant's first naloxone from the
+    program ever, merged records included), *refills* (a participant who had
+    naloxone before) or *anonymous* (no participant: first or refill unknown).
+    """
+    result = {}
+    first_kits = _naloxone_first_kits(scope)
+    anonymous = _naloxone_anonymous(scope)
+    for group in (Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE):
+        rows = scope.summary(DailySupply).filter(item__reporting_group=group)
+        kits = _total(rows, "quantity")
+        doses = rows.aggregate(n=Coalesce(Sum(F("quantity") * F("item__doses_per_unit")), 0))["n"]
+        first = first_kits.get(group, 0)
+        anonymous_kits = anonymous.get(group, 0)
+        result[group] = {
+            "kits": kits,
+            "doses": doses,
+            "first_kits": first,
+            "refills": kits - first - anonymous_kits,
+            "anonymous": anonymous_kits,
+        }
+    return result
+
+
+def _naloxone_lines(scope):
+    return EncounterSupply.objects.filter(
+        scope.encounters("encounter__"),
+        item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE],
+    )
+
+
+def _naloxone_first_kits(scope):
+    lines = _naloxone_lines(scope).filter(
+        # The kept record holds the first date for itself and its duplicates.
+        Q(
+            encounter__participant__merged_into__isnull=True,
+            encounter__occurred_at=F("encounter__participant__first_naloxone_at"),
+        )
+        | Q(
+            encounter__participant__merged_into__isnull=False,
+            encounter__occurred_at=F("encounter__participant__merged_into__first_naloxone_at"),
+        )
+    )
+    return _sum_by_group(lines)
+
+
+def _naloxone_anonymous(scope):
+    return _sum_by_group(_naloxone_lines(scope).filter(encounter__participant__isnull=True))
+
+
+def _sum_by_group(lines):
+    rows = lines.values(group=F("item__reporting_group")).annotate(n=Sum("quantity")).order_by()
+    return {row["group"]: row["n"] for row in rows}
+
+
+# ---------------------------------------------------------------- services
+
+
+def _service_total(scope, reporting_group, column):
+    return _total(
+        scope.summary(DailyService).filter(service__reporting_group=reporting_group), column
+    )
+
+
+def people_trained_in_overdose_response(scope):
+    """People given overdose response training at contacts: one per participant contact
+    with a service in the "overdose response training" group, plus the head count of
+    anonymous contacts given it. (Group trainings are counted by the training module.)"""
+    return _service_total(scope, Service.ReportingGroup.OVERDOSE_EDUCATION, "people")
+
+
+def hiv_tests(scope):
+    """HIV tests done: contacts with a service in the "HIV test" reporting group."""
+    return _service_total(scope, Service.ReportingGroup.HIV_TEST, "encounters")
+
+
+def hcv_tests(scope):
+    """HCV tests done: contacts with a service in the "HCV test" reporting group."""
+    return _service_total(scope, Service.ReportingGroup.HCV_TEST, "encounters")
+
+
+# ---------------------------------------------------------------- demographics
+
+
+AGE_GROUPS = [
+    (0, 17, "under 18"),
+    (18, 24, "18–24"),
+    (25, 34, "25–34"),
+    (35, 44, "35–44"),
+    (45, 54, "45–54"),
+    (55, 64, "55–64"),
+    (65, 200, "65 and over"),
+]
+NOT_RECORDED = "not recorded"
+
+
+def age_group(year_of_birth, in_year):
+    """The age group of someone born in `year_of_birth` during `in_year` (age then)."""
+    if not year_of_birth:
+        return NOT_RECORDED
+    age = in_year - year_of_birth
+    for low, high, label in AGE_GROUPS:
+        if low <= age <= high:
+            return label
+    return NOT_RECORDED
+
+
+def demographics(scope):
+    """Unique participants served in the period by age group, gender, race/ethnicity and ZIP.
+
+    Each person counts once per table (their kept record's answers); age is
+    their age in the year the period ends, from year of birth. Blank answers
+    are "not recorded"; "prefers not to say" is its own answer.
+    """
+    people = Participant.objects.filter(pk__in=_served_roots(scope)).values_list(
+        "year_of_birth", "gender", "race_ethnicity", "zip_code"
+    )
+    tables = {"age": Counter(), "gender": Counter(), "race_ethnicity": Counter(), "zip": Counter()}
+    for year_of_birth, gender, race, zip_code in people.iterator():
+        tables["age"][age_group(year_of_birth, scope.end.year)] += 1
+        tables["gender"][gender or NOT_RECORDED] += 1
+        tables["race_ethnicity"][race or NOT_RECORDED] += 1
+        tables["zip"][zip_code or NOT_RECORDED] += 1
+    return tables
+
+
+# ---------------------------------------------------------------- overdose response
+
+
+def overdose_reports(scope):
+    """Overdoses reported in the period and the reversals among them.
+
+    A *reversal* is a report where naloxone was given and the person survived.
+    Reports imported from other sources (e.g. EMS calls) are not the program's
+    and are left out. A report made at a contact follows that contact's filters;
+    a report made on its own is filtered by the staff member who recorded it
+    and is kept when no site or contact type filter is set.
+    """
+    from haven.overdose.models import OverdoseReport
+
+    start, end = scope.bounds
+    reports = OverdoseReport.objects.filter(occurred_at__gte=start, occurred_at__lt=end, source="")
+    if scope.staff_ids:
+        reports = reports.filter(recorded_by_id__in=scope.staff_ids)
+    if scope.site_ids or scope.contact_types:
+        reports = reports.filter(scope.encounters("encounter__"))
+    reversal = Q(naloxone_doses__gt=0, outcome=OverdoseReport.Outcome.SURVIVED)
+    counts = reports.aggregate(reports=Count("id"), reversals=Count("id", filter=reversal))
+    return counts
+
+
+def drug_checks(scope):
+    """Drug checks done in the period, and the share positive.
+
+    The share is positive ÷ (positive + negative): inconclusive results are
+    counted in `done` but left out of the share. Filtered by site and by the
+    staff member who recorded the check; contact types do not apply.
+    """
+    from haven.overdose.models import DrugCheck
+
+    checks = DrugCheck.objects.filter(checked_on__gte=scope.start, checked_on__lte=scope.end)
+    if scope.site_ids:
+        checks = checks.filter(site_id__in=scope.site_ids)
+    if scope.staff_ids:
+        checks = checks.filter(recorded_by_id__in=scope.staff_ids)
+    counts = checks.aggregate(
+        done=Count("id"),
+        positive=Count("id", filter=Q(result=DrugCheck.Result.POSITIVE)),
+        negative=Count("id", filter=Q(result=DrugCheck.Result.NEGATIVE)),
+    )
+    decided = counts["positive"] + counts["negative"]
+    counts["share_positive"] = round(counts["positive"] / decided, 3) if decided else None
+    return counts
+
+
+# ---------------------------------------------------------------- referrals
+
+
+LINKAGE_DAYS = 30
+
+
+def referrals(scope):
+    """Referrals made in the period, by need, and the share linked to care within 30 days.
+
+    A referral is *linked within 30 days* when its status became "linked to
+    care" no more than 30 days after it was made. The share is over all
+    referrals made in the period (so recent ones may still link). Filtered by
+    the site it was made at and the staff member who made it; contact types do
+    not apply.
+    """
+    from haven.resources.models import Referral
+
+    start, end = scope.bounds
+    made = Referral.objects.filter(made_at__gte=start, made_at__lt=end)
+    if scope.site_ids:
+        made = made.filter(site_id__in=scope.site_ids)
+    if scope.staff_ids:
+        made = made.filter(made_by_id__in=scope.staff_ids)
+    by_need = dict(
+        made.values_list("need").annotate(n=Count("id")).values_list("need", "n").order_by()
+    )
+    linked = made.filter(
+        status=Referral.Status.LINKED,
+        linked_at__lte=F("made_at") + datetime.timedelta(days=LINKAGE_DAYS),
+    ).count()
+    total = sum(by_need.values())
+    return {
+        "made": total,
+        "by_need": by_need,
+        "linked_within_30_days": linked,
+        "share_linked": round(linked / total, 3) if total else None,
+    }

@@ -1,0 +1,65 @@
+"""Daily summaries, kept exact on every write, so reports never scan the raw records.
+
+One row per (day, site, staff member, contact type): additive counts only.
+Counts that are not additive across days (unique participants) are taken
+from the raw records, which an index makes cheap.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class DailyActivity(models.Model):
+    day = models.DateField()
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contact_type = models.CharField(max_length=20)
+    encounters = models.PositiveIntegerField(default=0)
+    participant_encounters = models.PositiveIntegerField(default=0)
+    anonymous_people = models.PositiveIntegerField(default=0)
+    secondary_people = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "site", "staff", "contact_type"], name="one_activity_row_per_bucket"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "site"])]
+
+
+class DailySupply(models.Model):
+    day = models.DateField()
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contact_type = models.CharField(max_length=20)
+    item = models.ForeignKey("supplies.Item", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "site", "staff", "contact_type", "item"],
+                name="one_supply_row_per_bucket",
+            )
+        ]
+        indexes = [models.Index(fields=["day", "site"])]
+
+
+class DailyService(models.Model):
+    day = models.DateField()
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contact_type = models.CharField(max_length=20)
+    service = models.ForeignKey("outreach.Service", on_delete=models.CASCADE, related_name="+")
+    encounters = models.PositiveIntegerField(default=0)
+    people = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "site", "staff", "contact_type", "service"],
+                name="one_service_row_per_bucket",
+            )
+        ]
+        indexes = [models.Index(fields=["day", "site"])]
