@@ -96,6 +96,9 @@ class Encounter(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        # A staff member's recent contacts (home page, quick-log's recent
+        # participants) without sorting all of their contacts.
+        indexes = [models.Index(fields=["staff", "occurred_at"], name="encounter_staff_time_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=(

@@ -229,7 +229,14 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["location", "item", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["location", "item", "occurred_at"]),
+            # Flagged movements are few among millions; SQLite cannot use the
+            # plain needs_review index for `WHERE needs_review`, a partial one it can.
+            models.Index(
+                fields=["location"], condition=Q(needs_review=True), name="movement_flagged_idx"
+            ),
+        ]
         constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="movement_not_zero")]
 
     def __str__(self):
