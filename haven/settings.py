@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "haven.overdose",
     "haven.resources",
     "haven.public",
+    "haven.api",
     "haven.reports",
 ]
 

@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from haven.api.api import api
 from haven.core.views import healthz
+from haven.outreach.views import manifest, service_worker
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("sw.js", service_worker, name="service_worker"),
+    path("manifest.webmanifest", manifest, name="manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("haven.accounts.urls")),
     path("participants/", include("haven.participants.urls")),
@@ -13,6 +17,7 @@ urlpatterns = [
     path("overdose/", include("haven.overdose.urls")),
     path("resources/", include("haven.resources.urls")),
     path("public/", include("haven.public.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("haven.core.urls")),
 ]

@@ -15,3 +15,13 @@ class CurrentSiteForm(forms.Form):
         if user.role != "manager":
             sites = sites.filter(staff=user)
         self.fields["current_site"].queryset = sites
+
+
+class DeviceForm(forms.Form):
+    """Name a phone or tablet that will use the offline field app's API."""
+
+    name = forms.CharField(
+        label=gettext_lazy("Device name"),
+        max_length=80,
+        help_text=gettext_lazy("For example “Work phone”, so that you know which one to revoke."),
+    )

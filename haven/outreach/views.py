@@ -1,6 +1,10 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from haven.core.forms import add_action_errors
@@ -62,7 +66,7 @@ def quick_log(request, participant_id=None):
     return render(
         request,
         "outreach/quick_log.html",
-        {"form": form, "participant": participant},
+        {"form": form, "participant": participant, "offline_messages": offline_messages()},
         status=status,
     )
 
@@ -119,3 +123,88 @@ def edit_encounter(request, encounter_id):
     return render(
         request, "outreach/edit.html", {"form": form, "encounter": encounter}, status=status
     )
+
+
+# The offline field app: pages the service worker keeps for use with no signal.
+# Only these are cached; participant records and every other page never are.
+OFFLINE_PAGES = ("outreach:quick_log", "supplies:my_bag")
+OFFLINE_API = ("sites", "items", "kits", "services", "participants/recent")
+OFFLINE_STATIC = (
+    "core/haven.css",
+    "outreach/quick_log.js",
+    "outreach/outbox.js",
+    "outreach/field_app.js",
+    "outreach/icon.svg",
+)
+
+
+def offline_messages():
+    """What the outbox script says, translated here since the page has no JS catalog."""
+    return {
+        "pending": _("Waiting to send: %(n)s"),
+        "nothing_pending": _("Everything is sent."),
+        "stored": _("Saved on this phone. It will be sent when there is signal."),
+        "sent": _("Sent: %(n)s"),
+        "offline": _("No signal: contacts wait on this phone and are sent later."),
+        "log_in_again": _("Log in again to send the waiting contacts."),
+        "server_error": _("Haven could not be reached; trying again shortly."),
+        "problem": _("Needs your attention"),
+        "edit": _("Edit and retry"),
+        "discard": _("Discard"),
+        "confirm_discard": _("Discard this contact? It has not been saved in Haven."),
+        "editing": _("Editing a contact that was not saved: fix it and save again."),
+        "anonymous": _("Anonymous, %(n)s"),
+        "other_user": _("%(n)s contacts on this phone belong to another user."),
+        "choose_who": _(
+            "Enter a card code, pick a recent participant, or tick “Anonymous contact”."
+        ),
+        "people_needed": _("Enter how many people (at least 1)."),
+        "code_length": _("A card code has %(length)s characters; “%(typed)s” has %(count)s."),
+        "code_symbol": _("“%(typed)s” has “%(symbol)s”, which card codes never use."),
+        "code_typo": _(
+            "“%(code)s” is not a valid card code: it has a typo "
+            "(a wrong or swapped character). Check the card again."
+        ),
+    }
+
+
+def service_worker(request):
+    """The service worker, served from the site root so that it may cover every page."""
+    context = {
+        "cache_name": f"haven-{settings.VERSION}",
+        "pages": [reverse(name) for name in OFFLINE_PAGES],
+        "api": [f"/api/v1/{path}" for path in OFFLINE_API],
+        "static": [static(path) for path in OFFLINE_STATIC],
+        "quick_log": reverse("outreach:quick_log"),
+    }
+    response = render(
+        request, "outreach/sw.js", context, content_type="text/javascript; charset=utf-8"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+def manifest(request):
+    """The web app manifest: Haven opens on the quick-log screen, like an app."""
+    data = {
+        "name": "Haven",
+        "short_name": "Haven",
+        "description": _("Log contacts in the field, with or without signal."),
+        "start_url": reverse("outreach:quick_log"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1b1f24",
+        "icons": [
+            {
+                "src": static("outreach/icon.svg"),
+                "sizes": "any",
+                "type": "image/svg+xml",
+                "purpose": "any",
+            }
+        ],
+    }
+    response = JsonResponse(data, content_type="application/manifest+json")
+    response["Cache-Control"] = "no-cache"
+    return response

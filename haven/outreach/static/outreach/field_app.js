@@ -1,0 +1,95 @@
+// The offline field app's shared pieces, on every page: the service worker
+// and the outbox store for logged-in staff, and clearing the phone at logout.
+(() => {
+  const DB_NAME = "haven-field";
+  const STORE = "outbox";
+
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = () => {
+        request.result.createObjectStore(STORE, { keyPath: "client_uuid" });
+      };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  async function run(mode, work) {
+    const db = await openDb();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(STORE, mode);
+        const result = work(tx.objectStore(STORE));
+        tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+
+  const outbox = {
+    all: () => run("readonly", (store) => store.getAll()),
+    put: (record) => run("readwrite", (store) => store.put(record)),
+    remove: (key) => run("readwrite", (store) => store.delete(key)),
+    clear: () => run("readwrite", (store) => store.clear()),
+  };
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  // Wipe what this phone holds for Haven: the outbox and the cached pages.
+  async function forget() {
+    try {
+      await outbox.clear();
+    } catch (error) {
+      // No IndexedDB (private mode): nothing to clear.
+    }
+    // Unregister first, so that the worker caches nothing more once logged out.
+    if ("serviceWorker" in navigator) {
+      const registrations = await navigator.serviceWorker.getRegistrations();
+      await Promise.all(registrations.map((registration) => registration.unregister()));
+    }
+    if (window.caches) {
+      const names = await caches.keys();
+      await Promise.all(names.filter((n) => n.startsWith("haven-")).map((n) => caches.delete(n)));
+    }
+  }
+
+  // How many records wait, kept where the logout button can read it at once.
+  const PENDING_KEY = "haven-outbox-pending";
+  const notePending = (count) => localStorage.setItem(PENDING_KEY, String(count));
+
+  window.havenField = { outbox, csrfToken, forget, notePending };
+
+  const loggedIn = Boolean(document.currentScript && document.currentScript.dataset.user);
+  if (!loggedIn) {
+    // Logged out (or the session ended): nothing of Haven's stays on the phone.
+    localStorage.removeItem(PENDING_KEY);
+    forget().catch(() => {});
+    return;
+  }
+
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  }
+
+  // Logging out clears the phone (on the next page, above). Contacts not yet
+  // sent would be lost, so ask first; this must stay synchronous so that the
+  // logout itself is an ordinary form post.
+  const logout = document.querySelector("form[data-logout]");
+  if (logout) {
+    logout.addEventListener("submit", (event) => {
+      const pending = parseInt(localStorage.getItem(PENDING_KEY), 10) || 0;
+      if (pending && !window.confirm(logout.dataset.pendingMessage.replace("%(n)s", pending))) {
+        event.preventDefault();
+      }
+    });
+  }
+})();

@@ -1,0 +1,348 @@
+// The quick-log screen, offline.
+//
+// With no signal, saving a contact puts it in an outbox on the phone
+// (IndexedDB) with a client UUID made here, and the outbox is sent to /api/v1/sync right away
+// when there is signal, when the signal comes back, when the page opens and
+// every half minute. A contact leaves the outbox only when Haven confirms it
+// (201 or 200 for that record); one Haven refuses stays, shown with the
+// reason, until the worker edits and retries it or discards it. Without
+// JavaScript the form posts as an ordinary form.
+(() => {
+  const form = document.getElementById("quick-log");
+  const field = window.havenField;
+  if (!form || !field || !window.indexedDB || !window.fetch) return;
+
+  const MESSAGES = JSON.parse(document.getElementById("offline-messages").textContent);
+  const USER = form.dataset.user;
+  const SYNC_URL = form.dataset.syncUrl;
+  const SYNC_EVERY_MS = 30000;
+  const panel = document.getElementById("outbox");
+  const statusLine = document.getElementById("outbox-status");
+  const list = document.getElementById("outbox-list");
+  const formError = document.getElementById("offline-form-error");
+  let editing = null;
+  let syncing = false;
+
+  const say = (template, values = {}) =>
+    template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
+
+  // ----------------------------------------------------------- card codes
+  // The same check as haven/participants/codes.py: 31 symbols, and a check
+  // character making the weighted sum (weights 1..7) divisible by 31.
+  const ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+  const CODE_LENGTH = 7;
+
+  function cardCodeError(typed) {
+    const code = typed.replace(/[\s-]/g, "").toUpperCase();
+    const shown = typed.trim();
+    if (code.length !== CODE_LENGTH) {
+      return say(MESSAGES.code_length, { length: CODE_LENGTH, typed: shown, count: code.length });
+    }
+    let sum = 0;
+    for (let index = 0; index < code.length; index += 1) {
+      const value = ALPHABET.indexOf(code[index]);
+      if (value < 0) return say(MESSAGES.code_symbol, { typed: shown, symbol: code[index] });
+      sum += (index + 1) * value;
+    }
+    if (sum % ALPHABET.length !== 0) {
+      return say(MESSAGES.code_typo, { code: `${code.slice(0, 4)}-${code.slice(4)}` });
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------ the form
+  function newUuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
+  const number = (name) => parseInt(value(name), 10) || 0;
+  const checked = (name) => [...form.querySelectorAll(`input[name="${name}"]:checked`)];
+
+  function readForm() {
+    const anonymous = form.elements.anonymous && form.elements.anonymous.checked;
+    const picked = checked("participant").find((radio) => radio.value);
+    const cardCode = value("card_code");
+    const body = {
+      client_uuid: editing && !editing.newUuid ? editing.client_uuid : newUuid(),
+      site: parseInt(value("site"), 10) || 0,
+      contact_type: (checked("contact_type")[0] || {}).value || "",
+      occurred_at: new Date(value("occurred_at") || Date.now()).toISOString(),
+      services: checked("services").map((box) => parseInt(box.value, 10)),
+      supplies: [],
+      kits: [],
+      secondary_people: number("secondary_people"),
+      note: form.elements.note ? form.elements.note.value : "",
+    };
+    let label;
+    if (anonymous) {
+      body.anonymous_people = number("anonymous_people");
+      label = say(MESSAGES.anonymous, { n: body.anonymous_people });
+    } else if (cardCode) {
+      body.card_code = cardCode;
+      label = cardCode.replace(/[\s-]/g, "").toUpperCase().replace(/^(.{4})/, "$1-");
+    } else if (picked) {
+      body.participant = parseInt(picked.value, 10);
+      label = form.querySelector(`label[for="${picked.id}"]`).textContent.trim();
+    }
+    for (const input of form.querySelectorAll("input[name^=supply_], input[name^=kit_]")) {
+      const quantity = parseInt(input.value, 10) || 0;
+      if (quantity <= 0) continue;
+      const [kind, id] = input.name.split("_");
+      if (kind === "supply") body.supplies.push({ item: parseInt(id, 10), quantity });
+      else body.kits.push({ kit: parseInt(id, 10), quantity });
+    }
+    return { body, label, anonymous, cardCode, picked };
+  }
+
+  function check({ body, anonymous, cardCode, picked }) {
+    if (anonymous) return body.anonymous_people >= 1 ? null : MESSAGES.people_needed;
+    if (cardCode) return cardCodeError(cardCode);
+    return picked ? null : MESSAGES.choose_who;
+  }
+
+  function showFormError(message) {
+    formError.textContent = message || "";
+    formError.hidden = !message;
+  }
+
+  function resetForm() {
+    const keep = { site: value("site"), contact_type: (checked("contact_type")[0] || {}).value };
+    form.reset();
+    form.elements.site.value = keep.site;
+    for (const radio of form.querySelectorAll("input[name=contact_type]")) {
+      radio.checked = radio.value === keep.contact_type;
+    }
+    for (const input of form.querySelectorAll(".qty")) input.value = "";
+    const someoneElse = form.querySelector("input[name=participant][value='']");
+    if (someoneElse) someoneElse.checked = true;
+    editing = null;
+    freshUuid();
+  }
+
+  function fillForm(record) {
+    resetForm();
+    const body = record.body;
+    form.elements.site.value = String(body.site);
+    for (const radio of form.querySelectorAll("input[name=contact_type]")) {
+      radio.checked = radio.value === body.contact_type;
+    }
+    if (body.anonymous_people) {
+      form.elements.anonymous.checked = true;
+      form.elements.anonymous_people.value = body.anonymous_people;
+    } else if (body.card_code) {
+      form.elements.card_code.value = body.card_code;
+    } else if (body.participant) {
+      const radio = form.querySelector(`input[name=participant][value="${body.participant}"]`);
+      if (radio) radio.checked = true;
+    }
+    for (const line of body.supplies || []) {
+      const input = form.elements[`supply_${line.item}`];
+      if (input) input.value = line.quantity;
+    }
+    for (const line of body.kits || []) {
+      const input = form.elements[`kit_${line.kit}`];
+      if (input) input.value = line.quantity;
+    }
+    for (const box of form.querySelectorAll("input[name=services]")) {
+      box.checked = (body.services || []).includes(parseInt(box.value, 10));
+    }
+    form.elements.secondary_people.value = body.secondary_people || "";
+    const when = new Date(body.occurred_at);
+    const local = new Date(when.getTime() - when.getTimezoneOffset() * 60000);
+    form.elements.occurred_at.value = local.toISOString().slice(0, 16);
+    form.elements.note.value = body.note || "";
+    // After a 409 the UUID is taken by another record: the retry needs its own.
+    editing = { client_uuid: record.client_uuid, newUuid: record.problem?.status === 409 };
+    showFormError(MESSAGES.editing);
+    form.scrollIntoView();
+  }
+
+  // A page served from the phone's cache carries the UUID it was first made
+  // with, perhaps used already: every page load and every reset gets a new one.
+  const freshUuid = () => {
+    if (form.elements.client_uuid) form.elements.client_uuid.value = newUuid();
+  };
+  freshUuid();
+
+  form.addEventListener("submit", async (event) => {
+    // With signal the form posts as usual: Haven answers at once, and the
+    // saved page offers what follows (naloxone details, an overdose report).
+    // Without it, or when fixing a refused contact, the outbox takes it.
+    if (navigator.onLine && !editing) return;
+    event.preventDefault();
+    const read = readForm();
+    const problem = check(read);
+    if (problem) {
+      showFormError(problem);
+      return;
+    }
+    const record = {
+      client_uuid: read.body.client_uuid,
+      user: USER,
+      kind: "contact",
+      body: read.body,
+      label: read.label,
+      created_at: new Date().toISOString(),
+      state: "pending",
+    };
+    const replaces = editing && editing.client_uuid !== record.client_uuid && editing.client_uuid;
+    // Clear the form at once, so that the next contact can be typed straight away.
+    resetForm();
+    showFormError("");
+    try {
+      if (replaces) await field.outbox.remove(replaces);
+      await field.outbox.put(record);
+    } catch (error) {
+      // No IndexedDB here (e.g. private browsing): post the form as it was.
+      fillForm(record);
+      form.submit();
+      return;
+    }
+    setStatus(MESSAGES.stored);
+    await render();
+    sync();
+  });
+
+  // ---------------------------------------------------------- the outbox
+  function setStatus(message) {
+    statusLine.textContent = message;
+  }
+
+  async function mine() {
+    const records = await field.outbox.all();
+    records.sort((a, b) => a.created_at.localeCompare(b.created_at));
+    return {
+      own: records.filter((record) => record.user === USER),
+      others: records.filter((record) => record.user !== USER).length,
+    };
+  }
+
+  async function render() {
+    const { own, others } = await mine();
+    field.notePending(own.length + others);
+    panel.hidden = own.length === 0 && others === 0 && !statusLine.textContent;
+    document.getElementById("outbox-count").textContent = own.length
+      ? say(MESSAGES.pending, { n: own.length })
+      : MESSAGES.nothing_pending;
+    document.getElementById("outbox-others").textContent = others
+      ? say(MESSAGES.other_user, { n: others })
+      : "";
+    list.replaceChildren(...own.map(renderRecord));
+  }
+
+  function renderRecord(record) {
+    const item = document.createElement("li");
+    item.className = `outbox-record ${record.state}`;
+    item.dataset.uuid = record.client_uuid;
+    const when = new Date(record.body.occurred_at).toLocaleTimeString([], {
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+    const title = document.createElement("span");
+    title.textContent = `${when} · ${record.label}`;
+    item.append(title);
+    if (record.state === "problem") {
+      const reasons = document.createElement("ul");
+      reasons.className = "errorlist";
+      const errors = record.problem.errors?.length
+        ? record.problem.errors
+        : [{ detail: record.problem.detail }];
+      for (const error of errors) {
+        const reason = document.createElement("li");
+        reason.textContent = error.detail;
+        reasons.append(reason);
+      }
+      const strong = document.createElement("strong");
+      strong.textContent = MESSAGES.problem;
+      const edit = button(MESSAGES.edit, () => fillForm(record));
+      const discard = button(MESSAGES.discard, async () => {
+        if (!window.confirm(MESSAGES.confirm_discard)) return;
+        await field.outbox.remove(record.client_uuid);
+        render();
+      });
+      item.append(" — ", strong, reasons, edit, " ", discard);
+    }
+    return item;
+  }
+
+  function button(text, onClick) {
+    const element = document.createElement("button");
+    element.type = "button";
+    element.className = "secondary";
+    element.textContent = text;
+    element.addEventListener("click", onClick);
+    return element;
+  }
+
+  async function sync() {
+    if (syncing) return;
+    syncing = true;
+    try {
+      const { own } = await mine();
+      const pending = own.filter((record) => record.state === "pending");
+      if (!pending.length) return;
+      let response;
+      try {
+        response = await fetch(SYNC_URL, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": field.csrfToken() },
+          body: JSON.stringify({
+            records: pending.map((record) => ({ kind: record.kind, ...record.body })),
+          }),
+        });
+      } catch (error) {
+        setStatus(MESSAGES.offline);
+        return;
+      }
+      if (response.status === 401 || response.status === 403) {
+        setStatus(MESSAGES.log_in_again);
+        return;
+      }
+      if (!response.ok) {
+        setStatus(MESSAGES.server_error);
+        return;
+      }
+      const { results } = await response.json();
+      let sent = 0;
+      const notices = [];
+      for (const result of results) {
+        const record = pending[result.index];
+        if (!record || result.client_uuid !== record.client_uuid) continue;
+        if (result.status === 200 || result.status === 201) {
+          await field.outbox.remove(record.client_uuid);
+          sent += 1;
+          // E.g. the participant's record was linked to another: say where it went.
+          if (result.notice) notices.push(result.notice);
+        } else if (result.status >= 400 && result.status < 500) {
+          record.state = "problem";
+          record.problem = {
+            status: result.status,
+            detail: result.detail,
+            errors: result.errors || [],
+          };
+          await field.outbox.put(record);
+        }
+      }
+      if (sent) setStatus([say(MESSAGES.sent, { n: sent }), ...notices].join(" "));
+    } catch (error) {
+      setStatus(MESSAGES.server_error);
+    } finally {
+      syncing = false;
+      await render();
+    }
+  }
+
+  window.addEventListener("online", sync);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") sync();
+  });
+  setInterval(sync, SYNC_EVERY_MS);
+  render().then(sync);
+})();

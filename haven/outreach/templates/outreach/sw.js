@@ -1,0 +1,104 @@
+{% load i18n %}// Haven's service worker: keeps the field screens usable with no signal.
+//
+// Only the pages, catalog answers and files listed here are cached, and each
+// is fetched from the network first so that what is shown is fresh whenever
+// there is signal. Participant records and every other page are never
+// cached. Records made offline are not kept here: they wait in the page's
+// IndexedDB outbox, which the page itself sends (see outreach/outbox.js).
+const CACHE = "{{ cache_name }}";
+const OFFLINE = new Set([
+{% for url in pages %}  "{{ url|escapejs }}",
+{% endfor %}{% for url in api %}  "{{ url|escapejs }}",
+{% endfor %}{% for url in static %}  "{{ url|escapejs }}",
+{% endfor %}]);
+const QUICK_LOG = "{{ quick_log|escapejs }}";
+// With a weak signal, wait this long for the network before using the cache.
+const NETWORK_TIMEOUT_MS = 4000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then((cache) =>
+      // One missing file (or a logged-out user) must not stop the install.
+      Promise.allSettled([...OFFLINE].map((url) => refresh(cache, url))),
+    ).then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+// The page asks for a refresh of the cache after logging in or syncing.
+self.addEventListener("message", (event) => {
+  if (event.data === "refresh") {
+    event.waitUntil(
+      caches.open(CACHE).then((cache) =>
+        Promise.allSettled([...OFFLINE].map((url) => refresh(cache, url))),
+      ),
+    );
+  }
+});
+
+async function refresh(cache, url) {
+  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+  if (cacheable(response)) await cache.put(url, response);
+  return response;
+}
+
+function cacheable(response) {
+  // A redirect means the session ended (to the login page): never cache that.
+  return response && response.ok && !response.redirected && response.type === "basic";
+}
+
+function withTimeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    promise.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (error) => { clearTimeout(timer); reject(error); },
+    );
+  });
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  const key = url.pathname;
+  if (OFFLINE.has(key)) {
+    event.respondWith(networkFirst(request, key));
+  } else if (request.mode === "navigate") {
+    event.respondWith(fetch(request).catch(() => offlinePage()));
+  }
+});
+
+async function networkFirst(request, key) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
+    if (cacheable(response) && !response.headers.get("Cache-Control")?.includes("no-store")) {
+      await cache.put(key, response.clone());
+    }
+    return response;
+  } catch (error) {
+    const cached = await cache.match(key);
+    if (cached) return cached;
+    if (request.mode === "navigate") return offlinePage();
+    throw error;
+  }
+}
+
+function offlinePage() {
+  const html = `<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Haven</title></head>
+<body style="font-family: system-ui, sans-serif; padding: 1rem">
+<h1>{% translate "No signal" %}</h1>
+<p>{% translate "This page is not kept on the phone. Contacts can still be logged and are sent later." %}</p>
+<p><a href="${QUICK_LOG}">{% translate "Log a contact" %}</a></p></body></html>`;
+  return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+}

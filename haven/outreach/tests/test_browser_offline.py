@@ -1,0 +1,212 @@
+"""The offline field app in Chromium at phone size: log with no signal, sync exactly once."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
+from haven.core.tests.browser import PHONE, assert_accessible, log_in
+from haven.outreach.models import Encounter
+from haven.participants import codes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WAIT_FOR_OFFLINE_CACHE = """async (path) => {
+  await navigator.serviceWorker.ready;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    for (const name of await caches.keys()) {
+      if (await (await caches.open(name)).match(path)) return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}"""
+
+
+def log_contact(page, card_code=None, anonymous_people=None, naloxone=0):
+    if card_code:
+        page.get_by_label("Card code").fill(card_code)
+    if anonymous_people:
+        page.get_by_label("Anonymous contact").check()
+        page.get_by_label("How many people").fill(str(anonymous_people))
+    for _ in range(naloxone):
+        page.get_by_role("button", name="One more Naloxone nasal spray").tap()
+    page.get_by_role("button", name="Save contact").tap()
+
+
+def supplies_of(encounter):
+    return {line.item.name: line.quantity for line in encounter.supplies.all()}
+
+
+def test_contacts_logged_offline_survive_a_reload_and_are_stored_once(
+    page, sam, downtown, participant, catalog
+):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
+
+    page.context.set_offline(True)
+    log_contact(page, card_code=participant.card_code.lower(), naloxone=2)
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    log_contact(page, card_code=participant.display_code)
+    log_contact(page, anonymous_people=3)
+    outbox = page.locator("#outbox-list > li")
+    expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
+    expect(outbox).to_have_count(3)
+    expect(outbox.nth(2)).to_contain_text("Anonymous, 3")
+    assert not Encounter.objects.exists()
+
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log a contact")
+    expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
+    assert_accessible(page)
+
+    page.context.set_offline(False)
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible(timeout=15_000)
+    expect(outbox).to_have_count(0)
+    encounters = list(Encounter.objects.order_by("occurred_at"))
+    assert len(encounters) == 3
+    assert len({encounter.client_uuid for encounter in encounters}) == 3
+    assert [encounter.participant for encounter in encounters] == [participant, participant, None]
+    assert supplies_of(encounters[0]) == {"Naloxone nasal spray": 2}
+    assert encounters[2].anonymous_people == 3
+    assert all(encounter.staff == sam for encounter in encounters)
+
+
+def test_a_sync_cut_off_after_the_server_stored_it_stores_each_contact_once(
+    browser, live_server, sam, downtown, participant, catalog
+):
+    # Service workers are blocked here so that the test can cut off the sync
+    # answer itself, as a dropped connection would.
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", service_workers="block", **PHONE
+    )
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    cut_off = []
+
+    def lose_the_first_answer(route):
+        if not cut_off:
+            route.fetch()  # the server stores the batch...
+            cut_off.append(True)
+            route.abort("connectionreset")  # ...but the phone never hears back
+        else:
+            route.continue_()
+
+    try:
+        log_in(page, "sam", PASSWORD)
+        page.goto("/outreach/log/")
+        context.set_offline(True)
+        log_contact(page, card_code=participant.card_code, naloxone=1)
+        log_contact(page, anonymous_people=2)
+        log_contact(page, card_code=participant.card_code)
+        expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
+
+        page.route("**/api/v1/sync", lose_the_first_answer)
+        context.set_offline(False)
+        for _ in range(100):
+            if cut_off:
+                break
+            page.wait_for_timeout(100)
+        assert cut_off
+        expect(page.locator("#outbox-status")).to_contain_text("No signal")
+        assert Encounter.objects.count() == 3
+        expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
+
+        page.reload()
+        expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+        assert Encounter.objects.count() == 3
+        assert supplies_of(Encounter.objects.get(anonymous_people=0, supplies__isnull=False)) == {
+            "Naloxone nasal spray": 1
+        }
+    finally:
+        context.close()
+
+
+def test_a_refused_contact_stays_until_the_worker_fixes_it(
+    page, sam, downtown, participant, catalog
+):
+    unknown_code = codes.format_code(codes.generate())
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    page.context.set_offline(True)
+    log_contact(page, card_code=unknown_code, naloxone=1)
+    page.context.set_offline(False)
+
+    problem = page.locator("#outbox-list > li.problem")
+    expect(problem).to_contain_text(f"No participant has the card code {unknown_code}.")
+    expect(problem).to_contain_text("Needs your attention")
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Edit and retry").tap()
+    expect(page.get_by_label("Card code")).to_have_value(unknown_code)
+    expect(page.get_by_role("spinbutton", name="Naloxone nasal spray")).to_have_value("1")
+    page.get_by_label("Card code").fill(participant.display_code)
+    page.get_by_role("button", name="Save contact").tap()
+
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    encounter = Encounter.objects.get()
+    assert encounter.participant == participant
+    assert supplies_of(encounter) == {"Naloxone nasal spray": 1}
+
+
+def test_a_mistyped_card_code_is_caught_on_the_phone(page, sam, downtown, participant, catalog):
+    code = participant.card_code
+    wrong = code[:-1] + ("2" if code[-1] != "2" else "3")
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    page.context.set_offline(True)
+    log_contact(page, card_code=wrong)
+    expect(page.get_by_role("alert")).to_contain_text("it has a typo")
+    expect(page.locator("#outbox")).to_be_hidden()
+
+
+def test_logging_out_clears_the_phone(page, sam, downtown, participant, catalog):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    page.context.set_offline(True)
+    log_contact(page, card_code=participant.card_code)
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    page.context.set_offline(False)
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    page.context.set_offline(True)
+    log_contact(page, anonymous_people=1)
+    page.context.set_offline(False)
+    # Still waiting: the worker is asked before the unsent contact is lost.
+    page.route("**/api/v1/sync", lambda route: route.abort())
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    # The logged-out page wipes the phone; give it a moment.
+    page.wait_for_timeout(1000)
+    left = page.evaluate(
+        """async () => {
+          const names = await caches.keys();
+          const records = await new Promise((resolve) => {
+            const request = indexedDB.open("haven-field", 1);
+            request.onsuccess = () => {
+              const tx = request.result.transaction("outbox", "readonly");
+              const all = tx.objectStore("outbox").getAll();
+              all.onsuccess = () => resolve(all.result.length);
+            };
+          });
+          return { caches: names.filter((n) => n.startsWith("haven-")).length, records };
+        }"""
+    )
+    assert left == {"caches": 0, "records": 0}
+    assert Encounter.objects.count() == 1
+
+
+def test_device_tokens_on_the_settings_page(page, sam, downtown):
+    log_in(page, "sam", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_label("Device name").fill("Work phone")
+    page.get_by_role("button", name="Add a device").click()
+    expect(page.get_by_role("status")).to_contain_text("Copy it now: it is shown only once.")
+    assert_accessible(page)
+    page.get_by_role("button", name="Revoke Work phone").click()
+    expect(page.get_by_role("status")).to_have_text("Work phone can no longer use Haven.")
+    expect(page.get_by_role("table", name="Your devices")).to_contain_text("Revoked")
+    assert_accessible(page)

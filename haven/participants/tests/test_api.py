@@ -1,0 +1,77 @@
+"""Participant lookup by card code (in the body, never the URL) and recent participants."""
+
+import uuid
+
+import pytest
+
+from haven.api.tests.client import api_client
+from haven.core.models import AuditEntry
+from haven.outreach.actions import EncounterData, do_record_encounter
+from haven.participants.actions import do_merge_participants
+from haven.participants.models import Participant
+
+pytestmark = pytest.mark.django_db
+
+
+def mistyped(code):
+    return code[:-1] + ("2" if code[-1] != "2" else "3")
+
+
+def test_lookup_by_card_code_as_typed(sam, participant):
+    response = api_client(sam).post_json(
+        "/api/v1/participants/lookup", {"card_code": participant.display_code.lower()}
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": participant.pk,
+        "card_code": participant.display_code,
+        "alias": "Sunny",
+        "linked_from": None,
+    }
+    assert AuditEntry.objects.filter(action="view", participant=participant).exists()
+
+
+def test_mistyped_code_is_a_400_saying_it_has_a_typo(sam, participant):
+    response = api_client(sam).post_json(
+        "/api/v1/participants/lookup", {"card_code": mistyped(participant.card_code)}
+    )
+    assert response.status_code == 400
+    assert response.json()["field"] == "card_code"
+    assert "it has a typo" in response.json()["detail"]
+
+
+def test_unknown_valid_code_is_a_404(sam, participant):
+    from haven.participants import codes
+
+    code = codes.generate()
+    response = api_client(sam).post_json("/api/v1/participants/lookup", {"card_code": code})
+    assert response.status_code == 404
+    assert "No participant has the card code" in response.json()["detail"]
+
+
+def test_a_merged_record_returns_the_kept_record(sam, downtown, participant):
+    duplicate = Participant.objects.create(alias="Sun", created_by=sam, enrolled_site=downtown)
+    do_merge_participants(duplicate=duplicate, keeper=participant, by=sam)
+    response = api_client(sam).post_json(
+        "/api/v1/participants/lookup", {"card_code": duplicate.card_code}
+    )
+    assert response.json()["id"] == participant.pk
+    assert response.json()["linked_from"] == duplicate.display_code
+
+
+def test_lookup_is_never_a_get_with_the_code_in_the_url(sam, participant):
+    response = api_client(sam).get(f"/api/v1/participants/lookup?card_code={participant.card_code}")
+    assert response.status_code == 405
+
+
+def test_recent_participants_are_code_and_alias_only(sam, olga, downtown, participant):
+    do_record_encounter(
+        EncounterData(
+            client_uuid=uuid.uuid4(), site=downtown, contact_type="fixed", participant=participant
+        ),
+        staff=sam,
+    )
+    assert api_client(sam).get("/api/v1/participants/recent").json() == [
+        {"id": participant.pk, "card_code": participant.display_code, "alias": "Sunny"}
+    ]
+    assert api_client(olga).get("/api/v1/participants/recent").json() == []
