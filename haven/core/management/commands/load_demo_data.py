@@ -186,9 +186,14 @@ class Command(BaseCommand):
     def domain_demo_loaders():
         """Functions `add_demo_records(**demo)` from each app's demo.py, in order."""
         from haven.overdose import demo as overdose_demo
+        from haven.resources import demo as resources_demo
         from haven.supplies import demo as supplies_demo
 
-        return [supplies_demo.add_demo_records, overdose_demo.add_demo_records]
+        return [
+            supplies_demo.add_demo_records,
+            resources_demo.add_demo_records,
+            overdose_demo.add_demo_records,
+        ]
 
     def make_staff(self, User, sites):
         staff = []

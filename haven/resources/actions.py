@@ -1,0 +1,359 @@
+"""Writes to the directory, referrals and guides. Views and the API call these."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haven.core import audit
+from haven.core.models import AuditEntry
+
+from . import hours
+from .models import (
+    PAYMENT_FIELDS,
+    GuideProgress,
+    GuideStep,
+    HoursException,
+    ImportBatch,
+    Need,
+    OpeningHours,
+    Referral,
+    ReferralUpdate,
+    Resource,
+    ResourceLanguage,
+    ResourceNeed,
+)
+
+# When a referral is made without a follow-up date, follow up after this long.
+DEFAULT_FOLLOW_UP = datetime.timedelta(days=7)
+
+
+# Directory -----------------------------------------------------------------
+
+
+def do_save_resource(resource, *, by, needs, languages, spans, exceptions=None):
+    """Create or change a resource with its needs, languages and hours.
+
+    `spans` are weekly hours.Span values; `exceptions` maps a date to a list
+    of at most one Span (special hours) or [] (closed). Impossible hours
+    raise ValidationError on "hours".
+    """
+    problems = [hours.validate_span(span.opens, span.closes) for span in spans]
+    problems = [problem for problem in problems if problem] + hours.find_overlaps(spans)
+    if problems:
+        raise ValidationError({"hours": problems})
+    creating = resource.pk is None
+    with transaction.atomic():
+        resource.full_clean(exclude=["match_key"])
+        resource.save()
+        _replace_children(resource, needs, languages, spans)
+        if exceptions is not None:
+            resource.hours_exceptions.all().delete()
+            HoursException.objects.bulk_create(
+                HoursException(
+                    resource=resource,
+                    date=date,
+                    closed=not day_spans,
+                    opens=day_spans[0].opens if day_spans else None,
+                    closes=day_spans[0].closes if day_spans else None,
+                    reason=reason,
+                )
+                for date, (day_spans, reason) in exceptions.items()
+            )
+        audit.record(
+            by, AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE, resource
+        )
+    return resource
+
+
+def _replace_children(resource, needs, languages, spans):
+    resource.offerings.all().delete()
+    ResourceNeed.objects.bulk_create(ResourceNeed(resource=resource, need=n) for n in set(needs))
+    resource.languages.all().delete()
+    ResourceLanguage.objects.bulk_create(
+        ResourceLanguage(resource=resource, language=code) for code in set(languages)
+    )
+    resource.opening_hours.all().delete()
+    OpeningHours.objects.bulk_create(
+        OpeningHours(resource=resource, weekday=s.weekday, opens=s.opens, closes=s.closes)
+        for s in spans
+    )
+
+
+def do_verify_resource(resource, *, by, on=None):
+    """Record that someone checked the entry is still right (phone, hours, services)."""
+    with transaction.atomic():
+        resource.last_verified_on = on or timezone.localdate()
+        resource.save(update_fields=["last_verified_on", "updated_at"])
+        audit.record(by, AuditEntry.Action.UPDATE, resource, fields=["last_verified_on"])
+    return resource
+
+
+def do_import_resources(batch, plan, *, by, update_existing=False):
+    """Apply a checked import Plan: all of it, or nothing.
+
+    Rows that repeat an earlier row of the file are skipped. Rows matching an
+    existing entry are skipped, or with update_existing fill in what that entry
+    does not know yet (blank fields, needs and languages); known values are
+    never overwritten by an import.
+    """
+    if plan.error_rows:
+        raise ValidationError(
+            _("%(n)s rows have errors; correct the file and upload it again.")
+            % {"n": len(plan.error_rows)}
+        )
+    if batch.imported_at is not None:
+        raise ValidationError(_("This file was already imported."))
+    source = batch.source or batch.filename
+    today = timezone.localdate()
+    with transaction.atomic():
+        new_rows = plan.new_rows
+        resources = [_resource_from_row(row, source) for row in new_rows]
+        created = Resource.objects.bulk_create(resources, batch_size=500)
+        needs, languages, spans = [], [], []
+        for resource, row in zip(created, new_rows, strict=True):
+            needs += [ResourceNeed(resource_id=resource.pk, need=n) for n in row.needs]
+            languages += [
+                ResourceLanguage(resource_id=resource.pk, language=c) for c in row.languages
+            ]
+            spans += [
+                OpeningHours(
+                    resource_id=resource.pk, weekday=s.weekday, opens=s.opens, closes=s.closes
+                )
+                for s in row.spans
+            ]
+        ResourceNeed.objects.bulk_create(needs, batch_size=2000)
+        ResourceLanguage.objects.bulk_create(languages, batch_size=2000)
+        OpeningHours.objects.bulk_create(spans, batch_size=2000)
+        updated = 0
+        if update_existing:
+            for row in plan.existing_rows:
+                updated += _fill_in(Resource.objects.get(pk=row.existing_id), row)
+        batch.imported_at = timezone.now()
+        batch.created_count = len(created)
+        batch.updated_count = updated
+        batch.skipped_count = len(plan.rows) - len(created) - updated
+        batch.save()
+        audit.record(
+            by,
+            AuditEntry.Action.CREATE,
+            batch,
+            created=batch.created_count,
+            updated=updated,
+            skipped=batch.skipped_count,
+            on=today.isoformat(),
+        )
+    return batch
+
+
+def _resource_from_row(row, source):
+    values = row.values
+    resource = Resource(source=source[:100], match_key=row.key)
+    for name in (
+        "name",
+        "organisation",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "zip_code",
+        "county",
+        "latitude",
+        "longitude",
+        "phone",
+        "website",
+        "walk_in",
+        "requirements",
+        "notes",
+        "last_verified_on",
+    ):
+        setattr(resource, name, values.get(name, getattr(resource, name)))
+    for payment, field in PAYMENT_FIELDS.items():
+        if values.get(f"payment:{payment}"):
+            setattr(resource, field, True)
+    return resource
+
+
+def _fill_in(resource, row):
+    incoming = _resource_from_row(row, resource.source)
+    changed = []
+    for field in Resource._meta.concrete_fields:
+        name = field.attname
+        if name in {"id", "match_key", "source", "created_at", "updated_at", "public", "active"}:
+            continue
+        if getattr(resource, name) in (None, "") and getattr(incoming, name) not in (None, ""):
+            setattr(resource, name, getattr(incoming, name))
+            changed.append(name)
+    have = set(resource.need_codes())
+    added_needs = [n for n in row.needs if n not in have]
+    ResourceNeed.objects.bulk_create(ResourceNeed(resource=resource, need=n) for n in added_needs)
+    spoken = set(resource.language_codes())
+    ResourceLanguage.objects.bulk_create(
+        ResourceLanguage(resource=resource, language=c) for c in row.languages if c not in spoken
+    )
+    if row.spans and not resource.opening_hours.exists():
+        OpeningHours.objects.bulk_create(
+            OpeningHours(resource=resource, weekday=s.weekday, opens=s.opens, closes=s.closes)
+            for s in row.spans
+        )
+        changed.append("opening_hours")
+    if added_needs:
+        changed.append("needs")
+    if changed:
+        resource.save()
+    return 1 if changed else 0
+
+
+def do_stage_import(*, by, filename, content, encoding, source):
+    return ImportBatch.objects.create(
+        uploaded_by=by, filename=filename[:200], content=content, encoding=encoding, source=source
+    )
+
+
+# Referrals -------------------------------------------------------------------
+
+
+def do_make_referral(
+    *,
+    participant,
+    resource,
+    need,
+    by,
+    site,
+    note="",
+    follow_up_on=None,
+    encounter=None,
+    client_uuid=None,
+):
+    """Refer a participant to a resource for a need. Replays return the first referral."""
+    if client_uuid is not None:
+        existing = Referral.objects.filter(client_uuid=client_uuid).first()
+        if existing is not None:
+            return existing
+    errors = {}
+    if need not in Need.values:
+        errors["need"] = _("Choose what the person needs.")
+    if resource is not None and not resource.active:
+        errors["resource"] = _("%(resource)s is no longer in the directory.") % {
+            "resource": resource
+        }
+    if site is None:
+        errors["site"] = _("Choose a site.")
+    elif by.role != "manager" and site.pk not in by.allowed_site_ids():
+        errors["site"] = _("You are not assigned to %(site)s.") % {"site": site}
+    today = timezone.localdate()
+    if follow_up_on is not None and follow_up_on < today:
+        errors["follow_up_on"] = _("A follow-up date cannot be in the past.")
+    if errors:
+        raise ValidationError(errors)
+    participant = participant.canonical()
+    now = timezone.now()
+    with transaction.atomic():
+        referral = Referral.objects.create(
+            participant=participant,
+            resource=resource,
+            need=need,
+            note=note,
+            site=site,
+            made_by=by,
+            made_at=now,
+            status_changed_at=now,
+            follow_up_on=follow_up_on or today + DEFAULT_FOLLOW_UP,
+            encounter=encounter,
+            **({"client_uuid": client_uuid} if client_uuid is not None else {}),
+        )
+        ReferralUpdate.objects.create(referral=referral, status=referral.status, at=now, by=by)
+        audit.record(by, AuditEntry.Action.CREATE, referral, participant=participant)
+    return referral
+
+
+def can_follow_up(user, referral):
+    """Who made it, and staff of the site it was made at (managers: every site)."""
+    return referral.made_by_id == user.pk or referral.site_id in user.allowed_site_ids()
+
+
+def do_update_referral_status(referral, *, status, by, note="", follow_up_on=None, at=None):
+    """Move a referral on: contacted, linked to care, declined or lost to follow-up."""
+    if not can_follow_up(by, referral):
+        raise PermissionDenied
+    errors = {}
+    if status not in Referral.Status.values:
+        errors["status"] = _("Choose a status.")
+    at = at or timezone.now()
+    if at < referral.made_at:
+        errors["at"] = _("A change cannot be before the referral was made.")
+    if at > timezone.now() + datetime.timedelta(minutes=10):
+        errors["at"] = _("A change cannot be in the future.")
+    if follow_up_on is not None and follow_up_on < timezone.localdate():
+        errors["follow_up_on"] = _("A follow-up date cannot be in the past.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        changed = ["status"] if status != referral.status else []
+        referral.status = status
+        referral.status_changed_at = at
+        referral.linked_at = at if status == Referral.Status.LINKED else None
+        if status in Referral.OPEN_STATUSES:
+            if follow_up_on is not None:
+                referral.follow_up_on = follow_up_on
+                changed.append("follow_up_on")
+        else:
+            referral.follow_up_on = None
+        referral.save()
+        ReferralUpdate.objects.create(referral=referral, status=status, at=at, by=by, note=note)
+        audit.record(
+            by, AuditEntry.Action.UPDATE, referral, participant=referral.participant, fields=changed
+        )
+    return referral
+
+
+# Paperwork guides --------------------------------------------------------------
+
+
+def do_save_guide(guide, *, by, title, language, summary, steps):
+    """Create or change a guide; `steps` is the list of step texts, in order.
+
+    Steps keep their identity when their text is unchanged, so participants'
+    progress on them survives an edit.
+    """
+    steps = [step.strip() for step in steps if step.strip()]
+    if not steps:
+        raise ValidationError({"steps": _("A guide needs at least one step.")})
+    creating = guide.pk is None
+    with transaction.atomic():
+        guide.title, guide.language, guide.summary, guide.updated_by = title, language, summary, by
+        guide.full_clean()
+        guide.save()
+        old = {step.text: step for step in guide.steps.all()}
+        kept = []
+        for position, text in enumerate(steps, start=1):
+            step = old.pop(text, None) or GuideStep(guide=guide, text=text)
+            step.position = position
+            step.save()
+            kept.append(step)
+        GuideStep.objects.filter(pk__in=[step.pk for step in old.values()]).delete()
+        audit.record(by, AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE, guide)
+    return guide
+
+
+def do_record_guide_progress(participant, guide, *, by, done_step_ids):
+    """Start a guide for a participant, or record which steps are done."""
+    participant = participant.canonical()
+    with transaction.atomic():
+        progress, created = GuideProgress.objects.get_or_create(
+            participant=participant, guide=guide, defaults={"started_by": by}
+        )
+        steps = guide.steps.filter(pk__in=done_step_ids)
+        progress.done_steps.set(steps)
+        progress.save()
+        audit.record(
+            by,
+            AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+            progress,
+            participant=participant,
+            fields=["done_steps"],
+        )
+    return progress

@@ -1,0 +1,111 @@
+"""A printable brochure: chosen resources for a site, in one language, as a PDF.
+
+Made with reportlab's platypus (flowing paragraphs over as many pages as
+needed). The QR code, drawn with segno, points at the public finder so that
+a reader can look for more, open now, on their phone.
+"""
+
+import io
+from xml.sax.saxutils import escape
+
+import segno
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from .hours import describe_span
+
+MOST_RESOURCES = 12
+
+
+def finder_path():
+    return reverse("public:resource_finder")
+
+
+def _qr_drawing(url, size):
+    from reportlab.graphics.shapes import Drawing, Rect
+
+    qr = segno.make(url, error="m")
+    matrix = [list(row) for row in qr.matrix_iter(border=2)]
+    cell = size / len(matrix)
+    drawing = Drawing(size, size)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                drawing.add(
+                    Rect(
+                        x * cell,
+                        size - (y + 1) * cell,
+                        cell,
+                        cell,
+                        fillColor="black",
+                        strokeColor=None,
+                    )
+                )
+    return drawing
+
+
+def hours_text(resource):
+    spans = resource.weekly_spans()
+    if not spans:
+        return _("Hours not known: call first.")
+    return "; ".join(describe_span(span) for span in spans)
+
+
+def render(site, resources, finder_url):
+    """The PDF as bytes. Strings come out in the active language."""
+    buffer = io.BytesIO()
+    styles = getSampleStyleSheet()
+    title = _("Services near %(site)s") % {"site": site.name}
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=LETTER,
+        title=title,
+        author="Haven",
+        leftMargin=0.7 * inch,
+        rightMargin=0.7 * inch,
+        topMargin=0.7 * inch,
+        bottomMargin=0.7 * inch,
+    )
+    story = [
+        Paragraph(escape(title), styles["Title"]),
+        Paragraph(
+            escape(
+                _("Printed %(date)s. Call before you go: hours and services change.")
+                % {"date": timezone.localdate().isoformat()}
+            ),
+            styles["Normal"],
+        ),
+        Spacer(1, 0.2 * inch),
+    ]
+    for resource in resources:
+        story.append(Paragraph(escape(resource.name), styles["Heading3"]))
+        lines = [
+            ", ".join(resource.need_labels()) or _("Services not listed: call to ask."),
+            resource.address or _("Address not known."),
+            _("Phone: %(phone)s") % {"phone": resource.phone}
+            if resource.phone
+            else _("Phone not known."),
+            hours_text(resource),
+        ]
+        if resource.walk_in:
+            lines.append(_("Walk-in welcome."))
+        payments = resource.accepted_payment_labels()
+        if payments:
+            lines.append(_("Accepts: %(payments)s") % {"payments": ", ".join(map(str, payments))})
+        for line in lines:
+            story.append(Paragraph(escape(str(line)), styles["Normal"]))
+    story += [
+        Spacer(1, 0.3 * inch),
+        Paragraph(
+            escape(_("Find more, open now, on your phone: %(url)s") % {"url": finder_url}),
+            styles["Normal"],
+        ),
+        _qr_drawing(finder_url, 1.4 * inch),
+    ]
+    doc.build(story)
+    return buffer.getvalue()

@@ -1,0 +1,528 @@
+import io
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from haven.core import audit
+from haven.core.forms import add_action_errors
+from haven.core.models import AuditEntry
+from haven.core.permissions import (
+    ADMIN,
+    ANALYST,
+    MANAGER,
+    PARTICIPANT_ROLES,
+    SUPERVISOR,
+    role_required,
+)
+from haven.participants.views import get_participant_for_user
+
+from . import actions, brochure, importing, metrics, search
+from .forms import (
+    BrochureForm,
+    GuideForm,
+    MappingForm,
+    ReferralForm,
+    ReferralStatusForm,
+    ResourceForm,
+    SearchForm,
+    UploadForm,
+)
+from .models import Guide, GuideProgress, ImportBatch, ImportMapping, Referral, Resource
+
+# Everyone with an account may look things up in the directory.
+DIRECTORY_ROLES = (*PARTICIPANT_ROLES, ANALYST, ADMIN)
+# The directory is kept by managers and admins (like the supply catalog).
+DIRECTORY_EDITORS = (MANAGER, ADMIN)
+GUIDE_EDITORS = (MANAGER,)
+PREVIEW_ROWS = 10
+ERRORS_SHOWN = 100
+
+
+def _search_context(request, form, *, participant=None):
+    results, origin_label = None, ""
+    if request.GET and form.is_valid():
+        origin, origin_label = form.origin_for(request.user)
+        try:
+            results = search.search(form.query(origin))
+        except ValueError as error:
+            form.add_error("needs", str(error))
+    return {
+        "form": form,
+        "results": results,
+        "origin_label": origin_label,
+        "participant": participant,
+    }
+
+
+@role_required(*DIRECTORY_ROLES)
+def directory(request):
+    form = SearchForm(request.GET or None)
+    context = _search_context(request, form)
+    context["can_edit"] = request.user.role in DIRECTORY_EDITORS
+    return render(request, "resources/search.html", context)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def search_for_participant(request, participant_id):
+    """The directory, with a Refer button on each result for this participant."""
+    participant = get_participant_for_user(request, participant_id)
+    form = SearchForm(request.GET or None)
+    return render(
+        request, "resources/search.html", _search_context(request, form, participant=participant)
+    )
+
+
+def get_resource(resource_id):
+    return get_object_or_404(
+        Resource.objects.prefetch_related(
+            "offerings", "languages", "opening_hours", "hours_exceptions"
+        ),
+        pk=resource_id,
+    )
+
+
+@role_required(*DIRECTORY_ROLES)
+def detail(request, resource_id):
+    resource = get_resource(resource_id)
+    today = timezone.localdate()
+    context = {
+        "resource": resource,
+        "status": search.describe_status(resource.status_at(timezone.now())),
+        "upcoming_exceptions": [e for e in resource.hours_exceptions.all() if e.date >= today],
+        "can_edit": request.user.role in DIRECTORY_EDITORS,
+    }
+    return render(request, "resources/detail.html", context)
+
+
+@role_required(*DIRECTORY_EDITORS)
+def edit(request, resource_id=None):
+    resource = get_resource(resource_id) if resource_id else Resource()
+    form = ResourceForm(request.POST or None, instance=resource)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_save_resource(
+                form.instance,
+                by=request.user,
+                needs=form.cleaned_data["needs"],
+                languages=form.cleaned_data["languages"],
+                spans=form.cleaned_data["hours"],
+                exceptions=form.cleaned_data["exceptions"],
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("resources:detail", resource_id=form.instance.pk)
+    return render(
+        request,
+        "resources/edit.html",
+        {"form": form, "resource": resource},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(*DIRECTORY_EDITORS)
+def verify(request, resource_id):
+    resource = get_object_or_404(Resource, pk=resource_id)
+    actions.do_verify_resource(resource, by=request.user)
+    messages.success(request, _("Marked as verified today."))
+    if request.POST.get("next_page") == "stale":
+        return redirect("resources:stale")
+    return redirect("resources:detail", resource_id=resource.pk)
+
+
+@role_required(*DIRECTORY_EDITORS)
+def stale(request):
+    """Entries not verified recently, oldest first, to re-check by phone."""
+    import datetime
+
+    from django.conf import settings
+    from django.db.models import F, Q
+
+    cutoff = timezone.localdate() - datetime.timedelta(days=settings.RESOURCE_STALE_DAYS)
+    entries = Resource.objects.filter(active=True).filter(
+        Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=cutoff)
+    )
+    total = entries.count()
+    shown = list(entries.order_by(F("last_verified_on").asc(nulls_first=True), "name")[:200])
+    return render(
+        request,
+        "resources/stale.html",
+        {"entries": shown, "total": total, "days": settings.RESOURCE_STALE_DAYS},
+    )
+
+
+# Import and export ---------------------------------------------------------------
+
+
+@role_required(*DIRECTORY_EDITORS)
+def import_upload(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        content = upload.read(importing.MAX_BYTES + 1)
+        try:
+            text = importing.decode(content, form.cleaned_data["encoding"])
+            importing.read_header(text)
+        except importing.ImportRejected as error:
+            form.add_error("file", str(error))
+        else:
+            batch = actions.do_stage_import(
+                by=request.user,
+                filename=upload.name,
+                content=content,
+                encoding=form.cleaned_data["encoding"],
+                source=form.cleaned_data["source"],
+            )
+            url = reverse("resources:import_preview", args=[batch.pk])
+            mapping = form.cleaned_data["mapping"]
+            if mapping is not None:
+                url += f"?mapping={mapping.pk}"
+            return redirect(url)
+    return render(
+        request,
+        "resources/import_upload.html",
+        {"form": form, "recent": ImportBatch.objects.defer("content")[:10]},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(*DIRECTORY_EDITORS)
+def import_preview(request, batch_id):
+    batch = get_object_or_404(ImportBatch, pk=batch_id, uploaded_by=request.user)
+    content = bytes(batch.content)
+    header = importing.read_header(importing.decode(content, batch.encoding))
+    if request.method == "POST":
+        form = MappingForm(request.POST, header=header)
+    else:
+        saved = ImportMapping.objects.filter(pk=request.GET.get("mapping") or None).first()
+        columns = saved.columns if saved else importing.guess_mapping(header)
+        initial = {f"column_{name}": column for name, column in columns.items()}
+        initial["fixed_needs"] = saved.fixed_needs if saved else []
+        form = MappingForm(header=header, initial=initial)
+    plan, rejected = None, ""
+    if form.is_bound and form.is_valid() or not form.is_bound:
+        mapping = form.mapping() if form.is_bound else _initial_mapping(form)
+        needs = form.cleaned_data["fixed_needs"] if form.is_bound else form.initial["fixed_needs"]
+        try:
+            plan = importing.prepare(content, batch.encoding, mapping, needs)
+        except importing.ImportRejected as error:
+            rejected = str(error)
+    if request.method == "POST" and plan is not None and batch.imported_at is None:
+        if form.cleaned_data["save_as"]:
+            ImportMapping.objects.create(
+                name=form.cleaned_data["save_as"],
+                columns=plan.mapping,
+                fixed_needs=plan.fixed_needs,
+                created_by=request.user,
+            )
+            messages.success(request, _("Mapping saved."))
+        if "import" in request.POST:
+            try:
+                actions.do_import_resources(
+                    batch,
+                    plan,
+                    by=request.user,
+                    update_existing=form.cleaned_data["update_existing"],
+                )
+            except ValidationError as error:
+                rejected = " ".join(error.messages)
+            else:
+                messages.success(
+                    request,
+                    _("Imported: %(created)s new, %(updated)s filled in, %(skipped)s skipped.")
+                    % {
+                        "created": batch.created_count,
+                        "updated": batch.updated_count,
+                        "skipped": batch.skipped_count,
+                    },
+                )
+                return redirect("resources:import")
+    context = {
+        "batch": batch,
+        "form": form,
+        "plan": plan,
+        "rejected": rejected,
+        "preview_rows": plan.rows[:PREVIEW_ROWS] if plan else [],
+        "error_rows": plan.error_rows[:ERRORS_SHOWN] if plan else [],
+    }
+    return render(
+        request,
+        "resources/import_preview.html",
+        context,
+        status=400 if rejected or (plan and plan.error_rows) else 200,
+    )
+
+
+def _initial_mapping(form):
+    return {
+        name: form.initial.get(f"column_{name}")
+        for name in importing.FIELD_NAMES
+        if form.initial.get(f"column_{name}")
+    }
+
+
+@role_required(*DIRECTORY_EDITORS)
+def export(request):
+    resources = Resource.objects.filter(active=True).prefetch_related(
+        "offerings", "languages", "opening_hours"
+    )
+    out = io.StringIO()
+    importing.write_csv(resources.iterator(chunk_size=1000), out)
+    audit.record(request.user, AuditEntry.Action.VIEW, request=request, page="directory export")
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="haven-directory.csv"'
+    return response
+
+
+# Referrals -------------------------------------------------------------------------
+
+
+def get_referral_for_user(request, referral_id):
+    """The only way views load a referral: its maker and its site's staff."""
+    referral = get_object_or_404(
+        Referral.objects.select_related("participant", "resource", "site", "made_by"),
+        pk=referral_id,
+    )
+    if request.user.role not in PARTICIPANT_ROLES or not actions.can_follow_up(
+        request.user, referral
+    ):
+        raise PermissionDenied
+    return referral
+
+
+@role_required(*PARTICIPANT_ROLES)
+def refer(request, participant_id, resource_id):
+    participant = get_participant_for_user(request, participant_id)
+    resource = get_resource(resource_id)
+    form = ReferralForm(
+        request.POST or None,
+        user=request.user,
+        resource=resource,
+        initial={"need": request.GET.get("need")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_make_referral(
+                participant=participant,
+                resource=resource,
+                need=form.cleaned_data["need"],
+                by=request.user,
+                site=form.cleaned_data["site"],
+                note=form.cleaned_data["note"],
+                follow_up_on=form.cleaned_data["follow_up_on"],
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Referral made. It is on your follow-up list."))
+            return redirect("participants:detail", participant_id=participant.pk)
+    return render(
+        request,
+        "resources/refer.html",
+        {"form": form, "participant": participant, "resource": resource},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def referral_detail(request, referral_id):
+    referral = get_referral_for_user(request, referral_id)
+    form = ReferralStatusForm(
+        request.POST or None,
+        initial={"status": referral.status, "follow_up_on": referral.follow_up_on},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_referral_status(
+                referral,
+                status=form.cleaned_data["status"],
+                by=request.user,
+                note=form.cleaned_data["note"],
+                follow_up_on=form.cleaned_data["follow_up_on"],
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Referral updated."))
+            return redirect("resources:follow_ups")
+    audit.record(
+        request.user,
+        AuditEntry.Action.VIEW,
+        referral,
+        participant=referral.participant,
+        request=request,
+        page="referral",
+    )
+    return render(
+        request,
+        "resources/referral.html",
+        {"referral": referral, "form": form, "updates": referral.updates.select_related("by")},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def follow_ups(request):
+    """Open referrals to follow up: mine, or my sites' for supervisors and managers."""
+    user = request.user
+    referrals = Referral.objects.select_related("participant", "resource", "site", "made_by")
+    if user.role in (SUPERVISOR, MANAGER):
+        scope = referrals.filter(site_id__in=user.allowed_site_ids())
+    else:
+        scope = referrals.filter(made_by=user)
+    open_referrals = scope.filter(status__in=Referral.OPEN_STATUSES).order_by(
+        "follow_up_on", "made_at"
+    )
+    linked, eligible, share = metrics.linkage_within_30_days(
+        scope.select_related(None).only("made_at", "linked_at")
+    )
+    today = timezone.localdate()
+    return render(
+        request,
+        "resources/follow_ups.html",
+        {
+            "referrals": list(open_referrals[:300]),
+            "today": today,
+            "linked": linked,
+            "eligible": eligible,
+            "share": share,
+            "scope_is_sites": user.role in (SUPERVISOR, MANAGER),
+        },
+    )
+
+
+# Paperwork guides ----------------------------------------------------------------------
+
+
+@role_required(*DIRECTORY_ROLES)
+def guides(request):
+    return render(
+        request,
+        "resources/guides.html",
+        {
+            "guides": Guide.objects.filter(active=True).prefetch_related("steps"),
+            "can_edit": request.user.role in GUIDE_EDITORS,
+        },
+    )
+
+
+@role_required(*DIRECTORY_ROLES)
+def guide_detail(request, guide_id):
+    guide = get_object_or_404(Guide.objects.prefetch_related("steps"), pk=guide_id)
+    return render(
+        request,
+        "resources/guide.html",
+        {"guide": guide, "can_edit": request.user.role in GUIDE_EDITORS},
+    )
+
+
+@role_required(*GUIDE_EDITORS)
+def guide_edit(request, guide_id=None):
+    guide = get_object_or_404(Guide, pk=guide_id) if guide_id else Guide()
+    form = GuideForm(request.POST or None, instance=guide)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_save_guide(
+                guide,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                language=form.cleaned_data["language"],
+                summary=form.cleaned_data["summary"],
+                steps=form.cleaned_data["steps"].splitlines(),
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Guide saved."))
+            return redirect("resources:guide", guide_id=guide.pk)
+    return render(
+        request,
+        "resources/guide_edit.html",
+        {"form": form, "guide": guide},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def guide_progress(request, participant_id, guide_id):
+    participant = get_participant_for_user(request, participant_id)
+    guide = get_object_or_404(Guide.objects.prefetch_related("steps"), pk=guide_id)
+    progress = (
+        GuideProgress.objects.filter(participant=participant.canonical(), guide=guide)
+        .prefetch_related("done_steps")
+        .first()
+    )
+    if request.method == "POST":
+        valid_ids = {str(step.pk) for step in guide.steps.all()}
+        done = [pk for pk in request.POST.getlist("done") if pk in valid_ids]
+        actions.do_record_guide_progress(participant, guide, by=request.user, done_step_ids=done)
+        messages.success(request, _("Progress saved."))
+        return redirect("participants:detail", participant_id=participant.pk)
+    audit.record(
+        request.user,
+        AuditEntry.Action.VIEW,
+        participant,
+        request=request,
+        page="guide progress",
+    )
+    done_ids = {step.pk for step in progress.done_steps.all()} if progress else set()
+    return render(
+        request,
+        "resources/guide_progress.html",
+        {"participant": participant, "guide": guide, "progress": progress, "done_ids": done_ids},
+    )
+
+
+# Brochures -----------------------------------------------------------------------------
+
+
+@role_required(*PARTICIPANT_ROLES)
+def brochure_form(request):
+    form = BrochureForm(request.GET or None, initial={"site": request.user.default_site()})
+    if request.GET and form.is_valid():
+        data = form.cleaned_data
+        centre = search.area_centre(data["site"].area)
+        query = search.Query(
+            needs=data["needs"],
+            origin=centre,
+            radius_km=data["miles"] * 1.609344,
+            public_only=True,
+            limit=brochure.MOST_RESOURCES,
+        )
+        results = search.search(query)
+        if not results:
+            form.add_error(None, _("No public resources offer these services near this site."))
+        else:
+            with translation.override(data["language"]):
+                finder_url = request.build_absolute_uri(brochure.finder_path())
+                pdf = brochure.render(data["site"], [r.resource for r in results], finder_url)
+            response = HttpResponse(pdf, content_type="application/pdf")
+            response["Content-Disposition"] = 'inline; filename="haven-brochure.pdf"'
+            return response
+    return render(
+        request, "resources/brochure.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def participant_summary(participant):
+    """Referrals and guide progress for a participant's page (used by participants:detail)."""
+    referrals = list(
+        Referral.objects.filter(participant_id__in=participant.linked_ids())
+        .select_related("resource")
+        .order_by("-made_at")[:50]
+    )
+    progress = list(
+        GuideProgress.objects.filter(participant=participant)
+        .select_related("guide")
+        .prefetch_related(Prefetch("guide__steps"), "done_steps")
+    )
+    return referrals, progress
