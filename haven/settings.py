@@ -189,6 +189,9 @@ UIC_RECIPE = env_list("HAVEN_UIC_RECIPE", "mother_first_name:2,birth_day,birth_y
 # estimate (a 1 cc insulin syringe weighs about 2 g).
 SYRINGE_GRAMS_EACH = float(os.environ.get("HAVEN_SYRINGE_GRAMS_EACH", "2.0"))
 
+# Directory entries not verified for this many days are listed for re-verification.
+RESOURCE_STALE_DAYS = int(os.environ.get("HAVEN_RESOURCE_STALE_DAYS", "180"))
+
 # A note longer than this is refused rather than silently cut.
 NOTE_MAX_LENGTH = 4000
 
