@@ -96,9 +96,14 @@ class Encounter(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        # A staff member's recent contacts (home page, quick-log's recent
-        # participants) without sorting all of their contacts.
-        indexes = [models.Index(fields=["staff", "occurred_at"], name="encounter_staff_time_idx")]
+        indexes = [
+            # A staff member's recent contacts (home page, quick-log's recent
+            # participants) without sorting all of their contacts.
+            models.Index(fields=["staff", "occurred_at"], name="encounter_staff_time_idx"),
+            # One site's contacts of one day (the report summaries refreshed on
+            # every write): SQLite otherwise scans all of the site's contacts.
+            models.Index(fields=["site", "occurred_at"], name="encounter_site_time_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(
