@@ -121,14 +121,14 @@ def main():
     parser.add_argument(
         "--without-summaries",
         action="store_true",
-        help="diagnosis only: skip the reports' per-write summary refresh, to see its share",
+        help="diagnosis only: skip the reports' per-write summary update, to see its share",
     )
     args = parser.parse_args()
     setup_django()
     if args.without_summaries:
         from haven.reports import summaries
 
-        summaries.contacts_changed = lambda *args, **kwargs: None
+        summaries.contact_added = lambda *args, **kwargs: None
     from django.db import connection
     from django.test import Client
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("overdose/", include("haven.overdose.urls")),
     path("resources/", include("haven.resources.urls")),
     path("public/", include("haven.public.urls")),
+    path("reports/", include("haven.reports.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("haven.core.urls")),

@@ -61,10 +61,17 @@ class User(AbstractUser):
     )
 
     def allowed_site_ids(self):
-        """Sites whose records this user may read in detail. Managers see all."""
-        if self.role == self.Role.MANAGER:
-            return set(Site.objects.values_list("id", flat=True))
-        return set(self.sites.values_list("id", flat=True))
+        """Sites whose records this user may read in detail. Managers see all.
+
+        Asked many times in one request (a synced batch checks every contact),
+        so the answer is kept on this object, which lives for one request.
+        """
+        if getattr(self, "_allowed_site_ids", None) is None:
+            if self.role == self.Role.MANAGER:
+                self._allowed_site_ids = set(Site.objects.values_list("id", flat=True))
+            else:
+                self._allowed_site_ids = set(self.sites.values_list("id", flat=True))
+        return self._allowed_site_ids
 
     def default_site(self):
         if self.current_site_id:

@@ -140,10 +140,13 @@ def do_record_encounter(data, *, staff):
                 secondary_people=data.secondary_people,
                 note=data.note,
             )
-            encounter.services.set(data.services)
+            Encounter.services.through.objects.bulk_create(
+                Encounter.services.through(encounter=encounter, service=service)
+                for service in set(data.services)
+            )
             _write_supplies(encounter, data.supplies)
             _draw_stock(encounter, data.supplies, staff)
-            summaries.contacts_changed([summaries.bucket_of(encounter)], [data.participant])
+            summaries.contact_added(encounter, supplies=data.supplies, services=data.services)
             audit.record(staff, AuditEntry.Action.CREATE, encounter, participant=data.participant)
     except IntegrityError:
         # Two copies of one submission raced; the other one won.
@@ -222,7 +225,7 @@ def do_edit_encounter(encounter, data, *, editor):
     with transaction.atomic():
         encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
         before = snapshot(encounter)
-        bucket_before, participant_before = summaries.bucket_of(encounter), encounter.participant
+        counted_before = summaries.contribution_of(encounter)
         EncounterRevision.objects.create(
             encounter=encounter, edited_by=editor, previous=json.dumps(before)
         )
@@ -239,10 +242,7 @@ def do_edit_encounter(encounter, data, *, editor):
         _write_supplies(encounter, data.supplies)
         return_for_encounter(encounter, by=editor, reason=_("Contact edited"))
         _draw_stock(encounter, data.supplies, encounter.staff)
-        summaries.contacts_changed(
-            [bucket_before, summaries.bucket_of(encounter)],
-            [participant_before, encounter.participant],
-        )
+        summaries.contact_changed(counted_before, encounter)
         after = snapshot(encounter)
         changed = sorted(key for key in after if after[key] != before[key])
         audit.record(

@@ -37,7 +37,8 @@ def do_update_participant(participant, *, by, **profile):
 def do_merge_participants(*, duplicate, keeper, by):
     """Link `duplicate` to `keeper`. Both records and their histories stay."""
     duplicate = Participant.objects.select_for_update().get(pk=duplicate.pk)
-    keeper = keeper.canonical()
+    # Read fresh: the caller's copy may predate another merge.
+    keeper = Participant.objects.get(pk=keeper.pk).canonical()
     if duplicate.pk == keeper.pk:
         raise ValidationError(_("These are the same participant."))
     if duplicate.merged_into_id:

@@ -12,6 +12,7 @@ from haven.core import audit
 from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
 from haven.core.permissions import MERGE_ROLES, PARTICIPANT_ROLES, can_read_notes_at, role_required
+from haven.supplies.models import Item
 
 from . import lookup
 from .actions import do_enroll_participant, do_merge_participants, do_update_participant
@@ -128,12 +129,15 @@ def detail(request, participant_id):
             request.user, encounter.site_id
         )
         notes_shown += encounter.note_visible
-    totals = (
+    totals = dict(
         EncounterSupply.objects.filter(encounter__participant_id__in=linked_ids)
-        .values("item__name")
+        .values_list("item")
         .annotate(total=Sum("quantity"))
-        .order_by("item__name")
+        .values_list("item", "total")
     )
+    supply_totals = [
+        (item, totals[item.pk]) for item in Item.objects.filter(pk__in=totals).order_by("name")
+    ]
     audit.record(
         request.user,
         AuditEntry.Action.VIEW,
@@ -145,7 +149,7 @@ def detail(request, participant_id):
     context = {
         "participant": participant,
         "encounters": encounters,
-        "supply_totals": totals,
+        "supply_totals": supply_totals,
         "duplicates": Participant.objects.filter(pk__in=linked_ids - {participant.pk}),
         "can_merge": request.user.role in MERGE_ROLES,
     }

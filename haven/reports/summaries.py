@@ -1,15 +1,19 @@
 """Keeping the daily summaries and first-naloxone dates exact on every write.
 
-Each write that changes a contact calls `contacts_changed` inside its own
-transaction with the contacts' (day, site) buckets before and after. A bucket
-is recomputed from the raw records of that day and site: small, and always
-exactly right, whatever the change was. `rebuild_all` does the same for every
-bucket at once, after bulk loads.
+Each write that adds or changes a contact calls `contact_added` or
+`contact_changed` inside its own transaction. A contact's *contribution* (its
+counts, supply lines and services under its day, site, staff member and type)
+is added to the summary rows, and on an edit the old contribution is taken
+away first: a few single-row updates, whatever the size of the day. A test
+checks after random sequences of writes that the rows equal direct counts.
+`refresh_bucket` and `rebuild_all` recompute from the raw records instead,
+for repairs and after bulk loads.
 """
 
 import datetime
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -26,10 +30,6 @@ def day_bounds(day):
     """The aware [start, end) of a local calendar day."""
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
     return start, start + datetime.timedelta(days=1)
-
-
-def bucket_of(encounter):
-    return (timezone.localdate(encounter.occurred_at), encounter.site_id)
 
 
 def _local_day(path):
@@ -111,12 +111,120 @@ def refresh_first_naloxone(participant):
     Participant.objects.filter(merged_into=root).update(first_naloxone_at=None)
 
 
-def contacts_changed(buckets, participants=()):
-    """Call inside the write's transaction with every bucket and participant touched."""
-    for day, site_id in set(buckets):
-        refresh_bucket(day, site_id)
-    for participant in {p.pk: p for p in participants if p is not None}.values():
-        refresh_first_naloxone(participant)
+@dataclass
+class Contribution:
+    """What one contact adds to the summaries."""
+
+    key: dict
+    participant_id: int = None
+    anonymous_people: int = 0
+    secondary_people: int = 0
+    supplies: dict = field(default_factory=dict)  # item id -> quantity
+    services: list = field(default_factory=list)  # service ids
+    naloxone: bool = False
+
+    @property
+    def people(self):
+        return 1 if self.participant_id else self.anonymous_people
+
+
+def contribution_of(encounter, supplies=None, services=None):
+    """What `encounter` adds to the summaries, read from the database unless the
+    caller passes the supplies ({Item: quantity}) and services it just stored."""
+    if supplies is None:
+        lines = list(encounter.supplies.values_list("item_id", "quantity", "item__category"))
+    else:
+        lines = [
+            (item.pk, quantity, item.category) for item, quantity in supplies.items() if quantity
+        ]
+    if services is None:
+        service_ids = list(encounter.services.values_list("pk", flat=True))
+    else:
+        service_ids = sorted({service.pk for service in services})
+    return Contribution(
+        key={
+            "day": timezone.localdate(encounter.occurred_at),
+            "site_id": encounter.site_id,
+            "staff_id": encounter.staff_id,
+            "contact_type": encounter.contact_type,
+        },
+        participant_id=encounter.participant_id,
+        anonymous_people=encounter.anonymous_people,
+        secondary_people=encounter.secondary_people,
+        supplies={item_id: quantity for item_id, quantity, _category in lines},
+        services=service_ids,
+        naloxone=any(category == "naloxone" for _item, _quantity, category in lines),
+    )
+
+
+def _add(model, key, **deltas):
+    """Add `deltas` to the summary row at `key`, making it when it is new.
+
+    Adding is one upsert (INSERT … ON CONFLICT DO UPDATE, which SQLite and
+    PostgreSQL both speak), so two writers adding to the same new row never
+    collide. Taking away (an edit) updates the row the contact added to.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key_columns = [quote(model._meta.get_field(name).column) for name in key]
+    delta_columns = [quote(model._meta.get_field(name).column) for name in deltas]
+    increments = ", ".join(f"{c} = {table}.{c} + %s" for c in delta_columns)
+    if all(delta >= 0 for delta in deltas.values()):
+        # Only quoted names from the model go into the text; values are parameters.
+        sql = (
+            f"INSERT INTO {table} ({', '.join(key_columns + delta_columns)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * (len(key) + len(deltas)))}) "
+            f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {increments}"
+        )
+        params = [*key.values(), *deltas.values(), *deltas.values()]
+    else:
+        where = " AND ".join(f"{c} = %s" for c in key_columns)
+        sql = f"UPDATE {table} SET {increments} WHERE {where}"  # noqa: S608 - as above
+        params = [*deltas.values(), *key.values()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _apply(contribution, sign):
+    key = contribution.key
+    _add(
+        DailyActivity,
+        key,
+        encounters=sign,
+        participant_encounters=sign * bool(contribution.participant_id),
+        anonymous_people=sign * contribution.anonymous_people,
+        secondary_people=sign * contribution.secondary_people,
+    )
+    for item_id, quantity in contribution.supplies.items():
+        _add(DailySupply, {**key, "item_id": item_id}, quantity=sign * quantity)
+    for service_id in contribution.services:
+        _add(
+            DailyService,
+            {**key, "service_id": service_id},
+            encounters=sign,
+            people=sign * contribution.people,
+        )
+
+
+def contact_added(encounter, supplies=None, services=None):
+    """Count a new contact. Call inside the transaction that stored it."""
+    contribution = contribution_of(encounter, supplies, services)
+    _apply(contribution, +1)
+    if contribution.naloxone and encounter.participant_id:
+        # The contact's participant is already the kept record (see outreach).
+        root = encounter.participant
+        if root.first_naloxone_at is None or encounter.occurred_at < root.first_naloxone_at:
+            Participant.objects.filter(pk=root.pk).update(first_naloxone_at=encounter.occurred_at)
+
+
+def contact_changed(before, encounter):
+    """Recount an edited contact; `before` is its contribution_of() before the edit."""
+    after = contribution_of(encounter)
+    _apply(before, -1)
+    _apply(after, +1)
+    if before.naloxone or after.naloxone:
+        for participant_id in {before.participant_id, after.participant_id} - {None}:
+            refresh_first_naloxone(Participant(pk=participant_id))
 
 
 @transaction.atomic

@@ -106,27 +106,48 @@ def _not_enough(item, location, available):
 
 
 def _usable_balances(location, item, today):
-    """Balances to draw from, first expiry first out; expired lots are never handed out."""
-    return (
+    """Balances to draw from, first expiry first out; expired lots are never handed out.
+
+    A location holds few lots of one item, so they are sorted here rather than
+    in SQL: a simpler query, asked once for every item of every contact.
+    """
+    balances = (
         StockBalance.objects.select_for_update()
-        .filter(location=location, item=item, quantity__gt=0)
-        .exclude(lot__expires_on__lt=today)
+        .filter(location_id=location.pk, item_id=item.pk, quantity__gt=0)
         .select_related("lot")
-        .order_by(F("lot__expires_on").asc(nulls_last=True), "lot_id")
     )
+    usable = [b for b in balances if b.lot.expires_on is None or b.lot.expires_on >= today]
+    return sorted(usable, key=lambda b: (b.lot.expires_on is None, b.lot.expires_on, b.lot_id))
 
 
 def _draw(*, location, item, quantity, kind, by, **fields):
-    """Take `quantity` of `item` from `location` lot by lot. Returns (movements, shortfall)."""
+    """Take `quantity` of `item` from `location` lot by lot. Returns (movements, shortfall).
+
+    The balances are read locked (FOR UPDATE on PostgreSQL; SQLite writes one
+    transaction at a time), so what they show is what is there: each is moved
+    with one update, and the check constraint stays as the last guard.
+    """
     movements, remaining = [], quantity
+    occurred_at = fields.pop("occurred_at", None) or timezone.now()
     for balance in _usable_balances(location, item, timezone.localdate()):
         take = min(balance.quantity, remaining)
+        StockBalance.objects.filter(pk=balance.pk).update(quantity=F("quantity") - take)
         movements.append(
-            _post(location=location, lot=balance.lot, quantity=-take, kind=kind, by=by, **fields)
+            StockMovement(
+                location=location,
+                lot=balance.lot,
+                item=item,
+                quantity=-take,
+                kind=kind,
+                recorded_by=by,
+                occurred_at=occurred_at,
+                **fields,
+            )
         )
         remaining -= take
         if not remaining:
             break
+    StockMovement.objects.bulk_create(movements)
     return movements, remaining
 
 

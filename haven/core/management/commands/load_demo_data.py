@@ -66,6 +66,23 @@ ITEMS = [
     ("Hygiene kit", "Kit de higiene", "hygiene", "kit", 0, False, 10),
 ]
 
+# The funder count each item adds to; the rest count as "other supplies".
+ITEM_REPORTING_GROUPS = {
+    "Naloxone nasal spray (2-pack)": "naloxone_nasal",
+    "Naloxone injectable kit": "naloxone_injectable",
+    "Syringes 1cc": "syringes",
+    "Fentanyl test strips": "fentanyl_strips",
+    "Xylazine test strips": "xylazine_strips",
+    "Safer smoking kit": "smoking_kits",
+    "Condoms": "condoms",
+    "Wound care kit": "wound_care_kits",
+}
+SERVICE_REPORTING_GROUPS = {
+    "overdose-education": "overdose_education",
+    "hiv-test": "hiv_test",
+    "hcv-test": "hcv_test",
+}
+
 # (code, name, Spanish name, kind)
 SERVICES = [
     (
@@ -144,6 +161,7 @@ class Command(BaseCommand):
                     category=category,
                     unit=unit,
                     doses_per_unit=doses,
+                    reporting_group=ITEM_REPORTING_GROUPS.get(name, "other"),
                     usual=usual,
                     max_per_contact=most,
                     sort_order=index,
@@ -152,7 +170,12 @@ class Command(BaseCommand):
             ]
             services = [
                 Service.objects.create(
-                    code=code, name=name, name_es=name_es, kind=kind, sort_order=i
+                    code=code,
+                    name=name,
+                    name_es=name_es,
+                    kind=kind,
+                    reporting_group=SERVICE_REPORTING_GROUPS.get(code, ""),
+                    sort_order=i,
                 )
                 for i, (code, name, name_es, kind) in enumerate(SERVICES)
             ]

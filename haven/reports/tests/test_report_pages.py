@@ -1,0 +1,155 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from haven.core.models import AuditEntry
+
+Q1_QUERY = {"period": "quarter", "year": "2026", "number": "1"}
+
+
+def report(client, slug, **params):
+    return client.get(reverse("reports:report", args=[slug]), {**Q1_QUERY, **params})
+
+
+def rows_of(response):
+    return {
+        label: value
+        for table in response.context["report"].tables
+        for label, value in [*table.rows, *table.notes]
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [
+        ("reports:index", {"supervisor", "manager", "analyst"}),
+        ("reports:dashboard", {"supervisor", "manager"}),
+    ],
+)
+def test_each_role_is_let_in_or_refused(name, allowed, personas, login):
+    for role, user in personas.items():
+        status = login(user).get(reverse(name)).status_code
+        assert status == (200 if role in allowed else 403), (role, name)
+
+
+def test_specialists_and_admins_cannot_read_reports(personas, login):
+    for role in ("specialist", "other_site_specialist", "admin"):
+        response = report(login(personas[role]), "ssp")
+        assert response.status_code == 403
+
+
+def test_the_ssp_report_shows_the_defined_figures(login, max_manager, program):
+    figures = rows_of(report(login(max_manager), "ssp"))
+    assert figures["All contacts"] == 4
+    assert figures["Unique participants served"] == 2
+    assert figures["Syringes distributed"] == 120
+    assert figures["HIV tests"] == 1
+
+
+def test_the_naloxone_report_splits_first_kits_and_refills(login, max_manager, program):
+    figures = rows_of(report(login(max_manager), "naloxone"))
+    assert figures["First kits"] == 1
+    assert figures["Refills"] == 0  # injectable is the last table read
+    response = report(login(max_manager), "naloxone")
+    nasal = response.context["report"].tables[0]
+    assert nasal.rows == [
+        ("First kits", 1),
+        ("Refills", 2),
+        ("To anonymous contacts", 1),
+        ("All kits", 4),
+    ]
+    assert nasal.notes == [("Doses", "8")]
+
+
+def test_suppression_hides_small_counts_and_their_complements(login, max_manager, program):
+    response = report(login(max_manager), "naloxone", suppress="on")
+    nasal = response.context["report"].tables[0]
+    assert [value for _label, value in nasal.rows] == ["<11", "<11", "<11", "<11"]
+    assert nasal.notes == [("Doses", "<11")]
+    assert "small counts hidden" in response.content.decode()
+
+
+def test_analysts_get_suppressed_figures_by_default(login, ana, program):
+    response = login(ana).get(reverse("reports:report", args=["ssp"]))
+    assert response.status_code == 200
+    assert response.context["report"].suppressed
+
+
+def test_internal_views_show_exact_figures_by_default(login, max_manager, program):
+    response = login(max_manager).get(reverse("reports:report", args=["ssp"]))
+    assert not response.context["report"].suppressed
+
+
+def test_supervisors_only_report_on_their_sites(login, sue, program, eastside):
+    response = report(login(sue), "ssp")
+    assert rows_of(response)["All contacts"] == 3  # Downtown only
+    refused = report(login(sue), "ssp", site=eastside.pk)
+    assert refused.status_code == 400
+    assert "Select a valid choice" in refused.content.decode()
+
+
+def test_a_site_filter_changes_the_figures(login, max_manager, program, eastside):
+    figures = rows_of(report(login(max_manager), "ssp", site=eastside.pk))
+    assert figures["All contacts"] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"period": "custom", "start": "2026-03-01", "end": "2026-02-01"}, "ends before it starts"),
+        ({"period": "custom", "start": "2026-03-01"}, "Enter both dates"),
+        ({"period": "quarter", "number": "7"}, "A quarter is 1 to 4"),
+        ({"period": "custom", "start": "2019-01-01", "end": "2026-01-01"}, "at most three years"),
+        ({"site": "99999"}, "Select a valid choice"),
+    ],
+)
+def test_bad_periods_and_filters_get_clear_messages(login, max_manager, params, message):
+    response = report(login(max_manager), "ssp", **params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_xlsx_export_opens_and_holds_the_figures(login, max_manager, program):
+    response = report(login(max_manager), "ssp", format="xlsx")
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row[0]}
+    assert values["All contacts"] == 4
+    assert values["Syringes distributed"] == 120
+    assert AuditEntry.objects.filter(page="report ssp xlsx").exists()
+
+
+def test_pdf_export_is_a_real_pdf_with_the_figures(login, max_manager, program):
+    response = report(login(max_manager), "grant", format="pdf")
+    assert response.content.startswith(b"%PDF")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Grant progress report" in text
+    assert "Unique participants served" in text
+
+
+def test_csv_export_with_suppression(login, max_manager, program):
+    response = report(login(max_manager), "naloxone", format="csv", suppress="on")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert ["First kits", "<11"] in rows
+    assert not any(row == ["First kits", "1"] for row in rows)
+
+
+def test_dashboard_has_charts_with_their_numbers(login, max_manager, program):
+    response = login(max_manager).get(reverse("reports:dashboard"))
+    content = response.content.decode()
+    assert content.count("<svg") == 4
+    for panel in response.context["panels"]:
+        assert "<script" not in panel["svg"]
+    panel = response.context["panels"][0]
+    assert panel["columns"] == ["Contacts", "Unique participants"]
+    assert len(panel["rows"]) == 12
+
+
+def test_report_query_count_is_bounded(login, max_manager, program, django_assert_max_num_queries):
+    client = login(max_manager)
+    with django_assert_max_num_queries(40):
+        report(client, "grant")

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("<slug:slug>/", views.report, name="report"),
+]

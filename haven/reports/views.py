@@ -1,0 +1,126 @@
+import datetime
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haven.core import audit
+from haven.core.models import AuditEntry
+from haven.core.permissions import ANALYST, MANAGER, SUPERVISOR, role_required
+
+from . import exports, metrics, standard
+from .charts import line_chart
+from .forms import ReportForm
+
+REPORT_ROLES = (SUPERVISOR, MANAGER, ANALYST)
+
+
+@role_required(*REPORT_ROLES)
+def index(request):
+    form = ReportForm(request.GET, user=request.user)
+    return render(request, "reports/index.html", {"form": form, "reports": standard.REPORTS})
+
+
+@role_required(*REPORT_ROLES)
+def report(request, slug):
+    if slug not in standard.BUILDERS:
+        raise Http404
+    form = ReportForm(request.GET, user=request.user)
+    context = {"form": form, "slug": slug, "title": standard.REPORTS[slug]}
+    if not form.is_valid():
+        return render(request, "reports/report.html", context, status=400)
+    built = standard.BUILDERS[slug](form.cleaned_data["scope"])
+    if form.cleaned_data["suppress"]:
+        built = built.with_suppression()
+    wanted = request.GET.get("format", "")
+    if wanted in exports.FORMATS:
+        content_type, render_file = exports.FORMATS[wanted]
+        audit.record(
+            request.user,
+            AuditEntry.Action.VIEW,
+            None,
+            page=f"report {slug} {wanted}",
+            suppressed=built.suppressed,
+        )
+        response = HttpResponse(render_file(built), content_type=content_type)
+        scope = built.scope
+        response["Content-Disposition"] = (
+            f'attachment; filename="haven-{slug}-{scope.start}-{scope.end}.{wanted}"'
+        )
+        return response
+    query = request.GET.copy()
+    query.pop("format", None)
+    context.update({"report": built, "query": query.urlencode()})
+    return render(request, "reports/report.html", context)
+
+
+def _buckets(kind, count, today):
+    """The last `count` whole weeks (Monday first) or months before today's, oldest first."""
+    buckets = []
+    if kind == "week":
+        monday = today - datetime.timedelta(days=today.weekday())
+        for weeks_back in range(count, 0, -1):
+            start = monday - datetime.timedelta(weeks=weeks_back)
+            buckets.append((start.strftime("%Y-%m-%d"), start, start + datetime.timedelta(days=6)))
+    else:
+        first = today.replace(day=1)
+        for months_back in range(count, 0, -1):
+            month_index = first.year * 12 + first.month - 1 - months_back
+            start = datetime.date(month_index // 12, month_index % 12 + 1, 1)
+            following = datetime.date((month_index + 1) // 12, (month_index + 1) % 12 + 1, 1)
+            buckets.append((start.strftime("%Y-%m"), start, following - datetime.timedelta(days=1)))
+    return buckets
+
+
+def trend_series(buckets, site_ids=()):
+    """{name: [value per bucket]} for the dashboard's trends, from the metric definitions."""
+    names = {
+        "contacts": _("Contacts"),
+        "participants": _("Unique participants"),
+        "naloxone": _("Naloxone doses out"),
+        "reversals": _("Reversals reported"),
+        "syringes_out": _("Syringes out"),
+        "syringes_in": _("Syringes in"),
+        "linked": _("Referrals linked within 30 days"),
+    }
+    values = {key: [] for key in names}
+    for _label, start, end in buckets:
+        scope = metrics.Scope(start, end, site_ids=site_ids)
+        naloxone = metrics.naloxone(scope)
+        values["contacts"].append(metrics.contacts(scope))
+        values["participants"].append(metrics.unique_participants(scope))
+        values["naloxone"].append(sum(figures["doses"] for figures in naloxone.values()))
+        values["reversals"].append(metrics.overdose_reports(scope)["reversals"])
+        values["syringes_out"].append(metrics.syringes_distributed(scope))
+        values["syringes_in"].append(metrics.syringes_collected(scope))
+        values["linked"].append(metrics.referrals(scope)["linked_within_30_days"])
+    return names, values
+
+
+@role_required(SUPERVISOR, MANAGER)
+def dashboard(request):
+    kind = "week" if request.GET.get("by") == "week" else "month"
+    buckets = _buckets(kind, 26 if kind == "week" else 12, timezone.localdate())
+    site_ids = ()
+    if request.user.role == SUPERVISOR:
+        site_ids = tuple(request.user.sites.values_list("pk", flat=True))
+    names, values = trend_series(buckets, site_ids)
+    labels = [label for label, _start, _end in buckets]
+    charts = [
+        (_("Contacts and people"), ["contacts", "participants"]),
+        (_("Naloxone and reversals"), ["naloxone", "reversals"]),
+        (_("Syringes out and in"), ["syringes_out", "syringes_in"]),
+        (_("Referrals linked to care"), ["linked"]),
+    ]
+    panels = []
+    for title, keys in charts:
+        panels.append(
+            {
+                "title": title,
+                "svg": line_chart(title, labels, [(names[k], values[k]) for k in keys]),
+                "columns": [names[k] for k in keys],
+                "rows": [(label, [values[k][i] for k in keys]) for i, label in enumerate(labels)],
+            }
+        )
+    return render(request, "reports/dashboard.html", {"panels": panels, "by": kind})
