@@ -19,7 +19,10 @@ What it measures, each after a warm-up, reporting p50, p95 and max:
   --noreload`` (threaded; no extra dependency) on 127.0.0.1, hit by N
   concurrent clients (threads with http.client, each its own session):
   supervisors open home, quick-log, a participant page and the stock
-  overview; specialists the first three (target p95 150 ms).
+  overview; specialists the first three (target p95 150 ms). One round
+  with think time between clicks (default a mean of 2 s: 20 people each
+  clicking every 2 s is busier than any real program's staff), one without
+  (the server saturated: throughput, and latency under overload).
 
 Writes happen: the run logs contacts and, before it, receives a fresh lot of
 each usual item into specialist-001's bag so that the hand-outs never run
@@ -271,10 +274,31 @@ def session_cookie(user):
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def bench_staff_pages(program, clients, requests_per_client, time_limit):
-    """N concurrent clients, each its own user and session, on a real server."""
+def bench_staff_pages(program, clients, requests_per_client, time_limit, think_times):
+    """N concurrent clients, each its own user and session, on a real server.
+
+    Each think time is a round: a client waits a random 0.5x to 1.5x of it
+    between pages, as people read a page before the next click. Think time 0
+    is the saturated case: every client asks again the moment it has an answer.
+    """
     port = free_port()
     process, log = start_server(port)
+    try:
+        summary = []
+        for think_time in think_times:
+            summary.extend(
+                _staff_pages_round(
+                    program, port, clients, requests_per_client, time_limit, think_time
+                )
+            )
+        return summary
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _staff_pages_round(program, port, clients, requests_per_client, time_limit, think_time):
     sample = [pk for pk, _code in program.participants[:200]]
     users = [program.supervisors[i % len(program.supervisors)] for i in range(clients // 2)]
     users += [
@@ -318,6 +342,8 @@ def bench_staff_pages(program, clients, requests_per_client, time_limit):
             for _ in range(requests_per_client):
                 if time.monotonic() > deadline_box["at"]:
                     break
+                if think_time:
+                    time.sleep(think_time * rng.uniform(0.5, 1.5))
                 name, path = rng.choice(pages_for(user, rng))
                 elapsed = fetch(path)
                 with lock:
@@ -330,22 +356,18 @@ def bench_staff_pages(program, clients, requests_per_client, time_limit):
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     wall = time.perf_counter()
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        wall = time.perf_counter() - wall
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - wall
     if errors:
         raise RuntimeError("staff pages failed: " + "; ".join(errors[:5]))
     everything = [value for values in results.values() for value in values]
+    label = f"think {think_time:g} s" if think_time else "no think time"
     summary = [
         summarise(
-            f"staff pages, {clients} users at once",
+            f"staff pages, {clients} users, {label}",
             everything,
             requests_per_second=round(len(everything) / wall, 1),
         )
@@ -403,8 +425,13 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=200, help="timed runs per measure")
     parser.add_argument("--warmup", type=int, default=20, help="untimed runs first")
     parser.add_argument("--clients", type=int, default=20, help="staff at once")
-    parser.add_argument("--requests-per-client", type=int, default=40)
-    parser.add_argument("--time-limit", type=float, default=120, help="seconds, concurrent part")
+    parser.add_argument("--requests-per-client", type=int, default=30)
+    parser.add_argument("--time-limit", type=float, default=120, help="seconds per round")
+    parser.add_argument(
+        "--think-times",
+        default="2,0",
+        help="comma-separated mean seconds between a user's clicks, one round each",
+    )
     parser.add_argument("--skip-server", action="store_true", help="no concurrent staff pages")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -431,7 +458,13 @@ def main(argv=None):
     if not args.skip_server:
         connection.close()
         report["results"].extend(
-            bench_staff_pages(program, args.clients, args.requests_per_client, args.time_limit)
+            bench_staff_pages(
+                program,
+                args.clients,
+                args.requests_per_client,
+                args.time_limit,
+                [float(value) for value in args.think_times.split(",")],
+            )
         )
     if args.json:
         print(json.dumps(report, indent=2))
