@@ -103,6 +103,10 @@ class Encounter(models.Model):
             # One site's contacts of one day (the report summaries refreshed on
             # every write): SQLite otherwise scans all of the site's contacts.
             models.Index(fields=["site", "occurred_at"], name="encounter_site_time_idx"),
+            # Unique participants of a period, read from the index alone.
+            models.Index(
+                fields=["occurred_at", "participant"], name="encounter_time_participant_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -116,24 +116,31 @@ def anonymous_people(scope):
     return _total(scope.summary(DailyActivity), "anonymous_people")
 
 
-def _served_roots(scope):
-    """Kept-record ids of the participants with at least one contact in scope."""
-    return (
+def served_participants(scope):
+    """Kept-record ids of the participants with at least one contact in scope.
+
+    Read as the distinct participant ids of the period's contacts (an index
+    holds them), then each merged duplicate is replaced by its kept record.
+    """
+    ids = set(
         Encounter.objects.filter(scope.encounters(), participant__isnull=False)
-        .annotate(root=Coalesce("participant__merged_into_id", "participant_id"))
-        .values("root")
+        .values_list("participant_id", flat=True)
         .distinct()
         .order_by()
     )
+    merged = dict(
+        Participant.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id")
+    )
+    return {merged.get(pk, pk) for pk in ids}
 
 
-def unique_participants(scope):
+def unique_participants(scope, served=None):
     """Unique participants served: people with a card who had at least one contact.
 
     A participant and the duplicates merged into them count once. Anonymous
     contacts are not counted here (see anonymous_people).
     """
-    return _served_roots(scope).count()
+    return len(served if served is not None else served_participants(scope))
 
 
 def new_participants(scope):
@@ -206,58 +213,74 @@ def naloxone(scope):
     """Naloxone handed out at contacts, nasal spray and injectable apart.
 
     For each formulation: kits (units of the item), doses (units × doses per
-    unit), and kits as *first kits* (the participant's first naloxone from the
-    program ever, merged records included), *refills* (a participant who had
-    naloxone before) or *anonymous* (no participant: first or refill unknown).
+    unit), and kits as *first kits* (handed out at a participant's first
+    contact with naloxone from the program ever, merged records included),
+    *refills* (to a participant who had naloxone before) or *anonymous* (no
+    participant: first or refill unknown).
     """
-    result = {}
+    rows = (
+        scope.summary(DailySupply)
+        .filter(item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE])
+        .values(group=F("item__reporting_group"))
+        .annotate(
+            kits=Sum("quantity"),
+            anonymous=Sum("anonymous_quantity"),
+            doses=Sum(F("quantity") * F("item__doses_per_unit")),
+        )
+        .order_by()
+    )
+    by_group = {row["group"]: row for row in rows}
     first_kits = _naloxone_first_kits(scope)
-    anonymous = _naloxone_anonymous(scope)
+    result = {}
     for group in (Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE):
-        rows = scope.summary(DailySupply).filter(item__reporting_group=group)
-        kits = _total(rows, "quantity")
-        doses = rows.aggregate(n=Coalesce(Sum(F("quantity") * F("item__doses_per_unit")), 0))["n"]
+        row = by_group.get(group, {"kits": 0, "anonymous": 0, "doses": 0})
         first = first_kits.get(group, 0)
-        anonymous_kits = anonymous.get(group, 0)
         result[group] = {
-            "kits": kits,
-            "doses": doses,
+            "kits": row["kits"],
+            "doses": row["doses"],
             "first_kits": first,
-            "refills": kits - first - anonymous_kits,
-            "anonymous": anonymous_kits,
+            "refills": row["kits"] - first - row["anonymous"],
+            "anonymous": row["anonymous"],
         }
     return result
 
 
-def _naloxone_lines(scope):
-    return EncounterSupply.objects.filter(
-        scope.encounters("encounter__"),
-        item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE],
-    )
-
-
 def _naloxone_first_kits(scope):
-    lines = _naloxone_lines(scope).filter(
-        # The kept record holds the first date for itself and its duplicates.
-        Q(
-            encounter__participant__merged_into__isnull=True,
-            encounter__occurred_at=F("encounter__participant__first_naloxone_at"),
-        )
-        | Q(
-            encounter__participant__merged_into__isnull=False,
-            encounter__occurred_at=F("encounter__participant__merged_into__first_naloxone_at"),
-        )
+    """Naloxone units at each participant's first naloxone contact, when it falls in scope.
+
+    Starts from the kept records whose first naloxone is in the period (few),
+    then finds the lines of that contact, whichever linked record it was under.
+    """
+    start, end = scope.bounds
+    firsts = dict(
+        Participant.objects.filter(
+            first_naloxone_at__gte=start, first_naloxone_at__lt=end
+        ).values_list("pk", "first_naloxone_at")
     )
-    return _sum_by_group(lines)
-
-
-def _naloxone_anonymous(scope):
-    return _sum_by_group(_naloxone_lines(scope).filter(encounter__participant__isnull=True))
-
-
-def _sum_by_group(lines):
-    rows = lines.values(group=F("item__reporting_group")).annotate(n=Sum("quantity")).order_by()
-    return {row["group"]: row["n"] for row in rows}
+    if not firsts:
+        return {}
+    roots = sorted(firsts)
+    totals = Counter()
+    for first in range(0, len(roots), 2000):
+        chunk = roots[first : first + 2000]
+        owners = {pk: pk for pk in chunk}
+        owners.update(
+            Participant.objects.filter(merged_into__in=chunk).values_list("pk", "merged_into_id")
+        )
+        lines = EncounterSupply.objects.filter(
+            scope.encounters("encounter__"),
+            encounter__participant_id__in=list(owners),
+            item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE],
+        ).values_list(
+            "encounter__participant_id",
+            "encounter__occurred_at",
+            "item__reporting_group",
+            "quantity",
+        )
+        for participant_id, when, group, quantity in lines:
+            if firsts[owners[participant_id]] == when:
+                totals[group] += quantity
+    return dict(totals)
 
 
 # ---------------------------------------------------------------- services
@@ -312,18 +335,21 @@ def age_group(year_of_birth, in_year):
     return NOT_RECORDED
 
 
-def demographics(scope):
+def demographics(scope, served=None):
     """Unique participants served in the period by age group, gender, race/ethnicity and ZIP.
 
     Each person counts once per table (their kept record's answers); age is
     their age in the year the period ends, from year of birth. Blank answers
     are "not recorded"; "prefers not to say" is its own answer.
     """
-    people = Participant.objects.filter(pk__in=_served_roots(scope)).values_list(
-        "year_of_birth", "gender", "race_ethnicity", "zip_code"
-    )
+    served = sorted(served if served is not None else served_participants(scope))
+    people = []
+    for first in range(0, len(served), 2000):
+        people += Participant.objects.filter(pk__in=served[first : first + 2000]).values_list(
+            "year_of_birth", "gender", "race_ethnicity", "zip_code"
+        )
     tables = {"age": Counter(), "gender": Counter(), "race_ethnicity": Counter(), "zip": Counter()}
-    for year_of_birth, gender, race, zip_code in people.iterator():
+    for year_of_birth, gender, race, zip_code in people:
         tables["age"][age_group(year_of_birth, scope.end.year)] += 1
         tables["gender"][gender or NOT_RECORDED] += 1
         tables["race_ethnicity"][race or NOT_RECORDED] += 1

@@ -35,6 +35,8 @@ class DailySupply(models.Model):
     contact_type = models.CharField(max_length=20)
     item = models.ForeignKey("supplies.Item", on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(default=0)
+    # The part of `quantity` handed out at anonymous contacts.
+    anonymous_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -72,7 +72,7 @@ def _percent(share):
     return "—" if share is None else f"{share * 100:.1f}%"
 
 
-def _contacts_tables(scope):
+def _contacts_tables(scope, served):
     by_type = metrics.contacts_by_type(scope)
     types = dict(Encounter.ContactType.choices)
     return [
@@ -84,7 +84,7 @@ def _contacts_tables(scope):
         _table(
             _("People served"),
             [
-                (_("Unique participants served"), metrics.unique_participants(scope)),
+                (_("Unique participants served"), metrics.unique_participants(scope, served)),
                 (_("New participants enrolled"), metrics.new_participants(scope)),
                 (_("People served anonymously (head count)"), metrics.anonymous_people(scope)),
                 (
@@ -96,20 +96,19 @@ def _contacts_tables(scope):
     ]
 
 
-def _supplies_table(scope, groups):
-    units = metrics.units_by_group(scope)
+def _supplies_table(units, groups):
     labels = dict(Group.choices)
     return _table(_("Supplies handed out (units)"), [(str(labels[g]), units[g]) for g in groups])
 
 
-def _syringe_table(scope):
-    out = metrics.syringes_distributed(scope)
+def _syringe_table(scope, units):
+    out = units[Group.SYRINGES]
     back = metrics.syringes_collected(scope)
     table = _table(
         _("Syringe services"),
         [(_("Syringes distributed"), out), (_("Syringes collected"), back)],
     )
-    ratio = metrics.syringe_return_ratio(scope)
+    ratio = round(back / out, 3) if out else None
     table.notes = [
         (_("Syringes collected per syringe distributed"), "—" if ratio is None else f"{ratio:.2f}")
     ]
@@ -186,8 +185,8 @@ def _referral_tables(scope):
     return [by_need, linked]
 
 
-def _demographic_tables(scope):
-    tables = metrics.demographics(scope)
+def _demographic_tables(scope, served):
+    tables = metrics.demographics(scope, served)
     genders = dict(Participant.Gender.choices)
     races = dict(Participant.RaceEthnicity.choices)
     not_recorded = _("not recorded")
@@ -222,11 +221,12 @@ def _demographic_tables(scope):
 
 def ssp_activity(scope):
     """Syringe services program activity: contacts, people, syringes, supplies, tests."""
+    units = metrics.units_by_group(scope)
     tables = [
-        *_contacts_tables(scope),
-        _syringe_table(scope),
+        *_contacts_tables(scope, metrics.served_participants(scope)),
+        _syringe_table(scope, units),
         _supplies_table(
-            scope,
+            units,
             [
                 Group.FENTANYL_STRIPS,
                 Group.XYLAZINE_STRIPS,
@@ -245,7 +245,6 @@ def ssp_activity(scope):
 def naloxone_quarterly(scope):
     """Naloxone program: kits and doses by formulation, first kits and refills,
     training and reversals."""
-    overdose = _overdose_table(scope)
     tables = [
         *_naloxone_tables(scope),
         _table(
@@ -257,17 +256,18 @@ def naloxone_quarterly(scope):
                 )
             ],
         ),
-        overdose,
+        _overdose_table(scope),
     ]
     return Report("naloxone", str(REPORTS["naloxone"]), scope, tables)
 
 
 def grant_progress(scope):
     """Grant progress: people served and their demographics, and the key outputs."""
+    served = metrics.served_participants(scope)
     tables = [
-        *_contacts_tables(scope),
-        *_demographic_tables(scope),
-        _syringe_table(scope),
+        *_contacts_tables(scope, served),
+        *_demographic_tables(scope, served),
+        _syringe_table(scope, metrics.units_by_group(scope)),
         *_naloxone_tables(scope),
         _service_table(scope),
         _overdose_table(scope),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from haven.outreach.models import Encounter, EncounterSupply
@@ -63,10 +63,17 @@ def _write_summaries(encounters):
     }
     DailySupply.objects.bulk_create(
         (
-            DailySupply(**row)
+            DailySupply(quantity=row.pop("quantity_total"), **row)
             for row in EncounterSupply.objects.filter(encounter__in=encounters)
             .values("item_id", **by_encounter)
-            .annotate(quantity=Sum("quantity"))
+            .annotate(
+                # Annotated in this order: the anonymous part is summed over the
+                # lines, before `quantity` names the total.
+                anonymous_quantity=Coalesce(
+                    Sum("quantity", filter=Q(encounter__participant__isnull=True)), 0
+                ),
+                quantity_total=Sum("quantity"),
+            )
             .order_by()
             .iterator()
         ),
@@ -195,8 +202,14 @@ def _apply(contribution, sign):
         anonymous_people=sign * contribution.anonymous_people,
         secondary_people=sign * contribution.secondary_people,
     )
+    anonymous = contribution.participant_id is None
     for item_id, quantity in contribution.supplies.items():
-        _add(DailySupply, {**key, "item_id": item_id}, quantity=sign * quantity)
+        _add(
+            DailySupply,
+            {**key, "item_id": item_id},
+            quantity=sign * quantity,
+            anonymous_quantity=sign * quantity * anonymous,
+        )
     for service_id in contribution.services:
         _add(
             DailyService,

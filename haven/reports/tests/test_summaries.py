@@ -36,6 +36,8 @@ def direct_counts():
         activity[key + ("secondary_people",)] += encounter.secondary_people
         for line in encounter.supplies.all():
             supply[key + (line.item_id,)] += line.quantity
+            if encounter.participant_id is None:
+                supply[key + (line.item_id, "anonymous")] += line.quantity
         for each in encounter.services.all():
             service[key + (each.pk,)] += 1
     return +activity, +supply, +service
@@ -49,7 +51,9 @@ def summary_counts():
         activity[key + ("anonymous_people",)] += row.anonymous_people
         activity[key + ("secondary_people",)] += row.secondary_people
     for row in DailySupply.objects.all():
-        supply[(row.day, row.site_id, row.staff_id, row.contact_type, row.item_id)] += row.quantity
+        key = (row.day, row.site_id, row.staff_id, row.contact_type, row.item_id)
+        supply[key] += row.quantity
+        supply[key + ("anonymous",)] += row.anonymous_quantity
     for row in DailyService.objects.all():
         service[(row.day, row.site_id, row.staff_id, row.contact_type, row.service_id)] += (
             row.encounters
