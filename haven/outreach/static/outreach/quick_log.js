@@ -42,3 +42,51 @@ if (anonymous && cardCode) {
     radio.addEventListener("change", () => radio.value && untick());
   });
 }
+
+// Scanning the QR code on a participant's card with the phone's camera, where
+// the browser can read QR codes (BarcodeDetector). Elsewhere the button stays
+// hidden and the code is typed; nothing leaves the phone either way.
+const scanButton = document.getElementById("scan-card");
+if (scanButton && cardCode && "BarcodeDetector" in window && navigator.mediaDevices) {
+  const box = scanButton.closest(".scan");
+  const video = document.getElementById("scan-video");
+  const status = document.getElementById("scan-status");
+  box.hidden = false;
+  let stream = null;
+  const stop = () => {
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+    video.hidden = true;
+  };
+  scanButton.addEventListener("click", async () => {
+    if (stream) {
+      stop();
+      return;
+    }
+    try {
+      const detector = new BarcodeDetector({ formats: ["qr_code"] });
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      video.srcObject = stream;
+      video.hidden = false;
+      await video.play();
+      status.textContent = scanButton.dataset.looking || "";
+      const look = async () => {
+        if (!stream) return;
+        const found = await detector.detect(video).catch(() => []);
+        if (found.length) {
+          cardCode.value = found[0].rawValue.trim().toUpperCase();
+          cardCode.dispatchEvent(new Event("input", { bubbles: true }));
+          status.textContent = scanButton.dataset.found || "";
+          stop();
+          cardCode.focus();
+          return;
+        }
+        requestAnimationFrame(look);
+      };
+      look();
+    } catch (error) {
+      stop();
+      status.textContent = scanButton.dataset.failed || "";
+    }
+  });
+}
