@@ -103,9 +103,25 @@ class QuickLogForm(forms.Form):
             self.initial.setdefault("site", user.default_site())
             self.initial.setdefault("contact_type", _default_contact_type(user.default_site()))
 
+    # A short catalog is shown whole; a long one shows the kits and usual
+    # supplies, with the rest one tap away.
+    SHORT_CATALOG = 12
+
     def supply_fields(self):
+        """Kits and the supplies shown first: [(kit or item, bound field)]."""
         kits = [(kit, self[f"kit_{kit.pk}"]) for kit in self.kits]
-        return kits + [(item, self[f"supply_{item.pk}"]) for item in self.items]
+        shown = [i for i in self.items if i.usual or len(self.items) <= self.SHORT_CATALOG]
+        return kits + [(item, self[f"supply_{item.pk}"]) for item in shown]
+
+    def more_supply_fields(self):
+        """The rest of a long catalog."""
+        if len(self.items) <= self.SHORT_CATALOG:
+            return []
+        return [(item, self[f"supply_{item.pk}"]) for item in self.items if not item.usual]
+
+    def more_supplies_open(self):
+        """Open the rest of the catalog when one of its lines is filled in or wrong."""
+        return any(field.value() or field.errors for _item, field in self.more_supply_fields())
 
     def clean_card_code(self):
         text = self.cleaned_data["card_code"]
