@@ -1,4 +1,8 @@
-// The + and − buttons next to each supply. The page works without them.
+// The + and − buttons next to each supply. The page works without them, so
+// they stay hidden until this script runs.
+document.querySelectorAll("button.step").forEach((button) => {
+  button.hidden = false;
+});
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button.step");
   if (!button) return;
