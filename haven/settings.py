@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "haven.core",
     "haven.accounts",
     "haven.participants",
@@ -180,6 +182,16 @@ WHITENOISE_USE_FINDERS = True
 EMAIL_BACKEND = os.environ.get(
     "HAVEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
+
+# Background tasks are stored in the database and run by `manage.py db_worker`;
+# `manage.py run_schedule` enqueues the scheduled ones (see README.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# {dotted path of a task: every how many minutes run_schedule enqueues it}.
+SCHEDULED_TASKS = {
+    "haven.overdose.tasks.detect_spikes": int(
+        os.environ.get("HAVEN_SPIKE_DETECTION_MINUTES", "60")
+    ),
+}
 
 # The recipe for the optional unique identifier code (UIC); see
 # haven/participants/uic.py for the parts and docs/participants.md.

@@ -279,3 +279,37 @@ class AlertForm(Form):
             starts_at=cleaned["starts_at"],
             expires_at=cleaned["expires_at"],
         )
+
+
+class ImportUploadForm(forms.Form):
+    """A CSV file of incident records and who they come from; checked, never stored, here."""
+
+    # Kept small enough that the checked file fits in the confirmation form
+    # (Django refuses form data over 2.5 MB); a larger file goes through the
+    # import_overdose_reports command.
+    MAX_BYTES = 2 * 1024 * 1024
+
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: a date (incident_date, date or occurred_at), a place (area, or latitude "
+            "and longitude) and optionally narcan_given (TRUE, FALSE or NA)."
+        ),
+    )
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=OverdoseReport._meta.get_field("source").max_length,
+        help_text=_("Who the records come from, e.g. County EMS. Use the same name every time."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "The file is larger than %(size)s MB. Split it, or ask an administrator "
+                    "to import it with the import_overdose_reports command."
+                )
+                % {"size": self.MAX_BYTES // (1024 * 1024)}
+            )
+        return upload

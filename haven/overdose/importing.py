@@ -53,6 +53,52 @@ class ImportResult:
     areas_created: int
 
 
+@dataclass
+class ImportPlan:
+    """What importing a file would do: its checked rows and which are already stored."""
+
+    source: str
+    rows: list  # (area code, unsaved OverdoseReport), in the file's order
+    new_areas: dict  # {code: name} of the grid cells to create
+    area_names: dict  # {code: name} of every area the rows name
+    stored_refs: set  # source_ref of each row already imported from this source
+
+    def is_stored(self, report):
+        return report.source_ref in self.stored_refs
+
+    @property
+    def to_import(self):
+        return [(code, report) for code, report in self.rows if not self.is_stored(report)]
+
+    @property
+    def already_there(self):
+        return len(self.rows) - len(self.to_import)
+
+    def preview(self, count):
+        """The first `count` rows as (report, area name, already stored)."""
+        return [
+            (report, self.area_names[code], self.is_stored(report))
+            for code, report in self.rows[:count]
+        ]
+
+
+def decode(content):
+    """The text of an uploaded file: UTF-8, with or without a byte-order mark."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = content[: error.start].count(b"\n") + 1
+        raise ImportFailed(
+            [
+                _(
+                    "Line %(n)s: the file is not UTF-8 text. Save it as “CSV UTF-8” "
+                    "(or CSV with UTF-8 encoding) and upload it again."
+                )
+                % {"n": line}
+            ]
+        ) from error
+
+
 def grid_cell(latitude, longitude, size=GRID_DEGREES):
     """(code, name) of the grid cell holding a point, named by its south-west corner."""
     south = math.floor(round(latitude / size, 9)) * size
@@ -111,9 +157,38 @@ def _place(row, areas):
     return grid_cell(latitude, longitude)
 
 
+DATE_COLUMNS = {"incident_date", "date", "occurred_at"}
+
+
+def _check_columns(reader):
+    """Refuse a file without the columns every row needs, once rather than on every line."""
+    columns = {(name or "").strip().lower() for name in reader.fieldnames or ()}
+    if not columns - {""}:
+        raise ImportFailed([_("The file is empty.")])
+    problems = []
+    if not columns & DATE_COLUMNS:
+        problems.append(_("Line 1: there is no date column (incident_date, date or occurred_at)."))
+    if "area" not in columns and not {"latitude", "longitude"} <= columns:
+        problems.append(
+            _("Line 1: there is no place: an area column, or latitude and longitude columns.")
+        )
+    if problems:
+        raise ImportFailed(problems)
+
+
 def read_rows(lines, source):
     """Check every row; return the reports to store (unsaved) and the grid cells needed."""
     reader = csv.DictReader(lines)
+    try:
+        _check_columns(reader)
+        return _read_checked_rows(reader, source)
+    except csv.Error as error:
+        raise ImportFailed(
+            [_("Line %(n)s: %(problem)s") % {"n": reader.line_num, "problem": error}]
+        ) from error
+
+
+def _read_checked_rows(reader, source):
     areas = set(Area.objects.filter(active=True).values_list("code", flat=True))
     now = timezone.now()
     seen = Counter()
@@ -159,11 +234,33 @@ def read_rows(lines, source):
     return reports, new_areas
 
 
-def import_reports(lines, *, source):
-    """Import a CSV file's lines as overdose reports from `source`. All or nothing."""
+def _clean_source(source):
     source = source.strip()
     if not source:
         raise ImportFailed([_("Name the source of the records (e.g. “County EMS”).")])
+    return source
+
+
+def _stored_refs(source):
+    return set(OverdoseReport.objects.filter(source=source).values_list("source_ref", flat=True))
+
+
+def plan_import(lines, *, source):
+    """Check a CSV file's lines and say what importing them would do, storing nothing."""
+    source = _clean_source(source)
+    reports, new_areas = read_rows(lines, source)
+    area_names = dict(
+        Area.objects.filter(code__in={code for code, _report in reports}).values_list(
+            "code", "name"
+        )
+    )
+    area_names.update(new_areas)
+    return ImportPlan(source, reports, new_areas, area_names, _stored_refs(source))
+
+
+def import_reports(lines, *, source):
+    """Import a CSV file's lines as overdose reports from `source`. All or nothing."""
+    source = _clean_source(source)
     reports, new_areas = read_rows(lines, source)
     with transaction.atomic():
         Area.objects.bulk_create(
@@ -171,9 +268,7 @@ def import_reports(lines, *, source):
             ignore_conflicts=True,
         )
         area_ids = dict(Area.objects.values_list("code", "id"))
-        stored = set(
-            OverdoseReport.objects.filter(source=source).values_list("source_ref", flat=True)
-        )
+        stored = _stored_refs(source)
         to_create = []
         for code, report in reports:
             if report.source_ref in stored:

@@ -1,9 +1,13 @@
+import io
+
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from haven.core import audit
@@ -14,8 +18,10 @@ from haven.outreach.views import get_encounter_for_user
 
 from . import charts, figures
 from .actions import (
+    IMPORT_ROLES,
     PUBLISH_ROLES,
     do_create_alert,
+    do_import_overdose_reports,
     do_publish_alert,
     do_record_drug_check,
     do_record_naloxone_details,
@@ -26,7 +32,14 @@ from .actions import (
     leads_to_refill,
     naloxone_lines,
 )
-from .forms import AlertForm, DrugCheckForm, NaloxoneDetailsForm, OverdoseReportForm
+from .forms import (
+    AlertForm,
+    DrugCheckForm,
+    ImportUploadForm,
+    NaloxoneDetailsForm,
+    OverdoseReportForm,
+)
+from .importing import ImportFailed, decode, plan_import
 from .models import DrugAlert, DrugCheck, NaloxoneDistribution, OverdoseReport, Substance
 
 # Aggregate pages: analysts see figures, never a participant's record.
@@ -83,7 +96,11 @@ def _report_form(request, encounter):
 @role_required(*PARTICIPANT_ROLES)
 def reports(request):
     recent = OverdoseReport.objects.select_related("area")[:RECENT_REPORTS]
-    return render(request, "overdose/reports.html", {"reports": recent})
+    return render(
+        request,
+        "overdose/reports.html",
+        {"reports": recent, "can_import": request.user.role in IMPORT_ROLES},
+    )
 
 
 def get_report_for_user(request, report_id):
@@ -122,6 +139,91 @@ def report_detail(request, report_id):
         ],
     }
     return render(request, "overdose/report_detail.html", context)
+
+
+# Import of incident records ---------------------------------------------------
+
+IMPORT_PREVIEW_ROWS = 10
+IMPORT_PROBLEMS_SHOWN = 50
+IMPORT_SALT = "haven.overdose.import"
+# How long a preview can be confirmed.
+IMPORT_PREVIEW_SECONDS = 60 * 60
+
+
+@role_required(*IMPORT_ROLES)
+def import_records(request):
+    """Upload a CSV of incident records, see what would be imported, then confirm.
+
+    The checked file travels in the confirmation form, signed so that what is
+    imported is exactly what was previewed, by the same person, within the
+    hour: nothing of it is stored before the import, so the points of a file
+    that is never confirmed never reach the database.
+    """
+    if request.method == "POST" and "preview" in request.POST:
+        return _import_confirm(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = decode(upload.read())
+            plan = plan_import(io.StringIO(text, newline=""), source=form.cleaned_data["source"])
+        except ImportFailed as failure:
+            _add_import_problems(context, failure)
+        else:
+            preview = {
+                "user": request.user.pk,
+                "source": plan.source,
+                "filename": upload.name,
+                "text": text,
+            }
+            context.update(
+                plan=plan,
+                preview_rows=plan.preview(IMPORT_PREVIEW_ROWS),
+                filename=upload.name,
+                preview=signing.dumps(preview, salt=IMPORT_SALT, compress=True),
+            )
+    status = 400 if form.errors or context.get("problems") else 200
+    return render(request, "overdose/import.html", context, status=status)
+
+
+def _add_import_problems(context, failure):
+    context["problems"] = failure.problems[:IMPORT_PROBLEMS_SHOWN]
+    context["more_problems"] = len(failure.problems) - len(context["problems"])
+
+
+def _import_confirm(request):
+    try:
+        preview = signing.loads(
+            request.POST["preview"], salt=IMPORT_SALT, max_age=IMPORT_PREVIEW_SECONDS
+        )
+    except signing.BadSignature:
+        preview = None
+    if preview is None or preview["user"] != request.user.pk:
+        messages.error(request, _("This preview has expired. Upload the file again."))
+        return redirect("overdose:import")
+    try:
+        result = do_import_overdose_reports(
+            io.StringIO(preview["text"], newline=""),
+            source=preview["source"],
+            by=request.user,
+            filename=preview["filename"],
+        )
+    except ImportFailed as failure:
+        # Something changed since the preview (an area was retired, say).
+        context = {"form": ImportUploadForm()}
+        _add_import_problems(context, failure)
+        return render(request, "overdose/import.html", context, status=400)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s report imported from %(source)s (%(already)s already there).",
+            "%(count)s reports imported from %(source)s (%(already)s already there).",
+            result.created,
+        )
+        % {"count": result.created, "source": preview["source"], "already": result.already_there},
+    )
+    return redirect("overdose:reports")
 
 
 # Naloxone ---------------------------------------------------------------------

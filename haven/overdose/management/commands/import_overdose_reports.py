@@ -1,10 +1,12 @@
 """Import overdose incident records from a CSV file (see haven/overdose/importing.py)."""
 
+import io
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from haven.overdose.importing import ImportFailed, import_reports
+from haven.overdose.actions import do_import_overdose_reports
+from haven.overdose.importing import ImportFailed, decode
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -18,8 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, source, **options):
         try:
-            with path.open(newline="", encoding="utf-8-sig") as lines:
-                result = import_reports(lines, source=source)
+            text = decode(path.read_bytes())
+            result = do_import_overdose_reports(
+                io.StringIO(text, newline=""), source=source, by=None, filename=path.name
+            )
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error}") from error
         except ImportFailed as failure:
