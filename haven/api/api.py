@@ -12,7 +12,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from haven.outreach.api import router as outreach_router
+from haven.overdose.api import router as overdose_router
 from haven.participants.api import router as participants_router
+from haven.resources.api import router as resources_router
 from haven.supplies.api import router as supplies_router
 
 from .auth import FIELD_STAFF
@@ -32,6 +34,8 @@ api = NinjaAPI(
 api.add_router("/", outreach_router)
 api.add_router("/participants/", participants_router)
 api.add_router("/", supplies_router)
+api.add_router("/", overdose_router)
+api.add_router("/", resources_router)
 api.add_router("/", sync_router)
 
 
@@ -46,8 +50,7 @@ def _api_error(request, error):
 
 @api.exception_handler(SchemaValidationError)
 def _schema_error(request, error):
-    # Locations look like ("body", "<parameter>", "field", ...); keep the field part.
-    return _api_error(request, ApiError.from_pydantic(error.errors, skip=2))
+    return _api_error(request, ApiError.from_request(error.errors))
 
 
 @api.exception_handler(AuthenticationError)

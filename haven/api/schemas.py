@@ -92,6 +92,21 @@ class ApiError(Exception):
         """From pydantic error dicts; `skip` drops leading parts of each location."""
         return cls(400, [(_field_path(error["loc"][skip:]), _message(error)) for error in errors])
 
+    @classmethod
+    def from_request(cls, errors):
+        """From ninja's errors: body fields are at ("body", "<parameter>", "field", ...),
+        query and path parameters at ("query", "name")."""
+        return cls(
+            400,
+            [
+                (
+                    _field_path(tuple(error["loc"])[2 if error["loc"][0] == "body" else 1 :]),
+                    _message(error),
+                )
+                for error in errors
+            ],
+        )
+
     def body(self):
         first = self.errors[0] if self.errors else {"field": None, "detail": ""}
         return {"detail": first["detail"], "field": first["field"], "errors": self.errors}

@@ -15,6 +15,8 @@ from ninja import Field, Router, Schema, Status
 
 from haven.core.permissions import PARTICIPANT_ROLES
 from haven.outreach.api import ContactIn, Lookups, store_contact
+from haven.overdose.api import OverdoseReportIn, store_overdose_report
+from haven.resources.api import ReferralIn, store_referral
 from haven.supplies.api import STOCK_ROLES, ReceiveIn, TransferIn, store_receipt, store_transfer
 
 from .schemas import ApiError, ErrorOut, FieldError, StrictSchema
@@ -28,6 +30,8 @@ KINDS = {
     "contact": (ContactIn, store_contact, PARTICIPANT_ROLES),
     "stock_receive": (ReceiveIn, store_receipt, STOCK_ROLES),
     "stock_transfer": (TransferIn, store_transfer, STOCK_ROLES),
+    "overdose_report": (OverdoseReportIn, store_overdose_report, PARTICIPANT_ROLES),
+    "referral": (ReferralIn, store_referral, PARTICIPANT_ROLES),
 }
 
 
@@ -36,7 +40,8 @@ class SyncIn(StrictSchema):
         max_length=MAX_RECORDS,
         description=(
             "Each record is the body of its endpoint (POST /contacts, /stock/receive, "
-            "/stock/transfer) plus `kind`: contact, stock_receive or stock_transfer."
+            "/stock/transfer, /overdose-reports, /referrals) plus `kind`: contact, "
+            "stock_receive, stock_transfer, overdose_report or referral."
         ),
     )
 

@@ -128,7 +128,9 @@ def edit_encounter(request, encounter_id):
 # The offline field app: pages the service worker keeps for use with no signal.
 # Only these are cached; participant records and every other page never are.
 OFFLINE_PAGES = ("outreach:quick_log", "supplies:my_bag")
-OFFLINE_API = ("sites", "items", "kits", "services", "participants/recent")
+# The resource directory and the areas are answered in full when asked with no
+# query string, which is what the service worker keeps.
+OFFLINE_API = ("sites", "items", "kits", "services", "participants/recent", "resources", "areas")
 OFFLINE_STATIC = (
     "core/haven.css",
     "outreach/quick_log.js",

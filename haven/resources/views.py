@@ -370,18 +370,29 @@ def referral_detail(request, referral_id):
     )
 
 
+# The follow-up list shows at most this many open referrals.
+FOLLOW_UPS_SHOWN = 300
+
+
+def follow_up_scope(user):
+    """Referrals on a user's follow-up list: mine, or my sites' for supervisors and managers."""
+    referrals = Referral.objects.select_related("participant", "resource", "site", "made_by")
+    if user.role in (SUPERVISOR, MANAGER):
+        return referrals.filter(site_id__in=user.allowed_site_ids())
+    return referrals.filter(made_by=user)
+
+
+def open_follow_ups(scope):
+    """The open referrals of a scope, the soonest follow-up first (the API lists these too)."""
+    return scope.filter(status__in=Referral.OPEN_STATUSES).order_by("follow_up_on", "made_at")
+
+
 @role_required(*PARTICIPANT_ROLES)
 def follow_ups(request):
     """Open referrals to follow up: mine, or my sites' for supervisors and managers."""
     user = request.user
-    referrals = Referral.objects.select_related("participant", "resource", "site", "made_by")
-    if user.role in (SUPERVISOR, MANAGER):
-        scope = referrals.filter(site_id__in=user.allowed_site_ids())
-    else:
-        scope = referrals.filter(made_by=user)
-    open_referrals = scope.filter(status__in=Referral.OPEN_STATUSES).order_by(
-        "follow_up_on", "made_at"
-    )
+    scope = follow_up_scope(user)
+    open_referrals = open_follow_ups(scope)
     linked, eligible, share = metrics.linkage_within_30_days(
         scope.select_related(None).only("made_at", "linked_at")
     )
@@ -390,7 +401,7 @@ def follow_ups(request):
         request,
         "resources/follow_ups.html",
         {
-            "referrals": list(open_referrals[:300]),
+            "referrals": list(open_referrals[:FOLLOW_UPS_SHOWN]),
             "today": today,
             "linked": linked,
             "eligible": eligible,

@@ -15,6 +15,9 @@ from hypothesis import HealthCheck, settings
 
 from haven.api.api import api
 from haven.api.models import DeviceToken
+from haven.overdose.models import Area
+from haven.resources.actions import do_make_referral
+from haven.resources.tests.conftest import make_resource
 from haven.supplies.models import StockLocation
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +42,11 @@ def wsgi_keeps_the_test_database():
 def token(wsgi_keeps_the_test_database, sue, downtown, catalog, participant):
     """A supervisor's device, so that every operation (stock ones too) is reachable."""
     StockLocation.objects.create(name="Downtown shelf", kind="site", site=downtown)
+    Area.objects.create(code="85281", name="85281 Downtown", kind=Area.Kind.ZIP)
+    resource = make_resource(sue, "Desert Bupe Clinic", needs=["buprenorphine"], zip_code="85281")
+    do_make_referral(
+        participant=participant, resource=resource, need="buprenorphine", by=sue, site=downtown
+    )
     return DeviceToken.issue(sue, "Fuzzing")[1]
 
 

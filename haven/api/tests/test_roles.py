@@ -1,5 +1,7 @@
 """Every API endpoint, every role: analysts and admins are refused, field staff let in."""
 
+import re
+
 import pytest
 
 from haven.api.api import api
@@ -26,6 +28,8 @@ def operations():
 
 
 def call(client, method, path):
+    # A path parameter gets an id no record has: the role check comes first.
+    path = re.sub(r"\{[a-z_]+\}", "999999", path)
     if method == "get":
         return client.get(path)
     # An empty object: the role check comes before the body is read.
@@ -45,6 +49,12 @@ def test_the_api_has_the_endpoints_the_field_app_needs():
         "/api/v1/stock/receive",
         "/api/v1/stock/transfer",
         "/api/v1/sync",
+        "/api/v1/areas",
+        "/api/v1/overdose-reports",
+        "/api/v1/resources",
+        "/api/v1/referrals",
+        "/api/v1/referrals/{referral_id}/status",
+        "/api/v1/referrals/follow-ups",
     } <= paths
 
 

@@ -70,7 +70,10 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   const key = url.pathname;
-  if (OFFLINE.has(key)) {
+  // An API answer is kept only when asked with no query string: a page or a
+  // filtered answer (/api/v1/resources?updated_since=…) must not replace the
+  // full copy.
+  if (OFFLINE.has(key) && (request.mode === "navigate" || !url.search)) {
     event.respondWith(networkFirst(request, key));
   } else if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(() => offlinePage()));

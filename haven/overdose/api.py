@@ -1,0 +1,167 @@
+"""Overdose endpoints: the coarse areas for the form, and reporting an overdose.
+
+A report carries a client UUID made on the phone. Sending it again returns
+the stored report with the same status (201); the same UUID with different
+details is refused with 409. The rules live in actions.py
+(do_record_overdose_report), which the web form calls too.
+"""
+
+from datetime import UTC
+from typing import Literal
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from haven.api.schemas import ApiError, ErrorOut, Id, Moment, StrictSchema, Text
+
+from .actions import OverdoseReportData, do_record_overdose_report
+from .models import MAX_DOSES_PER_OVERDOSE, Area, OverdoseReport, Substance
+
+router = Router(tags=["overdose"])
+
+# "Imported records" is for the import command, as on the web form.
+ReporterChoice = Literal[
+    tuple(c for c in OverdoseReport.Reporter.values if c != OverdoseReport.Reporter.IMPORTED)
+]
+OutcomeChoice = Literal[tuple(OverdoseReport.Outcome.values)]
+NaloxoneSourceChoice = Literal[tuple(OverdoseReport.NaloxoneSource.values)]
+SubstanceChoice = Literal[tuple(Substance.values)]
+
+
+class AreaOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+class OverdoseReportIn(StrictSchema):
+    """One overdose someone told us about. Places are areas, never addresses."""
+
+    client_uuid: UUID
+    occurred_at: Moment
+    area: Id
+    reported_by: ReporterChoice
+    outcome: OutcomeChoice = OverdoseReport.Outcome.UNKNOWN
+    naloxone_doses: int | None = Field(None, ge=0, le=MAX_DOSES_PER_OVERDOSE)
+    naloxone_source: NaloxoneSourceChoice = OverdoseReport.NaloxoneSource.UNKNOWN
+    emergency_services_called: bool | None = None
+    rescue_breathing: bool | None = None
+    stayed_with_person: bool | None = None
+    substances: list[SubstanceChoice] = Field(default_factory=list, max_length=20)
+    note: Text(100_000) = ""
+
+
+class OverdoseReportOut(Schema):
+    id: int
+    client_uuid: UUID
+    occurred_at: str
+    area: int
+    reported_by: str
+    outcome: str
+    naloxone_doses: int | None
+    naloxone_source: str
+    emergency_services_called: bool | None
+    rescue_breathing: bool | None
+    stayed_with_person: bool | None
+    substances: list[str]
+
+
+@router.get("/areas", response=list[AreaOut])
+def areas(request):
+    """The program's areas, for the overdose report form (for offline use)."""
+    return list(Area.objects.filter(active=True).values("id", "code", "name", "kind"))
+
+
+def _clash(client_uuid):
+    return ApiError.one(
+        409,
+        _("This overdose report (%(uuid)s) was already saved with different details.")
+        % {"uuid": client_uuid},
+        "client_uuid",
+    )
+
+
+def _same_report(stored, body, user):
+    """Whether `stored` is what `body` describes, sent by the same user."""
+    return stored.recorded_by_id == user.pk and (
+        stored.occurred_at,
+        stored.area_id,
+        stored.reported_by,
+        stored.outcome,
+        stored.naloxone_doses,
+        stored.naloxone_source,
+        stored.emergency_services_called,
+        stored.rescue_breathing,
+        stored.stayed_with_person,
+        sorted(stored.substances),
+        stored.note,
+    ) == (
+        body.occurred_at,
+        body.area,
+        body.reported_by,
+        body.outcome,
+        body.naloxone_doses,
+        body.naloxone_source,
+        body.emergency_services_called,
+        body.rescue_breathing,
+        body.stayed_with_person,
+        sorted(set(body.substances)),
+        body.note,
+    )
+
+
+def store_overdose_report(user, body, lookups=None):
+    """Record an overdose report; returns (201, report). Raises ApiError."""
+    stored = OverdoseReport.objects.filter(client_uuid=body.client_uuid).first()
+    if stored is None:
+        area = Area.objects.filter(pk=body.area).first()
+        if area is None:
+            raise ApiError.one(400, _("No area has this id."), "area")
+        data = OverdoseReportData(
+            client_uuid=body.client_uuid,
+            occurred_at=body.occurred_at,
+            area=area,
+            reported_by=body.reported_by,
+            outcome=body.outcome,
+            naloxone_doses=body.naloxone_doses,
+            naloxone_source=body.naloxone_source,
+            emergency_services_called=body.emergency_services_called,
+            rescue_breathing=body.rescue_breathing,
+            stayed_with_person=body.stayed_with_person,
+            substances=sorted(set(body.substances)),
+            note=body.note,
+        )
+        try:
+            stored, _created = do_record_overdose_report(data, by=user)
+        except ValidationError as error:
+            raise ApiError.from_validation(error) from error
+    if not _same_report(stored, body, user):
+        raise _clash(body.client_uuid)
+    return 201, stored
+
+
+def overdose_report_out(report):
+    return {
+        "id": report.pk,
+        "client_uuid": report.client_uuid,
+        "occurred_at": report.occurred_at.astimezone(UTC).isoformat(),
+        "area": report.area_id,
+        "reported_by": report.reported_by,
+        "outcome": report.outcome,
+        "naloxone_doses": report.naloxone_doses,
+        "naloxone_source": report.naloxone_source,
+        "emergency_services_called": report.emergency_services_called,
+        "rescue_breathing": report.rescue_breathing,
+        "stayed_with_person": report.stayed_with_person,
+        "substances": report.substances,
+    }
+
+
+@router.post("/overdose-reports", response={201: OverdoseReportOut, 400: ErrorOut, 409: ErrorOut})
+def create_overdose_report(request, body: OverdoseReportIn):
+    """Report an overdose. Idempotent by client_uuid; the note is stored, never sent back."""
+    status, report = store_overdose_report(request.auth, body)
+    return Status(status, overdose_report_out(report))
