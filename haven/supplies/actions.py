@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,50 +105,36 @@ def _not_enough(item, location, available):
     )
 
 
-def _usable_balances(location, item, today):
-    """Balances to draw from, first expiry first out; expired lots are never handed out.
+def _usable_balances(location, items, today):
+    """{item id: balances to draw from}, first expiry first out; never an expired lot.
 
-    A location holds few lots of one item, so they are sorted here rather than
-    in SQL: a simpler query, asked once for every item of every contact.
+    One query for all the items of a contact, read locked (FOR UPDATE on
+    PostgreSQL; SQLite writes one transaction at a time), so what the rows
+    show is what is there. A location holds few lots of an item, so they are
+    sorted here rather than in SQL.
     """
     balances = (
         StockBalance.objects.select_for_update()
-        .filter(location_id=location.pk, item_id=item.pk, quantity__gt=0)
+        .filter(location_id=location.pk, item_id__in=[item.pk for item in items], quantity__gt=0)
         .select_related("lot")
     )
-    usable = [b for b in balances if b.lot.expires_on is None or b.lot.expires_on >= today]
-    return sorted(usable, key=lambda b: (b.lot.expires_on is None, b.lot.expires_on, b.lot_id))
+    by_item = {}
+    for balance in balances:
+        if balance.lot.expires_on is None or balance.lot.expires_on >= today:
+            by_item.setdefault(balance.item_id, []).append(balance)
+    for lots in by_item.values():
+        lots.sort(key=lambda b: (b.lot.expires_on is None, b.lot.expires_on, b.lot_id))
+    return by_item
 
 
-def _draw(*, location, item, quantity, kind, by, **fields):
-    """Take `quantity` of `item` from `location` lot by lot. Returns (movements, shortfall).
-
-    The balances are read locked (FOR UPDATE on PostgreSQL; SQLite writes one
-    transaction at a time), so what they show is what is there: each is moved
-    with one update, and the check constraint stays as the last guard.
-    """
-    movements, remaining = [], quantity
-    occurred_at = fields.pop("occurred_at", None) or timezone.now()
-    for balance in _usable_balances(location, item, timezone.localdate()):
-        take = min(balance.quantity, remaining)
-        StockBalance.objects.filter(pk=balance.pk).update(quantity=F("quantity") - take)
-        movements.append(
-            StockMovement(
-                location=location,
-                lot=balance.lot,
-                item=item,
-                quantity=-take,
-                kind=kind,
-                recorded_by=by,
-                occurred_at=occurred_at,
-                **fields,
-            )
+def _take(balance, quantity):
+    """Move one locked balance down; the check constraint stays as the last guard."""
+    table = connection.ops.quote_name(StockBalance._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET quantity = quantity - %s WHERE id = %s",  # noqa: S608 - a quoted model table name
+            [quantity, balance.pk],
         )
-        remaining -= take
-        if not remaining:
-            break
-    StockMovement.objects.bulk_create(movements)
-    return movements, remaining
 
 
 def _unlotted(item):
@@ -162,12 +148,28 @@ def draw_for_encounter(encounter, supplies, *, location, by):
     unless the location allows unrecorded stock: then the shortfall is
     recorded as found stock, flagged for a supervisor, and handed out.
     """
-    errors = []
+    errors, movements = [], []
+    fields = {"encounter": encounter, "occurred_at": encounter.occurred_at}
+    usable = _usable_balances(location, supplies, timezone.localdate())
     for item, quantity in supplies.items():
-        fields = {"encounter": encounter, "occurred_at": encounter.occurred_at}
-        _movements, shortfall = _draw(
-            location=location, item=item, quantity=quantity, kind=Kind.DISTRIBUTE, by=by, **fields
-        )
+        shortfall = quantity
+        for balance in usable.get(item.pk, []):
+            take = min(balance.quantity, shortfall)
+            _take(balance, take)
+            movements.append(
+                StockMovement(
+                    location=location,
+                    lot=balance.lot,
+                    item=item,
+                    quantity=-take,
+                    kind=Kind.DISTRIBUTE,
+                    recorded_by=by,
+                    **fields,
+                )
+            )
+            shortfall -= take
+            if not shortfall:
+                break
         if not shortfall:
             continue
         if location.allow_unrecorded_stock:
@@ -200,6 +202,7 @@ def draw_for_encounter(encounter, supplies, *, location, by):
                     "wanted": quantity,
                 }
             )
+    StockMovement.objects.bulk_create(movements)
     if errors:
         # Raising inside the caller's transaction undoes the draws made above.
         raise NotEnoughStock({"supplies": errors})
