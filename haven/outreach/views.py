@@ -127,7 +127,9 @@ def edit_encounter(request, encounter_id):
 
 # The offline field app: pages the service worker keeps for use with no signal.
 # Only these are cached; participant records and every other page never are.
-OFFLINE_PAGES = ("outreach:quick_log", "supplies:my_bag")
+# The resource directory page is kept as last seen (its last search), so a
+# worker with no signal can still find the service they looked up.
+OFFLINE_PAGES = ("outreach:quick_log", "supplies:my_bag", "resources:directory")
 # The resource directory and the areas are answered in full when asked with no
 # query string, which is what the service worker keeps.
 OFFLINE_API = ("sites", "items", "kits", "services", "participants/recent", "resources", "areas")
@@ -137,6 +139,8 @@ OFFLINE_STATIC = (
     "outreach/outbox.js",
     "outreach/field_app.js",
     "outreach/icon.svg",
+    "resources/locate.js",
+    "resources/resources.css",
 )
 
 

@@ -211,3 +211,23 @@ def test_device_tokens_on_the_settings_page(page, sam, downtown):
     expect(page.get_by_role("status")).to_have_text("Work phone can no longer use Haven.")
     expect(page.get_by_role("table", name="Your devices")).to_contain_text("Revoked")
     assert_accessible(page)
+
+
+def test_the_resource_directory_opens_with_no_signal(page, sam, downtown):
+    from haven.resources.models import Resource, ResourceNeed
+
+    clinic = Resource.objects.create(
+        name="Eastside Recovery Clinic", phone="480-555-0100", latitude=33.42, longitude=-111.94
+    )
+    ResourceNeed.objects.create(resource=clinic, need="buprenorphine")
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/resources/")
+    search = "/resources/?needs=buprenorphine&lat=33.42&lon=-111.94&miles=50"
+    page.goto(search)
+    expect(page.get_by_text("Eastside Recovery Clinic").first).to_be_visible()
+    page.context.set_offline(True)
+    # With no signal the directory opens as last seen, with its last search.
+    page.goto("/resources/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_text("Eastside Recovery Clinic").first).to_be_visible()
