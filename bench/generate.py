@@ -774,7 +774,11 @@ def _after_load(connection, progress):
     from django.core.management.color import no_style
 
     if connection.vendor == "postgresql":
-        models = [model for model in apps.get_models() if model._meta.app_label != "contenttypes"]
+        models = [
+            model
+            for model in apps.get_models(include_auto_created=True)
+            if model._meta.app_label != "contenttypes"
+        ]
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)

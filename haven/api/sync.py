@@ -89,18 +89,25 @@ def sync(request, body: SyncIn):
     user = request.auth
     lookups = Lookups()
     results = []
-    for index, record in enumerate(body.records):
-        client_uuid = record.get("client_uuid")
-        result = {
-            "index": index,
-            "kind": record.get("kind") if isinstance(record.get("kind"), str) else None,
-            "client_uuid": client_uuid if isinstance(client_uuid, str) else None,
-        }
-        try:
-            # Each record is its own transaction; the actions open savepoints inside it.
-            with transaction.atomic():
-                result.update(_sync_one(user, record, lookups))
-        except ApiError as error:
-            result.update(status=error.status, **error.body())
-        results.append(result)
+    # One commit for the batch (a commit waits for the disk; 500 of them took
+    # seconds on PostgreSQL), with each record in its own savepoint inside it,
+    # so that one refused record is undone alone and the others are kept.
+    with transaction.atomic():
+        for index, record in enumerate(body.records):
+            results.append(_sync_record(user, index, record, lookups))
     return Status(200, {"results": results})
+
+
+def _sync_record(user, index, record, lookups):
+    client_uuid = record.get("client_uuid")
+    result = {
+        "index": index,
+        "kind": record.get("kind") if isinstance(record.get("kind"), str) else None,
+        "client_uuid": client_uuid if isinstance(client_uuid, str) else None,
+    }
+    try:
+        with transaction.atomic():
+            result.update(_sync_one(user, record, lookups))
+    except ApiError as error:
+        result.update(status=error.status, **error.body())
+    return result
