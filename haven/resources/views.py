@@ -498,7 +498,9 @@ def guide_progress(request, participant_id, guide_id):
 
 @role_required(*PARTICIPANT_ROLES)
 def brochure_form(request):
+    """Choose a site, language and services; then tick the resources to print."""
     form = BrochureForm(request.GET or None, initial={"site": request.user.default_site()})
+    results = []
     if request.GET and form.is_valid():
         data = form.cleaned_data
         centre = search.area_centre(data["site"].area)
@@ -510,17 +512,26 @@ def brochure_form(request):
             limit=brochure.MOST_RESOURCES,
         )
         results = search.search(query)
+        chosen_ids = set(request.GET.getlist("resources"))
+        chosen = [r.resource for r in results if str(r.resource.pk) in chosen_ids]
         if not results:
             form.add_error(None, _("No public resources offer these services near this site."))
-        else:
+        elif "make" in request.GET and not chosen:
+            form.add_error(None, _("Tick at least one resource to print."))
+        elif "make" in request.GET:
             with translation.override(data["language"]):
                 finder_url = request.build_absolute_uri(brochure.finder_path())
-                pdf = brochure.render(data["site"], [r.resource for r in results], finder_url)
+                pdf = brochure.render(data["site"], chosen, finder_url)
             response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = 'inline; filename="haven-brochure.pdf"'
             return response
+        chosen_ids = chosen_ids or {str(r.resource.pk) for r in results}
+        results = [(r, str(r.resource.pk) in chosen_ids) for r in results]
     return render(
-        request, "resources/brochure.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "resources/brochure.html",
+        {"form": form, "results": results},
+        status=400 if form.errors else 200,
     )
 
 

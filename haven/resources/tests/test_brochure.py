@@ -20,6 +20,19 @@ def test_brochure_is_a_real_pdf_listing_chosen_resources(sam, login, downtown_wi
         reverse("resources:brochure"),
         {"site": downtown_with_area.pk, "language": "en", "needs": ["buprenorphine"], "miles": 10},
     )
+    # First the matching resources, all ticked; then the PDF of the ticked ones.
+    ticked = [result.resource.pk for result, checked in response.context["results"] if checked]
+    response = login(sam).get(
+        reverse("resources:brochure"),
+        {
+            "site": downtown_with_area.pk,
+            "language": "en",
+            "needs": ["buprenorphine"],
+            "miles": 10,
+            "resources": ticked,
+            "make": "1",
+        },
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
@@ -32,10 +45,17 @@ def test_brochure_is_a_real_pdf_listing_chosen_resources(sam, login, downtown_wi
     assert "Night Shelter" not in text
 
 
-def test_brochure_in_spanish(sam, login, downtown_with_area):
+def test_brochure_in_spanish(sam, login, downtown_with_area, night_shelter):
     response = login(sam).get(
         reverse("resources:brochure"),
-        {"site": downtown_with_area.pk, "language": "es", "needs": ["housing"], "miles": 10},
+        {
+            "site": downtown_with_area.pk,
+            "language": "es",
+            "needs": ["housing"],
+            "miles": 10,
+            "resources": [night_shelter.pk],
+            "make": "1",
+        },
     )
     text = pdf_text(response)
     assert "Servicios cerca de Downtown" in text
@@ -49,3 +69,38 @@ def test_no_matching_resources_is_said_plainly(sam, login, downtown_with_area):
     )
     assert response.status_code == 400
     assert b"No public resources offer these services" in response.content
+
+
+def test_only_the_ticked_resources_are_printed(
+    sam, login, downtown_with_area, bupe_clinic, night_shelter
+):
+    query = {
+        "site": downtown_with_area.pk,
+        "language": "en",
+        "miles": 10,
+        "needs": ["buprenorphine", "housing"],
+    }
+    preview = login(sam).get(reverse("resources:brochure"), query)
+    names = [result.resource.name for result, _checked in preview.context["results"]]
+    assert sorted(names) == ["Desert Bupe Clinic", "Night Shelter"]
+    response = login(sam).get(
+        reverse("resources:brochure"), {**query, "resources": [night_shelter.pk], "make": "1"}
+    )
+    text = pdf_text(response)
+    assert "Night Shelter" in text
+    assert "Desert Bupe Clinic" not in text
+
+
+def test_printing_nothing_is_refused(sam, login, downtown_with_area):
+    response = login(sam).get(
+        reverse("resources:brochure"),
+        {
+            "site": downtown_with_area.pk,
+            "language": "en",
+            "needs": ["buprenorphine"],
+            "miles": 10,
+            "make": "1",
+        },
+    )
+    assert response.status_code == 400
+    assert b"Tick at least one resource" in response.content
