@@ -1,5 +1,6 @@
 import datetime
 
+from django.db.models import Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,6 +13,7 @@ from haven.core.permissions import ANALYST, MANAGER, SUPERVISOR, role_required
 from . import exports, metrics, standard
 from .charts import line_chart
 from .forms import ReportForm
+from .models import DailyActivity
 
 REPORT_ROLES = (SUPERVISOR, MANAGER, ANALYST)
 
@@ -51,8 +53,30 @@ def report(request, slug):
         return response
     query = request.GET.copy()
     query.pop("format", None)
-    context.update({"report": built, "query": query.urlencode()})
+    context.update(
+        {"report": built, "query": query.urlencode(), "coverage": coverage_notes(built.scope)}
+    )
     return render(request, "reports/report.html", context)
+
+
+def coverage_notes(scope):
+    """Say plainly when a period reaches past the records, so an empty figure is not misread."""
+    notes = []
+    first = DailyActivity.objects.aggregate(first=Min("day"))["first"]
+    if first is None:
+        notes.append(_("There are no contacts recorded yet."))
+    elif scope.start < first:
+        notes.append(
+            _("Records start on %(date)s; the period begins before that.")
+            % {"date": first.isoformat()}
+        )
+    today = timezone.localdate()
+    if scope.end > today:
+        notes.append(
+            _("The period runs past today (%(date)s); later days have no records yet.")
+            % {"date": today.isoformat()}
+        )
+    return notes
 
 
 def _buckets(kind, count, today):

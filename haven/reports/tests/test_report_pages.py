@@ -153,3 +153,17 @@ def test_report_query_count_is_bounded(login, max_manager, program, django_asser
     client = login(max_manager)
     with django_assert_max_num_queries(40):
         report(client, "grant")
+
+
+def test_a_period_reaching_past_the_records_says_so(login, max_manager, program):
+    response = report(login(max_manager), "ssp", period="year", year="2025")
+    assert response.status_code == 200
+    assert "Records start on 2026-01-10" in response.content.decode()
+    future = report(login(max_manager), "ssp", period="year", year="2099")
+    assert "The period runs past today" in future.content.decode()
+    assert rows_of(future)["All contacts"] == 0
+
+
+def test_no_note_when_the_period_is_covered(login, max_manager, program):
+    response = report(login(max_manager), "ssp", number="2")
+    assert response.context["coverage"] == []
