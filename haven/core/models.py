@@ -3,6 +3,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class SpanishName:
+    """For catalog records with `name` and `name_es`: the name in a page's language."""
+
+    def localised_name(self, language_code):
+        if language_code and language_code.startswith("es") and self.name_es:
+            return self.name_es
+        return self.name
+
+
 class AuditEntryQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("The audit log is append-only.")

@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from haven.core.crypto import EncryptedTextField
+from haven.core.models import SpanishName
 
 
-class Service(models.Model):
+class Service(SpanishName, models.Model):
     """A service given at a contact, from a list the program configures."""
 
     class Kind(models.TextChoices):
@@ -42,11 +43,6 @@ class Service(models.Model):
         ordering = ["sort_order", "name"]
 
     def __str__(self):
-        return self.name
-
-    def localised_name(self, language_code):
-        if language_code and language_code.startswith("es") and self.name_es:
-            return self.name_es
         return self.name
 
 

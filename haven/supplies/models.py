@@ -5,8 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from haven.core.models import SpanishName
 
-class Item(models.Model):
+
+class Item(SpanishName, models.Model):
     """Something the program hands out."""
 
     class Category(models.TextChoices):
@@ -59,13 +61,8 @@ class Item(models.Model):
     def __str__(self):
         return self.name
 
-    def localised_name(self, language_code):
-        if language_code and language_code.startswith("es") and self.name_es:
-            return self.name_es
-        return self.name
 
-
-class Kit(models.Model):
+class Kit(SpanishName, models.Model):
     """A named bundle; handing out one kit draws each component."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -77,11 +74,6 @@ class Kit(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
-
-    def localised_name(self, language_code):
-        if language_code and language_code.startswith("es") and self.name_es:
-            return self.name_es
         return self.name
 
 
