@@ -70,6 +70,7 @@ class QuickLogForm(forms.Form):
     )
 
     def __init__(self, *args, user, recent=(), encounter=None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.user = user
         self.encounter = encounter

@@ -29,8 +29,18 @@ if (cardCode) {
 }
 
 // An anonymous contact has no participant: ticking it clears the participant,
-// and choosing a participant unticks it.
+// and choosing a participant unticks it. The head count shows only when ticked
+// (or when it holds an answer or an error).
 const anonymous = document.getElementById("id_anonymous");
+const headCount = document.getElementById("anonymous-people");
+if (anonymous && headCount) {
+  const input = headCount.querySelector("input");
+  const showHeadCount = () => {
+    headCount.hidden = !anonymous.checked && !input.value && !headCount.querySelector(".errorlist");
+  };
+  anonymous.addEventListener("change", showHeadCount);
+  showHeadCount();
+}
 if (anonymous && cardCode) {
   anonymous.addEventListener("change", () => {
     if (!anonymous.checked) return;
@@ -40,6 +50,7 @@ if (anonymous && cardCode) {
   });
   const untick = () => {
     anonymous.checked = false;
+    anonymous.dispatchEvent(new Event("change"));
   };
   cardCode.addEventListener("input", () => cardCode.value && untick());
   document.querySelectorAll("input[name=participant]").forEach((radio) => {
