@@ -409,17 +409,43 @@ def drug_checks(scope):
 # ---------------------------------------------------------------- referrals
 
 
-LINKAGE_DAYS = 30
+LINKAGE_WINDOW = datetime.timedelta(days=30)
 
 
-def referrals(scope):
-    """Referrals made in the period, by need, and the share linked to care within 30 days.
+def linkage_within_30_days(referrals, now=None):
+    """The share of referrals linked to care within 30 days of being made.
 
-    A referral is *linked within 30 days* when its status became "linked to
-    care" no more than 30 days after it was made. The share is over all
-    referrals made in the period (so recent ones may still link). Filtered by
-    the site it was made at and the staff member who made it; contact types do
-    not apply.
+    Counted over referrals whose 30-day window has closed (made at least 30
+    days before `now`), so that recent referrals, which may still be linked,
+    do not drag the share down. A referral counts as linked when it reached
+    "linked to care" no later than 30 days after it was made; one linked
+    later counts in the denominator only.
+
+    `referrals` is an iterable of objects with made_at and linked_at. Returns
+    (linked, eligible, share), share None when nothing is eligible. The
+    follow-up page and the funder reports both count with this.
+    """
+    now = now or timezone.now()
+    eligible = linked = 0
+    for referral in referrals:
+        if referral.made_at > now - LINKAGE_WINDOW:
+            continue
+        eligible += 1
+        if (
+            referral.linked_at is not None
+            and referral.linked_at - referral.made_at <= LINKAGE_WINDOW
+        ):
+            linked += 1
+    return linked, eligible, (linked / eligible if eligible else None)
+
+
+def referrals(scope, now=None):
+    """Referrals made in the period, by need, and those linked to care within 30 days.
+
+    Linked within 30 days and its share follow `linkage_within_30_days`: the
+    share is over the period's referrals whose 30-day window has closed.
+    Filtered by the site it was made at and the staff member who made it;
+    contact types do not apply.
     """
     from haven.resources.models import Referral
 
@@ -432,14 +458,11 @@ def referrals(scope):
     by_need = dict(
         made.values_list("need").annotate(n=Count("id")).values_list("need", "n").order_by()
     )
-    linked = made.filter(
-        status=Referral.Status.LINKED,
-        linked_at__lte=F("made_at") + datetime.timedelta(days=LINKAGE_DAYS),
-    ).count()
-    total = sum(by_need.values())
+    linked, eligible, share = linkage_within_30_days(made.only("made_at", "linked_at"), now)
     return {
-        "made": total,
+        "made": sum(by_need.values()),
         "by_need": by_need,
         "linked_within_30_days": linked,
-        "share_linked": round(linked / total, 3) if total else None,
+        "eligible_for_linkage": eligible,
+        "share_linked": round(share, 3) if share is not None else None,
     }

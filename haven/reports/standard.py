@@ -179,7 +179,10 @@ def _referral_tables(scope):
     )
     linked = _table(
         _("Referrals linked to care"),
-        [(_("Linked to care within 30 days"), figures["linked_within_30_days"])],
+        [
+            (_("Referrals whose 30 days have passed"), figures["eligible_for_linkage"]),
+            (_("Linked to care within 30 days"), figures["linked_within_30_days"]),
+        ],
     )
     linked.notes = [(_("Share linked within 30 days"), _percent(figures["share_linked"]))]
     return [by_need, linked]

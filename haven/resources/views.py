@@ -22,8 +22,9 @@ from haven.core.permissions import (
     role_required,
 )
 from haven.participants.views import get_participant_for_user
+from haven.reports.metrics import linkage_within_30_days
 
-from . import actions, brochure, importing, metrics, search
+from . import actions, brochure, importing, search
 from .forms import (
     BrochureForm,
     GuideForm,
@@ -393,7 +394,7 @@ def follow_ups(request):
     user = request.user
     scope = follow_up_scope(user)
     open_referrals = open_follow_ups(scope)
-    linked, eligible, share = metrics.linkage_within_30_days(
+    linked, eligible, share = linkage_within_30_days(
         scope.select_related(None).only("made_at", "linked_at")
     )
     today = timezone.localdate()

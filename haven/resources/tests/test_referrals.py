@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from haven.core.models import AuditEntry
+from haven.reports.metrics import linkage_within_30_days
 from haven.resources.actions import do_make_referral, do_update_referral_status
-from haven.resources.metrics import linkage_within_30_days
 from haven.resources.models import Referral
 
 
