@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from haven.core import audit
 from haven.core.models import AuditEntry
 from haven.core.permissions import MANAGER, SUPERVISOR
 from haven.outreach.models import EncounterSupply
+from haven.participants.models import Participant
 
 from . import importing, spikes
 from .models import (
@@ -75,24 +75,16 @@ def is_refill(encounter):
     """Whether naloxone handed out at this contact is a refill.
 
     A refill is naloxone for a participant who was handed naloxone at an
-    earlier contact, under this record or any record merged into it. An
-    anonymous contact's history is not known: None.
+    earlier contact, under this record or any record merged into it: the
+    kept record's first naloxone date (kept on every write, see
+    haven/reports/summaries.py) is before this contact. The funder reports
+    count first kits by the same date. An anonymous contact's history is not
+    known: None.
     """
     if encounter.participant_id is None:
         return None
-    participant = encounter.participant.canonical()
-    earlier = Q(encounter__occurred_at__lt=encounter.occurred_at) | Q(
-        encounter__occurred_at=encounter.occurred_at, encounter_id__lt=encounter.pk
-    )
-    return (
-        EncounterSupply.objects.filter(
-            earlier,
-            item__category="naloxone",
-            encounter__participant_id__in=participant.linked_ids(),
-        )
-        .exclude(encounter=encounter)
-        .exists()
-    )
+    first = Participant.objects.get(pk=encounter.participant_id).canonical().first_naloxone_at
+    return first is not None and first < encounter.occurred_at
 
 
 def default_formulation(item):

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from haven.overdose.actions import do_record_naloxone_details, is_refill
 from haven.overdose.models import NaloxoneDistribution
+from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
 
 from .conftest import days_ago
@@ -45,8 +46,7 @@ def test_naloxone_given_to_a_linked_duplicate_record_makes_a_refill(
 ):
     duplicate = Participant.objects.create(alias="Sunny B", created_by=sam)
     log_contact(duplicate, {catalog["naloxone"]: 1}, when=days_ago(40))
-    duplicate.merged_into = participant
-    duplicate.save()
+    do_merge_participants(duplicate=duplicate, keeper=participant, by=sam)
     today = log_contact(participant, {catalog["naloxone"]: 1})
     assert is_refill(today) is True
 
