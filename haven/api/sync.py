@@ -16,7 +16,12 @@ from ninja import Field, Router, Schema, Status
 from haven.core.permissions import PARTICIPANT_ROLES
 from haven.outreach.api import ContactIn, Lookups, store_contact
 from haven.overdose.api import OverdoseReportIn, store_overdose_report
-from haven.resources.api import ReferralIn, store_referral
+from haven.resources.api import (
+    ReferralIn,
+    ReferralStatusSyncIn,
+    store_referral,
+    store_referral_status,
+)
 from haven.supplies.api import STOCK_ROLES, ReceiveIn, TransferIn, store_receipt, store_transfer
 
 from .schemas import ApiError, ErrorOut, FieldError, StrictSchema
@@ -32,6 +37,7 @@ KINDS = {
     "stock_transfer": (TransferIn, store_transfer, STOCK_ROLES),
     "overdose_report": (OverdoseReportIn, store_overdose_report, PARTICIPANT_ROLES),
     "referral": (ReferralIn, store_referral, PARTICIPANT_ROLES),
+    "referral_status": (ReferralStatusSyncIn, store_referral_status, PARTICIPANT_ROLES),
 }
 
 
@@ -40,8 +46,9 @@ class SyncIn(StrictSchema):
         max_length=MAX_RECORDS,
         description=(
             "Each record is the body of its endpoint (POST /contacts, /stock/receive, "
-            "/stock/transfer, /overdose-reports, /referrals) plus `kind`: contact, "
-            "stock_receive, stock_transfer, overdose_report or referral."
+            "/stock/transfer, /overdose-reports, /referrals, /referrals/{id}/status with "
+            "`referral` and a `client_uuid`) plus `kind`: contact, stock_receive, "
+            "stock_transfer, overdose_report, referral or referral_status."
         ),
     )
 

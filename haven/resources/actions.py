@@ -274,10 +274,30 @@ def can_follow_up(user, referral):
     return referral.made_by_id == user.pk or referral.site_id in user.allowed_site_ids()
 
 
-def do_update_referral_status(referral, *, status, by, note="", follow_up_on=None, at=None):
-    """Move a referral on: contacted, linked to care, declined or lost to follow-up."""
+class ReferralUpdateConflict(Exception):
+    """The client UUID was already used for a different change."""
+
+
+def do_update_referral_status(
+    referral, *, status, by, note="", follow_up_on=None, at=None, client_uuid=None
+):
+    """Move a referral on: contacted, linked to care, declined or lost to follow-up.
+
+    With a `client_uuid` (the field app's), a change sent again is recorded
+    once: the referral is returned as it is; the same UUID for another
+    change is refused with ReferralUpdateConflict.
+    """
     if not can_follow_up(by, referral):
         raise PermissionDenied
+    if client_uuid is not None:
+        earlier = ReferralUpdate.objects.filter(client_uuid=client_uuid).first()
+        if earlier is not None:
+            if (earlier.referral_id, earlier.status, earlier.by_id) != (referral.pk, status, by.pk):
+                raise ReferralUpdateConflict(
+                    _("This change (%(uuid)s) was already saved with different details.")
+                    % {"uuid": client_uuid}
+                )
+            return Referral.objects.get(pk=referral.pk)
     errors = {}
     if status not in Referral.Status.values:
         errors["status"] = _("Choose a status.")
@@ -303,7 +323,9 @@ def do_update_referral_status(referral, *, status, by, note="", follow_up_on=Non
         else:
             referral.follow_up_on = None
         referral.save()
-        ReferralUpdate.objects.create(referral=referral, status=status, at=at, by=by, note=note)
+        ReferralUpdate.objects.create(
+            referral=referral, status=status, at=at, by=by, note=note, client_uuid=client_uuid
+        )
         audit.record(
             by, AuditEntry.Action.UPDATE, referral, participant=referral.participant, fields=changed
         )

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 from uuid import UUID
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from haven.participants.api import ParticipantOut, participant_by_card_code, par
 from haven.participants.models import Participant
 
 from . import hours
-from .actions import do_make_referral, do_update_referral_status
+from .actions import ReferralUpdateConflict, do_make_referral, do_update_referral_status
 from .forms import ReferralForm
 from .models import Language, Need, Payment, Referral, Resource
 from .views import FOLLOW_UPS_SHOWN, follow_up_scope, get_referral_for_user, open_follow_ups
@@ -190,6 +190,9 @@ class ReferralIn(StrictSchema):
 
 
 class ReferralStatusIn(StrictSchema):
+    client_uuid: UUID | None = Field(
+        None, description="Made on the phone: the same change sent again is recorded once"
+    )
     status: Text(20) = Field(description="made, contacted, linked, declined or lost")
     follow_up_on: date | None = Field(None, description="The next follow-up, if still open")
     at: Moment | None = Field(None, description="When it changed; empty: now")
@@ -342,7 +345,7 @@ def follow_ups(request):
 
 @router.post(
     "/referrals/{referral_id}/status",
-    response={200: ReferralOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: ReferralOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def update_referral_status(request, referral_id: Id, body: ReferralStatusIn):
     """Move a referral on (contacted, linked, declined, lost), as on the referral page.
@@ -350,15 +353,39 @@ def update_referral_status(request, referral_id: Id, body: ReferralStatusIn):
     Only its maker and the staff of its site may.
     """
     referral = get_referral_for_user(request, referral_id)
+    return Status(200, referral_out(_loaded(_update_status(referral, request.auth, body))))
+
+
+def _update_status(referral, user, body):
     try:
-        referral = do_update_referral_status(
+        return do_update_referral_status(
             referral,
             status=body.status,
-            by=request.auth,
+            by=user,
             note=body.note,
             follow_up_on=body.follow_up_on,
             at=body.at,
+            client_uuid=body.client_uuid,
         )
     except ValidationError as error:
         raise ApiError.from_validation(error) from error
-    return Status(200, referral_out(_loaded(referral)))
+    except ReferralUpdateConflict as error:
+        raise ApiError.one(409, str(error), "client_uuid") from error
+
+
+class ReferralStatusSyncIn(ReferralStatusIn):
+    """A status change made offline: which referral, and the change's own UUID."""
+
+    client_uuid: UUID
+    referral: Id
+
+
+def store_referral_status(user, body, lookups=None):
+    """A status change from the sync batch; returns (200, referral). Raises ApiError."""
+    referral = Referral.objects.filter(pk=body.referral).first()
+    if referral is None:
+        raise ApiError.one(404, _("No referral has this id."), "referral")
+    try:
+        return 200, _update_status(referral, user, body)
+    except PermissionDenied as error:
+        raise ApiError.one(403, _("You may not follow up this referral."), "referral") from error

@@ -390,6 +390,8 @@ class ReferralUpdate(models.Model):
     """A change of status, with when, who and an optional encrypted note."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="updates")
+    # Sent by the field app, so that a change sent twice is recorded once.
+    client_uuid = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     status = models.CharField(max_length=20, choices=Referral.Status.choices)
     at = models.DateTimeField(default=timezone.now)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -237,3 +237,47 @@ def test_referrals_sync_in_a_batch_each_once(phone, participant, bupe_clinic, do
     assert first[1]["field"] == "need"
     assert again[0]["status"] == 201
     assert again[0]["id"] == first[0]["id"] == Referral.objects.get().pk
+
+
+def test_a_status_change_sent_twice_is_recorded_once(phone, made):
+    change = {"client_uuid": str(uuid.uuid4()), "status": "contacted", "note": "Called"}
+    for _ in range(2):
+        response = phone.post_json(f"/api/v1/referrals/{made.pk}/status", change)
+        assert response.status_code == 200
+        assert response.json()["status"] == "contacted"
+    assert made.updates.filter(status="contacted").count() == 1
+
+
+def test_the_same_change_uuid_for_another_change_is_a_409(phone, made):
+    key = str(uuid.uuid4())
+    phone.post_json(
+        f"/api/v1/referrals/{made.pk}/status", {"client_uuid": key, "status": "contacted"}
+    )
+    response = phone.post_json(
+        f"/api/v1/referrals/{made.pk}/status", {"client_uuid": key, "status": "linked"}
+    )
+    assert response.status_code == 409
+    assert response.json()["field"] == "client_uuid"
+    made.refresh_from_db()
+    assert made.status == "contacted"
+
+
+def test_status_changes_sync_in_a_batch_each_once(phone, olga, made):
+    change = {
+        "kind": "referral_status",
+        "client_uuid": str(uuid.uuid4()),
+        "referral": made.pk,
+        "status": "linked",
+    }
+    unknown = {**change, "client_uuid": str(uuid.uuid4()), "referral": 999999}
+    first = phone.post_json("/api/v1/sync", {"records": [change, unknown]}).json()["results"]
+    again = phone.post_json("/api/v1/sync", {"records": [change]}).json()["results"]
+    assert [r["status"] for r in first] == [200, 404]
+    assert again[0]["status"] == 200
+    assert made.updates.filter(status="linked").count() == 1
+    refused = (
+        api_client(olga)
+        .post_json("/api/v1/sync", {"records": [{**change, "client_uuid": str(uuid.uuid4())}]})
+        .json()["results"]
+    )
+    assert refused[0]["status"] == 403
