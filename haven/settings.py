@@ -162,6 +162,13 @@ CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Behind a reverse proxy that terminates TLS (README, Production): trust its
+# X-Forwarded-Proto header, send plain HTTP to HTTPS, and ask browsers to keep
+# to HTTPS (start with a short HSTS time; it cannot be taken back quickly).
+if env_bool("HAVEN_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("HAVEN_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("HAVEN_HSTS_SECONDS", "0"))
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "en"
