@@ -1,8 +1,8 @@
 """POST /sync: many records made offline, each stored on its own.
 
 Every record is validated and stored in its own savepoint inside the batch's
-one transaction, so one bad record does not sink the rest, and the answer has one result per record in
-the order sent. Every record kind is idempotent by its client UUID, so a
+one transaction, so one bad record does not sink the rest, and the answer has
+one result per record in the order sent. Every record kind is idempotent by its client UUID, so a
 batch sent again (because the answer was lost) stores nothing twice.
 """
 
