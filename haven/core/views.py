@@ -1,4 +1,5 @@
 import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -93,7 +94,7 @@ def audit_log(request):
             except ValueError:
                 errors.append(name)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({key: value for key, value in filters.items() if value})
     context = {
         "page": page,
         "filters": filters,

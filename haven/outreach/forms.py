@@ -139,12 +139,6 @@ class QuickLogForm(forms.Form):
             )
         return participant.canonical()
 
-    def clean_occurred_at(self):
-        value = self.cleaned_data["occurred_at"]
-        if value and value > timezone.now() + timezone.timedelta(minutes=10):
-            raise forms.ValidationError(_("A contact cannot be in the future."))
-        return value
-
     def clean(self):
         cleaned = super().clean()
         participant = cleaned.get("card_code") or cleaned.get("participant")

@@ -203,10 +203,14 @@ def syringes_collected(scope):
     return _total(collected, "syringes")
 
 
-def syringe_return_ratio(scope):
-    """Syringes collected per syringe distributed in the period (None when none went out)."""
-    out = syringes_distributed(scope)
-    return round(syringes_collected(scope) / out, 3) if out else None
+def syringe_return_ratio(scope, distributed=None, collected=None):
+    """Syringes collected per syringe distributed in the period (None when none went out).
+
+    A report that already has either count passes it, so it is not counted twice.
+    """
+    out = syringes_distributed(scope) if distributed is None else distributed
+    back = syringes_collected(scope) if collected is None else collected
+    return round(back / out, 3) if out else None
 
 
 def naloxone(scope):

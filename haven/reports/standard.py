@@ -108,7 +108,7 @@ def _syringe_table(scope, units):
         _("Syringe services"),
         [(_("Syringes distributed"), out), (_("Syringes collected"), back)],
     )
-    ratio = round(back / out, 3) if out else None
+    ratio = metrics.syringe_return_ratio(scope, distributed=out, collected=back)
     table.notes = [
         (_("Syringes collected per syringe distributed"), "—" if ratio is None else f"{ratio:.2f}")
     ]

@@ -6,11 +6,10 @@ counts, supply lines and services under its day, site, staff member and type)
 is added to the summary rows, and on an edit the old contribution is taken
 away first: a few single-row updates, whatever the size of the day. A test
 checks after random sequences of writes that the rows equal direct counts.
-`refresh_bucket` and `rebuild_all` recompute from the raw records instead,
-for repairs and after bulk loads.
+`rebuild_all` recomputes everything from the raw records instead, for
+repairs and after bulk loads.
 """
 
-import datetime
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -24,12 +23,6 @@ from haven.participants.models import Participant
 from .models import DailyActivity, DailyService, DailySupply
 
 SUMMARIES = (DailyActivity, DailySupply, DailyService)
-
-
-def day_bounds(day):
-    """The aware [start, end) of a local calendar day."""
-    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-    return start, start + datetime.timedelta(days=1)
 
 
 def _local_day(path):
@@ -94,16 +87,6 @@ def _write_summaries(encounters):
             .iterator()
         ),
         batch_size=2000,
-    )
-
-
-def refresh_bucket(day, site_id):
-    """Recompute the summary rows of one day at one site from the raw records."""
-    start, end = day_bounds(day)
-    for model in SUMMARIES:
-        model.objects.filter(day=day, site_id=site_id).delete()
-    _write_summaries(
-        Encounter.objects.filter(site_id=site_id, occurred_at__gte=start, occurred_at__lt=end)
     )
 
 

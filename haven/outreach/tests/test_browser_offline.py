@@ -24,6 +24,20 @@ WAIT_FOR_OFFLINE_CACHE = """async (path) => {
 }"""
 
 
+WHAT_IS_LEFT_ON_THE_PHONE = """async () => {
+  const names = await caches.keys();
+  const records = await new Promise((resolve) => {
+    const request = indexedDB.open("haven-field", 1);
+    request.onsuccess = () => {
+      const tx = request.result.transaction("outbox", "readonly");
+      const all = tx.objectStore("outbox").getAll();
+      all.onsuccess = () => resolve(all.result.length);
+    };
+  });
+  return { caches: names.filter((n) => n.startsWith("haven-")).length, records };
+}"""
+
+
 def log_contact(page, card_code=None, anonymous_people=None, naloxone=0):
     if card_code:
         page.get_by_label("Card code").fill(card_code)
@@ -180,22 +194,13 @@ def test_logging_out_clears_the_phone(page, sam, downtown, participant, catalog)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
-    # The logged-out page wipes the phone; give it a moment.
-    page.wait_for_timeout(1000)
-    left = page.evaluate(
-        """async () => {
-          const names = await caches.keys();
-          const records = await new Promise((resolve) => {
-            const request = indexedDB.open("haven-field", 1);
-            request.onsuccess = () => {
-              const tx = request.result.transaction("outbox", "readonly");
-              const all = tx.objectStore("outbox").getAll();
-              all.onsuccess = () => resolve(all.result.length);
-            };
-          });
-          return { caches: names.filter((n) => n.startsWith("haven-")).length, records };
-        }"""
-    )
+    # The logged-out page wipes the phone: wait until it has.
+    left = None
+    for _ in range(100):
+        left = page.evaluate(WHAT_IS_LEFT_ON_THE_PHONE)
+        if left == {"caches": 0, "records": 0}:
+            break
+        page.wait_for_timeout(100)
     assert left == {"caches": 0, "records": 0}
     assert Encounter.objects.count() == 1
 
