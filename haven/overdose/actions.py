@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -475,8 +476,10 @@ def daily_counts(end, days, area_ids=None):
 def do_detect_spikes(as_of=None, *, detector=None, notify=True):
     """Flag areas whose last 24 hours are a spike; draft an alert and tell supervisors.
 
-    Run every hour or so by the scheduled task; running it again the same day
-    flags an area once. Returns the new SpikeFlags.
+    Run every hour or so by the scheduled task. An area flagged in the last 24
+    hours is not flagged again: its window overlaps the last one, so a spike
+    that runs past midnight is still one alert and one email. Returns the new
+    SpikeFlags.
     """
     as_of = as_of or timezone.now()
     detector = detector or detector_settings()
@@ -484,9 +487,12 @@ def do_detect_spikes(as_of=None, *, detector=None, notify=True):
     day = timezone.localdate(as_of)
     new_flags = []
     areas = Area.objects.in_bulk()
+    recently_flagged = SpikeFlag.objects.filter(
+        Q(day=day) | Q(window_end__gt=as_of - datetime.timedelta(hours=24))
+    )
     for area_id, series in sorted(daily_counts(as_of, days).items()):
         flag = spikes.evaluate_day(series, days - 1, detector)
-        if flag is None or SpikeFlag.objects.filter(area_id=area_id, day=day).exists():
+        if flag is None or recently_flagged.filter(area_id=area_id).exists():
             continue
         area = areas[area_id]
         try:

@@ -98,12 +98,19 @@ def make_spike(area, count, now):
         )
 
 
+def late_last_night():
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(23, 30)))
+
+
 def test_a_spike_drafts_a_staff_alert_and_emails_supervisors_once(
     area, other_area, sue, max_manager, sam, django_capture_on_commit_callbacks
 ):
     User.objects.filter(pk__in=[sue.pk, max_manager.pk, sam.pk]).update(email="x@example.org")
     sue.refresh_from_db()
-    now = timezone.now()
+    # Half an hour before midnight, so the rerun below falls on the next day:
+    # the same spike must still be one flag, one alert, one email.
+    now = late_last_night()
     make_spike(area, SETTINGS.threshold, now)
     make_spike(other_area, 1, now)
 
@@ -124,6 +131,19 @@ def test_a_spike_drafts_a_staff_alert_and_emails_supervisors_once(
     assert SpikeFlag.objects.count() == 1
     assert DrugAlert.objects.count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_an_area_is_flagged_again_once_its_last_window_has_passed(area):
+    first = late_last_night()
+    make_spike(area, SETTINGS.threshold, first)
+    assert len(do_detect_spikes(first, notify=False)) == 1
+    assert do_detect_spikes(first + datetime.timedelta(hours=23), notify=False) == []
+
+    later = first + datetime.timedelta(hours=25)
+    make_spike(area, SETTINGS.threshold, later)
+    [flag] = do_detect_spikes(later, notify=False)
+    assert flag.day == timezone.localdate(later)
+    assert SpikeFlag.objects.filter(area=area).count() == 2
 
 
 def test_detector_command_runs_and_reports(area, capsys):
