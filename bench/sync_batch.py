@@ -128,7 +128,7 @@ def main():
     if args.without_summaries:
         from haven.reports import summaries
 
-        summaries.contact_added = lambda *args, **kwargs: None
+        summaries.contacts_added = lambda *args, **kwargs: None
     from django.db import connection
     from django.test import Client
 

@@ -9,9 +9,18 @@ def record(user, action, obj=None, *, participant=None, request=None, page="", *
     `page` names the screen for reads (e.g. "participant timeline"); the
     request path is kept too, never the query string.
     """
+    entry = unsaved_entry(
+        user, action, obj, participant=participant, request=request, page=page, **detail
+    )
+    entry.save()
+    return entry
+
+
+def unsaved_entry(user, action, obj=None, *, participant=None, request=None, page="", **detail):
+    """The entry record() would append, for writing many at once with bulk_create."""
     if obj is not None and participant is None and obj._meta.model_name == "participant":
         participant = obj
-    return AuditEntry.objects.create(
+    return AuditEntry(
         user=user if user is not None and user.is_authenticated else None,
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",

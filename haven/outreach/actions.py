@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +18,7 @@ from haven.core.models import AuditEntry
 from haven.participants.models import Participant
 from haven.reports import summaries
 from haven.supplies.actions import (
+    Drawing,
     draw_for_encounter,
     expand_kits,
     location_for,
@@ -119,48 +122,153 @@ def do_record_encounter(data, *, staff):
     A replay of the same submission returns the stored contact with
     created=False; the same UUID with a different body raises EncounterConflict.
     """
-    existing = Encounter.objects.filter(client_uuid=data.client_uuid).first()
-    if existing is not None:
-        return _replayed(existing, data)
-    _prepare(data)
-    data.occurred_at = data.occurred_at or timezone.now()
-    validate_encounter(data, staff)
-    fingerprint = data.fingerprint()
-    try:
-        with transaction.atomic():
-            encounter = Encounter.objects.create(
-                client_uuid=data.client_uuid,
-                submission_fingerprint=fingerprint,
-                occurred_at=data.occurred_at,
-                site=data.site,
-                staff=staff,
-                participant=data.participant,
-                anonymous_people=data.anonymous_people,
-                contact_type=data.contact_type,
-                secondary_people=data.secondary_people,
-                note=data.note,
-            )
-            Encounter.services.through.objects.bulk_create(
-                Encounter.services.through(encounter=encounter, service=service)
-                for service in set(data.services)
-            )
-            _write_supplies(encounter, data.supplies)
-            _draw_stock(encounter, data.supplies, staff)
-            summaries.contact_added(encounter, supplies=data.supplies, services=data.services)
-            audit.record(staff, AuditEntry.Action.CREATE, encounter, participant=data.participant)
-    except IntegrityError:
-        # Two copies of one submission raced; the other one won.
-        existing = Encounter.objects.filter(client_uuid=data.client_uuid).first()
-        if existing is None:
-            raise
-        return _replayed(existing, data)
-    return encounter, True
+    [outcome] = do_record_encounters([data], staff=staff)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
-def _replayed(existing, data):
+def do_record_encounters(submissions, *, staff):
+    """Store a run of contacts (a synced batch) in one go, each at most once.
+
+    Returns one outcome per submission, in order: (encounter, created) as
+    do_record_encounter returns it, or the error that refused it
+    (ValidationError, NotEnoughStock, EncounterConflict). A refused contact
+    stores nothing and the others are kept. Each table is read and written
+    once per run, not once per contact, so hundreds of contacts cost a few
+    dozen statements; stock is drawn in the order sent, so a contact that
+    finds the bag empty is refused just as it would be alone.
+    """
+    outcomes = []
+    for run in _runs_without_repeats(submissions):
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    outcomes += _record_run(run, staff)
+                break
+            except IntegrityError:
+                # Another request stored one of these client UUIDs between our
+                # check and our insert. Once more: it is now a replay.
+                if attempt == 2:
+                    raise
+    return outcomes
+
+
+def _uuid(value):
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _runs_without_repeats(submissions):
+    """Split where a client UUID comes again, so the repeat sees the first as stored."""
+    run, seen = [], set()
+    for data in submissions:
+        key = _uuid(data.client_uuid)
+        if key in seen:
+            yield run
+            run, seen = [], set()
+        run.append(data)
+        seen.add(key)
+    if run:
+        yield run
+
+
+def _record_run(submissions, staff):
+    stored = Encounter.objects.in_bulk(
+        [_uuid(data.client_uuid) for data in submissions], field_name="client_uuid"
+    )
+    fresh = _fresh_participants(submissions)
+    outcomes = [None] * len(submissions)
+    new, locations = [], {}
+    for index, data in enumerate(submissions):
+        try:
+            existing = stored.get(_uuid(data.client_uuid))
+            if existing is not None:
+                outcomes[index] = _replayed(existing, data, fresh)
+                continue
+            _prepare(data, fresh)
+            data.occurred_at = data.occurred_at or timezone.now()
+            validate_encounter(data, staff)
+        except (ValidationError, EncounterConflict) as error:
+            outcomes[index] = error
+            continue
+        if data.site not in locations:
+            locations[data.site] = location_for(staff, data.site)
+        new.append((index, data))
+
+    drawings = _drawings(new, locations, staff)
+    added = []
+    for index, data in new:
+        encounter = Encounter(
+            client_uuid=data.client_uuid,
+            submission_fingerprint=data.fingerprint(),
+            occurred_at=data.occurred_at,
+            site=data.site,
+            staff=staff,
+            participant=data.participant,
+            anonymous_people=data.anonymous_people,
+            contact_type=data.contact_type,
+            secondary_people=data.secondary_people,
+            note=data.note,
+        )
+        drawing = drawings.get(locations[data.site])
+        try:
+            if drawing is not None and data.supplies:
+                drawing.plan(encounter, data.supplies)
+        except ValidationError as error:
+            outcomes[index] = error
+            continue
+        outcomes[index] = (encounter, True)
+        added.append((encounter, data))
+
+    Encounter.objects.bulk_create([encounter for encounter, _data in added])
+    Encounter.services.through.objects.bulk_create(
+        Encounter.services.through(encounter=encounter, service=service)
+        for encounter, data in added
+        for service in set(data.services)
+    )
+    EncounterSupply.objects.bulk_create(
+        EncounterSupply(encounter=encounter, item=item, quantity=quantity)
+        for encounter, data in added
+        for item, quantity in data.supplies.items()
+        if quantity
+    )
+    for drawing in drawings.values():
+        drawing.write()
+    summaries.contacts_added(
+        [(encounter, data.supplies, data.services) for encounter, data in added]
+    )
+    AuditEntry.objects.bulk_create(
+        audit.unsaved_entry(
+            staff, AuditEntry.Action.CREATE, encounter, participant=data.participant
+        )
+        for encounter, data in added
+    )
+    return outcomes
+
+
+def _drawings(new, locations, staff):
+    """A Drawing per stock location the new contacts hand out from."""
+    items = defaultdict(set)
+    for _index, data in new:
+        if locations[data.site] is not None:
+            items[locations[data.site]].update(item for item, qty in data.supplies.items() if qty)
+    return {
+        location: Drawing(location, location_items, by=staff)
+        for location, location_items in items.items()
+        if location_items
+    }
+
+
+def _fresh_participants(submissions):
+    """The submissions' participants read afresh: a merge made a moment ago counts."""
+    ids = {data.participant.pk for data in submissions if data.participant is not None}
+    return Participant.objects.select_related("merged_into").in_bulk(ids)
+
+
+def _replayed(existing, data, fresh):
     if data.occurred_at is None:
         data.occurred_at = existing.occurred_at
-    _prepare(data)
+    _prepare(data, fresh)
     if existing.submission_fingerprint != data.fingerprint():
         raise EncounterConflict(
             _("This contact (%(uuid)s) was already saved with different details.")
@@ -169,7 +277,7 @@ def _replayed(existing, data):
     return existing, False
 
 
-def _prepare(data):
+def _prepare(data, fresh=None):
     """Settle what a submission means before checking or storing it.
 
     A contact with a merged record belongs to the record it was merged into
@@ -177,7 +285,9 @@ def _prepare(data):
     and kits are handed out as their components.
     """
     if data.participant is not None:
-        data.participant = Participant.objects.get(pk=data.participant.pk).canonical()
+        if fresh is None:
+            fresh = _fresh_participants([data])
+        data.participant = fresh.get(data.participant.pk, data.participant).canonical()
     if data.kits:
         data.supplies = expand_kits(data.supplies, data.kits)
         data.kits = {}

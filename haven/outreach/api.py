@@ -18,7 +18,7 @@ from haven.participants.api import ParticipantOut, participant_by_card_code, par
 from haven.participants.models import Participant
 from haven.supplies.models import Item, Kit
 
-from .actions import EncounterConflict, EncounterData, do_record_encounter
+from .actions import EncounterConflict, EncounterData, do_record_encounters
 from .models import Encounter, Service
 
 router = Router(tags=["contacts"])
@@ -168,15 +168,35 @@ def encounter_data(body, lookups):
 
 def store_contact(user, body, lookups):
     """Record a contact; returns (status, encounter, notice). Raises ApiError."""
-    try:
-        data, sent_participant = encounter_data(body, lookups)
-        encounter, _created = do_record_encounter(data, staff=user)
-    except ValidationError as error:
-        raise ApiError.from_validation(error) from error
-    except EncounterConflict as error:
-        raise ApiError.one(409, str(error), "client_uuid") from error
+    [outcome] = store_contacts(user, [body], lookups)
+    if isinstance(outcome, ApiError):
+        raise outcome
+    return outcome
+
+
+def store_contacts(user, bodies, lookups):
+    """Record many contacts at once (a synced batch): per body, in order, either
+    (status, encounter, notice) or the ApiError that refused it."""
+    outcomes, submissions = [None] * len(bodies), []
+    for index, body in enumerate(bodies):
+        try:
+            submissions.append((index, body, *encounter_data(body, lookups)))
+        except ApiError as error:
+            outcomes[index] = error
+    stored = do_record_encounters([data for _i, _b, data, _p in submissions], staff=user)
+    for (index, body, _data, sent_participant), outcome in zip(submissions, stored, strict=True):
+        outcomes[index] = _contact_outcome(user, body, sent_participant, outcome)
+    return outcomes
+
+
+def _contact_outcome(user, body, sent_participant, outcome):
+    if isinstance(outcome, ValidationError):
+        return ApiError.from_validation(outcome)
+    if isinstance(outcome, EncounterConflict):
+        return ApiError.one(409, str(outcome), "client_uuid")
+    encounter, _created = outcome
     if encounter.staff_id != user.pk:
-        raise ApiError.one(
+        return ApiError.one(
             409,
             _("This contact (%(uuid)s) was saved by someone else.") % {"uuid": body.client_uuid},
             "client_uuid",

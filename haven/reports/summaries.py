@@ -1,6 +1,6 @@
 """Keeping the daily summaries and first-naloxone dates exact on every write.
 
-Each write that adds or changes a contact calls `contact_added` or
+Each write that adds or changes contacts calls `contacts_added` or
 `contact_changed` inside its own transaction. A contact's *contribution* (its
 counts, supply lines and services under its day, site, staff member and type)
 is added to the summary rows, and on an edit the old contribution is taken
@@ -175,49 +175,71 @@ def _add(model, key, **deltas):
         cursor.execute(sql, params)
 
 
-def _apply(contribution, sign):
-    key = contribution.key
-    _add(
-        DailyActivity,
-        key,
-        encounters=sign,
-        participant_encounters=sign * bool(contribution.participant_id),
-        anonymous_people=sign * contribution.anonymous_people,
-        secondary_people=sign * contribution.secondary_people,
-    )
-    anonymous = contribution.participant_id is None
-    for item_id, quantity in contribution.supplies.items():
-        _add(
-            DailySupply,
-            {**key, "item_id": item_id},
-            quantity=sign * quantity,
-            anonymous_quantity=sign * quantity * anonymous,
+def _apply(contributions, sign):
+    """Add (sign +1) or take away (-1) contributions: one statement per summary row touched."""
+    rows = {}
+
+    def add(model, key, **deltas):
+        total = rows.setdefault((model, tuple(key.items())), dict.fromkeys(deltas, 0))
+        for name, delta in deltas.items():
+            total[name] += sign * delta
+
+    for contribution in contributions:
+        key = contribution.key
+        add(
+            DailyActivity,
+            key,
+            encounters=1,
+            participant_encounters=int(bool(contribution.participant_id)),
+            anonymous_people=contribution.anonymous_people,
+            secondary_people=contribution.secondary_people,
         )
-    for service_id in contribution.services:
-        _add(
-            DailyService,
-            {**key, "service_id": service_id},
-            encounters=sign,
-            people=sign * contribution.people,
-        )
+        anonymous = contribution.participant_id is None
+        for item_id, quantity in contribution.supplies.items():
+            add(
+                DailySupply,
+                {**key, "item_id": item_id},
+                quantity=quantity,
+                anonymous_quantity=quantity * anonymous,
+            )
+        for service_id in contribution.services:
+            add(
+                DailyService,
+                {**key, "service_id": service_id},
+                encounters=1,
+                people=contribution.people,
+            )
+    for (model, key), deltas in rows.items():
+        _add(model, dict(key), **deltas)
 
 
-def contact_added(encounter, supplies=None, services=None):
-    """Count a new contact. Call inside the transaction that stored it."""
-    contribution = contribution_of(encounter, supplies, services)
-    _apply(contribution, +1)
-    if contribution.naloxone and encounter.participant_id:
+def contacts_added(added):
+    """Count new contacts, given as (encounter, supplies, services) just stored.
+
+    Call inside the transaction that stored them. A batch of contacts is
+    summed first, so it costs one statement per summary row, not per contact.
+    """
+    contributions = [contribution_of(*contact) for contact in added]
+    _apply(contributions, +1)
+    firsts = {}
+    for contribution, (encounter, _supplies, _services) in zip(contributions, added, strict=True):
         # The contact's participant is already the kept record (see outreach).
-        root = encounter.participant
-        if root.first_naloxone_at is None or encounter.occurred_at < root.first_naloxone_at:
-            Participant.objects.filter(pk=root.pk).update(first_naloxone_at=encounter.occurred_at)
+        if contribution.naloxone and encounter.participant_id:
+            first = firsts.get(encounter.participant_id)
+            firsts[encounter.participant_id] = min(
+                first or encounter.occurred_at, encounter.occurred_at
+            )
+    for participant_id, first in firsts.items():
+        Participant.objects.filter(pk=participant_id).filter(
+            Q(first_naloxone_at__isnull=True) | Q(first_naloxone_at__gt=first)
+        ).update(first_naloxone_at=first)
 
 
 def contact_changed(before, encounter):
     """Recount an edited contact; `before` is its contribution_of() before the edit."""
     after = contribution_of(encounter)
-    _apply(before, -1)
-    _apply(after, +1)
+    _apply([before], -1)
+    _apply([after], +1)
     if before.naloxone or after.naloxone:
         for participant_id in {before.participant_id, after.participant_id} - {None}:
             refresh_first_naloxone(Participant(pk=participant_id))

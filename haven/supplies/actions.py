@@ -127,85 +127,119 @@ def _usable_balances(location, items, today):
     return by_item
 
 
-def _take(balance, quantity):
-    """Move one locked balance down; the check constraint stays as the last guard."""
-    table = connection.ops.quote_name(StockBalance._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET quantity = quantity - %s WHERE id = %s",  # noqa: S608 - a quoted model table name
-            [quantity, balance.pk],
-        )
-
-
 def _unlotted(item):
     return Lot.objects.get_or_create(item=item, number="")[0]
 
 
-def draw_for_encounter(encounter, supplies, *, location, by):
-    """Hand out supplies ({item: qty}) at a contact. Call inside its transaction.
+class Drawing:
+    """Hand-outs from one location for a run of contacts (one form, or a synced batch).
 
-    Refuses, naming the item and what is on hand, when there is not enough,
-    unless the location allows unrecorded stock: then the shortfall is
-    recorded as found stock, flagged for a supervisor, and handed out.
+    The usable balances of every item in the run are read and locked once;
+    each contact's draw is planned against what the contacts before it left,
+    first expiry first out; then every movement and balance change is written
+    at once, a few statements whatever the number of contacts.
     """
-    errors, movements = [], []
-    fields = {"encounter": encounter, "occurred_at": encounter.occurred_at}
-    usable = _usable_balances(location, supplies, timezone.localdate())
-    for item, quantity in supplies.items():
-        shortfall = quantity
-        for balance in usable.get(item.pk, []):
-            take = min(balance.quantity, shortfall)
-            _take(balance, take)
-            movements.append(
-                StockMovement(
-                    location=location,
-                    lot=balance.lot,
-                    item=item,
-                    quantity=-take,
-                    kind=Kind.DISTRIBUTE,
-                    recorded_by=by,
-                    **fields,
-                )
-            )
-            shortfall -= take
+
+    def __init__(self, location, items, *, by):
+        self.location = location
+        self.by = by
+        self.usable = _usable_balances(location, items, timezone.localdate())
+        self.taken = defaultdict(int)  # balance pk -> quantity planned out of it
+        self.movements = []
+        self.unrecorded = []  # (encounter, item, shortfall)
+
+    def plan(self, encounter, supplies):
+        """Plan the hand-outs ({item: qty}) of one contact, which may not be saved yet.
+
+        Refuses, naming each item and what is on hand, when there is not
+        enough, unless the location allows unrecorded stock: then the
+        shortfall is recorded as found stock, flagged for a supervisor, and
+        handed out. A refused contact takes nothing.
+        """
+        errors, takes, shortfalls = [], [], []
+        for item, quantity in supplies.items():
+            shortfall = quantity
+            for balance in self.usable.get(item.pk, []):
+                take = min(balance.quantity - self.taken[balance.pk], shortfall)
+                if take > 0:
+                    takes.append((balance, item, take))
+                    shortfall -= take
+                if not shortfall:
+                    break
             if not shortfall:
-                break
-        if not shortfall:
-            continue
-        if location.allow_unrecorded_stock:
+                continue
+            if self.location.allow_unrecorded_stock:
+                shortfalls.append((item, shortfall))
+            else:
+                errors.append(
+                    _(
+                        "Not enough %(item)s at %(location)s: "
+                        "%(available)s on hand, %(wanted)s asked."
+                    )
+                    % {
+                        "item": item,
+                        "location": self.location,
+                        "available": quantity - shortfall,
+                        "wanted": quantity,
+                    }
+                )
+        if errors:
+            raise NotEnoughStock({"supplies": errors})
+        for balance, item, take in takes:
+            self.taken[balance.pk] += take
+            self.movements.append(
+                self._movement(encounter, balance.lot, item, -take, Kind.DISTRIBUTE)
+            )
+        self.unrecorded += [(encounter, item, shortfall) for item, shortfall in shortfalls]
+
+    def _movement(self, encounter, lot, item, quantity, kind, **fields):
+        return StockMovement(
+            location=self.location,
+            lot=lot,
+            item=item,
+            quantity=quantity,
+            kind=kind,
+            recorded_by=self.by,
+            encounter=encounter,
+            occurred_at=encounter.occurred_at,
+            **fields,
+        )
+
+    def write(self):
+        """Store what was planned, once the contacts are saved. Call inside their transaction."""
+        for encounter, item, shortfall in self.unrecorded:
             lot = _unlotted(item)
-            _post(
-                location=location,
-                lot=lot,
-                quantity=shortfall,
-                kind=Kind.UNRECORDED,
-                by=by,
-                needs_review=True,
-                reason=_("Handed out more than the records showed."),
-                **fields,
-            )
-            _post(
-                location=location,
-                lot=lot,
-                quantity=-shortfall,
-                kind=Kind.DISTRIBUTE,
-                by=by,
-                **fields,
-            )
-        else:
-            errors.append(
-                _("Not enough %(item)s at %(location)s: %(available)s on hand, %(wanted)s asked.")
-                % {
-                    "item": item,
-                    "location": location,
-                    "available": quantity - shortfall,
-                    "wanted": quantity,
-                }
-            )
-    StockMovement.objects.bulk_create(movements)
-    if errors:
-        # Raising inside the caller's transaction undoes the draws made above.
-        raise NotEnoughStock({"supplies": errors})
+            # Found and handed out at once: the balance row exists, its quantity does not move.
+            StockBalance.objects.get_or_create(location=self.location, lot=lot, item=item)
+            self.movements += [
+                self._movement(
+                    encounter,
+                    lot,
+                    item,
+                    shortfall,
+                    Kind.UNRECORDED,
+                    needs_review=True,
+                    reason=_("Handed out more than the records showed."),
+                ),
+                self._movement(encounter, lot, item, -shortfall, Kind.DISTRIBUTE),
+            ]
+        table = connection.ops.quote_name(StockBalance._meta.db_table)
+        with connection.cursor() as cursor:
+            for balance_pk, quantity in self.taken.items():
+                # The rows are locked and the plan kept within them; the
+                # check constraint stays as the last guard.
+                cursor.execute(
+                    f"UPDATE {table} SET quantity = quantity - %s WHERE id = %s",  # noqa: S608 - a quoted model table name
+                    [quantity, balance_pk],
+                )
+        StockMovement.objects.bulk_create(self.movements)
+
+
+def draw_for_encounter(encounter, supplies, *, location, by):
+    """Hand out supplies ({item: qty}) at one saved contact. Call inside its transaction."""
+    drawing = Drawing(location, supplies, by=by)
+    drawing.plan(encounter, supplies)
+    drawing.write()
 
 
 def return_for_encounter(encounter, *, by, reason):

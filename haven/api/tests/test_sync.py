@@ -3,10 +3,15 @@
 import uuid
 
 import pytest
+from django.db.models import Sum
 
 from haven.api.tests.client import api_client
+from haven.core.models import AuditEntry
 from haven.outreach.models import Encounter
-from haven.supplies.models import StockLocation, StockMovement
+from haven.reports.tests.test_summaries import direct_counts, summary_counts
+from haven.supplies import stock
+from haven.supplies.actions import do_receive_stock
+from haven.supplies.models import StockBalance, StockLocation, StockMovement
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +85,95 @@ def test_the_same_record_twice_in_one_batch_is_stored_once(sam, downtown, partic
     results = response.json()["results"]
     assert [r["status"] for r in results] == [201, 201]
     assert results[0]["id"] == results[1]["id"]
+    assert Encounter.objects.count() == 1
+
+
+@pytest.fixture
+def sams_bag(sam, downtown):
+    bag = StockLocation.objects.create(name="Sam's bag", kind="bag", site=downtown, holder=sam)
+    sam.draw_from = bag
+    sam.save()
+    return bag
+
+
+def syringes(catalog, quantity):
+    return [{"item": catalog["syringes"].pk, "quantity": quantity}]
+
+
+def test_a_batch_draws_the_bag_in_the_order_sent(sam, downtown, participant, catalog, sams_bag):
+    do_receive_stock(
+        location=sams_bag, item=catalog["syringes"], quantity=25, lot_number="A", by=sam
+    )
+    records = [
+        contact(downtown, participant, catalog, supplies=syringes(catalog, 10)),
+        contact(downtown, participant, catalog, supplies=syringes(catalog, 10)),
+        contact(downtown, participant, catalog, supplies=syringes(catalog, 10)),
+        contact(
+            downtown,
+            participant,
+            catalog,
+            participant=None,
+            anonymous_people=3,
+            supplies=syringes(catalog, 5),
+        ),
+    ]
+    results = api_client(sam).post_json("/api/v1/sync", {"records": records}).json()["results"]
+
+    assert [r["status"] for r in results] == [201, 201, 400, 201]
+    assert results[2]["detail"] == "Not enough Syringes 1cc at Sam's bag: 5 on hand, 10 asked."
+    assert results[2]["field"] == "supplies"
+    assert not Encounter.objects.filter(client_uuid=records[2]["client_uuid"]).exists()
+    assert stock.on_hand(sams_bag, catalog["syringes"]) == 0
+    # Every contact's hand-out is in the ledger, linked to it, and the
+    # running balance equals the movements.
+    for index in (0, 1, 3):
+        encounter = Encounter.objects.get(client_uuid=records[index]["client_uuid"])
+        assert encounter.stock_movements.aggregate(total=Sum("quantity"))["total"] == -int(
+            records[index]["supplies"][0]["quantity"]
+        )
+    ledger = StockMovement.objects.filter(location=sams_bag).aggregate(total=Sum("quantity"))
+    assert StockBalance.objects.get(location=sams_bag).quantity == ledger["total"] == 0
+    assert direct_counts() == summary_counts()
+    created = AuditEntry.objects.filter(action="create", object_type="outreach.encounter")
+    assert sorted(created.values_list("object_id", flat=True)) == sorted(
+        str(r["id"]) for r in results if r["status"] == 201
+    )
+
+
+def test_stock_received_earlier_in_a_batch_is_there_for_the_contacts_after_it(
+    sue, downtown, participant, catalog
+):
+    shelf = StockLocation.objects.create(name="Downtown shelf", kind="site", site=downtown)
+    receipt = {
+        "kind": "stock_receive",
+        "client_uuid": str(uuid.uuid4()),
+        "location": shelf.pk,
+        "item": catalog["syringes"].pk,
+        "quantity": 30,
+        "lot_number": "S1",
+    }
+    records = [
+        contact(downtown, participant, catalog, supplies=syringes(catalog, 20)),
+        receipt,
+        contact(downtown, participant, catalog, supplies=syringes(catalog, 20)),
+        contact(downtown, participant, catalog, supplies=syringes(catalog, 20)),
+    ]
+    results = api_client(sue).post_json("/api/v1/sync", {"records": records}).json()["results"]
+    assert [r["status"] for r in results] == [400, 201, 201, 400]
+    assert "0 on hand" in results[0]["detail"]
+    assert "10 on hand" in results[3]["detail"]
+    assert stock.on_hand(shelf, catalog["syringes"]) == 10
+
+
+def test_a_refused_record_may_be_sent_again_fixed_in_the_same_batch(
+    sam, downtown, participant, catalog
+):
+    fixed = contact(downtown, participant, catalog)
+    refused = {**fixed, "supplies": [{"item": catalog["retired"].pk, "quantity": 1}]}
+    response = api_client(sam).post_json("/api/v1/sync", {"records": [refused, fixed, fixed]})
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [400, 201, 201]
+    assert results[1]["id"] == results[2]["id"]
     assert Encounter.objects.count() == 1
 
 
