@@ -5,7 +5,7 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -51,12 +51,17 @@ class EncounterData:
     secondary_people: int = 0
     note: str = ""
 
-    def fingerprint(self):
+    def fingerprint(self, with_time=True):
         """A hash of the submission, to tell an honest replay from a clash."""
         payload = {
             "site": self.site.pk,
             "contact_type": self.contact_type,
-            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+            # In UTC: the form gives local time, the API whatever offset the phone sent.
+            "occurred_at": (
+                self.occurred_at.astimezone(UTC).isoformat()
+                if with_time and self.occurred_at
+                else None
+            ),
             "participant": self.participant.pk if self.participant else None,
             "anonymous_people": self.anonymous_people,
             "services": sorted(service.pk for service in self.services),
@@ -186,21 +191,23 @@ def _record_run(submissions, staff):
                 outcomes[index] = _replayed(existing, data, fresh)
                 continue
             _prepare(data, fresh)
+            time_given = data.occurred_at is not None
             data.occurred_at = data.occurred_at or timezone.now()
             validate_encounter(data, staff)
+            fingerprint = data.fingerprint(with_time=time_given)
         except (ValidationError, EncounterConflict) as error:
             outcomes[index] = error
             continue
         if data.site not in locations:
             locations[data.site] = location_for(staff, data.site)
-        new.append((index, data))
+        new.append((index, data, fingerprint))
 
     drawings = _drawings(new, locations, staff)
     added = []
-    for index, data in new:
+    for index, data, fingerprint in new:
         encounter = Encounter(
             client_uuid=data.client_uuid,
-            submission_fingerprint=data.fingerprint(),
+            submission_fingerprint=fingerprint,
             occurred_at=data.occurred_at,
             site=data.site,
             staff=staff,
@@ -249,7 +256,7 @@ def _record_run(submissions, staff):
 def _drawings(new, locations, staff):
     """A Drawing per stock location the new contacts hand out from."""
     items = defaultdict(set)
-    for _index, data in new:
+    for _index, data, _fingerprint in new:
         if locations[data.site] is not None:
             items[locations[data.site]].update(item for item, qty in data.supplies.items() if qty)
     return {
@@ -269,7 +276,10 @@ def _replayed(existing, data, fresh):
     if data.occurred_at is None:
         data.occurred_at = existing.occurred_at
     _prepare(data, fresh)
-    if existing.submission_fingerprint != data.fingerprint():
+    # A contact first sent without a time took the time it arrived, so a
+    # resend with the phone's time (the outbox's copy of a quick-log form
+    # whose answer was lost) is the same contact.
+    if existing.submission_fingerprint not in (data.fingerprint(), data.fingerprint(False)):
         raise EncounterConflict(
             _("This contact (%(uuid)s) was already saved with different details.")
             % {"uuid": data.client_uuid}

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from haven.core.forms import add_action_errors
 from haven.core.permissions import PARTICIPANT_ROLES, SUPERVISOR, role_required
@@ -57,7 +58,12 @@ def quick_log(request, participant_id=None):
                     messages.success(request, _("Contact saved."))
                 else:
                     messages.info(request, _("This contact was already saved."))
-                return redirect("outreach:saved", encounter_id=encounter.pk)
+                saved = reverse("outreach:saved", kwargs={"encounter_id": encounter.pk})
+                if request.htmx:
+                    # The page's own post (outbox.js) opens the saved page
+                    # itself, so that its message is shown there, not spent.
+                    return HttpResponseClientRedirect(saved)
+                return redirect(saved)
         status = 400
     else:
         initial = {"participant": participant.pk} if participant else {}
@@ -110,7 +116,12 @@ def edit_encounter(request, encounter_id):
                 add_action_errors(form, error)
             else:
                 messages.success(request, _("Contact updated."))
-                return redirect("outreach:saved", encounter_id=encounter.pk)
+                saved = reverse("outreach:saved", kwargs={"encounter_id": encounter.pk})
+                if request.htmx:
+                    # The page's own post (outbox.js) opens the saved page
+                    # itself, so that its message is shown there, not spent.
+                    return HttpResponseClientRedirect(saved)
+                return redirect(saved)
         status = 400
     else:
         form = QuickLogForm(

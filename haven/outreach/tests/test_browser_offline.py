@@ -138,6 +138,89 @@ def test_a_sync_cut_off_after_the_server_stored_it_stores_each_contact_once(
         context.close()
 
 
+def test_a_phone_that_shows_signal_but_cannot_reach_haven_keeps_the_contact(
+    page, sam, downtown, participant, catalog
+):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    # The phone has signal, but the post never gets through (a captive
+    # portal, a dead cell): the contact must not be lost with the page.
+    page.route("**/outreach/log/", lambda route: route.abort("internetdisconnected"))
+    page.route("**/api/v1/sync", lambda route: route.abort("internetdisconnected"))
+    log_contact(page, card_code=participant.display_code, naloxone=1)
+
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    expect(page.locator("#outbox-status")).to_contain_text("No signal")
+    expect(page.get_by_label("Card code")).to_have_value("")
+    assert not Encounter.objects.exists()
+
+    page.unroute("**/api/v1/sync")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    encounter = Encounter.objects.get()
+    assert encounter.participant == participant
+    assert supplies_of(encounter) == {"Naloxone nasal spray": 1}
+
+
+def test_a_saved_contact_whose_answer_was_lost_is_stored_once(
+    page, sam, downtown, participant, catalog
+):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    lost = []
+
+    def store_then_drop(route):
+        if route.request.method == "POST" and not lost:
+            route.fetch()  # Haven stores the contact...
+            lost.append(True)
+            route.abort("connectionreset")  # ...and the answer never arrives
+        else:
+            route.continue_()
+
+    page.route("**/outreach/log/", store_then_drop)
+    log_contact(page, anonymous_people=2, naloxone=1)
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    # The outbox sent it again under the same client UUID (with the phone's
+    # time, where the form had none): Haven answered with the stored contact.
+    encounter = Encounter.objects.get()
+    assert encounter.anonymous_people == 2
+    assert supplies_of(encounter) == {"Naloxone nasal spray": 1}
+    expect(page.locator("#outbox-status")).to_contain_text("Sent: 1")
+
+
+def test_a_contact_saved_after_the_session_ended_waits_for_the_worker_to_log_in(
+    page, sam, downtown, participant, catalog
+):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    page.context.clear_cookies(name="sessionid")
+    log_contact(page, card_code=participant.display_code)
+    expect(page.locator("#outbox-status")).to_have_text(
+        "Log in again to send the waiting contacts."
+    )
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    assert not Encounter.objects.exists()
+
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    assert Encounter.objects.get().participant == participant
+
+
+def test_with_signal_a_contact_is_saved_at_once_and_errors_show_in_place(
+    page, sam, downtown, participant, catalog
+):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_text("Enter a card code, pick a recent participant")).to_be_visible()
+    assert not Encounter.objects.exists()
+    log_contact(page, card_code=participant.display_code)
+    expect(page.get_by_role("status")).to_contain_text("Contact saved.")
+    assert Encounter.objects.get().participant == participant
+    expect(page.locator("#outbox")).to_have_count(0)
+
+
 def test_a_refused_contact_stays_until_the_worker_fixes_it(
     page, sam, downtown, participant, catalog
 ):

@@ -33,6 +33,21 @@ def test_the_form_defaults_to_the_users_site_and_a_fresh_uuid(login, sam, downto
     assert "Old pipes" not in response.content.decode()
 
 
+def test_the_pages_own_post_is_told_where_the_saved_contact_is(
+    login, sam, downtown, participant, catalog
+):
+    # outbox.js posts the form itself and opens the saved page, so that the
+    # "Contact saved." message is not spent on a redirect it follows.
+    data = form_data(downtown, catalog, card_code=participant.card_code)
+    response = login(sam).post(LOG, data, headers={"HX-Request": "true"})
+    encounter = Encounter.objects.get()
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("outreach:saved", args=[encounter.pk])
+    refused = login(sam).post(LOG, form_data(downtown, catalog), headers={"HX-Request": "true"})
+    assert refused.status_code == 400
+    assert "HX-Redirect" not in refused
+
+
 def test_logging_a_contact_by_card_code(login, sam, downtown, participant, catalog):
     data = form_data(downtown, catalog, card_code=codes.format_code(participant.card_code))
     response = login(sam).post(LOG, data)

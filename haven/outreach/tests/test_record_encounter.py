@@ -84,6 +84,49 @@ def test_same_uuid_with_different_details_is_a_conflict(sam, downtown, participa
     assert EncounterSupply.objects.get().quantity == 10
 
 
+def test_a_contact_sent_without_a_time_may_come_again_with_the_phones_time(
+    sam, downtown, participant, catalog
+):
+    # The quick-log form posts with no time; if its answer is lost, the
+    # phone's outbox sends the same contact with the time it was saved.
+    data = contact(downtown, participant, supplies={catalog["syringes"]: 10})
+    first, _ = do_record_encounter(data, staff=sam)
+    for when in (None, first.occurred_at - datetime.timedelta(seconds=20)):
+        resent = contact(
+            downtown,
+            participant,
+            client_uuid=data.client_uuid,
+            occurred_at=when,
+            supplies={catalog["syringes"]: 10},
+        )
+        assert do_record_encounter(resent, staff=sam) == (first, False)
+    changed = contact(
+        downtown,
+        participant,
+        client_uuid=data.client_uuid,
+        occurred_at=first.occurred_at,
+        supplies={catalog["syringes"]: 11},
+    )
+    with pytest.raises(EncounterConflict):
+        do_record_encounter(changed, staff=sam)
+
+
+def test_a_contact_sent_with_a_time_is_not_the_same_contact_at_another_time(
+    sam, downtown, participant
+):
+    when = timezone.now() - datetime.timedelta(hours=2)
+    data = contact(downtown, participant, occurred_at=when)
+    do_record_encounter(data, staff=sam)
+    moved = contact(
+        downtown,
+        participant,
+        client_uuid=data.client_uuid,
+        occurred_at=when + datetime.timedelta(hours=1),
+    )
+    with pytest.raises(EncounterConflict):
+        do_record_encounter(moved, staff=sam)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_replays_store_one_contact(sam, downtown, participant):
     client_uuid = uuid.uuid4()

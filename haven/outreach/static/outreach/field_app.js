@@ -65,14 +65,21 @@
   // How many records wait, kept where the logout button can read it at once.
   const PENDING_KEY = "haven-outbox-pending";
   const notePending = (count) => localStorage.setItem(PENDING_KEY, String(count));
+  // Set by the logout button, read by the logged-out page that follows.
+  const LOGGING_OUT_KEY = "haven-logging-out";
 
   window.havenField = { outbox, csrfToken, forget, notePending };
 
   const loggedIn = Boolean(document.currentScript && document.currentScript.dataset.user);
   if (!loggedIn) {
-    // Logged out (or the session ended): nothing of Haven's stays on the phone.
-    localStorage.removeItem(PENDING_KEY);
-    forget().catch(() => {});
+    // Logged out: nothing of Haven's stays on the phone. A session that
+    // merely ended (the login page after a long shift) keeps the outbox, or
+    // logging in again to send it would lose it.
+    if (localStorage.getItem(LOGGING_OUT_KEY)) {
+      localStorage.removeItem(LOGGING_OUT_KEY);
+      localStorage.removeItem(PENDING_KEY);
+      forget().catch(() => {});
+    }
     return;
   }
 
@@ -89,7 +96,9 @@
       const pending = parseInt(localStorage.getItem(PENDING_KEY), 10) || 0;
       if (pending && !window.confirm(logout.dataset.pendingMessage.replace("%(n)s", pending))) {
         event.preventDefault();
+        return;
       }
+      localStorage.setItem(LOGGING_OUT_KEY, "1");
     });
   }
 })();

@@ -1,9 +1,9 @@
 // The quick-log screen, offline.
 //
-// With no signal, saving a contact puts it in an outbox on the phone
-// (IndexedDB) with a client UUID made here, and the outbox is sent to /api/v1/sync right away
-// when there is signal, when the signal comes back, when the page opens and
-// every half minute. A contact leaves the outbox only when Haven confirms it
+// With no signal, or when Haven does not answer, saving a contact puts it in
+// an outbox on the phone (IndexedDB) under the form's client UUID, and the
+// outbox is sent to /api/v1/sync right away when there is signal, when the
+// signal comes back, when the page opens and every half minute. A contact leaves the outbox only when Haven confirms it
 // (201 or 200 for that record); one Haven refuses stays, shown with the
 // reason, until the worker edits and retries it or discards it. Without
 // JavaScript the form posts as an ordinary form.
@@ -16,6 +16,9 @@
   const USER = form.dataset.user;
   const SYNC_URL = form.dataset.syncUrl;
   const SYNC_EVERY_MS = 30000;
+  // A phone can show signal and still not reach Haven: give up on the
+  // ordinary post after this long and keep the contact on the phone.
+  const POST_TIMEOUT_MS = 12000;
   const panel = document.getElementById("outbox");
   const statusLine = document.getElementById("outbox-status");
   const list = document.getElementById("outbox-list");
@@ -69,7 +72,7 @@
     const picked = checked("participant").find((radio) => radio.value);
     const cardCode = value("card_code");
     const body = {
-      client_uuid: editing && !editing.newUuid ? editing.client_uuid : newUuid(),
+      client_uuid: editing && !editing.newUuid ? editing.client_uuid : value("client_uuid") || newUuid(),
       site: parseInt(value("site"), 10) || 0,
       contact_type: (checked("contact_type")[0] || {}).value || "",
       occurred_at: new Date(value("occurred_at") || Date.now()).toISOString(),
@@ -170,12 +173,55 @@
   };
   freshUuid();
 
+  // With signal the form is posted as it would be without JavaScript, and
+  // Haven's answer shown: the saved page offers what follows (naloxone
+  // details, an overdose report), a refused form shows its errors in place.
+  // Returns false when Haven could not be reached, or sent the worker to log
+  // in again (the session ended): the outbox keeps the contact until then.
+  async function postedWithSignal() {
+    const save = form.querySelector("button[type=submit]");
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), POST_TIMEOUT_MS);
+    if (save) save.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        // Asks Haven to name the saved page (HX-Redirect) rather than redirect to it.
+        headers: { "HX-Request": "true" },
+        signal: controller.signal,
+      });
+    } catch (error) {
+      return false;
+    } finally {
+      clearTimeout(timer);
+      if (save) save.disabled = false;
+      form.removeAttribute("aria-busy");
+    }
+    if (response.redirected && new URL(response.url).pathname === form.dataset.loginUrl) {
+      return false;
+    }
+    const saved = response.ok && response.headers.get("HX-Redirect");
+    if (saved) {
+      window.location.assign(saved);
+    } else {
+      // Refused (nothing was stored): post it again as an ordinary form,
+      // so that the browser shows Haven's page with the errors in place.
+      form.submit();
+    }
+    return true;
+  }
+
   form.addEventListener("submit", async (event) => {
-    // With signal the form posts as usual: Haven answers at once, and the
-    // saved page offers what follows (naloxone details, an overdose report).
-    // Without it, or when fixing a refused contact, the outbox takes it.
-    if (navigator.onLine && !editing) return;
     event.preventDefault();
+    // Fixing a refused contact goes through the outbox, with or without signal.
+    const withSignal = navigator.onLine && !editing;
+    if (withSignal && (await postedWithSignal())) return;
+    // No answer. Haven may have stored the contact all the same: the outbox
+    // sends it under the same client UUID, so it is never stored twice.
     const read = readForm();
     const problem = check(read);
     if (problem) {
