@@ -138,8 +138,8 @@ def edit_encounter(request, encounter_id):
 
 # The offline field app: pages the service worker keeps for use with no signal.
 # Only these are cached; participant records and every other page never are.
-# The resource directory page is kept as last seen (its last search), so a
-# worker with no signal can still find the service they looked up.
+# The resource directory page is kept as last seen, and with no signal its
+# searches are answered from the kept directory (resources/offline_search.js).
 OFFLINE_PAGES = ("outreach:quick_log", "supplies:my_bag", "resources:directory")
 # The resource directory and the areas are answered in full when asked with no
 # query string, which is what the service worker keeps.
@@ -151,6 +151,7 @@ OFFLINE_STATIC = (
     "outreach/field_app.js",
     "outreach/icon.svg",
     "resources/locate.js",
+    "resources/offline_search.js",
     "resources/resources.css",
 )
 

@@ -2,14 +2,16 @@ import io
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from haven.accounts.models import Site
 from haven.core import audit
 from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
@@ -59,6 +61,62 @@ def _search_context(request, form, *, participant=None):
         "results": results,
         "origin_label": origin_label,
         "participant": participant,
+        "offline_search": offline_search_setup(request.user),
+    }
+
+
+def offline_search_setup(user):
+    """What resources/offline_search.js needs: its words and the sites' centres.
+
+    The words are the ones Haven's own search answers with, translated here
+    since the page has no JavaScript catalog.
+    """
+    centres = {}
+    default = user.default_site()
+    for site in Site.objects.filter(Q(active=True) | Q(pk=getattr(default, "pk", None))):
+        centre = search.area_centre(site.area) if site.area else None
+        if centre is not None:
+            centres[site.pk] = {"point": centre, "label": str(site)}
+    messages_ = {
+        "your_location": _("your location"),
+        "unknown_place": _(
+            'We do not know where "%(place)s" is. Try a ZIP code or a city that '
+            "has entries in the directory."
+        ),
+        "tomorrow": _("tomorrow %(time)s"),
+        "hours_unknown": _("Hours unknown: call first"),
+        "open_24_hours": _("Open 24 hours"),
+        "open_until": _("Open now, until %(time)s"),
+        "closed_opens": _("Closed; opens %(time)s"),
+        "closed": _("Closed"),
+        "offers": _("Offers %(need)s"),
+        "miles_away": _("%(miles)s mi away"),
+        "miles": _("%(d)s mi"),
+        "speaks": _("Speaks %(language)s"),
+        "takes": _("Takes %(payment)s"),
+        "walk_in": _("Walk-in"),
+        "same_day": _("Same-day appointments"),
+        "why": _("Why:"),
+        "one_result": ngettext("%(n)s result", "%(n)s results", 1),
+        "results": ngettext("%(n)s result", "%(n)s results", 2),
+        "near": _("near %(place)s"),
+        "nothing": _("Nothing matches. Try fewer filters or a wider distance."),
+        "not_on_phone": _(
+            "No signal, and the directory is not on this phone yet: open it once with signal."
+        ),
+        "from_phone": _(
+            "No signal: these results come from the directory saved on this phone "
+            "(%(date)s). Holiday hours are not checked: call first."
+        ),
+        "from_phone_undated": _(
+            "No signal: these results come from the directory saved on this phone. "
+            "Holiday hours are not checked: call first."
+        ),
+    }
+    return {
+        "messages": messages_,
+        "centres": centres,
+        "default_centre": centres.get(default.pk) if default else None,
     }
 
 

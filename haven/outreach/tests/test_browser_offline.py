@@ -319,3 +319,79 @@ def test_the_resource_directory_opens_with_no_signal(page, sam, downtown):
     page.goto("/resources/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.get_by_text("Eastside Recovery Clinic").first).to_be_visible()
+
+
+def test_the_directory_is_searched_on_the_phone_with_no_signal(page, sam, downtown):
+    import datetime
+
+    from haven.resources.models import OpeningHours, Resource, ResourceLanguage, ResourceNeed
+
+    clinic = Resource.objects.create(
+        name="Eastside Recovery Clinic",
+        phone="480-555-0100",
+        address_line1="1 Main St",
+        city="Tempe",
+        zip_code="85281",
+        latitude=33.42,
+        longitude=-111.94,
+        accepts_medicaid=True,
+    )
+    ResourceNeed.objects.create(resource=clinic, need="buprenorphine")
+    ResourceLanguage.objects.create(resource=clinic, language="es")
+    midnight = datetime.time(0, 0)
+    for weekday in range(7):
+        OpeningHours.objects.create(
+            resource=clinic, weekday=weekday, opens=midnight, closes=midnight
+        )
+    pantry = Resource.objects.create(
+        name="Mesa Food Bank", city="Mesa", zip_code="85201", latitude=33.41, longitude=-111.83
+    )
+    ResourceNeed.objects.create(resource=pantry, need="food")
+    far = Resource.objects.create(
+        name="Tucson Food Bank", city="Tucson", zip_code="85701", latitude=32.22, longitude=-110.97
+    )
+    ResourceNeed.objects.create(resource=far, need="food")
+
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/resources")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/resources/")
+    page.context.set_offline(True)
+
+    page.goto("/resources/")
+    search = page.locator("#resource-search")
+    search.get_by_label("Food").check()
+    search.get_by_label("Or near a ZIP code or city").fill("85281")
+    search.get_by_label("Within").select_option("25")
+    search.get_by_role("button", name="Search").tap()
+    results = page.locator("#resource-results")
+    expect(results.get_by_role("status")).to_contain_text("saved on this phone")
+    expect(results.get_by_role("heading", name="1 result · near 85281")).to_be_visible()
+    expect(results).to_contain_text("Mesa Food Bank")
+    expect(results).to_contain_text("Hours unknown: call first")
+    expect(results).not_to_contain_text("Tucson")
+    assert_accessible(page)
+
+    search.get_by_label("Food").uncheck()
+    search.get_by_label("Buprenorphine").check()
+    search.get_by_label("Open now").check()
+    search.get_by_label("Or near a ZIP code or city").fill("Tempe, AZ")
+    search.get_by_role("button", name="Search").tap()
+    expect(results.get_by_role("heading", name="1 result · near Tempe, AZ")).to_be_visible()
+    expect(results.locator("li")).to_contain_text("Open 24 hours")
+    expect(results.locator("li")).to_contain_text("Why: Offers buprenorphine; Open 24 hours")
+    expect(results.get_by_role("link", name="480-555-0100")).to_have_attribute(
+        "href", "tel:480-555-0100"
+    )
+
+    search.get_by_label("Or near a ZIP code or city").fill("Atlantis")
+    search.get_by_role("button", name="Search").tap()
+    expect(results).to_contain_text('We do not know where "Atlantis" is.')
+
+    # A search typed into the address bar, or the page opened from a link,
+    # is answered from the phone too, with the form showing the query.
+    page.goto("/resources/?needs=food&place=Tucson&miles=10")
+    expect(results.get_by_role("heading", name="1 result · near Tucson")).to_be_visible()
+    expect(results).to_contain_text("Tucson Food Bank")
+    expect(search.get_by_label("Food")).to_be_checked()
+    expect(search.get_by_label("Or near a ZIP code or city")).to_have_value("Tucson")

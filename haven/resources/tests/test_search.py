@@ -131,6 +131,19 @@ def test_search_page_near_the_users_site_lists_results_with_reasons(
     assert b"Night Shelter" not in response.content
 
 
+def test_the_page_brings_the_sites_centres_for_searching_with_no_signal(
+    sam, login, bupe_clinic, eastside
+):
+    response = login(sam).get(reverse("resources:directory"))
+    setup = response.context["offline_search"]
+    downtown = sam.default_site()
+    # Downtown's area is a ZIP code the directory has entries in; Eastside's is not.
+    assert setup["default_centre"] == {"point": area_centre(downtown.area), "label": "Downtown"}
+    assert setup["centres"] == {downtown.pk: setup["default_centre"]}
+    assert setup["messages"]["open_until"] == "Open now, until %(time)s"
+    assert b'id="offline-search"' in response.content
+
+
 def test_search_page_explains_an_unknown_need_and_an_unknown_place(sam, login):
     response = login(sam).get(
         reverse("resources:directory"), {"needs": "unicorns", "place": "Atlantis"}
