@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
@@ -219,6 +221,82 @@ def test_with_signal_a_contact_is_saved_at_once_and_errors_show_in_place(
     expect(page.get_by_role("status")).to_contain_text("Contact saved.")
     assert Encounter.objects.get().participant == participant
     expect(page.locator("#outbox")).to_have_count(0)
+
+
+class RestartableServer(LiveServerThread):
+    """Haven's WSGI app on its own server thread, which a test may stop and start again
+    on the same port (the phone's outbox and cache belong to the address)."""
+
+    def _create_server(self, connections_override=None):
+        return self.server_class(
+            (self.host, self.port),
+            QuietWSGIRequestHandler,
+            allow_reuse_address=True,
+            connections_override=connections_override,
+        )
+
+
+def start_haven(port=0):
+    server = RestartableServer("localhost", StaticFilesHandler, port=port)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    return server
+
+
+def test_haven_stopped_in_the_middle_of_a_sync_stores_each_contact_once_when_back(
+    browser, transactional_db, settings, sam, downtown, participant, catalog
+):
+    settings.ALLOWED_HOSTS = ["localhost"]
+    server = start_haven()
+    port = server.port
+    context = browser.new_context(base_url=f"http://localhost:{port}", locale="en-US", **PHONE)
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    stopped = []
+
+    def stop_haven_before_it_answers(route):
+        route.fetch()  # Haven stores the batch...
+        server.terminate()  # ...and stops before the phone hears back.
+        stopped.append(True)
+        route.abort("connectionrefused")
+
+    try:
+        log_in(page, "sam", PASSWORD)
+        page.goto("/outreach/log/")
+        assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
+        context.set_offline(True)
+        log_contact(page, card_code=participant.card_code, naloxone=2)
+        log_contact(page, anonymous_people=2)
+        log_contact(page, card_code=participant.card_code)
+        expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
+
+        page.route("**/api/v1/sync", stop_haven_before_it_answers, times=1)
+        context.set_offline(False)
+        for _ in range(100):
+            if stopped:
+                break
+            page.wait_for_timeout(100)
+        assert stopped
+        assert Encounter.objects.count() == 3
+
+        # Haven is down: the phone opens its own copy of the screen, and the
+        # three contacts still wait.
+        page.reload()
+        expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
+
+        server = start_haven(port)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+        assert Encounter.objects.count() == 3
+        assert supplies_of(Encounter.objects.get(supplies__isnull=False)) == {
+            "Naloxone nasal spray": 2
+        }
+    finally:
+        context.close()
+        server.terminate()
 
 
 def test_a_refused_contact_stays_until_the_worker_fixes_it(
