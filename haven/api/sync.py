@@ -3,8 +3,8 @@
 Every record is validated and stored on its own inside the batch's one
 transaction (contacts sent together are written together, refused ones left
 out), so one bad record does not sink the rest, and the answer has one result
-per record in the order sent. Every record kind is idempotent by its client UUID, so a
-batch sent again (because the answer was lost) stores nothing twice.
+per record in the order sent. Every record kind is idempotent by its client
+UUID, so a batch sent again (because the answer was lost) stores nothing twice.
 """
 
 import itertools
