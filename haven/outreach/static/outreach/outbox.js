@@ -25,6 +25,7 @@
   const formError = document.getElementById("offline-form-error");
   let editing = null;
   let syncing = false;
+  let syncAgain = false;
 
   const say = (template, values = {}) =>
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
@@ -327,8 +328,14 @@
   }
 
   async function sync() {
-    if (syncing) return;
+    if (syncing) {
+      // E.g. the signal came back while an attempt without it was failing:
+      // try again as soon as that attempt ends, not half a minute later.
+      syncAgain = true;
+      return;
+    }
     syncing = true;
+    syncAgain = false;
     try {
       const { own } = await mine();
       const pending = own.filter((record) => record.state === "pending");
@@ -382,6 +389,7 @@
     } finally {
       syncing = false;
       await render();
+      if (syncAgain) sync();
     }
   }
 
