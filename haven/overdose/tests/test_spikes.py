@@ -149,7 +149,18 @@ def test_an_area_is_flagged_again_once_its_last_window_has_passed(area):
 def test_detector_command_runs_and_reports(area, capsys):
     from django.core.management import call_command
 
-    make_spike(area, 8, timezone.now())
+    # The history below counts by local calendar day: just after midnight the
+    # 36 minutes of reports would straddle two days, so end them before it.
+    now = timezone.now()
+    midnight = timezone.make_aware(
+        datetime.datetime.combine(timezone.localdate(now), datetime.time())
+    )
+    end = (
+        now
+        if now - midnight > datetime.timedelta(hours=1)
+        else midnight - datetime.timedelta(minutes=1)
+    )
+    make_spike(area, 8, end)
     call_command("detect_overdose_spikes")
     assert "1 new spike flag(s)." in capsys.readouterr().out
     since = timezone.localdate() - datetime.timedelta(days=3)
