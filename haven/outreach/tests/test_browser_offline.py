@@ -209,6 +209,28 @@ def test_a_contact_saved_after_the_session_ended_waits_for_the_worker_to_log_in(
     assert Encounter.objects.get().participant == participant
 
 
+def test_a_logout_that_did_not_go_through_does_not_wipe_the_phone_later(
+    page, sam, downtown, participant, catalog
+):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    page.context.set_offline(True)
+    log_contact(page, card_code=participant.display_code)
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Log out").click()  # no signal: it never arrives
+    expect(page).to_have_url(re.compile("^chrome-error:"))
+
+    page.goto("/outreach/log/")  # still logged in, the phone's copy of the screen
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    page.context.set_offline(False)
+    page.route("**/api/v1/sync", lambda route: route.abort())
+    page.context.clear_cookies(name="sessionid")  # later, the session ends
+    page.goto("/accounts/login/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.evaluate(WHAT_IS_LEFT_ON_THE_PHONE)["records"] == 1
+
+
 def test_with_signal_a_contact_is_saved_at_once_and_errors_show_in_place(
     page, sam, downtown, participant, catalog
 ):

@@ -82,6 +82,9 @@
     }
     return;
   }
+  // Still logged in: a logout that did not go through (no signal) must not
+  // wipe the phone when the session ends later.
+  localStorage.removeItem(LOGGING_OUT_KEY);
 
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});

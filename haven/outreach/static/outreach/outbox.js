@@ -3,10 +3,11 @@
 // With no signal, or when Haven does not answer, saving a contact puts it in
 // an outbox on the phone (IndexedDB) under the form's client UUID, and the
 // outbox is sent to /api/v1/sync right away when there is signal, when the
-// signal comes back, when the page opens and every half minute. A contact leaves the outbox only when Haven confirms it
-// (201 or 200 for that record); one Haven refuses stays, shown with the
-// reason, until the worker edits and retries it or discards it. Without
-// JavaScript the form posts as an ordinary form.
+// signal comes back, when the page opens and every half minute. A contact
+// leaves the outbox only when Haven confirms it (201 or 200 for that record);
+// one Haven refuses stays, shown with the reason, until the worker edits and
+// retries it or discards it. Without JavaScript the form posts as an
+// ordinary form.
 (() => {
   const form = document.getElementById("quick-log");
   const field = window.havenField;

@@ -40,7 +40,8 @@
     const dLat = (lat2 - lat1) * rad;
     const dLon = (lon2 - lon1) * rad;
     const a =
-      Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+      Math.sin(dLat / 2) ** 2 +
+      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
     return 6371.0088 * 2 * Math.asin(Math.sqrt(a));
   }
 
@@ -53,7 +54,9 @@
     const there = entries.filter(
       (entry) =>
         entry.latitude !== null &&
-        (isZip ? entry.zip_code.slice(0, 5) === typed.slice(0, 5) : entry.city.toLowerCase() === city),
+        (isZip
+          ? entry.zip_code.slice(0, 5) === typed.slice(0, 5)
+          : entry.city.toLowerCase() === city),
     );
     if (!there.length) return null;
     const mean = (key) => there.reduce((sum, entry) => sum + entry[key], 0) / there.length;
@@ -118,9 +121,13 @@
   }
 
   function when(moment) {
-    const clock = moment.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hour12: false });
-    const today = new Date();
-    const days = Math.round((new Date(moment).setHours(0, 0, 0, 0) - today.setHours(0, 0, 0, 0)) / DAY_MS);
+    const clock = moment.toLocaleTimeString(lang, {
+      hour: "2-digit",
+      minute: "2-digit",
+      hour12: false,
+    });
+    const midnight = (date) => new Date(date).setHours(0, 0, 0, 0);
+    const days = Math.round((midnight(moment) - midnight(Date.now())) / DAY_MS);
     if (days === 0) return clock;
     if (days === 1) return say(MESSAGES.tomorrow, { time: clock });
     return `${moment.toLocaleDateString(lang, { weekday: "long" })} ${clock}`;
@@ -132,7 +139,8 @@
       if (state.until - Date.now() > 2 * DAY_MS) return MESSAGES.open_24_hours;
       return say(MESSAGES.open_until, { time: when(state.until) });
     }
-    return state.opensAt ? say(MESSAGES.closed_opens, { time: when(state.opensAt) }) : MESSAGES.closed;
+    if (!state.opensAt) return MESSAGES.closed;
+    return say(MESSAGES.closed_opens, { time: when(state.opensAt) });
   }
 
   // ------------------------------------------------------------- search
@@ -168,27 +176,40 @@
       if (openNow && state.open !== true) continue;
       found.push({ entry, distance, state, needs, languages, payments, walkIn });
     }
-    found.sort((a, b) =>
-      a.distance !== null ? a.distance - b.distance || a.entry.id - b.entry.id
-        : a.entry.name.localeCompare(b.entry.name) || a.entry.id - b.entry.id,
+    // Nearest first, or by name when there is no point; the id settles ties.
+    found.sort(
+      (a, b) =>
+        (a.distance !== null
+          ? a.distance - b.distance
+          : a.entry.name.localeCompare(b.entry.name)) ||
+        a.entry.id - b.entry.id,
     );
     return { found: found.slice(0, LIMIT), label: where.label };
   }
 
   function reasons({ entry, distance, state, needs, languages, payments, walkIn }) {
     const why = [];
-    const byCode = (choices) => Object.fromEntries(choices.map((choice) => [choice.code, choice.name]));
-    const offered = byCode(entry.needs);
-    for (const need of needs) if (need in offered) why.push(say(MESSAGES.offers, { need: offered[need].toLowerCase() }));
+    const names = (choices) =>
+      Object.fromEntries(choices.map((choice) => [choice.code, choice.name]));
+    const offered = names(entry.needs);
+    for (const need of needs.filter((code) => code in offered)) {
+      why.push(say(MESSAGES.offers, { need: offered[need].toLowerCase() }));
+    }
     if (state.open) why.push(describeStatus(state));
-    if (distance !== null) why.push(say(MESSAGES.miles_away, { miles: (distance / KM_PER_MILE).toFixed(1) }));
-    const spoken = byCode(entry.languages);
-    for (const language of languages) if (language in spoken) why.push(say(MESSAGES.speaks, { language: spoken[language] }));
-    const accepted = byCode(entry.payments);
-    for (const payment of payments) if (payment in accepted) why.push(say(MESSAGES.takes, { payment: accepted[payment] }));
+    if (distance !== null) why.push(say(MESSAGES.miles_away, { miles: miles(distance) }));
+    const spoken = names(entry.languages);
+    for (const language of languages.filter((code) => code in spoken)) {
+      why.push(say(MESSAGES.speaks, { language: spoken[language] }));
+    }
+    const accepted = names(entry.payments);
+    for (const payment of payments.filter((code) => code in accepted)) {
+      why.push(say(MESSAGES.takes, { payment: accepted[payment] }));
+    }
     if (walkIn) why.push(entry.walk_in ? MESSAGES.walk_in : MESSAGES.same_day);
     return why;
   }
+
+  const miles = (km) => (km / KM_PER_MILE).toFixed(1);
 
   // ------------------------------------------------------------- render
   function element(tag, text, className) {
@@ -204,7 +225,7 @@
     const title = element("h3", entry.name);
     if (entry.organisation) title.append(" ", element("span", entry.organisation, "help"));
     let meta = describeStatus(state);
-    if (distance !== null) meta += ` · ${say(MESSAGES.miles, { d: (distance / KM_PER_MILE).toFixed(1) })}`;
+    if (distance !== null) meta += ` · ${say(MESSAGES.miles, { d: miles(distance) })}`;
     const where = element("p", entry.address);
     if (entry.phone) {
       const phone = element("a", entry.phone);
@@ -228,11 +249,9 @@
       return;
     }
     const saved = cached.headers.get("Date");
-    const notice = element(
-      "p",
-      saved ? say(MESSAGES.from_phone, { date: new Date(saved).toLocaleString(lang) }) : MESSAGES.from_phone_undated,
-      "notice",
-    );
+    const savedOn =
+      saved && say(MESSAGES.from_phone, { date: new Date(saved).toLocaleString(lang) });
+    const notice = element("p", savedOn || MESSAGES.from_phone_undated, "notice");
     notice.setAttribute("role", "status");
     const { resources } = await cached.json();
     const outcome = search(resources, params);
