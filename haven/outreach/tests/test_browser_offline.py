@@ -223,8 +223,8 @@ def test_a_logout_that_did_not_go_through_does_not_wipe_the_phone_later(
 
     page.goto("/outreach/log/")  # still logged in, the phone's copy of the screen
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    page.route("**/api/v1/sync", lambda route: route.abort())  # Haven out of reach
     page.context.set_offline(False)
-    page.route("**/api/v1/sync", lambda route: route.abort())
     page.context.clear_cookies(name="sessionid")  # later, the session ends
     page.goto("/accounts/login/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
