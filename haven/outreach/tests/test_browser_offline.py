@@ -495,3 +495,72 @@ def test_the_directory_is_searched_on_the_phone_with_no_signal(page, sam, downto
     expect(results).to_contain_text("Tucson Food Bank")
     expect(search.get_by_label("Food")).to_be_checked()
     expect(search.get_by_label("Or near a ZIP code or city")).to_have_value("Tucson")
+
+
+def test_a_search_on_the_phone_answers_as_haven_does(browser, live_server, sam, downtown):
+    """The same query, online and then with no signal: the same results, word for word."""
+    import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from haven.resources.models import OpeningHours, Resource, ResourceLanguage, ResourceNeed
+
+    now = timezone.localtime().replace(second=0, microsecond=0)
+
+    def place(name, lat, lon, opens_in=None, hours=0, **fields):
+        entry = Resource.objects.create(
+            name=name, city="Tempe", zip_code="85281", latitude=lat, longitude=lon, **fields
+        )
+        ResourceNeed.objects.create(resource=entry, need="food")
+        ResourceLanguage.objects.create(resource=entry, language="es")
+        if opens_in is not None:
+            opens = now + opens_in
+            for weekday in range(7):
+                OpeningHours.objects.create(
+                    resource=entry,
+                    weekday=weekday,
+                    opens=opens.time(),
+                    closes=(opens + datetime.timedelta(hours=hours)).time(),
+                )
+
+    place("Open Kitchen", 33.4231, -111.9402, datetime.timedelta(hours=-1), 3, walk_in=True)
+    place("Later Pantry", 33.4012, -111.9123, datetime.timedelta(hours=2), 2, same_day=True)
+    place("Call First Meals", 33.4456, -111.9687, accepts_medicaid=True, walk_in=False)
+    place("Closed Cafe", 33.4101, -111.9304, datetime.timedelta(hours=5), 1, walk_in=True)
+
+    # The phone keeps the program's time zone, as phones in the field do.
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", timezone_id=settings.TIME_ZONE, **PHONE
+    )
+    context.set_default_timeout(5_000)
+    page = context.new_page()
+    try:
+        log_in(page, "sam", PASSWORD)
+        page.goto("/outreach/log/")
+        assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/resources")
+        seen = []
+        for query in (
+            "needs=food&place=85281&miles=10&languages=es&walk_in=on",
+            "needs=food&open_now=on&miles=10",
+            "needs=food&place=Tempe&miles=10&payments=medicaid",
+        ):
+            page.goto(f"/resources/?{query}")
+            items = page.locator("#resource-results li")
+            expect(items.first).to_be_visible()
+            online = items.all_inner_texts()
+            heading = page.locator("#resource-results h2").inner_text()
+
+            page.context.set_offline(True)
+            page.get_by_role("button", name="Search").tap()
+            expect(page.locator("#resource-results").get_by_role("status")).to_contain_text(
+                "saved on this phone"
+            )
+            assert page.locator("#resource-results h2").inner_text() == heading
+            assert items.all_inner_texts() == online
+            page.context.set_offline(False)
+            seen += online
+        for status in ("Closed; opens", "Open now, until", "Hours unknown", "Walk-in", "Same-day"):
+            assert any(status in text for text in seen), status
+    finally:
+        context.close()

@@ -121,10 +121,12 @@
   }
 
   function when(moment) {
+    // 24-hour clock as Haven writes it ("H:i"); h23, not hour12: false, which
+    // writes midnight as 24:00 in some locales.
     const clock = moment.toLocaleTimeString(lang, {
       hour: "2-digit",
       minute: "2-digit",
-      hour12: false,
+      hourCycle: "h23",
     });
     const midnight = (date) => new Date(date).setHours(0, 0, 0, 0);
     const days = Math.round((midnight(moment) - midnight(Date.now())) / DAY_MS);
