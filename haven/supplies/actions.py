@@ -114,9 +114,13 @@ def _usable_balances(location, items, today):
     sorted here rather than in SQL.
     """
     balances = (
-        StockBalance.objects.select_for_update()
+        # Only the balances are locked, not the lots read with them (another
+        # bag holds the same lots), and always in one order, so that two
+        # draws cannot deadlock.
+        StockBalance.objects.select_for_update(of=("self",))
         .filter(location_id=location.pk, item_id__in=[item.pk for item in items], quantity__gt=0)
         .select_related("lot")
+        .order_by("pk")
     )
     by_item = {}
     for balance in balances:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from haven.outreach.actions import EncounterData, do_edit_encounter, do_record_encounter
 from haven.outreach.models import Encounter
 from haven.supplies import actions, stock
-from haven.supplies.models import StockBalance, StockMovement
+from haven.supplies.models import StockBalance, StockLocation, StockMovement
 
 from .conftest import in_days
 
@@ -187,6 +187,60 @@ def test_two_people_drawing_the_last_units_at_once_never_go_negative(
     assert stock.on_hand(sams_bag, catalog["naloxone"]) == 1
     assert Encounter.objects.count() == 2
     assert StockBalance.objects.filter(quantity__lt=0).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks are PostgreSQL's; SQLite runs one writer at a time by design",
+)
+def test_a_draw_from_one_bag_does_not_wait_for_a_draw_from_another_holding_the_same_lot(
+    sam, olga, downtown, eastside, catalog, sams_bag
+):
+    from django.db import transaction
+
+    olgas_bag = StockLocation.objects.create(
+        name="Olga's bag", kind="bag", site=eastside, holder=olga
+    )
+    # The same lot in both bags, as after two transfers from one shipment.
+    shelf = StockLocation.objects.create(name="Shelf", kind="site", site=downtown)
+    receive(shelf, catalog["naloxone"], 10, sam, lot="SHARED")
+    for bag in (sams_bag, olgas_bag):
+        actions.do_transfer_stock(
+            source=shelf, destination=bag, item=catalog["naloxone"], quantity=5, by=sam
+        )
+    holding, done = threading.Event(), threading.Event()
+    release = threading.Event()
+
+    def sam_draws_and_waits():
+        try:
+            with transaction.atomic():
+                actions.Drawing(sams_bag, [catalog["naloxone"]], by=sam)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def olga_draws():
+        try:
+            with transaction.atomic():
+                drawing = actions.Drawing(olgas_bag, [catalog["naloxone"]], by=olga)
+                assert drawing.usable[catalog["naloxone"].pk][0].quantity == 5
+            done.set()
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=sam_draws_and_waits)
+    first.start()
+    assert holding.wait(10)
+    second = threading.Thread(target=olga_draws)
+    second.start()
+    # Olga's bag is not Sam's: her draw goes ahead while Sam's holds its rows.
+    finished = done.wait(5)
+    release.set()
+    first.join()
+    second.join()
+    assert finished
 
 
 operations = st.lists(
