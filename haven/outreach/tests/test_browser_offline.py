@@ -214,6 +214,7 @@ def test_a_logout_that_did_not_go_through_does_not_wipe_the_phone_later(
 ):
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
     page.context.set_offline(True)
     log_contact(page, card_code=participant.display_code)
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
