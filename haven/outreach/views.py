@@ -162,6 +162,16 @@ def offline_messages():
         "pending": _("Waiting to send: %(n)s"),
         "nothing_pending": _("Everything is sent."),
         "stored": _("Saved on this phone. It will be sent when there is signal."),
+        "offline_preparing": _("Getting this phone ready to work without signal…"),
+        "offline_ready": _("This phone is ready to work without signal."),
+        "offline_incomplete": _(
+            "Not everything is kept on this phone yet: open this screen again with "
+            "signal before you go where there is none."
+        ),
+        "offline_unavailable": _(
+            "This browser cannot keep Haven's screens for use without signal "
+            "(it needs an https address and a window that is not private)."
+        ),
         "sent": _("Sent: %(n)s"),
         "offline": _("No signal: contacts wait on this phone and are sent later."),
         "log_in_again": _("Log in again to send the waiting contacts."),

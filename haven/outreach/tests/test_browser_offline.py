@@ -61,6 +61,10 @@ def test_contacts_logged_offline_survive_a_reload_and_are_stored_once(
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
     assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
+    # The worker is told when it is safe to go where there is no signal.
+    expect(page.locator("#offline-ready")).to_have_text(
+        "This phone is ready to work without signal."
+    )
 
     page.context.set_offline(True)
     log_contact(page, card_code=participant.card_code.lower(), naloxone=2)
@@ -113,6 +117,10 @@ def test_a_sync_cut_off_after_the_server_stored_it_stores_each_contact_once(
     try:
         log_in(page, "sam", PASSWORD)
         page.goto("/outreach/log/")
+        # With no service worker the screens cannot be kept: the worker is told.
+        expect(page.locator("#offline-ready")).to_contain_text(
+            "This browser cannot keep Haven's screens for use without signal"
+        )
         context.set_offline(True)
         log_contact(page, card_code=participant.card_code, naloxone=1)
         log_contact(page, anonymous_people=2)

@@ -87,7 +87,9 @@
   localStorage.removeItem(LOGGING_OUT_KEY);
 
   if ("serviceWorker" in navigator && window.isSecureContext) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+    // Kept for the quick-log screen, which says whether the phone is ready.
+    window.havenField.registration = navigator.serviceWorker.register("/sw.js", { scope: "/" });
+    window.havenField.registration.catch(() => {});
   }
 
   // Logging out clears the phone (on the next page, above). Contacts not yet

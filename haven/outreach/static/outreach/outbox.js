@@ -28,6 +28,29 @@
   let syncing = false;
   let syncAgain = false;
 
+  // Whether this phone keeps the field screens yet: a worker about to go
+  // where there is no signal needs to know before, not after.
+  const thisScript = document.currentScript && document.currentScript.src;
+  async function showOfflineReadiness() {
+    const line = document.getElementById("offline-ready");
+    if (!line) return;
+    line.hidden = false;
+    line.textContent = MESSAGES.offline_preparing;
+    try {
+      // None where the browser has no service workers (or over plain http),
+      // or blocks them (it then registers nothing).
+      if (!field.registration || !(await field.registration)) throw new Error("none");
+    } catch (error) {
+      line.textContent = MESSAGES.offline_unavailable;
+      return;
+    }
+    // Active only once it has tried to keep every screen and file.
+    await navigator.serviceWorker.ready;
+    const kept = await Promise.all([line.dataset.page, thisScript].map((url) => caches.match(url)));
+    line.textContent = kept.every(Boolean) ? MESSAGES.offline_ready : MESSAGES.offline_incomplete;
+  }
+  showOfflineReadiness().catch(() => {});
+
   const say = (template, values = {}) =>
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
 
