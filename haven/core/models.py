@@ -36,7 +36,15 @@ class AuditEntry(models.Model):
         LOGIN = "login", _("logged in")
         LOGOUT = "logout", _("logged out")
         LOGIN_FAILED = "login_failed", _("failed login")
+        SECOND_FACTOR_FAILED = "2fa_failed", _("failed second factor")
+        PASSWORD_CHANGED = "password", _("changed password")
+        PASSWORD_RESET = "password_reset", _("reset password")
+        DEACTIVATE = "deactivate", _("deactivated")
+        REFUSED = "refused", _("refused access")
+        EXPORT = "export", _("exported")
         ROTATE = "rotate", _("rotated keys")
+        BACKUP = "backup", _("backed up")
+        RESTORE = "restore", _("restored")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(
