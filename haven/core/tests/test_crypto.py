@@ -5,7 +5,7 @@ import uuid
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.core.serializers.base import DeserializationError
 from django.db import connection
 
@@ -121,3 +121,10 @@ def test_a_token_pasted_into_a_note_is_kept_as_the_text_typed(noted_encounter):
     field = Encounter._meta.get_field("note")
     assert field.clean(token, noted_encounter) == token
     assert field.clean(f'{{"fernet": "{token}"}}', noted_encounter) == f'{{"fernet": "{token}"}}'
+
+
+def test_an_xml_dump_fails_rather_than_write_a_note(noted_encounter):
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="Unable to serialize"):
+        call_command("dumpdata", "outreach.encounter", format="xml", stdout=out)
+    assert SECRET not in out.getvalue()
