@@ -99,3 +99,26 @@ def test_a_paragraph_takes_emoji_and_unclosed_tags_without_failing():
     assert "Clínica" in text
     assert "</para> <font" in text
     assert "<br/>" in text
+
+
+def test_every_document_is_made_through_the_safe_helpers():
+    """A sweep of the code: Paragraphs, CSV writers and sheet rows only through the helpers."""
+    import re
+    from pathlib import Path
+
+    import haven
+
+    direct = re.compile(
+        r"\bParagraph\(|\bcsv\.(writer|DictWriter)\(|\b(sheet|ws|worksheet)\.(append|cell)\([^)]*value"
+        r"|\b(sheet|ws|worksheet)\.append\("
+    )
+    helpers = {Path("core/pdf.py"), Path("core/spreadsheet.py")}
+    root = Path(haven.__file__).parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in root.rglob("*.py")
+        if "tests" not in path.parts and path.relative_to(root) not in helpers
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if direct.search(line)
+    ]
+    assert offenders == []
