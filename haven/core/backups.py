@@ -35,6 +35,10 @@ from . import audit, crypto
 from .models import AuditEntry
 
 MANIFEST = "manifest.json"
+# Encrypted at backup time with the keys then in use, so that a restore can tell
+# wrong keys even when the database holds no note yet. Fernet is not weakened
+# by a known plain text.
+KEY_CHECK = "Haven backup key check"
 FILES = {"sqlite": "haven.sqlite3", "postgresql": "haven.pgdump"}
 SAMPLES_PER_FIELD = 5
 
@@ -64,10 +68,16 @@ def make_backup(directory):
     # Written first, so that the backup holds the record of its own making and
     # the row counts below include it.
     audit.record(None, AuditEntry.Action.BACKUP, None, path=str(directory), database=kind)
-    if kind == "sqlite":
-        tables, samples = _backup_sqlite(target)
-    else:
-        tables, samples = _backup_postgresql(target)
+    try:
+        if kind == "sqlite":
+            tables, samples = _backup_sqlite(target)
+        else:
+            tables, samples = _backup_postgresql(target)
+    except Exception as error:
+        audit.record(
+            None, AuditEntry.Action.BACKUP, None, path=str(directory), failed=str(error)[:200]
+        )
+        raise
     manifest = {
         "format": 1,
         "database": kind,
@@ -76,6 +86,7 @@ def make_backup(directory):
         "made_at": timezone.now().isoformat(timespec="seconds"),
         "tables": tables,
         "samples": samples,
+        "key_check": crypto.encrypt(KEY_CHECK),
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
@@ -87,7 +98,8 @@ def _backup_sqlite(target):
     try:
         connection.connection.backup(copy)
         # Counted in the copy itself: what the manifest describes is the file.
-        return _counts_and_samples(copy.cursor(), _sqlite_tables(copy.cursor()), '"{}"'.format)
+        cursor = copy.cursor()
+        return _counts_and_samples(cursor, _sqlite_tables(cursor), connection.ops.quote_name)
     finally:
         copy.close()
 
@@ -162,6 +174,16 @@ def read_manifest(directory):
 def check_keys(manifest):
     """Raise BackupError unless the configured keys open the backup's sample of notes."""
     fernet = crypto.fernet()
+    try:
+        opened = fernet.decrypt(manifest["key_check"].encode("ascii")).decode()
+    except (InvalidToken, UnicodeEncodeError, KeyError):
+        opened = None
+    if opened != KEY_CHECK:
+        raise BackupError(
+            "The keys in HAVEN_ENCRYPTION_KEYS are not the keys this backup was made with. "
+            "Restore with the keys that were in use when the backup was made; "
+            "nothing was changed."
+        )
     for sample in manifest["samples"]:
         try:
             fernet.decrypt(sample["token"].encode("ascii"))

@@ -110,11 +110,38 @@ def test_a_restore_with_other_keys_says_so_and_changes_nothing(
     later = record(sam, downtown, participant, "Written after the backup")
     keys = settings.ENCRYPTION_KEYS
     settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    with pytest.raises(CommandError, match="do not open the notes in this backup"):
+    with pytest.raises(CommandError, match="not the keys this backup was made with"):
         restore(tmp_path / "backup")
     settings.ENCRYPTION_KEYS = keys
     assert Encounter.objects.filter(pk=later.pk).exists()
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.RESTORE).exists()
+
+
+def test_other_keys_are_told_apart_even_before_any_note_is_written(tmp_path, settings, db):
+    backup(tmp_path / "backup")
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match="not the keys this backup was made with"):
+        restore(tmp_path / "backup")
+
+
+def test_a_backup_made_before_a_key_rotation_restores_while_the_old_key_is_kept(
+    tmp_path, settings, noted_encounter
+):
+    backup(tmp_path / "backup")
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.ENCRYPTION_KEYS]
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    restore(tmp_path / "backup")
+    assert Encounter.objects.get(pk=noted_encounter.pk).note == SECRET
+
+
+def test_a_sample_note_the_keys_cannot_open_stops_the_restore(tmp_path, noted_encounter):
+    backup(tmp_path / "backup")
+    manifest_path = tmp_path / "backup" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["samples"][0]["token"] = Fernet(Fernet.generate_key()).encrypt(b"x").decode()
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(CommandError, match="do not open the notes in this backup"):
+        restore(tmp_path / "backup")
 
 
 def test_the_check_says_which_tables_differ_from_the_backup(
@@ -160,3 +187,16 @@ def test_a_backup_never_overwrites_another(tmp_path, noted_encounter):
 def test_a_directory_without_manifest_is_not_a_backup(tmp_path, db):
     with pytest.raises(CommandError, match="not a Haven backup directory"):
         restore(tmp_path)
+
+
+def test_a_failed_backup_is_audited_as_failed(tmp_path, monkeypatch, db):
+    def fail(target):
+        raise backups.BackupError("No space left on device")
+
+    monkeypatch.setattr(backups, "_backup_sqlite", fail)
+    monkeypatch.setattr(backups, "_backup_postgresql", fail)
+    with pytest.raises(CommandError, match="No space left on device"):
+        backup(tmp_path / "backup")
+    started, failed = AuditEntry.objects.filter(action=AuditEntry.Action.BACKUP).order_by("pk")
+    assert "failed" not in started.detail
+    assert failed.detail["failed"] == "No space left on device"
