@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 
 
@@ -69,6 +69,40 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(value)
+
+    # Serialization (dumpdata, loaddata): the value leaves as ciphertext, in an
+    # object {"fernet": token} that no form or API field can produce, so that
+    # pasting a token from a dump into a note can never get it decrypted.
+    SERIALIZED_KEY = "fernet"
+
+    def value_to_string(self, obj):
+        value = self.value_from_object(obj)
+        if value is None or value == "":
+            return value
+        token = str(value) if isinstance(value, Ciphertext) else encrypt(value)
+        return {self.SERIALIZED_KEY: token}
+
+    def to_python(self, value):
+        if isinstance(value, dict):
+            return self._ciphertext_from_serialized(value)
+        return super().to_python(value)
+
+    def _ciphertext_from_serialized(self, value):
+        token = value.get(self.SERIALIZED_KEY)
+        if set(value) != {self.SERIALIZED_KEY} or not isinstance(token, str):
+            raise ValidationError(
+                "An encrypted field is serialized as {%(key)r: token}.",
+                params={"key": self.SERIALIZED_KEY},
+            )
+        try:
+            fernet().decrypt(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError) as error:
+            raise ValidationError(
+                "This encrypted value cannot be decrypted with HAVEN_ENCRYPTION_KEYS: "
+                "it was written with another key. Load it with the keys in use when "
+                "it was made."
+            ) from error
+        return Ciphertext(token)
 
 
 def encrypted_fields():

@@ -1,6 +1,5 @@
 """A report as CSV, XLSX (openpyxl) or PDF (reportlab): the same tables in each."""
 
-import csv
 import io
 
 from django.utils import timezone
@@ -11,8 +10,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
+
+from haven.core.pdf import paragraph, plain
+from haven.core.spreadsheet import csv_writer, xlsx_row
 
 
 def _heading(report):
@@ -43,7 +45,7 @@ def _rows(table):
 
 def as_csv(report):
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     for line in _heading(report):
         writer.writerow([line])
     for table in report.tables:
@@ -60,14 +62,14 @@ def as_xlsx(report):
     sheet.title = report.slug
     bold = Font(bold=True)
     for line in _heading(report):
-        sheet.append([line])
+        xlsx_row(sheet, [line])
     sheet["A1"].font = Font(bold=True, size=14)
     for table in report.tables:
-        sheet.append([])
-        sheet.append([table.title])
+        xlsx_row(sheet, [])
+        xlsx_row(sheet, [table.title])
         sheet.cell(row=sheet.max_row, column=1).font = bold
         for label, value in _rows(table):
-            sheet.append([label, value])
+            xlsx_row(sheet, [label, value])
             if label == table.total_label:
                 sheet.cell(row=sheet.max_row, column=1).font = bold
     sheet.column_dimensions["A"].width = 55
@@ -83,20 +85,18 @@ def as_pdf(report):
     document = SimpleDocTemplate(
         out,
         pagesize=letter,
-        title=report.title,
+        title=plain(report.title),
         author="Haven",
         leftMargin=0.75 * inch,
         rightMargin=0.75 * inch,
     )
     heading, *details = _heading(report)
-    story = [Paragraph(heading, styles["Title"])]
-    story += [Paragraph(line, styles["Normal"]) for line in details]
+    story = [paragraph(heading, styles["Title"])]
+    story += [paragraph(line, styles["Normal"]) for line in details]
     for table in report.tables:
         story.append(Spacer(1, 0.2 * inch))
-        story.append(Paragraph(table.title, styles["Heading3"]))
-        data = [
-            [Paragraph(str(label), styles["Normal"]), str(value)] for label, value in _rows(table)
-        ]
+        story.append(paragraph(table.title, styles["Heading3"]))
+        data = [[paragraph(label, styles["Normal"]), plain(value)] for label, value in _rows(table)]
         if not data:
             continue
         pdf_table = PdfTable(data, colWidths=[4.8 * inch, 1.4 * inch])

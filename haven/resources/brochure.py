@@ -6,7 +6,6 @@ a reader can look for more, open now, on their phone.
 """
 
 import io
-from xml.sax.saxutils import escape
 
 import segno
 from django.urls import reverse
@@ -15,7 +14,9 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import SimpleDocTemplate, Spacer
+
+from haven.core.pdf import paragraph, plain
 
 from .hours import describe_span
 
@@ -64,7 +65,7 @@ def render(site, resources, finder_url):
     doc = SimpleDocTemplate(
         buffer,
         pagesize=LETTER,
-        title=title,
+        title=plain(title),
         author="Haven",
         leftMargin=0.7 * inch,
         rightMargin=0.7 * inch,
@@ -72,18 +73,16 @@ def render(site, resources, finder_url):
         bottomMargin=0.7 * inch,
     )
     story = [
-        Paragraph(escape(title), styles["Title"]),
-        Paragraph(
-            escape(
-                _("Printed %(date)s. Call before you go: hours and services change.")
-                % {"date": timezone.localdate().isoformat()}
-            ),
+        paragraph(title, styles["Title"]),
+        paragraph(
+            _("Printed %(date)s. Call before you go: hours and services change.")
+            % {"date": timezone.localdate().isoformat()},
             styles["Normal"],
         ),
         Spacer(1, 0.2 * inch),
     ]
     for resource in resources:
-        story.append(Paragraph(escape(resource.name), styles["Heading3"]))
+        story.append(paragraph(resource.name, styles["Heading3"]))
         lines = [
             ", ".join(resource.need_labels()) or _("Services not listed: call to ask."),
             resource.address or _("Address not known."),
@@ -98,11 +97,11 @@ def render(site, resources, finder_url):
         if payments:
             lines.append(_("Accepts: %(payments)s") % {"payments": ", ".join(map(str, payments))})
         for line in lines:
-            story.append(Paragraph(escape(str(line)), styles["Normal"]))
+            story.append(paragraph(line, styles["Normal"]))
     story += [
         Spacer(1, 0.3 * inch),
-        Paragraph(
-            escape(_("Find more, open now, on your phone: %(url)s") % {"url": finder_url}),
+        paragraph(
+            _("Find more, open now, on your phone: %(url)s") % {"url": finder_url},
             styles["Normal"],
         ),
         _qr_drawing(finder_url, 1.4 * inch),

@@ -17,6 +17,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from haven.core.spreadsheet import csv_writer, unquote_cell
+
 from . import hours
 from .matching import clean_text, match_key, normal_zip
 from .models import Language, Need, Payment, Resource
@@ -206,7 +208,8 @@ def prepare(content, encoding, mapping, fixed_needs=()):
                 )
                 rows.append(row)
                 continue
-            raw = {name: cells[position] for name, position in positions.items()}
+            # Haven's own export quotes text that starts like a formula; read it back as it was.
+            raw = {name: unquote_cell(cells[position]) for name, position in positions.items()}
             _check_row(row, raw, fixed_needs)
             if not row.errors:
                 row.key = match_key(
@@ -350,7 +353,7 @@ def write_csv(resources, out):
     """The directory as CSV, in the columns and formats that prepare() reads back."""
     from .models import PAYMENT_FIELDS
 
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(FIELD_NAMES)
     for resource in resources:
         payments = [payment for payment, name in PAYMENT_FIELDS.items() if getattr(resource, name)]

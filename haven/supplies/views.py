@@ -1,4 +1,3 @@
-import csv
 import datetime
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from haven.core import audit
 from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
 from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, SUPERVISOR, role_required
+from haven.core.spreadsheet import csv_writer
 
 from . import actions, stock
 from .forms import (
@@ -338,7 +338,7 @@ class _Echo:
 
 
 def _csv_response(filename, header, rows):
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in [header, *rows]), content_type="text/csv; charset=utf-8"
     )

@@ -1,10 +1,12 @@
 import io
+import json
 import uuid
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.core.serializers.base import DeserializationError
 from django.db import connection
 
 from haven.outreach.actions import EncounterData, do_record_encounter
@@ -70,3 +72,59 @@ def test_a_malformed_key_is_a_clear_configuration_error(settings, noted_encounte
     settings.ENCRYPTION_KEYS = ["not-a-key"]
     with pytest.raises(ImproperlyConfigured, match="Fernet keys"):
         Encounter.objects.get(pk=noted_encounter.pk)
+
+
+def dump(*labels):
+    out = io.StringIO()
+    call_command("dumpdata", *labels, format="json", stdout=out)
+    return out.getvalue()
+
+
+def load(tmp_path, text):
+    fixture = tmp_path / "dump.json"
+    fixture.write_text(text)
+    call_command("loaddata", str(fixture), stdout=io.StringIO())
+
+
+def test_dumpdata_writes_notes_as_ciphertext_never_clear_text(settings, noted_encounter):
+    dumped = dump()
+    assert SECRET not in dumped
+    (encounter,) = [o for o in json.loads(dumped) if o["model"] == "outreach.encounter"]
+    token = encounter["fields"]["note"]["fernet"]
+    assert Fernet(settings.ENCRYPTION_KEYS[0].encode()).decrypt(token.encode()).decode() == SECRET
+
+
+def test_loaddata_of_a_dump_gives_back_the_same_notes(tmp_path, noted_encounter):
+    dumped = dump("outreach.encounter")
+    Encounter.objects.filter(pk=noted_encounter.pk).update(note="overwritten")
+    load(tmp_path, dumped)
+    assert Encounter.objects.get(pk=noted_encounter.pk).note == SECRET
+    assert SECRET not in stored_note(noted_encounter)
+
+
+def test_loaddata_with_other_keys_says_so_and_changes_nothing(tmp_path, settings, noted_encounter):
+    dumped = dump("outreach.encounter")
+    Encounter.objects.filter(pk=noted_encounter.pk).update(note="kept")
+    keys = settings.ENCRYPTION_KEYS
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(
+        DeserializationError, match="cannot be decrypted with HAVEN_ENCRYPTION_KEYS"
+    ):
+        load(tmp_path, dumped)
+    settings.ENCRYPTION_KEYS = keys
+    assert Encounter.objects.get(pk=noted_encounter.pk).note == "kept"
+
+
+def test_a_token_pasted_into_a_note_is_kept_as_the_text_typed(noted_encounter):
+    """A form or the API gives text; only a dump's {"fernet": token} is taken as ciphertext."""
+    token = stored_note(noted_encounter)
+    field = Encounter._meta.get_field("note")
+    assert field.clean(token, noted_encounter) == token
+    assert field.clean(f'{{"fernet": "{token}"}}', noted_encounter) == f'{{"fernet": "{token}"}}'
+
+
+def test_an_xml_dump_fails_rather_than_write_a_note(noted_encounter):
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="Unable to serialize"):
+        call_command("dumpdata", "outreach.encounter", format="xml", stdout=out)
+    assert SECRET not in out.getvalue()
