@@ -12,6 +12,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
+from .models import AuditEntry
+
 
 class BreakGlassLoginForm(AdminAuthenticationForm):
     error_messages = {
@@ -40,6 +43,19 @@ class BreakGlassAdminSite(admin.AdminSite):
         """The admin role is not enough: break-glass superusers only."""
         user = request.user
         return user.is_active and user.is_superuser
+
+    def login(self, request, extra_context=None):
+        # A logged-in person without the right lands here from any admin URL:
+        # keep a trace of the attempt.
+        if (
+            request.method == "GET"
+            and request.user.is_authenticated
+            and not self.has_permission(request)
+        ):
+            audit.record(
+                request.user, AuditEntry.Action.REFUSED, request=request, reason="django admin"
+            )
+        return super().login(request, extra_context)
 
 
 class KeepRecordsAdmin(admin.ModelAdmin):

@@ -143,6 +143,15 @@ def test_admin_role_without_superuser_is_refused_everywhere_in_the_django_admin(
         assert response.url.startswith(reverse("admin:login")), url
 
 
+def test_an_admin_role_trying_the_django_admin_is_refused_and_audited(login, adam):
+    response = login(adam).get(admin_url(User, "changelist"), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("admin:login"))
+    refused = AuditEntry.objects.get(action="refused")
+    assert refused.user == adam
+    assert refused.detail == {"reason": "django admin"}
+    assert refused.page == reverse("admin:login")
+
+
 def test_the_django_admin_login_refuses_a_staff_account_that_is_not_superuser(client, adam):
     adam.is_staff = True
     adam.save()
