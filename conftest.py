@@ -2,7 +2,8 @@
 
 Two sites: Downtown (where most people work) and Eastside (the other site).
 - specialist Sam works Downtown; specialist Olga works only Eastside;
-- supervisor Sue and manager Max; analyst Ana; admin Adam.
+- supervisor Sue and manager Max; analyst Ana; admin Adam;
+- root, a break-glass superuser (the only account the Django admin lets in).
 """
 
 import pytest
@@ -69,10 +70,14 @@ def ana(db):
 
 @pytest.fixture
 def adam(db):
-    user = make_user("adam", "admin")
-    user.is_staff = user.is_superuser = True
-    user.save()
-    return user
+    """The everyday administrator: staff, sites, the audit log; not the Django admin."""
+    return make_user("adam", "admin")
+
+
+@pytest.fixture
+def root(db):
+    """A break-glass superuser, the only kind of account the Django admin lets in."""
+    return User.objects.create_superuser(username="root", password=PASSWORD)
 
 
 @pytest.fixture

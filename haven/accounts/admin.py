@@ -1,13 +1,23 @@
+"""Staff and sites in the break-glass admin (superusers only; see haven/core/admin.py).
+
+The everyday way to manage them is Haven's own pages (accounts:staff and
+accounts:sites). Neither can be deleted here: records point at both, and a
+delete confirmation would list those records.
+"""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from haven.core.admin import KeepRecordsAdmin
+
+from .actions import end_sessions_and_devices
 from .models import Site, User
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
-    list_display = ["username", "role", "is_active", "last_login"]
-    list_filter = ["role", "is_active", "sites"]
+class StaffAdmin(KeepRecordsAdmin, UserAdmin):
+    list_display = ["username", "role", "is_active", "is_superuser", "last_login"]
+    list_filter = ["role", "is_active", "is_superuser", "sites"]
     fieldsets = [
         *UserAdmin.fieldsets,
         ("Haven", {"fields": ["role", "sites", "current_site"]}),
@@ -18,8 +28,14 @@ class StaffAdmin(UserAdmin):
     ]
     filter_horizontal = ["sites", "groups", "user_permissions"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Deactivating here ends sessions and devices, as Haven's page does.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            end_sessions_and_devices(obj, by=request.user)
+
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(KeepRecordsAdmin):
     list_display = ["name", "kind", "area", "active"]
     list_filter = ["kind", "active"]

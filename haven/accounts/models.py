@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,17 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class StaffManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """A break-glass account (`manage.py createsuperuser`) runs the system.
+
+        It gets the admin role unless told otherwise, so that it can never open
+        a participant record: the role, not is_superuser, decides that.
+        """
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
@@ -59,6 +70,8 @@ class User(AbstractUser):
         related_name="+",
         verbose_name=_("hand out supplies from"),
     )
+
+    objects = StaffManager()
 
     def allowed_site_ids(self):
         """Sites whose records this user may read in detail. Managers see all.

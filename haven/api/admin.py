@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from haven.core.admin import KeepRecordsAdmin
+
 from .models import DeviceToken
 
 
 @admin.register(DeviceToken)
-class DeviceTokenAdmin(admin.ModelAdmin):
+class DeviceTokenAdmin(KeepRecordsAdmin):
     """Admins may see and revoke devices; tokens themselves are never shown."""
 
     list_display = ["name", "user", "created_at", "last_used_at", "revoked_at"]

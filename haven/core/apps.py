@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
@@ -7,3 +8,11 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+
+
+class HavenAdminConfig(admin_apps.AdminConfig):
+    """Listed in INSTALLED_APPS instead of django.contrib.admin: break-glass only."""
+
+    # Not this module's default: that is CoreConfig.
+    default = False
+    default_site = "haven.core.admin.BreakGlassAdminSite"

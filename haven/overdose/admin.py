@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from haven.core.admin import KeepRecordsAdmin
+
 from .models import Area
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(KeepRecordsAdmin):
     """Areas are set up by administrators; grid cells are also made by imports."""
 
     list_display = ["name", "code", "kind", "active"]

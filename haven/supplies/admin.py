@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from haven.core.admin import KeepRecordsAdmin
+
 from .models import Item
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(KeepRecordsAdmin):
     list_display = ["name", "category", "unit", "usual", "active"]
     list_filter = ["category", "active", "usual"]

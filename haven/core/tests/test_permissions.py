@@ -41,6 +41,12 @@ def pages(participant, encounter):
         (reverse("outreach:saved", args=[encounter.pk]), {"specialist", "supervisor", "manager"}),
         (reverse("outreach:edit", args=[encounter.pk]), {"specialist", "supervisor", "manager"}),
         (reverse("core:audit_log"), {"admin"}),
+        (reverse("accounts:staff"), {"admin"}),
+        (reverse("accounts:staff_new"), {"admin"}),
+        (reverse("accounts:staff_edit", args=[participant.created_by_id]), {"admin"}),
+        (reverse("accounts:sites"), {"admin"}),
+        (reverse("accounts:site_new"), {"admin"}),
+        (reverse("accounts:site_edit", args=[participant.enrolled_site_id]), {"admin"}),
     ]
 
 
@@ -60,10 +66,12 @@ def test_anonymous_visitors_are_sent_to_log_in(client, participant, downtown_con
         assert response.url.startswith(reverse("accounts:login"))
 
 
-def test_only_the_admin_reaches_the_admin_site(personas, login):
+def test_no_role_reaches_the_django_admin_only_a_break_glass_superuser(personas, login, root):
     for role, user in personas.items():
         response = login(user).get(reverse("admin:index"))
-        assert (response.status_code == 200) == (role == "admin"), role
+        assert response.status_code == 302, role
+        assert response.url.startswith(reverse("admin:login")), role
+    assert login(root).get(reverse("admin:index")).status_code == 200
 
 
 def test_analyst_cannot_post_a_contact(ana, login, downtown, participant):

@@ -221,8 +221,9 @@ class Command(BaseCommand):
     def make_staff(self, User, sites):
         staff = []
         for username, role, site_indexes in STAFF:
-            user = User(username=username, role=role, is_staff=role == "admin")
-            user.is_superuser = role == "admin"
+            # The demo admin is the everyday admin role, not a break-glass
+            # superuser: the Django admin does not let it in.
+            user = User(username=username, role=role)
             user.set_password(DEMO_PASSWORD)
             user.save()
             user.sites.set([sites[i] for i in site_indexes])
