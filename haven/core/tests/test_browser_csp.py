@@ -2,7 +2,8 @@
 
 Every browser test fails on a policy violation (haven/core/tests/browser.py);
 these tests prove that the watch works and cover pages no other journey opens:
-the API docs, the Django admin, the printable card and the dashboard charts.
+the API docs, the Django admin, the printable card, the dashboard charts and
+the page the service worker shows when there is no signal.
 """
 
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from haven.core.tests.browser import log_in
+from haven.outreach.tests.test_browser_offline import WAIT_FOR_OFFLINE_CACHE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -89,3 +91,16 @@ def test_dashboard_charts_are_drawn(page, max_manager):
         chart = charts.nth(index)
         expect(chart).to_be_visible()
         assert chart.evaluate("image => image.complete && image.naturalWidth > 0")
+
+
+def test_the_no_signal_page_is_styled_from_haven_css_under_the_policy(page, sam, downtown):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/static/core/haven.css")
+    page.context.set_offline(True)
+    response = page.goto("/participants/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    expect(page.get_by_role("heading", name="No signal")).to_be_visible()
+    expect(page.get_by_role("link", name="Log a contact")).to_be_visible()
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "system-ui" in font
