@@ -4,4 +4,4 @@ The browser fixtures live in haven/core/tests/browser.py; importing them here
 lets any app's browser tests use them without importing anything.
 """
 
-from haven.core.tests.browser import browser, page  # noqa: F401
+from haven.core.tests.browser import browser, fail_on_csp_violations, page  # noqa: F401

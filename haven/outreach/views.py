@@ -1,3 +1,4 @@
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -204,6 +205,8 @@ def service_worker(request):
         "api": [f"/api/v1/{path}" for path in OFFLINE_API],
         "static": [static(path) for path in OFFLINE_STATIC],
         "quick_log": reverse("outreach:quick_log"),
+        "stylesheet": static("core/haven.css"),
+        "policy": build_policy(),
     }
     response = render(
         request, "outreach/sw.js", context, content_type="text/javascript; charset=utf-8"

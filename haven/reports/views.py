@@ -11,7 +11,7 @@ from haven.core.models import AuditEntry
 from haven.core.permissions import ANALYST, MANAGER, SUPERVISOR, role_required
 
 from . import exports, metrics, standard
-from .charts import line_chart
+from .charts import data_uri, line_chart
 from .forms import ReportForm
 from .models import DailyActivity
 
@@ -139,10 +139,12 @@ def dashboard(request):
     ]
     panels = []
     for title, keys in charts:
+        svg = line_chart(title, labels, [(names[k], values[k]) for k in keys])
         panels.append(
             {
                 "title": title,
-                "svg": line_chart(title, labels, [(names[k], values[k]) for k in keys]),
+                "svg": svg,
+                "src": data_uri(svg),
                 "columns": [names[k] for k in keys],
                 "rows": [(label, [values[k][i] for k in keys]) for i, label in enumerate(labels)],
             }

@@ -4,6 +4,11 @@ Browser tests drive Debian's Chromium (/usr/bin/chromium) through Playwright's
 sync API against pytest-django's ``live_server``. Playwright's own browser
 download does not work here, so the executable path is fixed. The fixtures are
 made available to every test under haven/ by haven/conftest.py.
+
+Every browser context a test opens, through ``page`` or ``browser.new_context``,
+watches for Content-Security-Policy violations, and any violation fails the
+test: so each browser journey also proves that its pages work under Haven's
+policy (no inline script, no inline style).
 """
 
 import os
@@ -30,15 +35,69 @@ PHONE = {
     "device_scale_factor": 2,
 }
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Chromium writes its own message to the console when it refuses something
+# ("... violates the following Content Security Policy directive ..."); the
+# listener below also reports the event itself, in the same words, in case a
+# refusal is not logged.
+CSP_MARKER = "Content Security Policy"
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(
+    `Content Security Policy violation: ${event.effectiveDirective} refused ` +
+      `${event.blockedURI || "inline"} at ${event.sourceFile || event.documentURI}` +
+      `:${event.lineNumber} (${event.sample || "no sample"})`,
+  );
+});
+"""
 
 
 def _in_ci():
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
+def watch_csp(context, violations):
+    """Add every Content-Security-Policy violation in the context's pages to `violations`."""
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+
+    def on_console(message):
+        if CSP_MARKER in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", on_console)
+
+
+class CspWatchingBrowser:
+    """Playwright's Browser, whose new contexts all watch for CSP violations."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self.csp_violations = []
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        watch_csp(context, self.csp_violations)
+        return context
+
+
+@pytest.fixture(autouse=True)
+def fail_on_csp_violations(request):
+    """A test that drives the browser fails if any page broke the content security policy."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    watching = request.getfixturevalue("browser")
+    watching.csp_violations.clear()
+    yield
+    violations = sorted(set(watching.csp_violations))
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the whole run. Never skipped in CI."""
+    """One headless Chromium for the whole run, watching for CSP violations. Never skipped in CI."""
     if not CHROMIUM.exists():
         message = f"Browser tests need Chromium at {CHROMIUM} (apt-get install chromium)."
         if _in_ci():
@@ -55,7 +114,7 @@ def browser():
     chromium = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
-    yield chromium
+    yield CspWatchingBrowser(chromium)
     chromium.close()
     playwright.stop()
     if previous is None:

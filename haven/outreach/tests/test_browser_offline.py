@@ -83,6 +83,9 @@ def test_contacts_logged_offline_survive_a_reload_and_are_stored_once(
     assert_accessible(page)
 
     page.context.set_offline(False)
+    # Chromium 150 no longer fires "online" when Playwright lifts its offline
+    # switch (navigator.onLine turns true silently); a phone fires it.
+    page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible(timeout=15_000)
     expect(outbox).to_have_count(0)
     encounters = list(Encounter.objects.order_by("occurred_at"))

@@ -162,4 +162,5 @@ def test_editing_a_guide_keeps_progress_on_unchanged_steps(max_manager, sam, par
 def test_a_guide_prints_its_steps(sam, login, guide):
     response = login(sam).get(reverse("resources:guide", args=[guide.pk]))
     assert b"Get proof of address" in response.content
-    assert b"window.print()" in response.content
+    assert b'<button type="button" data-print>' in response.content
+    assert b"core/print.js" in response.content

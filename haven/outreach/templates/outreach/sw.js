@@ -12,6 +12,9 @@ const OFFLINE = new Set([
 {% endfor %}{% for url in static %}  "{{ url|escapejs }}",
 {% endfor %}]);
 const QUICK_LOG = "{{ quick_log|escapejs }}";
+const STYLESHEET = "{{ stylesheet|escapejs }}";
+// The page made here when there is no signal keeps Haven's content security policy.
+const POLICY = "{{ policy|escapejs }}";
 // With a weak signal, wait this long for the network before using the cache.
 const NETWORK_TIMEOUT_MS = 4000;
 
@@ -98,10 +101,13 @@ async function networkFirst(request, key) {
 
 function offlinePage() {
   const html = `<!doctype html><html><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Haven</title></head>
-<body style="font-family: system-ui, sans-serif; padding: 1rem">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Haven</title>
+<link rel="stylesheet" href="${STYLESHEET}"></head>
+<body><main>
 <h1>{% translate "No signal" %}</h1>
 <p>{% translate "This page is not kept on the phone. Contacts can still be logged and are sent later." %}</p>
-<p><a href="${QUICK_LOG}">{% translate "Log a contact" %}</a></p></body></html>`;
-  return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+<p><a href="${QUICK_LOG}">{% translate "Log a contact" %}</a></p></main></body></html>`;
+  return new Response(html, {
+    headers: { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": POLICY },
+  });
 }
