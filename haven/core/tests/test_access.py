@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 from django.urls import reverse
 
+from haven.api.tests.client import api_client
 from haven.core import access
 from haven.core.models import AuditEntry
 from haven.outreach.actions import EncounterData, do_record_encounter
@@ -155,3 +156,31 @@ def test_api_lookup_names_the_typed_record_and_the_kept_one(login, sue, sam, dow
         participant.pk,
         duplicate.pk,
     }
+
+
+def test_a_synced_contact_that_names_the_kept_record_audits_it(sue, sam, downtown, participant):
+    duplicate = Participant.objects.create(alias="Dupe", created_by=sam, enrolled_site=downtown)
+    do_merge_participants(duplicate=duplicate, keeper=participant, by=sue)
+    record = {
+        "kind": "contact",
+        "client_uuid": str(uuid.uuid4()),
+        "site": downtown.pk,
+        "contact_type": "street",
+        "participant": duplicate.pk,
+    }
+    response = api_client(sam).post_json("/api/v1/sync", {"records": [record]})
+    [result] = response.json()["results"]
+    assert participant.display_code in result["notice"]
+    entry = views_by(sam).get()
+    assert (entry.participant, entry.page) == (participant, "API sync (linked record)")
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_phones_recent_participants_are_audited_each(sam, downtown, participant, rainbow):
+    log(sam, downtown, participant)
+    log(sam, downtown, rainbow)
+    response = api_client(sam).get("/api/v1/participants/recent")
+    assert len(response.json()) == 2
+    assert sorted(views_by(sam).values_list("participant_id", flat=True)) == sorted(
+        [participant.pk, rainbow.pk]
+    )
