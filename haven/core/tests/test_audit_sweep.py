@@ -323,6 +323,7 @@ def sweep(login, user, world, patterns):
     giveaways = world.giveaways()
     problems = []
     visited = 0
+    showing = []
     for route in walk(patterns):
         try:
             paths = list(concrete_paths(route, world.ids()))
@@ -339,6 +340,7 @@ def sweep(login, user, world, patterns):
             shown = [(marker, owner) for marker, owner in giveaways if marker in text]
             if not shown:
                 continue
+            showing.append(path)
             if user.role in NO_PARTICIPANT_DATA:
                 problems.append(f"{path}: {user.role} was shown {[m for m, _ in shown]}")
                 continue
@@ -352,7 +354,7 @@ def sweep(login, user, world, patterns):
                     problems.append(f"{path}: shows {marker!r} with no VIEW entry for {owner!r}")
             if "no-store" not in response.get("Cache-Control", ""):
                 problems.append(f"{path}: shows a participant without Cache-Control: no-store")
-    return problems, visited
+    return problems, visited, showing
 
 
 def test_every_route_is_known_to_the_sweep(world):
@@ -363,9 +365,20 @@ def test_every_route_is_known_to_the_sweep(world):
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_that_shows_a_participant_audited_the_read(role, personas, world, login):
     user = personas[role]
-    problems, visited = sweep(login, user, world, get_resolver().url_patterns)
+    problems, visited, showing = sweep(login, user, world, get_resolver().url_patterns)
     assert visited > 100
     assert not problems, "\n".join(problems)
+    if role not in NO_PARTICIPANT_DATA:
+        # The fixture gives every kind of page something to show: a sweep
+        # that saw no participant would prove nothing.
+        for expected in (
+            "/",
+            "/outreach/log/",
+            "/resources/referrals/",
+            "/api/v1/participants/recent",
+        ):
+            assert expected in showing, expected
+        assert len(showing) > 20
 
 
 # The sweep itself, played against a page written without the access module.
@@ -375,7 +388,7 @@ def test_every_page_that_shows_a_participant_audited_the_read(role, personas, wo
 @pytest.mark.parametrize("role", ["specialist", "analyst"])
 def test_the_sweep_catches_a_new_page_that_forgets_to_audit(role, personas, world, login):
     user = personas[role]
-    problems, visited = sweep(login, user, world, get_resolver().url_patterns)
+    problems, visited, _showing = sweep(login, user, world, get_resolver().url_patterns)
     assert visited == 3  # three participants; the mystery page cannot be filled
     assert "mystery/<int:gadget_id>/: the sweep cannot fill 'gadget_id'" in problems
     leaked = world.zephyrine.display_code
