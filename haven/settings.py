@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Writes the audit entries for the participants a page shows (haven/core/access.py).
+    "haven.core.access.AuditReadsMiddleware",
     # Last, so that it sees the authenticated user and can lock out attackers.
     "axes.middleware.AxesMiddleware",
 ]

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from haven.core import access
 from haven.core.permissions import PARTICIPANT_ROLES
 from haven.outreach.api import ContactIn, Lookups, store_contact, store_contacts
 from haven.overdose.api import OverdoseReportIn, store_overdose_report
@@ -119,7 +120,13 @@ def sync(request, body: SyncIn):
                     result.update(status=outcome.status, **outcome.body())
                 else:
                     status, stored, *rest = outcome
-                    result.update(status=status, id=stored.pk, notice=rest[0] if rest else None)
+                    notice = rest[0] if rest else None
+                    result.update(status=status, id=stored.pk, notice=notice)
+                    if notice:
+                        # The notice names the record the sent one is linked to.
+                        access.shown(
+                            request, stored.participant, stored, page="API sync (linked record)"
+                        )
     return Status(200, {"results": results})
 
 

@@ -6,7 +6,8 @@ No passwords or typed usernames are stored.
 import json
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
-from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -95,3 +96,18 @@ def audit_django_admin_change(sender, instance, created, **kwargs):
         entry.object_type = model._meta.label_lower if model is not None else ""
         entry.object_id = instance.object_id or ""
     entry.save()
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    """A failed login names the account only when the name typed is a real user's.
+
+    A name that matches no one is not kept: it is often a password typed
+    into the wrong box. The password itself never reaches the log.
+    """
+    user_model = get_user_model()
+    typed = credentials.get(user_model.USERNAME_FIELD)
+    user = None
+    if isinstance(typed, str) and typed:
+        user = user_model.objects.filter(**{user_model.USERNAME_FIELD: typed}).first()
+    audit.record(user, AuditEntry.Action.LOGIN_FAILED, user, request=request)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import access
 from .models import AuditEntry
 from .permissions import AUDIT_ROLES, PARTICIPANT_ROLES, role_required
 
@@ -62,11 +63,13 @@ def home(request):
     context = {"summary": week_summary()}
     if request.user.role in PARTICIPANT_ROLES:
         today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-        context["my_contacts_today"] = (
+        contacts = list(
             Encounter.objects.filter(staff=request.user, occurred_at__gte=today)
             .select_related("participant", "site")
             .order_by("-occurred_at")[:20]
         )
+        access.shown_each(request, [c.participant for c in contacts], page="my contacts today")
+        context["my_contacts_today"] = contacts
     return render(request, "core/home.html", context)
 
 

@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 
 from haven.accounts.models import Site
 from haven.api.schemas import ApiError, Count, ErrorOut, Id, Moment, StrictSchema, Text
+from haven.core import access
 from haven.participants.api import ParticipantOut, participant_by_card_code, participant_out
 from haven.participants.models import Participant
 from haven.supplies.models import Item, Kit
@@ -235,4 +236,5 @@ def create_contact(request, body: ContactIn):
     """Log a contact. Idempotent by client_uuid."""
     status, encounter, notice = store_contact(request.auth, body, Lookups())
     encounter = Encounter.objects.select_related("participant").get(pk=encounter.pk)
+    access.shown(request, encounter.participant, encounter, page="API contact saved")
     return Status(status, contact_out(encounter, notice))

@@ -3,48 +3,33 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from haven.core import access
 from haven.core.forms import add_action_errors
-from haven.core.permissions import PARTICIPANT_ROLES, SUPERVISOR, role_required
-from haven.participants.models import Participant
-from haven.participants.views import get_participant_for_user
+from haven.core.permissions import PARTICIPANT_ROLES, role_required
+from haven.participants.lookup import recent_participants
 
 from .actions import EncounterConflict, do_edit_encounter, do_record_encounter
 from .forms import QuickLogForm, initial_from_encounter
-from .models import Encounter
-
-RECENT_PARTICIPANTS = 8
-
-
-def recent_participants(user):
-    """The participants this user logged most recently, newest first."""
-    ids = []
-    for participant_id in (
-        Encounter.objects.filter(staff=user, participant__isnull=False)
-        .order_by("-occurred_at")
-        .values_list("participant_id", flat=True)[:50]
-    ):
-        if participant_id not in ids:
-            ids.append(participant_id)
-        if len(ids) == RECENT_PARTICIPANTS:
-            break
-    by_id = Participant.objects.in_bulk(ids)
-    return [by_id[pk].canonical() for pk in ids if pk in by_id]
 
 
 @role_required(*PARTICIPANT_ROLES)
 def quick_log(request, participant_id=None):
     participant = None
     if participant_id is not None:
-        participant = get_participant_for_user(request, participant_id)
+        participant = access.get_participant_for_user(
+            request, participant_id, page="quick log for a participant"
+        )
     recent = recent_participants(request.user)
     if participant is not None and participant not in recent:
         recent = [participant, *recent]
+    # The form offers each recent participant by alias and card code.
+    access.shown_each(request, recent, page="quick log (recent participants)")
     if request.method == "POST":
         form = QuickLogForm(request.POST, user=request.user, recent=recent)
         if form.is_valid():
@@ -78,33 +63,16 @@ def quick_log(request, participant_id=None):
     )
 
 
-def get_encounter_for_user(request, encounter_id):
-    """The only way views load a contact: refuses other sites' contacts."""
-    encounter = get_object_or_404(
-        Encounter.objects.select_related("participant", "site", "staff"), pk=encounter_id
-    )
-    user = request.user
-    if encounter.staff_id != user.pk and encounter.site_id not in user.allowed_site_ids():
-        raise PermissionDenied
-    return encounter
-
-
 @role_required(*PARTICIPANT_ROLES)
 def saved(request, encounter_id):
-    encounter = get_encounter_for_user(request, encounter_id)
+    encounter = access.get_encounter_for_user(request, encounter_id, page="contact")
     return render(request, "outreach/saved.html", {"encounter": encounter})
-
-
-def can_edit(user, encounter):
-    if encounter.staff_id == user.pk:
-        return True
-    return user.role in (SUPERVISOR, "manager") and encounter.site_id in user.allowed_site_ids()
 
 
 @role_required(*PARTICIPANT_ROLES)
 def edit_encounter(request, encounter_id):
-    encounter = get_encounter_for_user(request, encounter_id)
-    if not can_edit(request.user, encounter):
+    encounter = access.get_encounter_for_user(request, encounter_id, page="contact edit form")
+    if not access.may_edit_contact(request.user, encounter):
         raise PermissionDenied
     recent = [encounter.participant] if encounter.participant else []
     if request.method == "POST":

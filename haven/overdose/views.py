@@ -12,11 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from haven.core import audit
+from haven.core import access
 from haven.core.forms import add_action_errors
-from haven.core.models import AuditEntry
 from haven.core.permissions import ANALYST, PARTICIPANT_ROLES, can_read_notes_at, role_required
-from haven.outreach.views import get_encounter_for_user
 
 from . import charts, figures
 from .actions import (
@@ -59,7 +57,9 @@ def report_new(request):
 
 @role_required(*PARTICIPANT_ROLES)
 def report_for_contact(request, encounter_id):
-    encounter = get_encounter_for_user(request, encounter_id)
+    encounter = access.get_encounter_for_user(
+        request, encounter_id, page="overdose report form for a contact"
+    )
     return _report_form(request, encounter=encounter)
 
 
@@ -105,34 +105,14 @@ def reports(request):
     )
 
 
-def get_report_for_user(request, report_id):
-    """The only way views load a report: its note is for the staff of its contact's site."""
-    report = get_object_or_404(
-        OverdoseReport.objects.select_related("area", "encounter", "recorded_by"), pk=report_id
-    )
-    if report.encounter_id is not None:
-        # A report made at a contact belongs to the contact's site.
-        get_encounter_for_user(request, report.encounter_id)
-    return report
-
-
 @role_required(*PARTICIPANT_ROLES)
 def report_detail(request, report_id):
-    report = get_report_for_user(request, report_id)
+    report = access.get_overdose_report_for_user(request, report_id, page="overdose report")
     user = request.user
     if report.encounter_id is not None:
         note_visible = can_read_notes_at(user, report.encounter.site_id)
     else:
         note_visible = report.recorded_by_id == user.pk or user.role in PUBLISH_ROLES
-    if report.encounter_id is not None and report.encounter.participant_id:
-        audit.record(
-            user,
-            AuditEntry.Action.VIEW,
-            report,
-            participant=report.encounter.participant,
-            request=request,
-            page="overdose report",
-        )
     context = {
         "report": report,
         "note_visible": note_visible,
@@ -234,7 +214,7 @@ def _import_confirm(request):
 @role_required(*PARTICIPANT_ROLES)
 def naloxone(request, encounter_id):
     """First kit or refill for the naloxone of a contact, and why a refill."""
-    encounter = get_encounter_for_user(request, encounter_id)
+    encounter = access.get_encounter_for_user(request, encounter_id, page="naloxone details")
     lines = naloxone_lines(encounter)
     refill = is_refill(encounter)
     details = list(NaloxoneDistribution.objects.filter(encounter=encounter))

@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from haven.api.schemas import ApiError, ErrorOut, StrictSchema, Text
-from haven.core import audit
-from haven.core.models import AuditEntry
+from haven.core import access
 
 from . import codes
+from .lookup import recent_participants
 from .models import Participant
 
 router = Router(tags=["participants"])
@@ -57,7 +57,8 @@ def participant_by_card_code(text, *, field="card_code", missing_status=400):
 def lookup(request, body: CardCodeIn):
     """Find a participant by card code. A mistyped code is a 400 that says it has a typo."""
     found, kept = participant_by_card_code(body.card_code, missing_status=404)
-    audit.record(request.auth, AuditEntry.Action.VIEW, kept, request=request, page="API lookup")
+    # The typed code's own record is named too when it was linked to another.
+    access.shown_each(request, (kept, found), page="API lookup")
     result = participant_out(kept)
     result["linked_from"] = found.display_code if found.pk != kept.pk else None
     return Status(200, result)
@@ -66,6 +67,6 @@ def lookup(request, body: CardCodeIn):
 @router.get("/recent", response=list[ParticipantOut])
 def recent(request):
     """The participants this user logged most recently (card code and alias only)."""
-    from haven.outreach.views import recent_participants
-
-    return [participant_out(participant) for participant in recent_participants(request.auth)]
+    recent = recent_participants(request.auth)
+    access.shown_each(request, recent, page="API recent participants")
+    return [participant_out(participant) for participant in recent]

@@ -35,3 +35,23 @@ def find(text, limit=20):
     if card_error and matches:
         card_error = None
     return None, matches, card_error
+
+
+# How many recent participants the quick log offers as one-tap choices.
+RECENT_PARTICIPANTS = 8
+
+
+def recent_participants(user):
+    """The participants this user logged most recently, newest first (kept records)."""
+    ids = []
+    for participant_id in (
+        user.encounters.filter(participant__isnull=False)
+        .order_by("-occurred_at")
+        .values_list("participant_id", flat=True)[:50]
+    ):
+        if participant_id not in ids:
+            ids.append(participant_id)
+        if len(ids) == RECENT_PARTICIPANTS:
+            break
+    by_id = Participant.objects.in_bulk(ids)
+    return [by_id[pk].canonical() for pk in ids if pk in by_id]

@@ -2,15 +2,14 @@ from collections import defaultdict
 
 import segno
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from haven.core import audit
+from haven.core import access
 from haven.core.forms import add_action_errors
-from haven.core.models import AuditEntry
 from haven.core.permissions import MERGE_ROLES, PARTICIPANT_ROLES, can_read_notes_at, role_required
 from haven.supplies.models import Item
 
@@ -20,22 +19,9 @@ from .forms import MergeForm, ParticipantForm, SearchForm, UICForm
 from .models import Participant
 
 
-def get_participant_for_user(request, participant_id):
-    """The only way views load a participant record.
-
-    Analysts and admins never reach here: every caller is guarded by
-    role_required(*PARTICIPANT_ROLES).
-    """
-    if request.user.role not in PARTICIPANT_ROLES:
-        raise PermissionDenied
-    return get_object_or_404(Participant, pk=participant_id)
-
-
 @role_required(*PARTICIPANT_ROLES)
 def find(request):
     """One search box. POST, so that codes and aliases never sit in a URL."""
-    from haven.outreach.views import recent_participants
-
     form = SearchForm(request.POST if request.method == "POST" else None)
     matches, searched = [], False
     if request.method == "POST" and form.is_valid():
@@ -45,12 +31,10 @@ def find(request):
             return redirect("participants:detail", participant_id=participant.pk)
         if card_error:
             form.add_error("q", card_error)
-    context = {
-        "form": form,
-        "matches": matches,
-        "searched": searched,
-        "recent": recent_participants(request.user),
-    }
+    recent = lookup.recent_participants(request.user)
+    access.shown_each(request, matches, page="participant search results")
+    access.shown_each(request, recent, page="recent participants")
+    context = {"form": form, "matches": matches, "searched": searched, "recent": recent}
     return render(request, "participants/find.html", context)
 
 
@@ -82,7 +66,7 @@ def enroll(request):
 
 @role_required(*PARTICIPANT_ROLES)
 def edit(request, participant_id):
-    participant = get_participant_for_user(request, participant_id)
+    participant = access.get_participant_for_user(request, participant_id, page="profile form")
     form = ParticipantForm(request.POST if request.method == "POST" else None, instance=participant)
     uic_form = UICForm(request.POST if request.method == "POST" else None, prefix="uic")
     if request.method == "POST" and form.is_valid() and uic_form.is_valid():
@@ -93,9 +77,6 @@ def edit(request, participant_id):
         do_update_participant(participant, by=request.user, **profile)
         messages.success(request, _("Profile saved."))
         return redirect("participants:detail", participant_id=participant.pk)
-    audit.record(
-        request.user, AuditEntry.Action.VIEW, participant, request=request, page="profile form"
-    )
     return render(
         request,
         "participants/edit.html",
@@ -108,7 +89,9 @@ def edit(request, participant_id):
 def detail(request, participant_id):
     from haven.outreach.models import Encounter, EncounterSupply
 
-    participant = get_participant_for_user(request, participant_id)
+    participant = access.get_participant_for_user(
+        request, participant_id, page="participant timeline"
+    )
     if participant.merged_into_id:
         messages.info(
             request,
@@ -138,19 +121,17 @@ def detail(request, participant_id):
     supply_totals = [
         (item, totals[item.pk]) for item in Item.objects.filter(pk__in=totals).order_by("name")
     ]
-    audit.record(
-        request.user,
-        AuditEntry.Action.VIEW,
-        participant,
-        request=request,
-        page="participant timeline",
-        notes_shown=notes_shown,
+    access.shown(request, participant, page="participant timeline").detail["notes_shown"] = (
+        notes_shown
     )
+    duplicates = list(Participant.objects.filter(pk__in=linked_ids - {participant.pk}))
+    # A linked duplicate's card code and contacts are on this page too.
+    access.shown_each(request, duplicates, page="participant timeline (linked record)")
     context = {
         "participant": participant,
         "encounters": encounters,
         "supply_totals": supply_totals,
-        "duplicates": Participant.objects.filter(pk__in=linked_ids - {participant.pk}),
+        "duplicates": duplicates,
         "can_merge": request.user.role in MERGE_ROLES,
     }
     return render(request, "participants/detail.html", context)
@@ -158,11 +139,8 @@ def detail(request, participant_id):
 
 @role_required(*PARTICIPANT_ROLES)
 def card(request, participant_id):
-    participant = get_participant_for_user(request, participant_id)
+    participant = access.get_participant_for_user(request, participant_id, page="printable card")
     qr = segno.make(participant.card_code, error="m")
-    audit.record(
-        request.user, AuditEntry.Action.VIEW, participant, request=request, page="printable card"
-    )
     context = {
         "participant": participant,
         "qr_svg": qr.svg_inline(scale=6, title=participant.display_code),
@@ -192,14 +170,7 @@ def merge(request):
                 )
                 return redirect("participants:detail", participant_id=keeper.pk)
         else:
-            for record in (duplicate, keeper):
-                audit.record(
-                    request.user,
-                    AuditEntry.Action.VIEW,
-                    record,
-                    request=request,
-                    page="merge preview",
-                )
+            access.shown_each(request, (duplicate, keeper), page="merge preview")
             return render(
                 request,
                 "participants/merge.html",

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haven.core import audit
+from haven.core import access, audit
 from haven.core.models import AuditEntry
 
 from . import hours
@@ -269,9 +269,8 @@ def do_make_referral(
     return referral
 
 
-def can_follow_up(user, referral):
-    """Who made it, and staff of the site it was made at (managers: every site)."""
-    return referral.made_by_id == user.pk or referral.site_id in user.allowed_site_ids()
+# Who made it, and staff of the site it was made at (managers: every site).
+can_follow_up = access.may_follow_up
 
 
 class ReferralUpdateConflict(Exception):

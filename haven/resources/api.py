@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from haven.api.schemas import EARLIEST, LATEST, ApiError, ErrorOut, Id, Moment, StrictSchema, Text
+from haven.core import access
 from haven.participants.api import ParticipantOut, participant_by_card_code, participant_out
 from haven.participants.models import Participant
 
@@ -28,7 +29,7 @@ from . import hours
 from .actions import ReferralUpdateConflict, do_make_referral, do_update_referral_status
 from .forms import ReferralForm
 from .models import Language, Need, Payment, Referral, Resource
-from .views import FOLLOW_UPS_SHOWN, follow_up_scope, get_referral_for_user, open_follow_ups
+from .views import FOLLOW_UPS_SHOWN, follow_up_scope, open_follow_ups
 
 router = Router(tags=["resources"])
 
@@ -331,7 +332,9 @@ def _loaded(referral):
 def create_referral(request, body: ReferralIn):
     """Refer a participant to a resource for a need. Idempotent by client_uuid."""
     status, referral, notice = store_referral(request.auth, body)
-    return Status(status, referral_out(_loaded(referral), notice))
+    referral = _loaded(referral)
+    access.shown(request, referral.participant, referral, page="API referral made")
+    return Status(status, referral_out(referral, notice))
 
 
 @router.get("/referrals/follow-ups", response=list[ReferralOut])
@@ -340,7 +343,9 @@ def follow_ups(request):
     scope = (
         follow_up_scope(request.auth).select_related(None).select_related("participant", "resource")
     )
-    return [referral_out(referral) for referral in open_follow_ups(scope)[:FOLLOW_UPS_SHOWN]]
+    referrals = list(open_follow_ups(scope)[:FOLLOW_UPS_SHOWN])
+    access.shown_each(request, [r.participant for r in referrals], page="API referral follow-ups")
+    return [referral_out(referral) for referral in referrals]
 
 
 @router.post(
@@ -352,7 +357,7 @@ def update_referral_status(request, referral_id: Id, body: ReferralStatusIn):
 
     Only its maker and the staff of its site may.
     """
-    referral = get_referral_for_user(request, referral_id)
+    referral = access.get_referral_for_user(request, referral_id, page="API referral status")
     return Status(200, referral_out(_loaded(_update_status(referral, request.auth, body))))
 
 

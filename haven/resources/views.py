@@ -1,7 +1,7 @@
 import io
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Site
-from haven.core import audit
+from haven.core import access, audit
 from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
 from haven.core.permissions import (
@@ -23,7 +23,6 @@ from haven.core.permissions import (
     SUPERVISOR,
     role_required,
 )
-from haven.participants.views import get_participant_for_user
 from haven.reports.metrics import linkage_within_30_days
 
 from . import actions, brochure, importing, search
@@ -131,7 +130,9 @@ def directory(request):
 @role_required(*PARTICIPANT_ROLES)
 def search_for_participant(request, participant_id):
     """The directory, with a Refer button on each result for this participant."""
-    participant = get_participant_for_user(request, participant_id)
+    participant = access.get_participant_for_user(
+        request, participant_id, page="resource search for a participant"
+    )
     form = SearchForm(request.GET or None)
     return render(
         request, "resources/search.html", _search_context(request, form, participant=participant)
@@ -345,22 +346,9 @@ def export(request):
 # Referrals -------------------------------------------------------------------------
 
 
-def get_referral_for_user(request, referral_id):
-    """The only way views load a referral: its maker and its site's staff."""
-    referral = get_object_or_404(
-        Referral.objects.select_related("participant", "resource", "site", "made_by"),
-        pk=referral_id,
-    )
-    if request.user.role not in PARTICIPANT_ROLES or not actions.can_follow_up(
-        request.user, referral
-    ):
-        raise PermissionDenied
-    return referral
-
-
 @role_required(*PARTICIPANT_ROLES)
 def refer(request, participant_id, resource_id):
-    participant = get_participant_for_user(request, participant_id)
+    participant = access.get_participant_for_user(request, participant_id, page="new referral")
     resource = get_resource(resource_id)
     form = ReferralForm(
         request.POST or None,
@@ -394,7 +382,7 @@ def refer(request, participant_id, resource_id):
 
 @role_required(*PARTICIPANT_ROLES)
 def referral_detail(request, referral_id):
-    referral = get_referral_for_user(request, referral_id)
+    referral = access.get_referral_for_user(request, referral_id, page="referral")
     form = ReferralStatusForm(
         request.POST or None,
         initial={"status": referral.status, "follow_up_on": referral.follow_up_on},
@@ -413,14 +401,6 @@ def referral_detail(request, referral_id):
         else:
             messages.success(request, _("Referral updated."))
             return redirect("resources:follow_ups")
-    audit.record(
-        request.user,
-        AuditEntry.Action.VIEW,
-        referral,
-        participant=referral.participant,
-        request=request,
-        page="referral",
-    )
     return render(
         request,
         "resources/referral.html",
@@ -456,11 +436,13 @@ def follow_ups(request):
         scope.select_related(None).only("made_at", "linked_at")
     )
     today = timezone.localdate()
+    shown = list(open_referrals[:FOLLOW_UPS_SHOWN])
+    access.shown_each(request, [r.participant for r in shown], page="referral follow-ups")
     return render(
         request,
         "resources/follow_ups.html",
         {
-            "referrals": list(open_referrals[:FOLLOW_UPS_SHOWN]),
+            "referrals": shown,
             "today": today,
             "linked": linked,
             "eligible": eligible,
@@ -524,7 +506,7 @@ def guide_edit(request, guide_id=None):
 
 @role_required(*PARTICIPANT_ROLES)
 def guide_progress(request, participant_id, guide_id):
-    participant = get_participant_for_user(request, participant_id)
+    participant = access.get_participant_for_user(request, participant_id, page="guide progress")
     guide = get_object_or_404(Guide.objects.prefetch_related("steps"), pk=guide_id)
     progress = (
         GuideProgress.objects.filter(participant=participant.canonical(), guide=guide)
@@ -537,13 +519,6 @@ def guide_progress(request, participant_id, guide_id):
         actions.do_record_guide_progress(participant, guide, by=request.user, done_step_ids=done)
         messages.success(request, _("Progress saved."))
         return redirect("participants:detail", participant_id=participant.pk)
-    audit.record(
-        request.user,
-        AuditEntry.Action.VIEW,
-        participant,
-        request=request,
-        page="guide progress",
-    )
     done_ids = {step.pk for step in progress.done_steps.all()} if progress else set()
     return render(
         request,

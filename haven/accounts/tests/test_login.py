@@ -63,3 +63,32 @@ def test_choosing_the_current_site(login, olga, eastside, downtown):
     assert response.status_code == 302
     olga.refresh_from_db()
     assert olga.current_site == downtown
+
+
+def _everything_kept(entry):
+    return " ".join(
+        str(value) for value in (entry.object_type, entry.object_id, entry.page, entry.detail)
+    )
+
+
+def test_a_failed_login_to_a_real_account_is_audited_against_that_account(client, sam):
+    client.post(reverse("accounts:login"), {"username": "sam", "password": "Tr0ub4dor&3"})
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.LOGIN_FAILED)
+    assert entry.user == sam
+    assert "Tr0ub4dor" not in _everything_kept(entry)
+
+
+def test_a_failed_login_under_an_unknown_name_keeps_neither_the_name_nor_the_password(client, sam):
+    # A password typed into the username box must not end up in the log.
+    client.post(reverse("accounts:login"), {"username": "Tr0ub4dor&3", "password": "x"})
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.LOGIN_FAILED)
+    assert entry.user is None
+    assert "Tr0ub4dor" not in _everything_kept(entry)
+    assert entry.page == reverse("accounts:login")
+
+
+def test_failed_logins_while_locked_out_are_audited_too(client, settings, sam):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        client.post(reverse("accounts:login"), {"username": "sam", "password": "guess"})
+    failures = AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN_FAILED, user=sam)
+    assert failures.count() == settings.AXES_FAILURE_LIMIT + 1

@@ -87,9 +87,11 @@ async function networkFirst(request, key) {
   const cache = await caches.open(CACHE);
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-    if (cacheable(response) && !response.headers.get("Cache-Control")?.includes("no-store")) {
-      await cache.put(key, response.clone());
-    }
+    // Pages with participants on them are sent with Cache-Control: no-store,
+    // which keeps them out of the browser's HTTP cache and any proxy. The
+    // screens kept here are kept on purpose, in the field app's own store,
+    // which is emptied at logout (field_app.js).
+    if (cacheable(response)) await cache.put(key, response.clone());
     return response;
   } catch (error) {
     const cached = await cache.match(key);

@@ -1,0 +1,171 @@
+"""Loading participant records for display: the one way, so that every read is audited.
+
+Every view and API endpoint that shows a participant (card code, alias,
+profile), or a record that carries one or a note (a contact, an overdose
+report, a referral), loads it with a function of this module. Each one
+checks the role and the site, and notes on the request what the response
+will show; AuditReadsMiddleware then writes one VIEW entry per participant
+(or record) shown, in one insert, once the page is made, and marks the
+response Cache-Control: no-store. A redirect or a refusal shows nothing and
+writes nothing.
+
+Pages that list several participants (search results, recent participants,
+contacts of the day, follow-ups) call shown_each(): one entry per
+participant, so that "who saw participant X" is a query on
+AuditEntry.participant. haven/core/tests/test_audit_sweep.py walks every
+URL as every role and fails on a page that shows a participant without an
+entry.
+
+The models of the apps above core are reached by name (apps.get_model), so
+that this module, like the rest of core, imports nothing from them.
+"""
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
+
+from . import audit
+from .models import AuditEntry
+from .permissions import MANAGER, PARTICIPANT_ROLES, SUPERVISOR
+
+_READS = "_haven_participant_reads"
+
+
+def shown(request, participant=None, record=None, *, page, **detail):
+    """Note that this response shows `participant`, or `record` of theirs (or of no one).
+
+    Returns the entry that will be written, so that a view can add to its
+    detail (e.g. how many notes it showed).
+    """
+    if participant is None and record is None:
+        return None
+    reads = request.__dict__.setdefault(_READS, {})
+    target = record if record is not None else participant
+    key = (participant.pk if participant else None, target._meta.label_lower, target.pk)
+    if key not in reads:
+        reads[key] = audit.unsaved_entry(
+            request.user,
+            AuditEntry.Action.VIEW,
+            target,
+            participant=participant,
+            request=request,
+            page=page,
+            **detail,
+        )
+    return reads[key]
+
+
+def shown_each(request, participants, *, page):
+    """Note each participant a list page shows: one entry each, however often listed."""
+    for participant in participants:
+        if participant is not None:
+            shown(request, participant, page=page)
+
+
+def require_participant_role(user):
+    """Analysts and admins never read a participant record."""
+    if not user.is_authenticated or user.role not in PARTICIPANT_ROLES:
+        raise PermissionDenied
+
+
+def get_participant_for_user(request, participant_id, *, page, **detail):
+    """A participant record, for people who work with participants.
+
+    Participants are the program's, not one site's: a person known Downtown
+    who turns up at the Eastside van is found there too. What belongs to a
+    site (contacts and their notes, overdose reports, referrals) is refused
+    to the staff of other sites by the loaders below.
+    """
+    require_participant_role(request.user)
+    participant_model = apps.get_model("participants", "Participant")
+    participant = get_object_or_404(participant_model, pk=participant_id)
+    shown(request, participant, page=page, **detail)
+    return participant
+
+
+def may_read_contact(user, encounter):
+    """Its maker, and the staff of its site (managers: every site)."""
+    return encounter.staff_id == user.pk or encounter.site_id in user.allowed_site_ids()
+
+
+def may_edit_contact(user, encounter):
+    """Its maker, and supervisors and managers of its site."""
+    if encounter.staff_id == user.pk:
+        return True
+    return user.role in (SUPERVISOR, MANAGER) and encounter.site_id in user.allowed_site_ids()
+
+
+def get_encounter_for_user(request, encounter_id, *, page):
+    """A contact (with its participant and note): refuses other sites' contacts."""
+    require_participant_role(request.user)
+    encounter_model = apps.get_model("outreach", "Encounter")
+    encounter = get_object_or_404(
+        encounter_model.objects.select_related("participant", "site", "staff"), pk=encounter_id
+    )
+    if not may_read_contact(request.user, encounter):
+        raise PermissionDenied
+    shown(request, encounter.participant, encounter, page=page)
+    return encounter
+
+
+def get_overdose_report_for_user(request, report_id, *, page):
+    """An overdose report. One made at a contact belongs to the contact's site."""
+    require_participant_role(request.user)
+    report_model = apps.get_model("overdose", "OverdoseReport")
+    report = get_object_or_404(
+        report_model.objects.select_related(
+            "area", "encounter", "encounter__participant", "recorded_by"
+        ),
+        pk=report_id,
+    )
+    encounter = report.encounter
+    if encounter is not None and not may_read_contact(request.user, encounter):
+        raise PermissionDenied
+    shown(request, encounter.participant if encounter else None, report, page=page)
+    return report
+
+
+def may_follow_up(user, referral):
+    """Who made it, and staff of the site it was made at (managers: every site)."""
+    return referral.made_by_id == user.pk or referral.site_id in user.allowed_site_ids()
+
+
+def get_referral_for_user(request, referral_id, *, page):
+    """A referral (with its participant and notes): its maker and its site's staff."""
+    require_participant_role(request.user)
+    referral_model = apps.get_model("resources", "Referral")
+    referral = get_object_or_404(
+        referral_model.objects.select_related("participant", "resource", "site", "made_by"),
+        pk=referral_id,
+    )
+    if not may_follow_up(request.user, referral):
+        raise PermissionDenied
+    shown(request, referral.participant, referral, page=page)
+    return referral
+
+
+def _showed_something(response):
+    """A redirect (htmx's too), a refusal or an error page shows no record."""
+    status = response.status_code
+    if response.has_header("HX-Redirect"):
+        return False
+    return not (300 <= status < 400) and status not in (401, 403, 404, 405) and status < 500
+
+
+class AuditReadsMiddleware:
+    """Write the reads a response shows, and keep it out of every cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        reads = request.__dict__.pop(_READS, None)
+        if reads:
+            # A shared computer's back button, a proxy or the browser's disk
+            # must not keep a page with a participant on it.
+            add_never_cache_headers(response)
+            if _showed_something(response):
+                AuditEntry.objects.bulk_create(reads.values())
+        return response

@@ -1,0 +1,412 @@
+"""Every URL, as every role: a page that shows a participant has audited the read.
+
+The list of pages is read from the URL resolver, not written by hand, so a
+page added tomorrow is walked tomorrow. Each path parameter is filled with
+real ids (a participant of the user's site and of another site, a linked
+duplicate, contacts with and without a participant, overdose reports with
+and without a contact, referrals of both sites, ...); a parameter this test
+does not know fails the test, so whoever adds one must say here what to
+fill it with.
+
+A response that contains a participant's card code or alias, or a note, must
+have a VIEW entry written during that request by that user naming that
+participant (or, for a record with no participant, that record), and must
+carry Cache-Control: no-store. Analysts and admins must see none of it.
+"""
+
+import datetime
+import itertools
+import re
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+from django.utils import timezone
+
+from haven.core.models import AuditEntry
+from haven.outreach.actions import EncounterData, do_record_encounter
+from haven.overdose.actions import (
+    AlertData,
+    OverdoseReportData,
+    do_create_alert,
+    do_record_overdose_report,
+)
+from haven.overdose.models import Area
+from haven.participants.actions import do_merge_participants
+from haven.participants.models import Participant
+from haven.resources.actions import (
+    do_make_referral,
+    do_record_guide_progress,
+    do_save_guide,
+    do_save_resource,
+    do_update_referral_status,
+)
+from haven.resources.models import Guide, ImportBatch, Resource
+from haven.supplies.actions import do_receive_stock
+from haven.supplies.models import Kit, KitComponent, StockLocation
+
+ROLES = ["specialist", "other_site_specialist", "supervisor", "manager", "analyst", "admin"]
+NO_PARTICIPANT_DATA = {"analyst", "admin"}
+
+# The Django admin is the admin helper's: its pages are searched for card
+# codes by its own test (Haven's user and site pages replace it).
+SKIPPED_NAMESPACES = {"admin"}
+PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
+
+
+def log(staff, site, *, participant=None, note, when=None):
+    data = EncounterData(
+        client_uuid=uuid.uuid4(),
+        site=site,
+        contact_type="fixed",
+        participant=participant,
+        anonymous_people=0 if participant else 2,
+        occurred_at=when or timezone.now(),
+        note=note,
+    )
+    return do_record_encounter(data, staff=staff)[0]
+
+
+def report(by, *, note, encounter=None, area):
+    data = OverdoseReportData(
+        client_uuid=uuid.uuid4(),
+        occurred_at=timezone.now() - datetime.timedelta(hours=1),
+        area=area,
+        reported_by="participant",
+        outcome="survived",
+        naloxone_doses=2,
+        note=note,
+        encounter=encounter,
+    )
+    return do_record_overdose_report(data, by=by)[0]
+
+
+class World:
+    """The records every page can show, and the text that gives each one away."""
+
+    def __init__(self, personas, downtown, eastside, catalog):
+        sam, olga = personas["specialist"], personas["other_site_specialist"]
+        sue, max_manager = personas["supervisor"], personas["manager"]
+        adam = personas["admin"]
+        self.users = list(personas.values())
+        self.sites = [downtown, eastside]
+        area = Area.objects.create(code="85281", name="85281 Downtown", kind=Area.Kind.ZIP)
+
+        self.zephyrine = Participant.objects.create(
+            alias="Zephyrine", created_by=sam, enrolled_site=downtown
+        )
+        self.quillon = Participant.objects.create(
+            alias="Quillon", created_by=olga, enrolled_site=eastside
+        )
+        self.marigoldo = Participant.objects.create(
+            alias="Marigoldo", created_by=sam, enrolled_site=downtown
+        )
+        # Notes: the text, and the participant (or record) that reading it reads.
+        self.notes = {}
+
+        def note(text, owner):
+            self.notes[text] = owner
+            return text
+
+        self.downtown_contact = log(
+            sam, downtown, participant=self.zephyrine, note=note("Xnote-downtown", self.zephyrine)
+        )
+        self.duplicate_contact = log(
+            sam, downtown, participant=self.marigoldo, note=note("Xnote-dup", self.marigoldo)
+        )
+        do_merge_participants(duplicate=self.marigoldo, keeper=self.zephyrine, by=sue)
+        self.eastside_contact = log(
+            olga, eastside, participant=self.quillon, note=note("Xnote-eastside", self.quillon)
+        )
+        self.anonymous_contact = log(sam, downtown, note="Xnote-anonymous")
+        self.notes["Xnote-anonymous"] = self.anonymous_contact
+        # Supervisors and managers log contacts too: their home pages list them.
+        log(sue, downtown, participant=self.quillon, note=note("Xnote-sue", self.quillon))
+        log(
+            max_manager,
+            eastside,
+            participant=self.zephyrine,
+            note=note("Xnote-max", self.zephyrine),
+        )
+
+        self.contact_report = report(
+            sam,
+            area=area,
+            encounter=self.downtown_contact,
+            note=note("Xnote-report-at-contact", self.zephyrine),
+        )
+        self.eastside_report = report(
+            olga,
+            area=area,
+            encounter=self.eastside_contact,
+            note=note("Xnote-report-eastside", self.quillon),
+        )
+        self.loose_report = report(sam, area=area, note="Xnote-report-alone")
+        self.notes["Xnote-report-alone"] = self.loose_report
+
+        self.resource = do_save_resource(
+            Resource(name="Desert Bupe Clinic", zip_code="85281"),
+            by=adam,
+            needs=["counseling"],
+            languages=["en"],
+            spans=[],
+        )
+        past = timezone.localdate()
+        self.downtown_referral = do_make_referral(
+            participant=self.zephyrine,
+            resource=self.resource,
+            need="counseling",
+            by=sam,
+            site=downtown,
+            note=note("Xnote-referral-downtown", self.zephyrine),
+            follow_up_on=past,
+        )
+        do_update_referral_status(
+            self.downtown_referral,
+            status="contacted",
+            by=sam,
+            note=note("Xnote-referral-update", self.zephyrine),
+            follow_up_on=past,
+        )
+        self.eastside_referral = do_make_referral(
+            participant=self.quillon,
+            resource=self.resource,
+            need="counseling",
+            by=olga,
+            site=eastside,
+            note=note("Xnote-referral-eastside", self.quillon),
+            follow_up_on=past,
+        )
+        self.guide = do_save_guide(
+            Guide(), by=max_manager, title="Medicaid", language="en", summary="", steps=["Apply"]
+        )
+        do_record_guide_progress(self.zephyrine, self.guide, by=sam, done_step_ids=[])
+
+        self.bag = StockLocation.objects.create(
+            name="Sam's bag", kind="bag", site=downtown, holder=sam
+        )
+        self.movement = do_receive_stock(
+            location=self.bag, item=catalog["syringes"], quantity=100, by=max_manager
+        )
+        self.kit = Kit.objects.create(name="Safer injection kit")
+        KitComponent.objects.create(kit=self.kit, item=catalog["syringes"], quantity=10)
+        self.item = catalog["syringes"]
+        now = timezone.now()
+        self.alert = do_create_alert(
+            AlertData(
+                title="Strong batch",
+                body="Blue pills",
+                severity="warning",
+                audience="staff",
+                starts_at=now,
+                expires_at=now + datetime.timedelta(days=7),
+            ),
+            by=sue,
+        )
+        self.batch = ImportBatch.objects.create(
+            uploaded_by=max_manager, filename="dir.csv", content=b"name\nA clinic\n"
+        )
+
+    def ids(self):
+        """What to put in each path parameter: every kind of record a page may address."""
+        return {
+            "participant_id": [self.zephyrine, self.quillon, self.marigoldo],
+            "encounter_id": [
+                self.downtown_contact,
+                self.eastside_contact,
+                self.anonymous_contact,
+                self.duplicate_contact,
+            ],
+            "report_id": [self.contact_report, self.eastside_report, self.loose_report],
+            "referral_id": [self.downtown_referral, self.eastside_referral],
+            "resource_id": [self.resource],
+            "guide_id": [self.guide],
+            "batch_id": [self.batch],
+            "location_id": [self.bag],
+            "movement_id": [self.movement],
+            "item_id": [self.item],
+            "kit_id": [self.kit],
+            "alert_id": [self.alert],
+            # Staff and sites (user and site management pages).
+            "user_id": self.users,
+            "site_id": self.sites,
+            # Not ids: a report's slug, a feed's language, a password-reset link.
+            "slug": ["syringe-services", "no-such-report"],
+            "language": ["en", "es"],
+            "uidb64": ["MQ"],
+            "token": ["set-password"],
+        }
+
+    def giveaways(self):
+        """(text, participant or record): text on a page that shows that participant or record."""
+        found = []
+        for participant in (self.zephyrine, self.quillon, self.marigoldo):
+            for text in (participant.card_code, participant.display_code, participant.alias):
+                found.append((text, participant))
+        found.extend(self.notes.items())
+        return found
+
+
+def walk(patterns, prefix=""):
+    """Every URL route of the project (minus skipped namespaces), as route strings."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in SKIPPED_NAMESPACES:
+                continue
+            yield from walk(pattern.url_patterns, prefix + route_of(pattern))
+        else:
+            assert isinstance(pattern, URLPattern)
+            yield prefix + route_of(pattern)
+
+
+def route_of(pattern):
+    if isinstance(pattern.pattern, RoutePattern):
+        return str(pattern.pattern)
+    regex = pattern.pattern.regex
+    if regex.groups:
+        raise AssertionError(f"{pattern!r}: the audit sweep cannot fill a regular expression")
+    # A fixed path written as a regular expression (e.g. by a library).
+    return regex.pattern.removeprefix("^").removesuffix("$").replace("\\", "")
+
+
+def concrete_paths(route, ids):
+    """Every way of filling a route's parameters, or raise KeyError for an unknown one."""
+    names = [match["name"] for match in PARAMETER.finditer(route)]
+    choices = [ids[name] for name in names]
+    for values in itertools.product(*choices):
+        filled = iter(values)
+        yield "/" + PARAMETER.sub(lambda _match: str(_value(next(filled))), route)
+
+
+def _value(value):
+    return getattr(value, "pk", value)
+
+
+@pytest.fixture
+def world(personas, downtown, eastside, catalog):
+    return World(personas, downtown, eastside, catalog)
+
+
+def content_of(response):
+    if response.streaming:
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def audited(entries, owner):
+    for entry in entries:
+        if isinstance(owner, Participant):
+            if entry.participant_id == owner.pk:
+                return True
+        elif entry.object_type == owner._meta.label_lower and entry.object_id == str(owner.pk):
+            return True
+    return False
+
+
+def unknown_parameters(patterns, ids):
+    """Routes with a parameter the sweep cannot fill."""
+    unknown = set()
+    for route in walk(patterns):
+        for match in PARAMETER.finditer(route):
+            if match["name"] not in ids:
+                unknown.add(f"{route} ({match['name']})")
+    return sorted(unknown)
+
+
+def sweep(login, user, world, patterns):
+    """GET every route as `user`; return what went wrong, and how many pages were visited.
+
+    Each page is asked for in a fresh session, so that a message left by one
+    page (e.g. "X was linked to this record") is not blamed on the next.
+    """
+    giveaways = world.giveaways()
+    problems = []
+    visited = 0
+    showing = []
+    for route in walk(patterns):
+        try:
+            paths = list(concrete_paths(route, world.ids()))
+        except KeyError as error:
+            problems.append(f"{route}: the sweep cannot fill {error}")
+            continue
+        for path in paths:
+            last = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            response = login(user).get(path)
+            visited += 1
+            if 300 <= response.status_code < 400:
+                continue
+            text = content_of(response)
+            shown = [(marker, owner) for marker, owner in giveaways if marker in text]
+            if not shown:
+                continue
+            showing.append(path)
+            if user.role in NO_PARTICIPANT_DATA:
+                problems.append(f"{path}: {user.role} was shown {[m for m, _ in shown]}")
+                continue
+            entries = list(
+                AuditEntry.objects.filter(
+                    id__gt=last, user=user, action=AuditEntry.Action.VIEW
+                ).only("participant_id", "object_type", "object_id")
+            )
+            for marker, owner in shown:
+                if not audited(entries, owner):
+                    problems.append(f"{path}: shows {marker!r} with no VIEW entry for {owner!r}")
+            if "no-store" not in response.get("Cache-Control", ""):
+                problems.append(f"{path}: shows a participant without Cache-Control: no-store")
+    return problems, visited, showing
+
+
+def test_every_route_is_known_to_the_sweep(world):
+    unknown = unknown_parameters(get_resolver().url_patterns, world.ids())
+    assert not unknown, f"Tell the audit sweep what ids to fill in: {unknown}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_that_shows_a_participant_audited_the_read(role, personas, world, login):
+    user = personas[role]
+    problems, visited, showing = sweep(login, user, world, get_resolver().url_patterns)
+    assert visited > 100
+    assert not problems, "\n".join(problems)
+    if role not in NO_PARTICIPANT_DATA:
+        # The fixture gives every kind of page something to show: a sweep
+        # that saw no participant would prove nothing.
+        for expected in (
+            "/",
+            "/outreach/log/",
+            "/resources/referrals/",
+            "/api/v1/participants/recent",
+        ):
+            assert expected in showing, expected
+        assert len(showing) > 20
+
+
+# The sweep itself, played against a page written without the access module.
+
+
+@pytest.mark.urls("haven.core.tests.leaky_urls")
+@pytest.mark.parametrize("role", ["specialist", "analyst"])
+def test_the_sweep_catches_a_new_page_that_forgets_to_audit(role, personas, world, login):
+    user = personas[role]
+    problems, visited, _showing = sweep(login, user, world, get_resolver().url_patterns)
+    assert visited == 3  # three participants; the mystery page cannot be filled
+    assert "mystery/<int:gadget_id>/: the sweep cannot fill 'gadget_id'" in problems
+    leaked = world.zephyrine.display_code
+    if role == "analyst":
+        assert any(
+            p.startswith(f"/leaky/{world.zephyrine.pk}/: analyst was shown") for p in problems
+        )
+    else:
+        assert f"/leaky/{world.zephyrine.pk}/: shows {leaked!r} with no VIEW entry" in (
+            "\n".join(problems)
+        )
+        assert f"/leaky/{world.zephyrine.pk}/: shows a participant without Cache-Control" in (
+            "\n".join(problems)
+        )
+
+
+@pytest.mark.urls("haven.core.tests.leaky_urls")
+def test_the_sweep_refuses_a_parameter_it_cannot_fill(world):
+    assert unknown_parameters(get_resolver().url_patterns, world.ids()) == [
+        "mystery/<int:gadget_id>/ (gadget_id)"
+    ]
