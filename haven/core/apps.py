@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import append_only, signals  # noqa: F401
