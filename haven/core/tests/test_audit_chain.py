@@ -130,6 +130,7 @@ def test_a_deleted_entry_is_named_by_the_entry_after_the_gap(log):
         verify()
     assert f"broken at entry id {log[2].pk} (sequence 3," in str(error.value)
     assert "1 entries before it are missing (sequence 2 to 2)" in str(error.value)
+    assert "1 problem(s) found in 4 entries" in str(error.value)
 
 
 def test_a_deleted_first_entry_is_detected(log):
