@@ -30,7 +30,10 @@ class AuditFilterForm(forms.Form):
     participant = forms.CharField(
         label=gettext_lazy("Participant card code"),
         required=False,
-        help_text=gettext_lazy("Everyone who read or changed this participant's record."),
+        help_text=gettext_lazy(
+            "Everyone who read or changed this participant's record, "
+            "and the records linked to it as duplicates."
+        ),
     )
     user = forms.ChoiceField(label=gettext_lazy("Staff member"), required=False)
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
@@ -79,7 +82,11 @@ class AuditFilterForm(forms.Form):
         entries = AuditEntry.objects.select_related("user", "participant").order_by("-at", "-id")
         data = self.cleaned_data
         if data["participant"]:
-            entries = entries.filter(participant__card_code=data["participant"])
+            # A person may have duplicate records linked to one kept record:
+            # who read "this participant" means any of them.
+            person = self.chosen_participant()
+            linked = person.canonical().linked_ids() if person is not None else []
+            entries = entries.filter(participant_id__in=linked)
         if data["user"]:
             entries = entries.filter(user__username=data["user"])
         if data["action"]:

@@ -105,6 +105,33 @@ def test_filter_by_participant_card_code_as_people_type_it(
     assert [entry.participant for entry in page.context["page"].object_list] == [participant]
 
 
+def test_filter_by_card_code_includes_records_linked_as_duplicates(
+    login, adam, sam, sue, participant, other_participant
+):
+    from haven.participants.actions import do_merge_participants
+
+    audit.record(sam, AuditEntry.Action.VIEW, other_participant, page="read as the duplicate")
+    do_merge_participants(duplicate=other_participant, keeper=participant, by=sue)
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="read as the kept record")
+    for code in (participant.card_code, other_participant.card_code):
+        page = login(adam).get(reverse("core:audit_log"), {"participant": code, "action": "view"})
+        assert [entry.page for entry in page.context["page"].object_list] == [
+            "read as the kept record",
+            "read as the duplicate",
+        ]
+
+
+def test_a_card_code_of_no_one_finds_no_entries(login, adam, sam, participant):
+    from haven.participants import codes
+
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    body = "222222" if participant.card_code[:6] != "222222" else "333333"
+    unused = body + codes.check_character(body)
+    page = login(adam).get(reverse("core:audit_log"), {"participant": unused})
+    assert page.status_code == 200
+    assert list(page.context["page"].object_list) == []
+
+
 def test_a_mistyped_card_code_is_refused_with_what_is_wrong(login, adam, participant):
     code = participant.card_code
     swapped = code[1] + code[0] + code[2:] if code[0] != code[1] else code[:-1] + "2"
