@@ -30,6 +30,18 @@ GENESIS = ""
 LOCK_KEY = 0x686176656E
 
 
+def _as_stored(value):
+    """`value` as it reads back from any database: PostgreSQL's jsonb keeps numbers as
+    decimals, so 1e20 or 2.0 written as floats read back as integers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _as_stored(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_stored(item) for item in value]
+    return value
+
+
 def canonical(sequence, at, user_id, action, object_type, object_id, participant_id, page, detail):
     return json.dumps(
         [
@@ -41,7 +53,7 @@ def canonical(sequence, at, user_id, action, object_type, object_id, participant
             object_id,
             participant_id,
             page,
-            detail,
+            _as_stored(detail),
         ],
         sort_keys=True,
         separators=(",", ":"),
