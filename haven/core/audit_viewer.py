@@ -78,7 +78,7 @@ class AuditFilterForm(forms.Form):
         return cleaned
 
     def entries(self):
-        """The entries these (valid) filters select, oldest last, names loaded with them."""
+        """The entries these (valid) filters select, newest first, with user and participant."""
         entries = AuditEntry.objects.select_related("user", "participant").order_by("-at", "-id")
         data = self.cleaned_data
         if data["participant"]:
