@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import append_only, signals  # noqa: F401
 
 
 class HavenAdminConfig(admin_apps.AdminConfig):

@@ -1,6 +1,9 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import chain
 
 
 class SpanishName:
@@ -18,6 +21,15 @@ class AuditEntryQuerySet(models.QuerySet):
 
     def delete(self):
         raise PermissionError("The audit log is append-only.")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """Append `objs` in order, each chained to the one before (see haven/core/chain.py)."""
+        objs = list(objs)
+        if not objs:
+            return objs
+        with transaction.atomic(using=self.db, savepoint=False):
+            chain.link(objs, self.model, self.db)
+            return super().bulk_create(objs, *args, **kwargs)
 
 
 class AuditEntry(models.Model):
@@ -46,7 +58,8 @@ class AuditEntry(models.Model):
         BACKUP = "backup", _("backed up")
         RESTORE = "restore", _("restored")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set when the entry is appended, under the log's lock (haven/core/chain.py).
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
@@ -62,6 +75,10 @@ class AuditEntry(models.Model):
     )
     page = models.CharField(max_length=200, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The entry's place in the log (1, 2, 3, … with no gaps) and its hash,
+    # chained to the entry before: see haven/core/chain.py.
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    entry_hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -75,7 +92,10 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            chain.link([self], type(self), using)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")

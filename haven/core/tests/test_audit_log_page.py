@@ -1,0 +1,259 @@
+"""The audit viewer and its exports: names not ids, filters an auditor needs, admins only."""
+
+import csv
+import datetime
+import io
+import uuid
+from contextlib import contextmanager
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from haven.core import audit
+from haven.core.models import AuditEntry
+from haven.outreach.actions import EncounterData, do_record_encounter
+from haven.participants.models import Participant
+
+NOT_ADMINS = ["specialist", "other_site_specialist", "supervisor", "manager", "analyst"]
+PHOENIX = timezone.get_fixed_timezone(-7 * 60)
+
+
+@contextmanager
+def written_at(year, month, day, hour=12):
+    """Entries take their time when appended; this is when they were appended."""
+    when = datetime.datetime(year, month, day, hour, tzinfo=PHOENIX)
+    with mock.patch("django.utils.timezone.now", return_value=when):
+        yield
+
+
+@pytest.fixture
+def contact(sam, downtown, participant):
+    data = EncounterData(
+        client_uuid=uuid.uuid4(),
+        site=downtown,
+        contact_type="fixed",
+        participant=participant,
+        occurred_at=datetime.datetime(2026, 11, 3, 10, tzinfo=PHOENIX),
+        note="Private note",
+    )
+    return do_record_encounter(data, staff=sam)[0]
+
+
+@pytest.fixture
+def other_participant(sam, downtown):
+    return Participant.objects.create(alias="Rain", created_by=sam, enrolled_site=downtown)
+
+
+def rows_of_csv(response):
+    text = response.content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_entries_show_names_not_ids(login, adam, sam, sue, downtown, participant, contact):
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    audit.record(sue, AuditEntry.Action.UPDATE, downtown, fields=["name"])
+    audit.record(sue, AuditEntry.Action.UPDATE, sam, fields=["role"])
+    page = login(adam).get(reverse("core:audit_log"))
+    content = page.content.decode()
+    assert "contact 2026-11-03 at Downtown" in content
+    assert f"participant {participant.display_code}" in content
+    assert "<td>Downtown</td>" in content
+    assert "<td>sam</td>" in content and "<td>sue</td>" in content
+    assert "participant timeline" in content
+    assert "Private note" not in content
+    assert participant.alias not in content
+
+
+def test_a_record_of_a_kind_without_a_name_shows_its_kind_and_id(login, adam, sam, catalog):
+    audit.record(sam, AuditEntry.Action.UPDATE, catalog["naloxone"], fields=["name"])
+    content = login(adam).get(reverse("core:audit_log")).content.decode()
+    assert f"item {catalog['naloxone'].pk}" in content
+
+
+def test_the_viewer_reads_names_in_a_fixed_number_of_queries(
+    login, adam, sam, sue, downtown, participant, contact, django_assert_num_queries
+):
+    client = login(adam)
+
+    def write(times):
+        for _ in range(times):
+            audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+            audit.record(sue, AuditEntry.Action.VIEW, contact, participant=participant)
+            audit.record(sue, AuditEntry.Action.UPDATE, downtown, fields=["name"])
+            audit.record(sue, AuditEntry.Action.UPDATE, sam, fields=["role"])
+
+    write(1)
+    # Session and user, the filter choices (users, record types), the count,
+    # the page of entries, then one query per kind of named record (four here).
+    with django_assert_num_queries(10):
+        assert client.get(reverse("core:audit_log")).status_code == 200
+    write(10)
+    with django_assert_num_queries(10):
+        assert client.get(reverse("core:audit_log")).status_code == 200
+
+
+def test_filter_by_participant_card_code_as_people_type_it(
+    login, adam, sam, participant, other_participant
+):
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    audit.record(sam, AuditEntry.Action.VIEW, other_participant, page="participant timeline")
+    typed = participant.display_code.lower().replace("-", " ")
+    page = login(adam).get(reverse("core:audit_log"), {"participant": typed})
+    assert [entry.participant for entry in page.context["page"].object_list] == [participant]
+
+
+def test_filter_by_card_code_includes_records_linked_as_duplicates(
+    login, adam, sam, sue, participant, other_participant
+):
+    from haven.participants.actions import do_merge_participants
+
+    audit.record(sam, AuditEntry.Action.VIEW, other_participant, page="read as the duplicate")
+    do_merge_participants(duplicate=other_participant, keeper=participant, by=sue)
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="read as the kept record")
+    for code in (participant.card_code, other_participant.card_code):
+        page = login(adam).get(reverse("core:audit_log"), {"participant": code, "action": "view"})
+        assert [entry.page for entry in page.context["page"].object_list] == [
+            "read as the kept record",
+            "read as the duplicate",
+        ]
+
+
+def test_a_card_code_of_no_one_finds_no_entries(login, adam, sam, participant):
+    from haven.participants import codes
+
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    body = "222222" if participant.card_code[:6] != "222222" else "333333"
+    unused = body + codes.check_character(body)
+    page = login(adam).get(reverse("core:audit_log"), {"participant": unused})
+    assert page.status_code == 200
+    assert list(page.context["page"].object_list) == []
+
+
+def test_a_mistyped_card_code_is_refused_with_what_is_wrong(login, adam, participant):
+    code = participant.card_code
+    swapped = code[1] + code[0] + code[2:] if code[0] != code[1] else code[:-1] + "2"
+    response = login(adam).get(reverse("core:audit_log"), {"participant": swapped})
+    assert response.status_code == 400
+    assert "not a valid card code" in response.content.decode()
+
+
+def test_filter_by_staff_member_and_period_in_the_programs_days(login, adam, sam, sue, participant):
+    with written_at(2026, 11, 2, hour=23):
+        audit.record(sam, AuditEntry.Action.VIEW, participant, page="before")
+    with written_at(2026, 11, 3, hour=0):
+        audit.record(sam, AuditEntry.Action.VIEW, participant, page="first day")
+    with written_at(2026, 11, 4, hour=23):
+        audit.record(sam, AuditEntry.Action.VIEW, participant, page="last day")
+        audit.record(sue, AuditEntry.Action.VIEW, participant, page="someone else")
+    with written_at(2026, 11, 5, hour=0):
+        audit.record(sam, AuditEntry.Action.VIEW, participant, page="after")
+    page = login(adam).get(
+        reverse("core:audit_log"), {"user": "sam", "since": "2026-11-03", "until": "2026-11-04"}
+    )
+    assert [entry.page for entry in page.context["page"].object_list] == ["last day", "first day"]
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(login, adam):
+    response = login(adam).get(
+        reverse("core:audit_log"), {"since": "2026-11-04", "until": "2026-11-03"}
+    )
+    assert response.status_code == 400
+    assert "before its start" in response.content.decode()
+
+
+def test_export_who_read_a_participants_record(
+    login, adam, sam, sue, participant, other_participant, contact
+):
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    audit.record(sue, AuditEntry.Action.VIEW, contact, participant=participant, page="contact")
+    audit.record(sue, AuditEntry.Action.VIEW, other_participant, page="participant timeline")
+    response = login(adam).get(
+        reverse("core:audit_log_export", args=["csv"]),
+        {"participant": participant.display_code, "action": "view"},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = rows_of_csv(response)
+    assert [(row["Who"], row["Record"], row["Page"]) for row in rows] == [
+        ("sue", "contact 2026-11-03 at Downtown", "contact"),
+        ("sam", f"participant {participant.display_code}", "participant timeline"),
+    ]
+    assert {row["Participant card code"] for row in rows} == {participant.display_code}
+    assert all(len(row["Entry hash"]) == 64 for row in rows)
+
+
+def test_export_everything_a_staff_member_read_in_a_period(login, adam, sam, sue, participant):
+    with written_at(2026, 10, 31):
+        audit.record(sam, AuditEntry.Action.VIEW, participant, page="too early")
+    with written_at(2026, 11, 3):
+        audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant card")
+        audit.record(sam, AuditEntry.Action.UPDATE, participant, fields=["alias"])
+        audit.record(sue, AuditEntry.Action.VIEW, participant, page="not sam")
+    response = login(adam).get(
+        reverse("core:audit_log_export", args=["xlsx"]),
+        {"user": "sam", "action": "view", "since": "2026-11-01", "until": "2026-11-30"},
+    )
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header, *rows = list(sheet.values)
+    assert header[:5] == ("Sequence", "When", "Who", "Action", "Record")
+    assert [(row[2], row[3], row[8]) for row in rows] == [("sam", "viewed", "participant card")]
+    assert rows[0][1] == "2026-11-03 12:00:00"
+
+
+def test_export_keeps_text_that_looks_like_a_formula_as_text(login, adam, sam):
+    audit.record(sam, AuditEntry.Action.VIEW, None, page='=HYPERLINK("http://x")')
+    response = login(adam).get(reverse("core:audit_log_export", args=["csv"]))
+    [row] = [row for row in rows_of_csv(response) if row["Action"] == "viewed"]
+    assert row["Page"] == '\'=HYPERLINK("http://x")'
+
+
+def test_an_export_is_itself_in_the_audit_log(login, adam, sam, participant):
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    login(adam).get(
+        reverse("core:audit_log_export", args=["csv"]),
+        {"participant": participant.card_code, "user": "sam", "since": "2026-01-01"},
+    )
+    export = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT)
+    assert export.user == adam
+    assert export.participant == participant
+    assert export.page == "audit log csv"
+    assert export.detail == {"filters": {"user_id": sam.pk, "since": "2026-01-01"}}
+
+
+def test_a_bad_filter_exports_nothing(login, adam):
+    response = login(adam).get(
+        reverse("core:audit_log_export", args=["csv"]), {"since": "yesterday"}
+    )
+    assert response.status_code == 400
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
+
+
+def test_an_unknown_file_format_is_not_found(login, adam):
+    response = login(adam).get(reverse("core:audit_log_export", args=["pdf"]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", NOT_ADMINS)
+def test_only_admins_read_or_export_the_audit_log(role, personas, login, participant):
+    audit.record(personas["specialist"], AuditEntry.Action.VIEW, participant, page="timeline")
+    client = login(personas[role])
+    for url in (
+        reverse("core:audit_log"),
+        reverse("core:audit_log_export", args=["csv"]),
+        reverse("core:audit_log_export", args=["xlsx"]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert participant.display_code not in response.content.decode()
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get(reverse("core:audit_log_export", args=["csv"]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
