@@ -14,6 +14,8 @@ from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
+from .standard import status_lines
+
 
 def _heading(report):
     scope = report.scope
@@ -23,13 +25,7 @@ def _heading(report):
     ]
     if scope.label:
         lines.append(scope.label)
-    if report.suppressed:
-        lines.append(
-            _(
-                "Counts from 1 to 10 are shown as <11, and other cells are hidden "
-                "so that they cannot be worked out."
-            )
-        )
+    lines += status_lines(report)
     lines.append(
         _("Made by Haven on %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
     )
