@@ -67,9 +67,7 @@ class Rule:
 def rule_from_settings():
     from django.conf import settings
 
-    return Rule(
-        getattr(settings, "SMALL_COUNT_THRESHOLD", 10), getattr(settings, "PROTECTION_WIDTH", 10)
-    )
+    return Rule(settings.SMALL_COUNT_THRESHOLD, settings.PROTECTION_WIDTH)
 
 
 class LinkedSet:
