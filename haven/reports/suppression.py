@@ -117,13 +117,17 @@ def suppress(linked, rule=None):
     cells_of_group = defaultdict(list)
     for cell, group in linked.group_of.items():
         cells_of_group[group].append(cell)
+    changed = None  # the first audit looks at everything
     while True:
-        weak = audit(linked, status, rule)
+        weak = audit(linked, status, rule, changed=changed, lines_of=lines_of)
         if not weak:
             return status
+        before = dict(status)
         if not _widen(linked, status, rule, weak, lines_of, cells_of_group):
             # Nothing left to hide near the weak cells: withhold everything.
             return dict.fromkeys(linked.values, WITHHELD)
+        # Only components that changed need a new audit: the others passed it.
+        changed = {cell for cell, mark in status.items() if before[cell] != mark}
 
 
 def bounds(status, value, rule):
@@ -149,18 +153,17 @@ def _widen(linked, status, rule, weak, lines_of, cells_of_group):
                 pick = _complement_in_line(linked, status, rule, cell, terms)
                 if pick is not None:
                     picks.add(pick)
-        if not picks and neighbours & touched:
-            continue  # what was hidden for another cell may be enough: audit first
         if not picks:
             # The cell's own lines have room, so a cell hidden with it is pinned by
             # a line of its own: give that line room too.
             picks = _complements_for_linked(linked, status, rule, cell, lines_of)
-        if not picks:
+        near = _hideable(linked, status, neighbours)
+        if not picks and near and neighbours & touched:
+            continue  # what was hidden for another cell may be enough: audit first
+        if not picks and near:
             # No line is short on its own: the weakness comes from several lines
             # together. Hide the smallest shown count next to the cell.
-            near = _hideable(linked, status, neighbours)
-            if near:
-                picks.add(min(near, key=lambda c: (linked.values[c], repr(c))))
+            picks.add(min(near, key=lambda c: (linked.values[c], repr(c))))
         for pick in picks:
             status[pick] = SUPPRESSED
         touched |= picks
@@ -180,20 +183,24 @@ def _widen(linked, status, rule, weak, lines_of, cells_of_group):
 
 
 def _complements_for_linked(linked, status, rule, cell, lines_of):
-    """Complements for the lines of the hidden cells linked to `cell`, nearest first."""
-    seen, queue = {cell}, [cell]
+    """A complement for a line of a hidden cell next to `cell` (two lines away at most).
+
+    Further cells are left to later rounds: the audit says whether they matter.
+    """
+    seen, queue = {cell}, [(cell, 0)]
     while queue:
-        current = queue.pop(0)
+        current, distance = queue.pop(0)
         for index in lines_of[current]:
             terms, sense, _rhs = linked.constraints[index]
             if current != cell and sense == "=":
                 pick = _complement_in_line(linked, status, rule, current, terms)
                 if pick is not None:
                     return {pick}
-            for other in terms:
-                if other not in seen and status[other] != SHOWN:
-                    seen.add(other)
-                    queue.append(other)
+            if distance == 0:
+                for other in terms:
+                    if other not in seen and status[other] != SHOWN:
+                        seen.add(other)
+                        queue.append((other, 1))
     return set()
 
 
@@ -228,9 +235,17 @@ def _complement_in_line(linked, status, rule, cell, terms):
 
     # Moving the cell up by d needs the others' sum to move by -a_cell * d.
     up, down = (-1 if a_cell > 0 else 1), (1 if a_cell > 0 else -1)
-    others = [c for c in terms if c != cell and status[c] != SHOWN]
-    room_up = sum(room(c, status[c], up) for c in others) / abs(a_cell)
-    room_down = sum(room(c, status[c], down) for c in others) / abs(a_cell)
+    # The others' room, added up only as far as the cell could need (lines are long).
+    enough_room = (rule.width - 1) * abs(a_cell)
+    room_up = room_down = 0
+    for other in terms:
+        if other == cell or status[other] == SHOWN:
+            continue
+        room_up += room(other, status[other], up)
+        room_down += room(other, status[other], down)
+        if room_up >= enough_room and room_down >= enough_room:
+            return None
+    room_up, room_down = room_up / abs(a_cell), room_down / abs(a_cell)
     if any(down <= room_down and up <= room_up for down, up in needs):
         return None
     candidates = _hideable(linked, status, [c for c in terms if c != cell])
@@ -256,13 +271,14 @@ def _complement_in_line(linked, status, rule, cell, terms):
 # ---------------------------------------------------------------- the audit
 
 
-def audit(linked, status, rule):
+def audit(linked, status, rule, changed=None, lines_of=None):
     """The small cells (shown as "<11" or withheld) an attacker could narrow below the width.
 
     Shown cells are constants; the hidden ones are whole-number variables
     within what their marking says. The constraints split into independent
     components (a metric's tables across the breakdowns are linked only with
-    each other), and each is solved on its own.
+    each other), and each is solved on its own; with `changed`, only the
+    components holding a changed cell are (the others passed before).
     """
     variables = [cell for cell in linked.values if status[cell] != SHOWN]
     if not variables:
@@ -291,43 +307,85 @@ def audit(linked, status, rule):
     rows_of = defaultdict(list)
     for row in rows:
         rows_of[root(next(iter(row[0])))].append(row)
+    if changed is not None:
+        dirty = {root(cell) for cell in changed if cell in parent}
+        # A cell shown again never happens; a changed cell's neighbours may
+        # have joined another component, which `root` has already merged.
     weak = set()
     for key, cells in members.items():
+        if changed is not None and key not in dirty:
+            continue
         targets = [c for c in cells if rule.is_small(linked.values[c])]
         if targets:
             weak |= _weak_in_component(linked, status, rule, cells, rows_of[key], targets)
     return weak
 
 
+def _pinned_by_a_line(linked, status, rule, cell, rows):
+    """True when one equality alone, with the bounds, leaves `cell` too few values."""
+    need = rule.width - 1
+    low, high = bounds(status[cell], linked.values[cell], rule)
+    for terms, sense, _rhs in rows:
+        if sense != "=" or cell not in terms:
+            continue
+        a_cell = terms[cell]
+        # The cell's range within this line: the others' sum ranges over an interval.
+        spread = 0
+        for other, a in terms.items():
+            if other == cell:
+                continue
+            lo, hi = bounds(status[other], linked.values[other], rule)
+            spread += abs(a) * (hi - lo)
+        if spread / abs(a_cell) < need:
+            return True
+    return high - low < need
+
+
 def _weak_in_component(linked, status, rule, cells, rows, targets):
     need = rule.width - 1
     limits = {c: bounds(status[c], linked.values[c], rule) for c in cells}
-    if not rows:
-        return {c for c in targets if limits[c][1] - limits[c][0] < need}
+    weak = {c for c in targets if _pinned_by_a_line(linked, status, rule, c, rows)}
+    targets = [c for c in targets if c not in weak]
+    if not targets or not rows:
+        return weak
     problem = _Problem(cells, rows, limits)
+    positions = np.array([problem.index[c] for c in targets])
     # Every feasible whole-number point found widens what is known to be
     # reachable; the true figures are the first such point.
-    seen_low = {c: linked.values[c] for c in targets}
-    seen_high = dict(seen_low)
+    seen_low = np.array([linked.values[c] for c in targets], dtype=float)
+    seen_high = seen_low.copy()
+    top = np.array([limits[c][1] for c in targets], dtype=float)
+    bottom = np.array([limits[c][0] for c in targets], dtype=float)
 
-    def witness(point):
-        if point is None:
-            return
-        for c in targets:
-            v = point[c]
-            seen_low[c] = min(seen_low[c], v)
-            seen_high[c] = max(seen_high[c], v)
+    def witness(x):
+        if x is not None:
+            np.minimum(seen_low, x[positions], out=seen_low)
+            np.maximum(seen_high, x[positions], out=seen_high)
 
-    def settled(c):
-        return seen_high[c] - seen_low[c] >= need
+    def open_():
+        return seen_high - seen_low < need
 
-    # Two solves push every target up, then down, at once; most are settled here.
-    witness(problem.solve_integer(dict.fromkeys(targets, -1)))
-    witness(problem.solve_integer(dict.fromkeys(targets, 1)))
-    weak = set()
-    for c in targets:
-        if settled(c):
-            continue
+    # Push the unsettled targets up at once, then down, with weights that differ
+    # from solve to solve so that ties break differently (a fixed seed keeps the
+    # result the same for the same figures); a few solves settle most targets.
+    rng = np.random.default_rng(len(cells))
+    for _round in range(8):
+        progress = False
+        for sign in (-1, 1):
+            pending = open_() & ((seen_high < top) if sign < 0 else (seen_low > bottom))
+            if not pending.any():
+                continue
+            before = (seen_low.copy(), seen_high.copy())
+            chosen = np.flatnonzero(pending)
+            weights = rng.uniform(1, 3, len(chosen))
+            objective = {targets[i]: sign * w for i, w in zip(chosen, weights, strict=True)}
+            point = problem.solve_relaxed(objective)[1]
+            witness(point if point is not None else problem.solve_integer(objective))
+            progress |= bool((seen_low != before[0]).any() or (seen_high != before[1]).any())
+        if not open_().any() or not progress:
+            break
+    for i in np.flatnonzero(open_()):
+        c = targets[i]
         # The LP relaxation bounds the whole-number range from outside: when even
         # it is too narrow, the cell is weak without an integer solve.
         lp_high, point_high = problem.solve_relaxed({c: -1})
@@ -337,11 +395,11 @@ def _weak_in_component(linked, status, rule, cells, rows, targets):
             continue
         witness(point_high)
         witness(point_low)
-        if settled(c):
+        if not open_()[i]:
             continue
         witness(problem.solve_integer({c: -1}))
         witness(problem.solve_integer({c: 1}))
-        if not settled(c):
+        if open_()[i]:
             weak.add(c)
     return weak
 
@@ -400,12 +458,14 @@ class _Problem:
         return solver.getInfo().objective_function_value, np.array(solver.getSolution().col_value)
 
     def solve_integer(self, objective):
+        """The optimal whole-number point, as an array by column."""
         _value, x = self._run(self.integer, objective)
-        return {c: round(x[i]) for c, i in self.index.items()}
+        return np.round(x)
 
     def solve_relaxed(self, objective):
         """(optimum, the point when every value is whole, else None)."""
         value, x = self._run(self.relaxed, objective)
-        if np.all(np.abs(x - np.round(x)) < 1e-6):
-            return value, {c: round(x[i]) for c, i in self.index.items()}
+        rounded = np.round(x)
+        if np.all(np.abs(x - rounded) < 1e-6):
+            return value, rounded
         return value, None
