@@ -321,32 +321,52 @@ def audit(linked, status, rule, changed=None, lines_of=None):
     return weak
 
 
-def _pinned_by_a_line(linked, status, rule, cell, rows):
-    """True when one equality alone, with the bounds, leaves `cell` too few values."""
-    need = rule.width - 1
-    low, high = bounds(status[cell], linked.values[cell], rule)
-    for terms, sense, _rhs in rows:
-        if sense != "=" or cell not in terms:
-            continue
-        a_cell = terms[cell]
-        # The cell's range within this line: the others' sum ranges over an interval.
-        spread = 0
-        for other, a in terms.items():
-            if other == cell:
-                continue
-            lo, hi = bounds(status[other], linked.values[other], rule)
-            spread += abs(a) * (hi - lo)
-        if spread / abs(a_cell) < need:
-            return True
-    return high - low < need
+def _floor_div(p, q):
+    return p // q if q > 0 else (-p) // (-q)
+
+
+def _propagate(rows, limits, passes=3):
+    """Each hidden cell's range as the lines allow it, one line at a time (bound propagation).
+
+    A relaxation of the whole problem: a cell it leaves too narrow is weak
+    without a solve; a cell it leaves wide still has to be proven.
+    """
+    low = {c: limit[0] for c, limit in limits.items()}
+    high = {c: limit[1] for c, limit in limits.items()}
+    for _pass in range(passes):
+        tightened = False
+        for terms, sense, rhs in rows:
+            smallest = sum(a * (low[c] if a > 0 else high[c]) for c, a in terms.items())
+            largest = sum(a * (high[c] if a > 0 else low[c]) for c, a in terms.items())
+            for c, a in terms.items():
+                # a * x_c = rhs - (the others), the others between their extremes.
+                others_min = smallest - a * (low[c] if a > 0 else high[c])
+                others_max = largest - a * (high[c] if a > 0 else low[c])
+                at_most, at_least = rhs - others_min, rhs - others_max  # bounds on a * x_c
+                top, bottom = high[c], low[c]
+                if a > 0:
+                    top = _floor_div(at_most, a)
+                    if sense == "=":
+                        bottom = -_floor_div(-at_least, a)
+                else:
+                    bottom = -_floor_div(-at_most, a)
+                    if sense == "=":
+                        top = _floor_div(at_least, a)
+                if top < high[c] or bottom > low[c]:
+                    high[c], low[c] = min(high[c], top), max(low[c], bottom)
+                    tightened = True
+        if not tightened:
+            break
+    return low, high
 
 
 def _weak_in_component(linked, status, rule, cells, rows, targets):
     need = rule.width - 1
     limits = {c: bounds(status[c], linked.values[c], rule) for c in cells}
-    weak = {c for c in targets if _pinned_by_a_line(linked, status, rule, c, rows)}
+    low, high = _propagate(rows, limits)
+    weak = {c for c in targets if high[c] - low[c] < need}
     targets = [c for c in targets if c not in weak]
-    if not targets or not rows:
+    if not targets:
         return weak
     problem = _Problem(cells, rows, limits)
     positions = np.array([problem.index[c] for c in targets])
