@@ -144,6 +144,9 @@ def bounds(status, value, rule):
 def _widen(linked, status, rule, weak, lines_of, cells_of_group):
     """Hide more so that the weak cells can be protected; False when nothing could change."""
     touched = set()
+    # Lines of neighbours already looked at this round: hiding more only adds room,
+    # so a line found long enough stays so, and a pick made stays hidden.
+    checked = {}
     for cell in sorted(weak, key=repr):
         neighbours = {c for i in lines_of[cell] for c in linked.constraints[i][0]}
         picks = set()
@@ -156,7 +159,7 @@ def _widen(linked, status, rule, weak, lines_of, cells_of_group):
         if not picks:
             # The cell's own lines have room, so a cell hidden with it is pinned by
             # a line of its own: give that line room too.
-            picks = _complements_for_linked(linked, status, rule, cell, lines_of)
+            picks = _complements_for_linked(linked, status, rule, cell, lines_of, checked)
         near = _hideable(linked, status, neighbours)
         if not picks and near and neighbours & touched:
             continue  # what was hidden for another cell may be enough: audit first
@@ -182,7 +185,7 @@ def _widen(linked, status, rule, weak, lines_of, cells_of_group):
     return bool(touched)
 
 
-def _complements_for_linked(linked, status, rule, cell, lines_of):
+def _complements_for_linked(linked, status, rule, cell, lines_of, checked):
     """A complement for a line of a hidden cell next to `cell` (two lines away at most).
 
     Further cells are left to later rounds: the audit says whether they matter.
@@ -193,7 +196,11 @@ def _complements_for_linked(linked, status, rule, cell, lines_of):
         for index in lines_of[current]:
             terms, sense, _rhs = linked.constraints[index]
             if current != cell and sense == "=":
-                pick = _complement_in_line(linked, status, rule, current, terms)
+                if (current, index) not in checked:
+                    checked[(current, index)] = _complement_in_line(
+                        linked, status, rule, current, terms
+                    )
+                pick = checked[(current, index)]
                 if pick is not None:
                     return {pick}
             if distance == 0:
