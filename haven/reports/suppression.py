@@ -29,6 +29,8 @@ breakdowns into a `LinkedSet`.
 """
 
 import logging
+import os
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -36,6 +38,24 @@ import highspy
 import numpy as np
 
 log = logging.getLogger(__name__)
+
+
+def _quiet_first_solver():
+    """HiGHS prints a banner to standard output the first time a solver is made in a
+    process, whatever its options; made here once with that output sent to /dev/null,
+    so that it never lands in a command's output or the server's log."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_quiet_first_solver()
 
 SHOWN, SMALL, SUPPRESSED, WITHHELD = "shown", "small", "suppressed", "withheld"
 # An upper bound for cells with none: far above any count a program has, and

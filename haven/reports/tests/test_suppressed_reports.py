@@ -209,3 +209,22 @@ def test_every_figure_of_a_site_report_is_consistent_with_the_whole(
         values = [whole[label]] + [part[label] for part in parts]
         if all(isinstance(v, int) for v in values):
             assert values[0] == sum(values[1:])
+
+
+def test_a_breakdown_too_small_to_show_safely_says_so(login, ana, busy_quarter, eastside):
+    from conftest import make_user
+
+    tia = make_user("tia", "specialist", [eastside])
+    DailyActivity.objects.create(
+        day=datetime.date(2026, 2, 2), staff=tia, site=eastside, contact_type="street", encounters=3
+    )
+    client = login(ana)
+    response = get(client, staff=tia.pk)
+    assert response.context["report"].too_small
+    assert response.context["report"].tables == []
+    assert "no figure can be shown safely" in response.content.decode()
+    download = get(client, staff=tia.pk, format="csv").content.decode("utf-8-sig")
+    assert "no figure can be shown safely" in download
+    assert "Street" not in download
+    # The whole program's report still shows what it safely can.
+    assert get(client).context["report"].tables
