@@ -1,13 +1,14 @@
-"""Suppression of a year's grant report over all its breakdowns: figures, then the audit.
+"""Suppression of a year's reports over all their breakdowns: figures, then the audit.
 
 Usage (from the repository root, on a database made by bench/generate.py)::
 
     HAVEN_SQLITE_PATH=var/bench.sqlite3 .venv/bin/python bench/suppression_audit.py
     DATABASE_URL=postgres://... .venv/bin/python bench/suppression_audit.py --runs 5
 
-For the last full year of the data it builds the grant progress report for the
-whole program and for every site, staff member and contact type (the linked
-set an analyst can download), then times apart, median and worst of `--runs`:
+For the last full year of the data it builds every table of the standard
+reports (the grant progress report's and the supplies table) for the whole
+program and for every site, staff member and contact type (the linked set an
+analyst can download), then times apart, median and worst of `--runs`:
 
 - the figures: every slice's report from the metric definitions (SQL);
 - the audit: the linked set's relations, the threshold rule, the HiGHS audit
@@ -43,7 +44,6 @@ def timed(function, runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--report", default="grant")
     args = parser.parse_args()
     setup_django()
     from django.db import connection
@@ -57,7 +57,7 @@ def main():
     members = standard.breakdown_members()
     rule = rule_from_settings()
     figures_median, figures_worst, reports = timed(
-        lambda: standard.linked_reports(args.report, scope, members), args.runs
+        lambda: standard.linked_reports(scope, members), args.runs
     )
 
     def audit():
@@ -67,7 +67,7 @@ def main():
     audit()  # warm-up: imports, the solver library
     audit_median, audit_worst, (linked, status) = timed(audit, args.runs)
     marks = Counter(status.values())
-    print(f"{connection.vendor}, {args.report} report, {start}..{end}")
+    print(f"{connection.vendor}, every report's tables, {start}..{end}")
     sizes = ", ".join(f"{len(v)} {k}" for k, v in members.items())
     print(
         f"linked set: {len(reports)} slices ({sizes}), "

@@ -171,6 +171,16 @@ def _contacts_tables(scope, served):
     ]
 
 
+SUPPLY_GROUPS = [
+    Group.FENTANYL_STRIPS,
+    Group.XYLAZINE_STRIPS,
+    Group.SMOKING_KITS,
+    Group.CONDOMS,
+    Group.WOUND_CARE_KITS,
+    Group.OTHER,
+]
+
+
 def _supplies_table(units, groups):
     labels = dict(Group.choices)
     return _table(
@@ -328,17 +338,7 @@ def ssp_activity(scope):
     tables = [
         *_contacts_tables(scope, metrics.served_participants(scope)),
         _syringe_table(scope, units),
-        _supplies_table(
-            units,
-            [
-                Group.FENTANYL_STRIPS,
-                Group.XYLAZINE_STRIPS,
-                Group.SMOKING_KITS,
-                Group.CONDOMS,
-                Group.WOUND_CARE_KITS,
-                Group.OTHER,
-            ],
-        ),
+        _supplies_table(units, SUPPLY_GROUPS),
         _service_table(scope),
         *_referral_tables(scope),
     ]
@@ -436,8 +436,23 @@ def slice_of(scope):
     return (chosen[0][0], chosen[0][1][0])
 
 
-def linked_reports(slug, scope, members):
-    """{slice: Report} for the whole program and every member of every breakdown."""
+def every_table(scope):
+    """Every table of every standard report, once each (the same key is the same figures).
+
+    The grant report holds all the others' tables but the supplies table; the
+    naloxone report's overdose education row is the service table's.
+    """
+    grant = grant_progress(scope)
+    supplies = _supplies_table(metrics.units_by_group(scope), SUPPLY_GROUPS)
+    return Report("all", "", scope, [*grant.tables, supplies])
+
+
+def linked_reports(scope, members):
+    """{slice: every table} for the whole program and every member of every breakdown.
+
+    Every report's tables are suppressed together, so that a figure shown in
+    one report is never hidden in another, where the two could be combined.
+    """
     start, end = scope.start, scope.end
     scopes = {("all",): metrics.Scope(start, end)}
     for pk in members["site"]:
@@ -446,7 +461,7 @@ def linked_reports(slug, scope, members):
         scopes[("staff", pk)] = metrics.Scope(start, end, staff_ids=(pk,))
     for value in members["type"]:
         scopes[("type", value)] = metrics.Scope(start, end, contact_types=(value,))
-    return {key: BUILDERS[slug](each) for key, each in scopes.items()}
+    return {key: every_table(each) for key, each in scopes.items()}
 
 
 def linked_set(reports):
@@ -530,9 +545,9 @@ def build(slug, scope, *, suppressed, members=None, rule=None):
     members = members if members is not None else breakdown_members()
     if wanted != ("all",) and wanted[1] not in members[wanted[0]]:
         members = {**members, wanted[0]: [*members[wanted[0]], wanted[1]]}
-    reports = linked_reports(slug, scope, members)
+    reports = linked_reports(scope, members)
     status = suppress(linked_set(reports), rule)
-    report = reports[wanted]
+    report = BUILDERS[slug](scope)
     tables = []
     for table in report.tables:
         marks = {label: status[(table.key, wanted, label)] for label, _count in table.rows}

@@ -228,3 +228,16 @@ def test_a_breakdown_too_small_to_show_safely_says_so(login, ana, busy_quarter, 
     assert "Street" not in download
     # The whole program's report still shows what it safely can.
     assert get(client).context["report"].tables
+
+
+def test_a_figure_is_marked_alike_in_every_report_that_shows_it(login, ana, busy_quarter):
+    client = login(ana)
+    sam = busy_quarter["sam"].pk
+    shown = {}
+    for slug in ("ssp", "naloxone", "grant"):
+        response = client.get(reverse("reports:report", args=[slug]), {**Q1_QUERY, "staff": sam})
+        for table in response.context["report"].tables:
+            for label, value in table.rows:
+                shown.setdefault((table.key, label), set()).add(str(value))
+    assert shown[("contacts_by_type", "Street")] == {"<11"}
+    assert all(len(values) == 1 for values in shown.values()), shown
