@@ -254,12 +254,15 @@ def _overdose_table(scope):
             (_("Reversals reported"), figures["reversals"]),
             (_("Drug checks done"), checks["done"]),
             (_("Drug checks positive"), checks["positive"]),
+            # Shown so that the share positive never implies an unchecked count.
+            (_("Drug checks negative"), checks["negative"]),
         ],
         key="overdose",
     )
     table.row_links = {
         _("Drug checks done"): NOT_BY_TYPE,
         _("Drug checks positive"): NOT_BY_TYPE,
+        _("Drug checks negative"): NOT_BY_TYPE,
     }
     table.notes = [(_("Share of drug checks positive"), _percent(checks["share_positive"]))]
     return table
@@ -502,14 +505,44 @@ def linked_set(reports):
                 ]
                 if parts:
                     _relate(linked, table.links_of(label)[dimension], total, parts)
-    # Every table of the people served counts the same unique participants.
+    # Every table of the people served counts the same unique participants, and some
+    # figures are parts of others (a reversal is an overdose reported).
     for slice_ in reports:
+        for parts, whole in PARTS_OF:
+            cells = [(key, slice_, str(label)) for key, label in parts]
+            total = (whole[0], slice_, str(whole[1]))
+            if total in linked.values and all(c in linked.values for c in cells):
+                linked.at_most({**dict.fromkeys(cells, 1), total: -1})
         served = ("people_served", slice_, _("Unique participants served"))
         for key in ("served_by_age", "served_by_gender", "served_by_race", "served_by_zip"):
             total = (key, slice_, _("All participants served"))
             if served in linked.values and total in linked.values:
                 linked.equal({served: 1, total: -1})
     return linked
+
+
+# (figures, the figure they are part of): their sum is at most it, in every slice.
+PARTS_OF = [
+    (
+        [("overdose", gettext_lazy("Reversals reported"))],
+        ("overdose", gettext_lazy("Overdoses reported")),
+    ),
+    (
+        [
+            ("overdose", gettext_lazy("Drug checks positive")),
+            ("overdose", gettext_lazy("Drug checks negative")),
+        ],
+        ("overdose", gettext_lazy("Drug checks done")),
+    ),
+    (
+        [("referrals_linked", gettext_lazy("Linked to care within 30 days"))],
+        ("referrals_linked", gettext_lazy("Referrals whose 30 days have passed")),
+    ),
+    (
+        [("referrals_linked", gettext_lazy("Referrals whose 30 days have passed"))],
+        ("referrals_by_need", gettext_lazy("All referrals")),
+    ),
+]
 
 
 def _relate(linked, relation, total, parts):

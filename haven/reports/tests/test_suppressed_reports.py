@@ -241,3 +241,31 @@ def test_a_figure_is_marked_alike_in_every_report_that_shows_it(login, ana, busy
                 shown.setdefault((table.key, label), set()).add(str(value))
     assert shown[("contacts_by_type", "Street")] == {"<11"}
     assert all(len(values) == 1 for values in shown.values()), shown
+
+
+def test_the_share_positive_never_gives_away_a_small_count_of_negatives(
+    login, ana, busy_quarter, downtown
+):
+    from haven.overdose.models import Area, DrugCheck, Substance
+
+    area = Area.objects.create(code="85281", name="85281 Downtown", kind=Area.Kind.ZIP)
+    for result, n in (("positive", 15), ("negative", 3)):
+        DrugCheck.objects.bulk_create(
+            DrugCheck(
+                checked_on=datetime.date(2026, 2, 3),
+                area=area,
+                sold_as=Substance.values[0],
+                sample_form="powder",
+                method="fentanyl_strip",
+                result=result,
+                site=downtown,
+                recorded_by=busy_quarter["sam"],
+            )
+            for _ in range(n)
+        )
+    response = login(ana).get(reverse("reports:report", args=["naloxone"]), Q1_QUERY)
+    overdose = next(t for t in response.context["report"].tables if t.key == "overdose")
+    rows = dict(overdose.rows)
+    assert rows["Drug checks negative"] == "<11"
+    # 15 positive at 83.3 % would say 3 negative.
+    assert dict(overdose.notes)["Share of drug checks positive"] == "suppressed"
