@@ -53,12 +53,6 @@ class Table:
     def links_of(self, label):
         return self.row_links.get(label, self.links)
 
-    def cell_keys(self):
-        """The group of cells each row belongs to: a whole table, or a row on its own."""
-        if self.total_label:
-            return [self.key] * len(self.rows)
-        return [f"{self.key}:{label}" for label, _count in self.rows]
-
     def shown_with(self, marks, hidden_label):
         """A copy as published: each row's mark from the audit ({label: status})."""
         if any(marks.get(label) == WITHHELD for label, _count in self.rows) and self.total_label:
