@@ -237,6 +237,17 @@ UIC_RECIPE = env_list("HAVEN_UIC_RECIPE", "mother_first_name:2,birth_day,birth_y
 # estimate (a 1 cc insulin syringe weighs about 2 g).
 SYRINGE_GRAMS_EACH = float(os.environ.get("HAVEN_SYRINGE_GRAMS_EACH", "2.0"))
 
+# Figures that leave the program: counts from 1 to the threshold are hidden, and
+# every hidden small count must stay open over at least this many whole values
+# to anyone holding all the program's suppressed reports (at most the threshold;
+# see docs/reports.md).
+SMALL_COUNT_THRESHOLD = int(os.environ.get("HAVEN_SMALL_COUNT_THRESHOLD", "10"))
+PROTECTION_WIDTH = int(os.environ.get("HAVEN_PROTECTION_WIDTH", "10"))
+if not 1 <= PROTECTION_WIDTH <= SMALL_COUNT_THRESHOLD:
+    raise ImproperlyConfigured(
+        "HAVEN_PROTECTION_WIDTH must be from 1 to HAVEN_SMALL_COUNT_THRESHOLD."
+    )
+
 # Directory entries not verified for this many days are listed for re-verification.
 RESOURCE_STALE_DAYS = int(os.environ.get("HAVEN_RESOURCE_STALE_DAYS", "180"))
 

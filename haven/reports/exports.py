@@ -16,6 +16,8 @@ from reportlab.platypus import Table as PdfTable
 from haven.core.pdf import paragraph, plain
 from haven.core.spreadsheet import csv_writer, xlsx_row
 
+from .standard import status_lines
+
 
 def _heading(report):
     scope = report.scope
@@ -25,13 +27,7 @@ def _heading(report):
     ]
     if scope.label:
         lines.append(scope.label)
-    if report.suppressed:
-        lines.append(
-            _(
-                "Counts from 1 to 10 are shown as <11, and other cells are hidden "
-                "so that they cannot be worked out."
-            )
-        )
+    lines += status_lines(report)
     lines.append(
         _("Made by Haven on %(when)s") % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")}
     )

@@ -10,6 +10,7 @@ from haven.accounts.models import Site, User
 from haven.outreach.models import Encounter
 
 from .metrics import Scope
+from .standard import slice_of
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -79,20 +80,19 @@ class ReportForm(forms.Form):
     suppress = forms.BooleanField(
         label=gettext_lazy("Hide small counts (for sharing outside the program)"), required=False
     )
+    # Analysts see only figures fit to leave the program: the choice is not theirs.
+    ALWAYS_SUPPRESSED = ("analyst",)
 
     def __init__(self, data, *, user, **kwargs):
         self.user = user
         year, quarter = last_full_quarter(timezone.localdate())
-        initial = {
-            "period": "quarter",
-            "year": year,
-            "number": quarter,
-            "suppress": user.role == "analyst",
-        }
+        initial = {"period": "quarter", "year": year, "number": quarter}
         if not data or "period" not in data:
             data = {**initial, **(data.dict() if hasattr(data, "dict") else data or {})}
-            data["suppress"] = "on" if initial["suppress"] else ""
         super().__init__(data, **kwargs)
+        if user.role in self.ALWAYS_SUPPRESSED:
+            # Not offered, and whatever the request says is not read.
+            del self.fields["suppress"]
         self.fields["site"].queryset = self.allowed_sites()
         self.fields["staff"].queryset = (
             User.objects.filter(
@@ -110,6 +110,8 @@ class ReportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.user.role in self.ALWAYS_SUPPRESSED:
+            cleaned["suppress"] = True
         kind = cleaned.get("period")
         if kind == "custom":
             if not cleaned.get("start") or not cleaned.get("end"):
@@ -148,4 +150,13 @@ class ReportForm(forms.Form):
             contact_types=(cleaned["contact_type"],) if cleaned.get("contact_type") else (),
             label=" · ".join(label),
         )
+        if cleaned.get("suppress") and slice_of(cleaned["scope"]) is None:
+            # Only the whole program and single breakdowns are audited together;
+            # anything else could be differenced against them.
+            raise ValidationError(
+                _(
+                    "With small counts hidden, a report covers everyone or one site, "
+                    "one staff member or one contact type: choose only one of them."
+                )
+            )
         return cleaned

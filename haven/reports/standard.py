@@ -6,7 +6,7 @@ suppression can protect it; figures that are not counts (ratios, shares) are
 shown in a "notes" table and hidden when the counts they come from are.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,9 +16,27 @@ from haven.participants.models import Participant
 from haven.supplies.models import Item
 
 from . import metrics
-from .suppression import HIDDEN, SMALL, suppress_list
+from .suppression import SHOWN, SMALL, SUPPRESSED, WITHHELD, LinkedSet, rule_from_settings, suppress
 
 Group = Item.ReportingGroup
+
+# How a table's figure for the whole program relates to the same figure for each
+# member of a breakdown (a site, a staff member, a contact type):
+SUM = "sum"  # the members' figures add up to it (records without a member aside)
+OVERLAP = "overlap"  # each member's is at most it, and it at most their sum (people)
+SAME = "same"  # the breakdown does not apply: every member's figure is the same
+ADDS_UP = {"site": SUM, "staff": SUM, "type": SUM}
+PEOPLE = {"site": OVERLAP, "staff": OVERLAP, "type": OVERLAP}
+NOT_BY_TYPE = {"site": SUM, "staff": SUM, "type": SAME}
+
+# How a hidden count is shown: "<11" says 1 to 10; a count hidden so that a
+# small one elsewhere cannot be worked out may be any size, so it says only that.
+SUPPRESSED_MARK = gettext_lazy("suppressed")
+WITHHELD_MARK = gettext_lazy("not shown")
+WITHHELD_TEXT = gettext_lazy("Too few to show safely: this table is not shown.")
+TOO_SMALL_TEXT = gettext_lazy(
+    "Too few records for this period and breakdown: no figure can be shown safely."
+)
 
 
 @dataclass
@@ -27,19 +45,34 @@ class Table:
     rows: list  # [(label, count)]
     total_label: str = ""  # set when the last row is the total of the others
     notes: list = field(default_factory=list)  # [(label, text)], not counts
+    key: str = ""  # the same figures have the same key in every report
+    links: dict = field(default_factory=lambda: dict(ADDS_UP))
+    row_links: dict = field(default_factory=dict)  # {label: links} where rows differ
+    withheld: bool = False
 
-    def suppressed(self):
-        """A copy with small counts hidden so that no hidden count can be worked out."""
-        counts = [count for _label, count in self.rows]
-        hidden = suppress_list(counts, total=bool(self.total_label)) if self.rows else set()
-        if not self.total_label:
-            # Rows that do not add up are protected one by one.
-            hidden = {i for i, count in enumerate(counts) if count in SMALL}
-        rows = [
-            (label, HIDDEN if i in hidden else count) for i, (label, count) in enumerate(self.rows)
-        ]
-        notes = [(label, HIDDEN if hidden else text) for label, text in self.notes]
-        return Table(self.title, rows, self.total_label, notes)
+    def links_of(self, label):
+        return self.row_links.get(label, self.links)
+
+    def shown_with(self, marks, hidden_label):
+        """A copy as published: each row's mark from the audit ({label: status})."""
+        if any(marks.get(label) == WITHHELD for label, _count in self.rows) and self.total_label:
+            return replace(
+                self, rows=[(str(WITHHELD_TEXT), "")], notes=[], total_label="", withheld=True
+            )
+        rows = []
+        for label, count in self.rows:
+            mark = marks.get(label, SHOWN)
+            if mark == SHOWN:
+                rows.append((label, count))
+            elif mark == SMALL:
+                rows.append((label, hidden_label))
+            elif mark == WITHHELD:
+                rows.append((label, str(WITHHELD_MARK)))
+            else:
+                rows.append((label, str(SUPPRESSED_MARK)))
+        hidden = any(marks.get(label, SHOWN) != SHOWN for label, _count in self.rows)
+        notes = [(label, str(SUPPRESSED_MARK) if hidden else text) for label, text in self.notes]
+        return replace(self, rows=rows, notes=notes)
 
 
 @dataclass
@@ -49,23 +82,51 @@ class Report:
     scope: metrics.Scope
     tables: list
     suppressed: bool = False
+    rule: object = None  # the suppression rule, when suppressed
+    too_small: bool = False  # nothing could be shown safely
 
-    def with_suppression(self):
-        return Report(
-            self.slug, self.title, self.scope, [t.suppressed() for t in self.tables], True
+
+def status_lines(report):
+    """What every page and file says about its figures: suppressed, or exact and internal."""
+    if not report.suppressed:
+        return [_("EXACT FIGURES — internal use only")]
+    rule = report.rule
+    lines = [
+        _("Small counts suppressed (1–%(threshold)s hidden; protection width %(width)s)")
+        % {"threshold": rule.threshold, "width": rule.width},
+    ]
+    if report.too_small:
+        lines.append(str(TOO_SMALL_TEXT))
+    else:
+        lines.append(
+            _(
+                "%(small)s: a count from 1 to %(threshold)s. “%(suppressed)s”: hidden so that a "
+                "small count cannot be worked out from the others; it may be any size. "
+                "“%(withheld)s”: too few to show safely."
+            )
+            % {
+                "small": rule.hidden_label,
+                "threshold": rule.threshold,
+                "suppressed": SUPPRESSED_MARK,
+                "withheld": WITHHELD_MARK,
+            }
         )
+    return lines
 
 
 def _with_total(rows, total_label):
     return Table("", [*rows, (total_label, sum(count for _label, count in rows))], total_label)
 
 
-def _table(title, rows, total_label=None):
+def _table(title, rows, total_label=None, key="", links=ADDS_UP):
     if total_label:
         table = _with_total(rows, total_label)
         table.title = title
-        return table
-    return Table(title, rows)
+    else:
+        table = Table(title, rows)
+    table.key = key or title
+    table.links = dict(links)
+    return table
 
 
 def _percent(share):
@@ -75,30 +136,52 @@ def _percent(share):
 def _contacts_tables(scope, served):
     by_type = metrics.contacts_by_type(scope)
     types = dict(Encounter.ContactType.choices)
+    people = _table(
+        _("People served"),
+        [
+            (_("Unique participants served"), metrics.unique_participants(scope, served)),
+            (_("New participants enrolled"), metrics.new_participants(scope)),
+            (_("People served anonymously (head count)"), metrics.anonymous_people(scope)),
+            (
+                _("People reached through secondary distribution"),
+                metrics.secondary_distribution_people(scope),
+            ),
+        ],
+        key="people_served",
+    )
+    # A person met at two sites counts at each; enrolment has no contact type.
+    people.row_links = {
+        _("Unique participants served"): PEOPLE,
+        _("New participants enrolled"): NOT_BY_TYPE,
+    }
     return [
         _table(
             _("Contacts by type"),
             [(str(types[value]), count) for value, count in by_type.items()],
             _("All contacts"),
+            key="contacts_by_type",
         ),
-        _table(
-            _("People served"),
-            [
-                (_("Unique participants served"), metrics.unique_participants(scope, served)),
-                (_("New participants enrolled"), metrics.new_participants(scope)),
-                (_("People served anonymously (head count)"), metrics.anonymous_people(scope)),
-                (
-                    _("People reached through secondary distribution"),
-                    metrics.secondary_distribution_people(scope),
-                ),
-            ],
-        ),
+        people,
     ]
+
+
+SUPPLY_GROUPS = [
+    Group.FENTANYL_STRIPS,
+    Group.XYLAZINE_STRIPS,
+    Group.SMOKING_KITS,
+    Group.CONDOMS,
+    Group.WOUND_CARE_KITS,
+    Group.OTHER,
+]
 
 
 def _supplies_table(units, groups):
     labels = dict(Group.choices)
-    return _table(_("Supplies handed out (units)"), [(str(labels[g]), units[g]) for g in groups])
+    return _table(
+        _("Supplies handed out (units)"),
+        [(str(labels[g]), units[g]) for g in groups],
+        key="supplies",
+    )
 
 
 def _syringe_table(scope, units):
@@ -107,7 +190,9 @@ def _syringe_table(scope, units):
     table = _table(
         _("Syringe services"),
         [(_("Syringes distributed"), out), (_("Syringes collected"), back)],
+        key="syringes",
     )
+    table.row_links = {_("Syringes collected"): NOT_BY_TYPE}
     ratio = metrics.syringe_return_ratio(scope, distributed=out, collected=back)
     table.notes = [
         (_("Syringes collected per syringe distributed"), "—" if ratio is None else f"{ratio:.2f}")
@@ -131,6 +216,7 @@ def _naloxone_tables(scope):
                 (_("To anonymous contacts"), figures["anonymous"]),
             ],
             _("All kits"),
+            key=f"naloxone_{group}",
         )
         kits.notes = [(_("Doses"), str(figures["doses"]))]
         tables.append(kits)
@@ -148,6 +234,7 @@ def _service_table(scope):
                 metrics.people_trained_in_overdose_response(scope),
             ),
         ],
+        key="services",
     )
 
 
@@ -161,8 +248,16 @@ def _overdose_table(scope):
             (_("Reversals reported"), figures["reversals"]),
             (_("Drug checks done"), checks["done"]),
             (_("Drug checks positive"), checks["positive"]),
+            # Shown so that the share positive never implies an unchecked count.
+            (_("Drug checks negative"), checks["negative"]),
         ],
+        key="overdose",
     )
+    table.row_links = {
+        _("Drug checks done"): NOT_BY_TYPE,
+        _("Drug checks positive"): NOT_BY_TYPE,
+        _("Drug checks negative"): NOT_BY_TYPE,
+    }
     table.notes = [(_("Share of drug checks positive"), _percent(checks["share_positive"]))]
     return table
 
@@ -176,6 +271,8 @@ def _referral_tables(scope):
         _("Referrals made by need"),
         [(str(needs.get(need, need)), n) for need, n in sorted(figures["by_need"].items())],
         _("All referrals"),
+        key="referrals_by_need",
+        links=NOT_BY_TYPE,
     )
     linked = _table(
         _("Referrals linked to care"),
@@ -183,6 +280,8 @@ def _referral_tables(scope):
             (_("Referrals whose 30 days have passed"), figures["eligible_for_linkage"]),
             (_("Linked to care within 30 days"), figures["linked_within_30_days"]),
         ],
+        key="referrals_linked",
+        links=NOT_BY_TYPE,
     )
     linked.notes = [(_("Share linked within 30 days"), _percent(figures["share_linked"]))]
     return [by_need, linked]
@@ -203,21 +302,29 @@ def _demographic_tables(scope, served):
             _("Participants served by age"),
             [(label({}, age), tables["age"].get(age, 0)) for age in ages],
             _("All participants served"),
+            key="served_by_age",
+            links=PEOPLE,
         ),
         _table(
             _("Participants served by gender"),
             [(label(genders, key), n) for key, n in sorted(tables["gender"].items())],
             _("All participants served"),
+            key="served_by_gender",
+            links=PEOPLE,
         ),
         _table(
             _("Participants served by race/ethnicity"),
             [(label(races, key), n) for key, n in sorted(tables["race_ethnicity"].items())],
             _("All participants served"),
+            key="served_by_race",
+            links=PEOPLE,
         ),
         _table(
             _("Participants served by ZIP code"),
             [(label({}, key), n) for key, n in sorted(tables["zip"].items())],
             _("All participants served"),
+            key="served_by_zip",
+            links=PEOPLE,
         ),
     ]
 
@@ -228,17 +335,7 @@ def ssp_activity(scope):
     tables = [
         *_contacts_tables(scope, metrics.served_participants(scope)),
         _syringe_table(scope, units),
-        _supplies_table(
-            units,
-            [
-                Group.FENTANYL_STRIPS,
-                Group.XYLAZINE_STRIPS,
-                Group.SMOKING_KITS,
-                Group.CONDOMS,
-                Group.WOUND_CARE_KITS,
-                Group.OTHER,
-            ],
-        ),
+        _supplies_table(units, SUPPLY_GROUPS),
         _service_table(scope),
         *_referral_tables(scope),
     ]
@@ -258,6 +355,7 @@ def naloxone_quarterly(scope):
                     metrics.people_trained_in_overdose_response(scope),
                 )
             ],
+            key="services",  # the same figure as in the other reports' service table
         ),
         _overdose_table(scope),
     ]
@@ -285,3 +383,219 @@ REPORTS = {
     "grant": gettext_lazy("Grant progress report"),
 }
 BUILDERS = {"ssp": ssp_activity, "naloxone": naloxone_quarterly, "grant": grant_progress}
+
+
+# ---------------------------------------------------------------- suppression over the linked set
+
+DIMENSIONS = ("site", "staff", "type")
+
+
+def breakdown_members():
+    """Who a report can be broken down by: every site, staff member and contact type.
+
+    The same lists the report form offers a manager or an analyst.
+    """
+    from haven.accounts.models import Site, User
+
+    return {
+        "site": list(Site.objects.order_by("pk").values_list("pk", flat=True)),
+        "staff": list(
+            User.objects.filter(
+                role__in=["specialist", "supervisor", "manager"], sites__isnull=False
+            )
+            .distinct()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
+        "type": list(Encounter.ContactType.values),
+    }
+
+
+def slice_of(scope):
+    """Which figures of the linked set a scope asks for: ("all",) or (dimension, member).
+
+    None when the scope combines filters, or names several sites: those are
+    not in the linked set, so they cannot be published suppressed.
+    """
+    chosen = [
+        (dimension, ids)
+        for dimension, ids in (
+            ("site", scope.site_ids),
+            ("staff", scope.staff_ids),
+            ("type", scope.contact_types),
+        )
+        if ids
+    ]
+    if not chosen:
+        return ("all",)
+    if len(chosen) > 1 or len(chosen[0][1]) != 1:
+        return None
+    return (chosen[0][0], chosen[0][1][0])
+
+
+def every_table(scope):
+    """Every table of every standard report, once each (the same key is the same figures).
+
+    The grant report holds all the others' tables but the supplies table; the
+    naloxone report's overdose education row is the service table's.
+    """
+    grant = grant_progress(scope)
+    supplies = _supplies_table(metrics.units_by_group(scope), SUPPLY_GROUPS)
+    return Report("all", "", scope, [*grant.tables, supplies])
+
+
+def linked_reports(scope, members):
+    """{slice: every table} for the whole program and every member of every breakdown.
+
+    Every report's tables are suppressed together, so that a figure shown in
+    one report is never hidden in another, where the two could be combined.
+    """
+    start, end = scope.start, scope.end
+    scopes = {("all",): metrics.Scope(start, end)}
+    for pk in members["site"]:
+        scopes[("site", pk)] = metrics.Scope(start, end, site_ids=(pk,))
+    for pk in members["staff"]:
+        scopes[("staff", pk)] = metrics.Scope(start, end, staff_ids=(pk,))
+    for value in members["type"]:
+        scopes[("type", value)] = metrics.Scope(start, end, contact_types=(value,))
+    return {key: every_table(each) for key, each in scopes.items()}
+
+
+def linked_set(reports):
+    """The figures of `reports` ({slice: Report}) and every relation between them."""
+    linked = LinkedSet()
+    whole = reports[("all",)]
+    # Rows that a slice leaves out (a need nobody was referred to there) are zeros.
+    labels = {}
+    for report in reports.values():
+        for table in report.tables:
+            known = labels.setdefault(table.key, [])
+            known += [label for label, _count in table.rows if label not in known]
+    values = {}
+    for slice_, report in reports.items():
+        for table in report.tables:
+            counts = dict(table.rows)
+            for label in labels[table.key]:
+                cell = (table.key, slice_, label)
+                if cell in values:
+                    continue  # the same figure in a second table of the report
+                values[cell] = counts.get(label, 0)
+                group = (table.key if table.total_label else f"{table.key}:{label}", slice_)
+                linked.add(cell, values[cell], group)
+            if table.total_label:
+                terms = {(table.key, slice_, label): 1 for label in labels[table.key]}
+                terms[(table.key, slice_, table.total_label)] = -1
+                linked.equal(terms)
+    for table in whole.tables:
+        for label in labels[table.key]:
+            total = (table.key, ("all",), label)
+            if total not in linked.values:
+                continue
+            for dimension in DIMENSIONS:
+                parts = [
+                    (table.key, slice_, label)
+                    for slice_ in reports
+                    if slice_[0] == dimension and (table.key, slice_, label) in linked.values
+                ]
+                if parts:
+                    _relate(linked, table.links_of(label)[dimension], total, parts)
+    # Every table of the people served counts the same unique participants, and some
+    # figures are parts of others (a reversal is an overdose reported).
+    for slice_ in reports:
+        for parts, whole in PARTS_OF:
+            cells = [(key, slice_, str(label)) for key, label in parts]
+            total = (whole[0], slice_, str(whole[1]))
+            if total in linked.values and all(c in linked.values for c in cells):
+                linked.at_most({**dict.fromkeys(cells, 1), total: -1})
+        served = ("people_served", slice_, _("Unique participants served"))
+        for key in ("served_by_age", "served_by_gender", "served_by_race", "served_by_zip"):
+            total = (key, slice_, _("All participants served"))
+            if served in linked.values and total in linked.values:
+                linked.equal({served: 1, total: -1})
+    return linked
+
+
+# (figures, the figure they are part of): their sum is at most it, in every slice.
+PARTS_OF = [
+    (
+        [("overdose", gettext_lazy("Reversals reported"))],
+        ("overdose", gettext_lazy("Overdoses reported")),
+    ),
+    (
+        [
+            ("overdose", gettext_lazy("Drug checks positive")),
+            ("overdose", gettext_lazy("Drug checks negative")),
+        ],
+        ("overdose", gettext_lazy("Drug checks done")),
+    ),
+    (
+        [("referrals_linked", gettext_lazy("Linked to care within 30 days"))],
+        ("referrals_linked", gettext_lazy("Referrals whose 30 days have passed")),
+    ),
+    (
+        [("referrals_linked", gettext_lazy("Referrals whose 30 days have passed"))],
+        ("referrals_by_need", gettext_lazy("All referrals")),
+    ),
+]
+
+
+def _relate(linked, relation, total, parts):
+    values = linked.values
+    gap = values[total] - sum(values[part] for part in parts)
+    if relation == SUM:
+        # What no member holds (a contact by someone no longer listed) is taken
+        # as known: an attacker may know it, and knowing more only hides more.
+        linked.equal({**dict.fromkeys(parts, 1), total: -1}, -gap)
+    elif relation == OVERLAP:
+        for part in parts:
+            linked.at_most({part: 1, total: -1})
+        linked.at_most({**dict.fromkeys(parts, -1), total: 1}, max(gap, 0))
+    else:
+        for part in parts:
+            linked.equal({part: 1, total: -1})
+
+
+def build(slug, scope, *, suppressed, members=None, rule=None):
+    """The report as published: exact, or suppressed over the linked set of its period.
+
+    Suppressed, every breakdown of the period is built, the whole linked set is
+    suppressed and audited, and the slice the scope asks for is published, so
+    that no two downloads (one staff member's and everyone's, say) can be
+    differenced to undo it.
+    """
+    if not suppressed:
+        return BUILDERS[slug](scope)
+    wanted = slice_of(scope)
+    if wanted is None:
+        raise ValueError("A suppressed report covers everyone or one site, staff member or type.")
+    rule = rule or rule_from_settings()
+    members = members if members is not None else breakdown_members()
+    if wanted != ("all",) and wanted[1] not in members[wanted[0]]:
+        members = {**members, wanted[0]: [*members[wanted[0]], wanted[1]]}
+    reports = linked_reports(scope, members)
+    status = suppress(linked_set(reports), rule)
+    report = BUILDERS[slug](scope)
+    tables = []
+    for table in report.tables:
+        marks = {label: status[(table.key, wanted, label)] for label, _count in table.rows}
+        tables.append(table.shown_with(marks, rule.hidden_label))
+    shown_counts = [
+        count
+        for table in tables
+        if not table.withheld
+        for _label, count in table.rows
+        if isinstance(count, int) and count > 0
+    ]
+    # Nothing shown but zeros, "<11" and withheld tables: say so rather than print
+    # a table of marks. (A "suppressed" cell still says "11 or more".)
+    marks = {mark for (_key, slice_, _label), mark in status.items() if slice_ == wanted}
+    too_small = not shown_counts and SUPPRESSED not in marks and bool(marks - {SHOWN})
+    return Report(
+        report.slug,
+        report.title,
+        scope,
+        [] if too_small else tables,
+        suppressed=True,
+        rule=rule,
+        too_small=too_small,
+    )

@@ -32,9 +32,9 @@ def report(request, slug):
     context = {"form": form, "slug": slug, "title": standard.REPORTS[slug]}
     if not form.is_valid():
         return render(request, "reports/report.html", context, status=400)
-    built = standard.BUILDERS[slug](form.cleaned_data["scope"])
-    if form.cleaned_data["suppress"]:
-        built = built.with_suppression()
+    built = standard.build(
+        slug, form.cleaned_data["scope"], suppressed=form.cleaned_data["suppress"]
+    )
     wanted = request.GET.get("format", "")
     if wanted in exports.FORMATS:
         content_type, render_file = exports.FORMATS[wanted]
@@ -54,7 +54,12 @@ def report(request, slug):
     query = request.GET.copy()
     query.pop("format", None)
     context.update(
-        {"report": built, "query": query.urlencode(), "coverage": coverage_notes(built.scope)}
+        {
+            "report": built,
+            "status_lines": standard.status_lines(built),
+            "query": query.urlencode(),
+            "coverage": coverage_notes(built.scope),
+        }
     )
     return render(request, "reports/report.html", context)
 

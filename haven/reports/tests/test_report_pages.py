@@ -66,12 +66,17 @@ def test_the_naloxone_report_splits_first_kits_and_refills(login, max_manager, p
     assert nasal.notes == [("Doses", "8")]
 
 
-def test_suppression_hides_small_counts_and_their_complements(login, max_manager, program):
+def test_a_quarter_too_small_to_show_safely_says_so_instead_of_a_table_of_marks(
+    login, max_manager, program
+):
+    # Four contacts: every count is small, and no table of them can be protected.
     response = report(login(max_manager), "naloxone", suppress="on")
-    nasal = response.context["report"].tables[0]
-    assert [value for _label, value in nasal.rows] == ["<11", "<11", "<11", "<11"]
-    assert nasal.notes == [("Doses", "<11")]
-    assert "small counts hidden" in response.content.decode()
+    built = response.context["report"]
+    assert built.suppressed and built.too_small
+    assert built.tables == []
+    content = response.content.decode()
+    assert "no figure can be shown safely" in content
+    assert "Small counts suppressed (1–10 hidden; protection width 10)" in content
 
 
 def test_analysts_get_suppressed_figures_by_default(login, ana, program):
@@ -132,11 +137,20 @@ def test_pdf_export_is_a_real_pdf_with_the_figures(login, max_manager, program):
     assert "Unique participants served" in text
 
 
-def test_csv_export_with_suppression(login, max_manager, program):
+def test_csv_export_of_a_quarter_too_small_says_so(login, max_manager, program):
     response = report(login(max_manager), "naloxone", format="csv", suppress="on")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert ["First kits", "<11"] in rows
-    assert not any(row == ["First kits", "1"] for row in rows)
+    text = "\n".join(",".join(row) for row in rows)
+    assert "Small counts suppressed (1–10 hidden; protection width 10)" in text
+    assert "no figure can be shown safely" in text
+    assert not any(row[:1] == ["First kits"] for row in rows)
+
+
+def test_exact_figures_say_they_are_for_internal_use(login, max_manager, program):
+    response = report(login(max_manager), "naloxone", format="csv")
+    assert "EXACT FIGURES — internal use only" in response.content.decode("utf-8-sig")
+    page = report(login(max_manager), "naloxone")
+    assert "EXACT FIGURES — internal use only" in page.content.decode()
 
 
 def test_dashboard_has_charts_with_their_numbers(login, max_manager, program):

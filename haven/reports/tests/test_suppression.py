@@ -1,123 +1,262 @@
-from fractions import Fraction
+"""Suppression, tested as an attacker would try to undo it.
 
-from hypothesis import given
+The attacker holds everything published for a period: a table for the whole
+program and the same table for every member of one or two breakdowns (sites,
+staff members), each with its total. They know how the tables add up, that
+counts are whole numbers, that zeros are shown, that "<11" means 1 to 10, that
+a "suppressed" cell is 11 or more (else it would say "<11") and that a
+withheld table could hold anything. With those, they solve for the smallest
+and largest value of every hidden small count (scipy's MILP, built here from
+the published numbers alone, not from the implementation's own model).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
 
-from haven.reports.suppression import suppress_grid, suppress_list
-
-
-def with_totals(body):
-    rows = [row + [sum(row)] for row in body]
-    totals = [sum(column) for column in zip(*rows, strict=True)]
-    return rows + [totals]
-
-
-grids = st.integers(1, 3).flatmap(
-    lambda columns: st.lists(
-        st.lists(st.integers(0, 30), min_size=columns, max_size=columns), min_size=1, max_size=3
-    )
+from haven.reports.suppression import (
+    SHOWN,
+    SMALL,
+    SUPPRESSED,
+    WITHHELD,
+    LinkedSet,
+    Rule,
+    suppress,
 )
 
-
-@given(grids)
-def test_every_small_count_is_hidden(body):
-    grid = with_totals(body)
-    hidden = suppress_grid(grid)
-    for r, row in enumerate(grid):
-        for c, value in enumerate(row):
-            if 1 <= value <= 10:
-                assert (r, c) in hidden
+RULE = Rule(threshold=10, width=10)
 
 
-@given(grids)
-def test_no_line_has_exactly_one_hidden_cell(body):
-    grid = with_totals(body)
-    hidden = suppress_grid(grid)
-    rows, columns = len(grid), len(grid[0])
-    for r in range(rows):
-        assert sum((r, c) in hidden for c in range(columns)) != 1
-    for c in range(columns):
-        assert sum((r, c) in hidden for r in range(rows)) != 1
+# ---------------------------------------------------------------- the published tables
 
 
-def determined_cells(grid, hidden):
-    """Hidden cells whose value follows from the shown cells by the sum equations.
+def slices_of(breakdowns):
+    """("all",) and (dimension, member) for every member of every breakdown."""
+    return [("all",)] + [(d, m) for d, members in enumerate(breakdowns) for m in range(members)]
 
-    Each row and column says: its cells add up to its total. With the shown
-    values moved to the right-hand side, a hidden cell is determined exactly
-    when its unit vector lies in the row space of the equations over the
-    hidden cells (Gaussian elimination over the rationals).
+
+def build_linked(columns, values, breakdowns):
+    """The implementation's input: `values[slice]` is the slice's row, total last."""
+    linked = LinkedSet()
+    for slice_ in slices_of(breakdowns):
+        for j in range(columns + 1):
+            linked.add((slice_, j), values[slice_][j], slice_)
+        linked.equal({**{(slice_, j): 1 for j in range(columns)}, (slice_, columns): -1})
+    for d, members in enumerate(breakdowns):
+        for j in range(columns + 1):
+            linked.equal({**{((d, m), j): 1 for m in range(members)}, (("all",), j): -1})
+    return linked
+
+
+@st.composite
+def linked_tables(draw):
+    """A row of counts for the whole program, split among members of 0 to 2 breakdowns."""
+    columns = draw(st.integers(1, 4))
+    breakdowns = draw(st.lists(st.integers(2, 3), max_size=2))
+    count = st.one_of(st.integers(0, 12), st.integers(0, 45))
+    if breakdowns:
+        first = breakdowns[0]
+        grid = [[draw(count) for _j in range(columns)] for _m in range(first)]
+        whole = [sum(column) for column in zip(*grid, strict=True)]
+    else:
+        whole = [draw(count) for _j in range(columns)]
+    values = {("all",): [*whole, sum(whole)]}
+    for d, members in enumerate(breakdowns):
+        if d == 0:
+            rows = grid
+        else:
+            # Another way to split the same column totals among this breakdown's members.
+            rows = [[0] * columns for _m in range(members)]
+            for j, total in enumerate(whole):
+                cuts = sorted(draw(st.integers(0, total)) for _m in range(members - 1))
+                for m, (low, high) in enumerate(zip([0, *cuts], [*cuts, total], strict=True)):
+                    rows[m][j] = high - low
+        for m, row in enumerate(rows):
+            values[(d, m)] = [*row, sum(row)]
+    return columns, breakdowns, values
+
+
+# ---------------------------------------------------------------- the attacker
+
+
+def attacker_ranges(columns, breakdowns, published, threshold=10):
+    """{cell: (lowest, highest)} for every hidden cell, from the published marks alone.
+
+    `published[slice][j]` is an int (shown), "<11", "suppressed" or "withheld".
     """
-    rows, columns = len(grid), len(grid[0])
-    order = sorted(hidden)
-    index = {cell: i for i, cell in enumerate(order)}
+    cells = [(s, j) for s in slices_of(breakdowns) for j in range(columns + 1)]
+    hidden = [cell for cell in cells if not isinstance(published[cell[0]][cell[1]], int)]
+    if not hidden:
+        return {}
+    index = {cell: i for i, cell in enumerate(hidden)}
+    low, high = [], []
+    for s, j in hidden:
+        mark = published[s][j]
+        low.append({"<11": 1, "suppressed": threshold + 1, "withheld": 0}[mark])
+        # No upper bound is known; a cap far above any count keeps every solve
+        # bounded and can only narrow the ranges, which makes the test stricter.
+        high.append(threshold if mark == "<11" else 10**6)
     equations = []
-    for line in [[(r, c) for c in range(columns)] for r in range(rows)] + [
-        [(r, c) for r in range(rows)] for c in range(columns)
-    ]:
-        vector = [Fraction(0)] * len(order)
-        for cell in line[:-1]:
-            if cell in index:
-                vector[index[cell]] += 1
-        if line[-1] in index:
-            vector[index[line[-1]]] -= 1
-        if any(vector):
-            equations.append(vector)
-    basis = _row_echelon(equations)
-    return {cell for cell in order if _in_span(basis, _unit(len(order), index[cell]))}
+    for s in slices_of(breakdowns):
+        equations.append({(s, j): 1 for j in range(columns)} | {(s, columns): -1})
+    for d, members in enumerate(breakdowns):
+        for j in range(columns + 1):
+            equations.append({((d, m), j): 1 for m in range(members)} | {(("all",), j): -1})
+    matrix, right = [], []
+    for equation in equations:
+        row = np.zeros(len(hidden))
+        constant = 0
+        for (s, j), a in equation.items():
+            if (s, j) in index:
+                row[index[(s, j)]] += a
+            else:
+                constant += a * published[s][j]
+        if row.any():
+            matrix.append(row)
+            right.append(-constant)
+    ranges = {}
+    for cell, i in index.items():
+        found = []
+        for sign in (1, -1):
+            objective = np.zeros(len(hidden))
+            objective[i] = sign
+            result = milp(
+                objective,
+                constraints=[LinearConstraint(np.array(matrix), right, right)] if matrix else [],
+                integrality=np.ones(len(hidden)),
+                bounds=Bounds(low, high),
+            )
+            assert result.status == 0, result.message
+            found.append(sign * result.fun)
+        ranges[cell] = (found[0], found[1])
+    return ranges
 
 
-def _unit(size, position):
-    return [Fraction(int(i == position)) for i in range(size)]
+def publish(columns, breakdowns, values, rule=RULE):
+    status = suppress(build_linked(columns, values, breakdowns), rule)
+    marks = {SMALL: "<11", SUPPRESSED: "suppressed", WITHHELD: "withheld"}
+    return {
+        s: [
+            values[s][j] if status[(s, j)] == SHOWN else marks[status[(s, j)]]
+            for j in range(columns + 1)
+        ]
+        for s in values
+    }
 
 
-def _row_echelon(vectors):
-    basis = []
-    for vector in vectors:
-        vector = _reduce(basis, vector)
-        if any(vector):
-            basis.append(vector)
-    return basis
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linked_tables())
+def test_no_hidden_small_count_can_be_narrowed_below_the_protection_width(table):
+    columns, breakdowns, values = table
+    published = publish(columns, breakdowns, values)
+    ranges = attacker_ranges(columns, breakdowns, published)
+    for (s, j), (lowest, highest) in ranges.items():
+        true = values[s][j]
+        assert lowest <= true <= highest
+        if 1 <= true <= 10:
+            assert highest - lowest + 1 >= RULE.width, (s, j, true, lowest, highest, published)
 
 
-def _reduce(basis, vector):
-    vector = list(vector)
-    for row in basis:
-        pivot = next(i for i, value in enumerate(row) if value)
-        if vector[pivot]:
-            factor = vector[pivot] / row[pivot]
-            vector = [v - factor * r for v, r in zip(vector, row, strict=True)]
-    return vector
+@settings(max_examples=60, deadline=None)
+@given(linked_tables())
+def test_every_small_count_is_hidden_and_no_mark_states_a_false_bound(table):
+    columns, breakdowns, values = table
+    published = publish(columns, breakdowns, values)
+    for s, row in published.items():
+        for j, shown in enumerate(row):
+            true = values[s][j]
+            if 1 <= true <= 10:
+                assert shown in ("<11", "withheld")
+            if shown == "<11":
+                assert 1 <= true <= 10
+            if shown == "suppressed":
+                assert true >= 11
+            if isinstance(shown, int):
+                assert shown == true
 
 
-def _in_span(basis, vector):
-    return not any(_reduce(basis, vector))
+# ---------------------------------------------------------------- the findings, one by one
 
 
-@given(grids)
-def test_a_hidden_count_cannot_be_worked_out_from_the_totals(body):
-    grid = with_totals(body)
-    hidden = suppress_grid(grid)
-    assert determined_cells(grid, hidden) == set()
+def one_table(row):
+    """A single table, its total last."""
+    columns = len(row)
+    return columns, [], {("all",): [*row, sum(row)]}
 
 
-def test_the_check_itself_finds_a_lone_hidden_cell():
-    grid = with_totals([[3, 40, 57], [20, 30, 50]])
-    assert determined_cells(grid, {(0, 0)}) == {(0, 0)}
-    # Hidden in pairs along a row, one hidden pair is still pinned by the columns.
-    assert determined_cells(grid, {(0, 0), (0, 1)}) == {(0, 0), (0, 1)}
-    rectangle = {(0, 0), (0, 1), (1, 0), (1, 1)}
-    assert determined_cells(grid, rectangle) == set()
+def test_two_hidden_cells_summing_to_2_are_not_left_pinned_at_1():
+    # Hiding the two 1s alone shows the total 2: both must be 1.
+    columns, breakdowns, values = one_table([1, 1, 40])
+    published = publish(columns, breakdowns, values)
+    assert published[("all",)][:2] == ["<11", "<11"]
+    ranges = attacker_ranges(columns, breakdowns, published)
+    assert ranges[(("all",), 0)][1] - ranges[(("all",), 0)][0] + 1 >= 10
 
 
-def test_a_list_with_one_small_count_hides_another():
-    # 3 + 40 + 57 = 100: hiding only the 3 would leave it as 100 - 40 - 57.
-    assert suppress_list([3, 40, 57, 100]) == {0, 1}
+@pytest.mark.parametrize("row", [[10, 10, 50], [10, 10, 10, 50], [4, 6, 60]])
+def test_hidden_cells_summing_to_20_or_30_or_a_total_are_not_left_pinned(row):
+    columns, breakdowns, values = one_table(row)
+    published = publish(columns, breakdowns, values)
+    for (s, j), (lowest, highest) in attacker_ranges(columns, breakdowns, published).items():
+        if 1 <= values[s][j] <= 10:
+            assert highest - lowest + 1 >= 10, (j, lowest, highest, published)
 
 
-def test_a_list_whose_only_count_is_small_hides_the_total():
-    assert suppress_list([0, 4, 0, 4]) == {1, 3}
+def test_a_complement_that_is_too_small_is_not_enough():
+    # Hiding 3 with 12 leaves 3 + x = 15 with x >= 11: 3 could only be 1 to 4.
+    columns, breakdowns, values = one_table([3, 12, 85])
+    published = publish(columns, breakdowns, values)
+    assert published[("all",)][0] == "<11"
+    assert published[("all",)][1] == 12
+    assert published[("all",)][2] == "suppressed"
+
+
+def test_one_staff_members_hidden_figure_is_not_the_total_minus_the_others():
+    # Three staff members; the whole program's row is published too.
+    values = {
+        ("all",): [44, 60, 104],
+        (0, 0): [4, 20, 24],
+        (0, 1): [20, 20, 40],
+        (0, 2): [20, 20, 40],
+    }
+    published = publish(2, [3], values)
+    assert published[(0, 0)][0] == "<11"
+    ranges = attacker_ranges(2, [3], published)
+    lowest, highest = ranges[((0, 0), 0)]
+    assert highest - lowest + 1 >= 10
+
+
+def test_complementary_cells_are_never_marked_as_small():
+    columns, breakdowns, values = one_table([3, 40, 57])
+    published = publish(columns, breakdowns, values)
+    assert published[("all",)] == ["<11", "suppressed", 57, 100]
+
+
+def test_a_table_that_cannot_be_protected_is_withheld_whole():
+    # 1 + 1 = 2: every cell small, the total bounds both parts below 10 values.
+    columns, breakdowns, values = one_table([1, 1, 0])
+    assert publish(columns, breakdowns, values)[("all",)] == ["withheld"] * 4
 
 
 def test_nothing_small_nothing_hidden():
-    assert suppress_list([0, 40, 57, 97]) == set()
+    columns, breakdowns, values = one_table([0, 40, 57])
+    assert publish(columns, breakdowns, values)[("all",)] == [0, 40, 57, 97]
+
+
+def test_a_small_count_alone_with_its_equal_total_is_protected():
+    # 0 + 4 + 0 = 4: both "<11", and nothing narrows them.
+    columns, breakdowns, values = one_table([0, 4, 0])
+    assert publish(columns, breakdowns, values)[("all",)] == [0, "<11", 0, "<11"]
+
+
+def test_the_width_cannot_exceed_what_a_small_mark_allows():
+    with pytest.raises(ValueError):
+        Rule(threshold=10, width=11)
+
+
+def test_a_narrower_width_hides_less():
+    columns, breakdowns, values = one_table([3, 12, 85])
+    published = publish(columns, breakdowns, values, rule=Rule(threshold=10, width=4))
+    assert published[("all",)][:3] == ["<11", "suppressed", 85]
