@@ -25,3 +25,25 @@ class DeviceForm(forms.Form):
         max_length=80,
         help_text=gettext_lazy("For example “Work phone”, so that you know which one to revoke."),
     )
+
+
+class SecondFactorForm(forms.Form):
+    """The code page after the password: an authenticator code or a recovery code."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=40,
+        help_text=gettext_lazy(
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class ConfirmAuthenticatorForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Code from the app"),
+        max_length=10,
+        help_text=gettext_lazy("The 6-digit code the app shows after you add Haven to it."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
