@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_tasks",
     "django_tasks_db",
     "haven.core",
@@ -154,6 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Passwordless sign-in with a passkey (haven/accounts/passkeys.py).
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 
 # Lock an account for a cool-off period after repeated failed logins from
@@ -174,6 +177,20 @@ AXES_VERBOSE = False
 HAVEN_REQUIRE_TWO_FACTOR = env_bool("HAVEN_REQUIRE_TWO_FACTOR", not DEBUG)
 # The name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = os.environ.get("HAVEN_TWO_FACTOR_ISSUER", "Haven")
+
+# Passkeys (WebAuthn). The relying party ID is the domain Haven is served on;
+# passkeys made for it work only there (changing it later means new passkeys).
+# The origins are the full addresses the browser shows, e.g. https://haven.example.org.
+OTP_WEBAUTHN_RP_ID = os.environ.get(
+    "HAVEN_PASSKEY_DOMAIN", "localhost" if DEBUG else ALLOWED_HOSTS[0]
+)
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("HAVEN_PASSKEY_ORIGINS") or (
+    ["http://localhost:8000"]
+    if DEBUG
+    else CSRF_TRUSTED_ORIGINS or [f"https://{OTP_WEBAUTHN_RP_ID}"]
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = env_bool("HAVEN_PASSWORDLESS_LOGIN", True)
 
 # A staff session unused for this long is ended (the field app's unsent
 # contacts stay on the phone; only a real logout clears them).

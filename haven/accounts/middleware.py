@@ -20,8 +20,13 @@ LAST_SEEN_RESOLUTION = 60
 
 # Pages any signed-in user may reach before giving a second factor.
 ALWAYS_ALLOWED = {"accounts:logout", "set_language", "healthz", "service_worker", "manifest"}
+PASSKEY_SIGN_IN = {
+    "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete",
+    "otp_webauthn:js-i18n-catalog",
+}
 ALLOWED_FOR_STEP = {
-    two_factor.VERIFY: ALWAYS_ALLOWED | {"accounts:verify"},
+    two_factor.VERIFY: ALWAYS_ALLOWED | PASSKEY_SIGN_IN | {"accounts:verify"},
     two_factor.ENROL: ALWAYS_ALLOWED | {"accounts:two_factor", "accounts:two_factor_app"},
 }
 STEP_URL = {two_factor.VERIFY: "accounts:verify", two_factor.ENROL: "accounts:two_factor"}

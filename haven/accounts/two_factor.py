@@ -92,13 +92,28 @@ def _fail(request, user, method, reason, message):
         method=method,
         reason=reason,
     )
-    # django-axes counts this exactly as a wrong password for this account
-    # and address; at the limit it marks the request locked out and its
-    # middleware answers with the lockout page.
+    try:
+        count_failure(request, user)
+    except LockedOut:
+        pass  # The view sees the session has ended.
+    raise ValidationError(message, code=reason)
+
+
+class LockedOut(Exception):
+    """Too many failures: the session has ended and the account is locked for a while."""
+
+
+def count_failure(request, user):
+    """Count a failed second factor towards the lockout, as a wrong password is.
+
+    django-axes counts it for this account and address; at the limit it marks
+    the request locked out (its middleware then answers with the lockout page),
+    and the half-signed-in session is ended here.
+    """
     user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
     if getattr(request, "axes_locked_out", False):
         logout(request)
-    raise ValidationError(message, code=reason)
+        raise LockedOut
 
 
 def check_second_factor(request, code):

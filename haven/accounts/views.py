@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+from django_otp_webauthn.settings import app_settings as webauthn_settings
 
 from haven.api.actions import do_issue_device_token, do_revoke_device_token
 from haven.api.models import DeviceToken
@@ -119,7 +121,13 @@ def verify(request):
         else:
             return redirect(_next_url(request))
     status = 400 if form.errors else 200
-    context = {"form": form, "next": _next_url(request)}
+    context = {
+        "form": form,
+        "next": _next_url(request),
+        "has_passkey": WebAuthnCredential.objects.filter(
+            user=request.user, confirmed=True
+        ).exists(),
+    }
     return render(request, "accounts/verify.html", context, status=status)
 
 
@@ -143,6 +151,7 @@ def two_factor_page(request):
     recovery_left = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
     context = {
         "app": app,
+        "passkeys": WebAuthnCredential.objects.filter(user=user, confirmed=True),
         "recovery_left": recovery_left,
         "required": two_factor.required_for(user),
         "verified": two_factor.is_verified(user),
@@ -183,6 +192,18 @@ def two_factor_app(request):
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, with a passkey button when passwordless sign-in is on."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["passwordless"] = webauthn_settings.OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN
+        return context
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -359,3 +359,34 @@ def test_only_an_admin_resets_a_second_factor(role, personas, sam):
     with pytest.raises(PermissionDenied):
         do_reset_second_factor(sam, by=by)
     assert TOTPDevice.objects.filter(user=sam).exists()
+
+
+# Passkeys (the ceremonies themselves are in test_browser_passkeys.py)
+
+
+def test_a_session_at_the_code_page_may_start_a_passkey_check_but_not_add_one(sam):
+    enrol(sam)
+    client = password_step(sam)
+    begin = client.post(reverse("otp_webauthn:credential-authentication-begin"))
+    assert begin.status_code == 200
+    assert "challenge" in begin.json()
+    refused = client.post(reverse("otp_webauthn:credential-registration-begin"))
+    assert refused.status_code == 302
+    assert refused.url.startswith(VERIFY)
+
+
+def test_a_made_up_passkey_answer_is_refused_audited_and_counted(sam, settings):
+    enrol(sam)
+    client = password_step(sam)
+    client.post(reverse("otp_webauthn:credential-authentication-begin"))
+    response = client.post(
+        reverse("otp_webauthn:credential-authentication-complete"),
+        {"id": "bm9wZQ", "rawId": "bm9wZQ", "type": "public-key", "response": {}},
+        content_type="application/json",
+    )
+    assert response.status_code >= 400
+    assert failures(sam).get().detail["method"] == "passkey"
+    assert client.get(HOME).status_code == 302
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(VERIFY, {"code": "000000"})
+    assert "_auth_user_id" not in client.session
