@@ -175,6 +175,8 @@ AXES_VERBOSE = False
 # doing anything else. On in production unless turned off; off in development
 # so that the demo accounts of `make run` sign in with a password alone.
 HAVEN_REQUIRE_TWO_FACTOR = env_bool("HAVEN_REQUIRE_TWO_FACTOR", not DEBUG)
+# The Django admin (break-glass only) never shows authenticator keys or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # The name authenticator apps show next to the code.
 OTP_TOTP_ISSUER = os.environ.get("HAVEN_TWO_FACTOR_ISSUER", "Haven")
 

@@ -4,7 +4,6 @@ import time
 
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django_otp import user_has_device
 
 from . import two_factor
 from .middleware import LAST_SEEN_KEY
@@ -15,5 +14,5 @@ def start_session(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
     request.session[LAST_SEEN_KEY] = int(time.time())
-    if not user_has_device(user, confirmed=True):
+    if not two_factor.has_device(user):
         two_factor.clear_failures(request, user)

@@ -19,8 +19,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django_otp import device_classes, verify_token
 from django_otp import login as otp_login
-from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -50,11 +50,24 @@ def is_verified(user):
     return bool(check and check())
 
 
+def has_device(user):
+    """Whether the user has any confirmed second factor, in one query.
+
+    Asked on every request of an unverified session, so the device tables
+    (app, recovery codes, passkeys) are asked together rather than one by one
+    as django_otp.user_has_device does.
+    """
+    per_kind = [
+        model.objects.filter(user=user, confirmed=True).values("pk") for model in device_classes()
+    ]
+    return per_kind[0].union(*per_kind[1:], all=True).exists()
+
+
 def step_needed(user):
     """What a signed-in user must do before anything else: VERIFY, ENROL or None."""
     if is_verified(user):
         return None
-    if user_has_device(user, confirmed=True):
+    if has_device(user):
         return VERIFY
     if required_for(user):
         return ENROL

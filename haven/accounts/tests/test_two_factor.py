@@ -1,5 +1,7 @@
 """Two-factor sign-in: enrolment, the code page, recovery codes, required 2FA, lockout."""
 
+import base64
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
@@ -390,3 +392,12 @@ def test_a_made_up_passkey_answer_is_refused_audited_and_counted(sam, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         client.post(VERIFY, {"code": "000000"})
     assert "_auth_user_id" not in client.session
+
+
+def test_the_django_admin_never_shows_an_authenticator_key(sam, adam):
+    app = enrol(sam)
+    client = verified_client(adam, enrol(adam))
+    response = client.get(reverse("admin:otp_totp_totpdevice_change", args=[app.pk]))
+    assert response.status_code == 200
+    assert app.key.encode() not in response.content
+    assert base64.b32encode(app.bin_key) not in response.content
