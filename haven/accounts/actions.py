@@ -83,6 +83,15 @@ def do_new_recovery_codes(user, *, request=None):
 
 
 @transaction.atomic
+def do_remove_passkey(user, passkey, *, request=None):
+    """Remove one of the user's own passkeys (a lost laptop or security key)."""
+    if passkey.user_id != user.pk:
+        raise PermissionDenied
+    audit.record(user, AuditEntry.Action.DELETE, passkey, request=request)
+    passkey.delete()
+
+
+@transaction.atomic
 def do_reset_second_factor(user, by):
     """Remove every second factor of `user`, so that they must enrol again.
 

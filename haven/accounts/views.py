@@ -25,7 +25,12 @@ from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
 
 from . import two_factor
-from .actions import do_confirm_authenticator, do_new_recovery_codes, pending_authenticator
+from .actions import (
+    do_confirm_authenticator,
+    do_new_recovery_codes,
+    do_remove_passkey,
+    pending_authenticator,
+)
 from .forms import ConfirmAuthenticatorForm, CurrentSiteForm, DeviceForm, SecondFactorForm
 
 
@@ -147,6 +152,16 @@ def two_factor_page(request):
             raise PermissionDenied
         codes = do_new_recovery_codes(user, request=request)
         return _show_recovery_codes(request, codes)
+    if request.method == "POST" and request.POST.get("action") == "remove_passkey":
+        if not two_factor.is_verified(user):
+            raise PermissionDenied
+        passkey_id = request.POST.get("passkey", "")
+        if not passkey_id.isdigit():
+            raise Http404
+        passkey = get_object_or_404(WebAuthnCredential, pk=passkey_id, user=user)
+        do_remove_passkey(user, passkey, request=request)
+        messages.success(request, _("The passkey %(name)s is removed.") % {"name": passkey.name})
+        return redirect("accounts:two_factor")
     app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     recovery_left = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
     context = {

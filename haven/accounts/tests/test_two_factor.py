@@ -401,3 +401,44 @@ def test_the_django_admin_never_shows_an_authenticator_key(sam, adam):
     assert response.status_code == 200
     assert app.key.encode() not in response.content
     assert base64.b32encode(app.bin_key) not in response.content
+
+
+def a_passkey(user, name="Laptop"):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return WebAuthnCredential.objects.create(
+        user=user,
+        name=name,
+        credential_id=f"id-{user.pk}-{name}".encode(),
+        public_key=b"not a real key",
+        aaguid="00000000-0000-0000-0000-000000000000",
+    )
+
+
+def test_removing_ones_own_passkey(sam):
+    passkey = a_passkey(sam)
+    client = verified_client(sam, enrol(sam))
+    assert b"Remove Laptop" in client.get(TWO_FACTOR).content
+    response = client.post(TWO_FACTOR, {"action": "remove_passkey", "passkey": passkey.pk})
+    assert response.status_code == 302
+    assert not sam.webauthncredential_set.exists()
+    entry = AuditEntry.objects.get(user=sam, action=AuditEntry.Action.DELETE)
+    assert entry.object_type == "django_otp_webauthn.webauthncredential"
+
+
+def test_nobody_removes_someone_elses_passkey(sam, sue):
+    passkey = a_passkey(sam)
+    client = verified_client(sue, enrol(sue))
+    response = client.post(TWO_FACTOR, {"action": "remove_passkey", "passkey": passkey.pk})
+    assert response.status_code == 404
+    assert sam.webauthncredential_set.exists()
+
+
+def test_an_unverified_session_cannot_remove_a_passkey(sam, settings):
+    passkey = a_passkey(sam)
+    # A passkey alone is a device: the password leads to the code page.
+    client = password_step(sam)
+    response = client.post(TWO_FACTOR, {"action": "remove_passkey", "passkey": passkey.pk})
+    assert response.status_code == 302
+    assert response.url.startswith(VERIFY)
+    assert sam.webauthncredential_set.exists()
