@@ -55,8 +55,13 @@ class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView
         return super().handle_exception(exc)
 
     def complete_auth(self, device):
-        super().complete_auth(device)
-        two_factor.clear_failures(self.request, device.user)
+        if self.request.user.is_authenticated:
+            # After the password: the passkey is the second factor.
+            two_factor.mark_verified(self.request, device)
+        else:
+            # Passwordless: the library logs in (a new session key) and verifies.
+            super().complete_auth(device)
+            two_factor.clear_failures(self.request, device.user)
 
 
 # The library's JavaScript finds these by name in the "otp_webauthn" namespace.

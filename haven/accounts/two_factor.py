@@ -129,6 +129,15 @@ def count_failure(request, user):
         raise LockedOut
 
 
+def mark_verified(request, device):
+    """The session has given its second factor: a new session key, and the count cleared."""
+    # A new key, as Django's login() gives after the password, so that a key
+    # seen before this step is worth nothing after it.
+    request.session.cycle_key()
+    otp_login(request, device)
+    clear_failures(request, request.user)
+
+
 def check_second_factor(request, code):
     """Verify `code` for the signed-in user; mark the session verified or raise.
 
@@ -158,8 +167,7 @@ def check_second_factor(request, code):
     for device in devices:
         verified = verify_token(user, device.persistent_id, code)
         if verified is not None:
-            otp_login(request, verified)
-            clear_failures(request, user)
+            mark_verified(request, verified)
             return verified
     if method == "totp":
         message = _(

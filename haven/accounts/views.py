@@ -12,7 +12,6 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
@@ -188,8 +187,7 @@ def two_factor_app(request):
         except ValidationError as error:
             add_action_errors(form, error)
         else:
-            otp_login(request, device)
-            two_factor.clear_failures(request, user)
+            two_factor.mark_verified(request, device)
             if codes:
                 return _show_recovery_codes(request, codes)
             messages.success(request, _("Your new authenticator app is set up."))

@@ -170,6 +170,15 @@ def test_sign_in_asks_for_the_code_after_the_password(sam):
     assert client.get(HOME).status_code == 200
 
 
+def test_the_session_key_changes_when_the_second_factor_is_given(sam):
+    app = enrol(sam)
+    client = password_step(sam)
+    key_after_password = client.session.session_key
+    client.post(VERIFY, {"code": code_for(app)})
+    assert client.session.session_key != key_after_password
+    assert client.get(HOME).status_code == 200
+
+
 def test_a_code_typed_with_spaces_works(sam):
     app = enrol(sam)
     code = code_for(app)
