@@ -4,13 +4,18 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from haven.core import audit
+from haven.core.models import AuditEntry
+
 from . import two_factor
+
+User = get_user_model()
 
 # Seconds since the epoch of the last request in this session.
 LAST_SEEN_KEY = "haven_last_seen"
@@ -36,6 +41,26 @@ def _is_api(request):
     return request.path_info.startswith("/api/")
 
 
+def _end_refused_session(request):
+    """End a session whose user Django no longer lets in (deactivated since it began).
+
+    Django treats such a session as logged out but keeps it; it is ended here,
+    audited, and the person told why.
+    """
+    user = User.objects.filter(pk=request.session[SESSION_KEY]).first()
+    request.session.flush()
+    if user is None or user.is_active:
+        return
+    audit.record(
+        user, AuditEntry.Action.REFUSED, user, request=request, reason="account deactivated"
+    )
+    if not _is_api(request):
+        messages.error(
+            request,
+            _("Your account is deactivated. Ask your administrator if this is a mistake."),
+        )
+
+
 class IdleTimeoutMiddleware:
     """End a session that has not been used for HAVEN_IDLE_TIMEOUT_MINUTES.
 
@@ -48,6 +73,8 @@ class IdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not request.user.is_authenticated and SESSION_KEY in request.session:
+            _end_refused_session(request)
         timeout = settings.HAVEN_IDLE_TIMEOUT_MINUTES * 60
         if timeout and request.user.is_authenticated:
             now = int(time.time())

@@ -71,6 +71,13 @@ def test_a_deactivated_users_session_and_device_token_are_refused_at_once(login,
     assert api.get("/api/v1/participants/recent").status_code == 200
     sam.is_active = False
     sam.save()
-    assert client.get(HOME).status_code == 302
+    response = client.get(HOME)
+    assert response.status_code == 302
+    assert b"Your account is deactivated" in client.get(response.url).content
+    assert "_auth_user_id" not in client.session
     assert client.get("/api/v1/participants/recent").status_code == 401
-    assert api.get("/api/v1/participants/recent").status_code == 401
+    refused = api.get("/api/v1/participants/recent")
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "This account is deactivated."
+    reasons = AuditEntry.objects.filter(user=sam, action=AuditEntry.Action.REFUSED)
+    assert sorted(entry.object_type for entry in reasons) == ["accounts.user", "api.devicetoken"]
