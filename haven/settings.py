@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     # would block.
     "ninja",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "django_tasks",
     "django_tasks_db",
     "haven.core",
@@ -83,6 +87,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Marks request.user verified once a second factor was given in this session.
+    "django_otp.middleware.OTPMiddleware",
+    # Ends sessions left unused, then holds signed-in users at the second
+    # factor (or at enrolment) until they have given one.
+    "haven.accounts.middleware.IdleTimeoutMiddleware",
+    "haven.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Writes the audit entries for the participants a page shows (haven/core/access.py).
@@ -153,6 +163,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Passwordless sign-in with a passkey (haven/accounts/passkeys.py).
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 
 # Lock an account for a cool-off period after repeated failed logins from
@@ -160,9 +172,39 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("HAVEN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("HAVEN_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Wrong second-factor codes count too (haven/accounts/two_factor.py), so the
+# password step alone must not clear the count: a completed sign-in does.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# Two-factor sign-in (docs/privacy.md). When required, every role that can
+# read participant records, and admins, must enrol an authenticator app before
+# doing anything else. On in production unless turned off; off in development
+# so that the demo accounts of `make run` sign in with a password alone.
+HAVEN_REQUIRE_TWO_FACTOR = env_bool("HAVEN_REQUIRE_TWO_FACTOR", not DEBUG)
+# The Django admin (break-glass only) never shows authenticator keys or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = os.environ.get("HAVEN_TWO_FACTOR_ISSUER", "Haven")
+
+# Passkeys (WebAuthn). The relying party ID is the domain Haven is served on;
+# passkeys made for it work only there (changing it later means new passkeys).
+# The origins are the full addresses the browser shows, e.g. https://haven.example.org.
+OTP_WEBAUTHN_RP_ID = os.environ.get(
+    "HAVEN_PASSKEY_DOMAIN", "localhost" if DEBUG else ALLOWED_HOSTS[0]
+)
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("HAVEN_PASSKEY_ORIGINS") or (
+    ["http://localhost:8000"]
+    if DEBUG
+    else CSRF_TRUSTED_ORIGINS or [f"https://{OTP_WEBAUTHN_RP_ID}"]
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = env_bool("HAVEN_PASSWORDLESS_LOGIN", True)
+
+# A staff session unused for this long is ended (the field app's unsent
+# contacts stay on the phone; only a real logout clears them).
+HAVEN_IDLE_TIMEOUT_MINUTES = int(os.environ.get("HAVEN_IDLE_TIMEOUT_MINUTES", "30"))
 
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
@@ -215,9 +257,23 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Password reset links go by email. Development prints them on the console;
+# production sends them through the program's SMTP server.
+EMAIL_HOST = os.environ.get("HAVEN_EMAIL_HOST", "")
 EMAIL_BACKEND = os.environ.get(
-    "HAVEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    "HAVEN_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_PORT = int(os.environ.get("HAVEN_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("HAVEN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("HAVEN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("HAVEN_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("HAVEN_EMAIL_FROM", "haven@localhost")
+# How long a password reset link works.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("HAVEN_PASSWORD_RESET_MINUTES", "60")) * 60
 
 # Background tasks are stored in the database and run by `manage.py db_worker`;
 # `manage.py run_schedule` enqueues the scheduled ones (see README.md).

@@ -11,6 +11,8 @@ urlpatterns = [
     path("manifest.webmanifest", manifest, name="manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("haven.accounts.urls")),
+    # Its own namespace ("otp_webauthn"), which django-otp-webauthn's script expects.
+    path("accounts/passkeys/", include("haven.accounts.passkeys")),
     path("participants/", include("haven.participants.urls")),
     path("outreach/", include("haven.outreach.urls")),
     path("supplies/", include("haven.supplies.urls")),

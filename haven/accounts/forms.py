@@ -96,3 +96,25 @@ class SiteForm(forms.Form):
             "A ZIP code or neighbourhood, never the street address of an outreach spot."
         ),
     )
+
+
+class SecondFactorForm(forms.Form):
+    """The code page after the password: an authenticator code or a recovery code."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=40,
+        help_text=gettext_lazy(
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class ConfirmAuthenticatorForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Code from the app"),
+        max_length=10,
+        help_text=gettext_lazy("The 6-digit code the app shows after you add Haven to it."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -13,6 +13,8 @@ from ninja.errors import AuthorizationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from haven.core import audit
+from haven.core.models import AuditEntry
 from haven.core.permissions import PARTICIPANT_ROLES
 
 from .models import DeviceToken, hash_token
@@ -40,8 +42,18 @@ class DeviceTokenAuth(HttpBearer):
             .filter(token_hash=hash_token(token), revoked_at__isnull=True)
             .first()
         )
-        if device is None or not device.user.is_active:
+        if device is None:
             return None
+        if not device.user.is_active:
+            # Refused at once, and said so: the phone of someone who has left.
+            audit.record(
+                device.user,
+                AuditEntry.Action.REFUSED,
+                device,
+                request=request,
+                reason="account deactivated",
+            )
+            raise HttpError(401, _("This account is deactivated."))
         now = timezone.now()
         if device.last_used_at is None or now - device.last_used_at > LAST_USED_RESOLUTION:
             DeviceToken.objects.filter(pk=device.pk).update(last_used_at=now)

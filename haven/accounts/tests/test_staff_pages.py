@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
 from haven.accounts import actions
@@ -31,6 +32,7 @@ def staff_urls(member):
         ("post", reverse("accounts:staff_edit", args=[member.pk])),
         ("post", reverse("accounts:staff_deactivate", args=[member.pk])),
         ("post", reverse("accounts:staff_reactivate", args=[member.pk])),
+        ("post", reverse("accounts:staff_reset_second_factor", args=[member.pk])),
     ]
 
 
@@ -298,3 +300,29 @@ def test_staff_pages_are_in_spanish(login, adam, sam):
     page = client.get(reverse("accounts:staff_edit", args=[sam.pk])).content.decode()
     assert "Desactivar sam" in page
     assert "Sitios" in page
+
+
+def test_admin_resets_a_lost_phones_second_factor_from_the_staff_page(login, adam, sam):
+    TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=True)
+    client = login(adam)
+    page = client.get(reverse("accounts:staff_edit", args=[sam.pk])).content.decode()
+    reset = reverse("accounts:staff_reset_second_factor", args=[sam.pk])
+    assert reset in page
+    response = client.post(reset, follow=True)
+    assert "will set up a second factor again" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=sam).exists()
+    entry = AuditEntry.objects.get(action="update", object_id=str(sam.pk))
+    assert entry.user == adam
+    assert entry.detail == {"second_factor": "reset", "devices": 1}
+
+
+def test_admin_cannot_reset_their_own_second_factor_from_the_staff_page(login, adam):
+    client = login(adam)
+    page = client.get(reverse("accounts:staff_edit", args=[adam.pk])).content.decode()
+    assert "You cannot reset your own second factor" in page
+    assert reverse("accounts:staff_reset_second_factor", args=[adam.pk]) not in page
+    response = client.post(
+        reverse("accounts:staff_reset_second_factor", args=[adam.pk]), follow=True
+    )
+    assert "You cannot reset your own second factor" in response.content.decode()
+    assert not AuditEntry.objects.filter(detail__second_factor="reset").exists()

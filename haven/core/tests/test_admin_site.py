@@ -11,6 +11,8 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
 from haven.accounts.models import User
@@ -56,6 +58,8 @@ def program(sam, olga, sue, max_manager, ana, adam, root, downtown, eastside, ca
     group = Group.objects.create(name="Night shift")
     sam.groups.add(group)
     DeviceToken.issue(sam, "Work phone")
+    TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=True)
+    StaticDevice.objects.create(user=sam, name="Recovery codes", confirmed=True)
     AccessAttempt.objects.create(
         username="sam", ip_address="127.0.0.1", user_agent="test", failures_since_start=1
     )
