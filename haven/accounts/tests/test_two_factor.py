@@ -403,9 +403,9 @@ def test_a_made_up_passkey_answer_is_refused_audited_and_counted(sam, settings):
     assert "_auth_user_id" not in client.session
 
 
-def test_the_django_admin_never_shows_an_authenticator_key(sam, adam):
+def test_the_django_admin_never_shows_an_authenticator_key(sam, root):
     app = enrol(sam)
-    client = verified_client(adam, enrol(adam))
+    client = verified_client(root, enrol(root))
     response = client.get(reverse("admin:otp_totp_totpdevice_change", args=[app.pk]))
     assert response.status_code == 200
     assert app.key.encode() not in response.content
