@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the user and messages are known, so that its 400 page is a normal page.
+    "haven.core.middleware.RefuseNulCharactersMiddleware",
     # Marks request.user verified once a second factor was given in this session.
     "django_otp.middleware.OTPMiddleware",
     # Ends sessions left unused, then holds signed-in users at the second

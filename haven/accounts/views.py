@@ -110,7 +110,9 @@ def revoke_device(request):
 
 def _next_url(request, default="core:home"):
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # Only a path on this site: anything else (another host, or text that
+    # redirect() would try to reverse as a view name) goes to the default.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -110,3 +110,9 @@ def audit_log_export(request, file_format):
         f'attachment; filename="haven-audit-log-{stamp}.{file_format}"'
     )
     return response
+
+
+def bad_request(request, message, back_url):
+    """A 400 page that says what was wrong, for links and downloads with a bad query."""
+    context = {"message": message, "back_url": back_url}
+    return render(request, "core/bad_request.html", context, status=400)

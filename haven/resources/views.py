@@ -263,7 +263,10 @@ def import_preview(request, batch_id):
     if request.method == "POST":
         form = MappingForm(request.POST, header=header)
     else:
-        saved = ImportMapping.objects.filter(pk=request.GET.get("mapping") or None).first()
+        mapping_id = request.GET.get("mapping", "")
+        saved = (
+            ImportMapping.objects.filter(pk=mapping_id).first() if mapping_id.isdigit() else None
+        )
         columns = saved.columns if saved else importing.guess_mapping(header)
         initial = {f"column_{name}": column for name, column in columns.items()}
         initial["fixed_needs"] = saved.fixed_needs if saved else []

@@ -15,6 +15,7 @@ from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
 from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, SUPERVISOR, role_required
 from haven.core.spreadsheet import csv_writer
+from haven.core.views import bad_request
 
 from . import actions, stock
 from .forms import (
@@ -364,15 +365,17 @@ def _parse_period(request):
 @role_required(*STOCK_ROLES)
 def export_ledger(request):
     locations = locations_for(request.user)
-    if request.GET.get("location"):
-        locations = locations.filter(pk=request.GET["location"])
-        if not locations.exists():
-            raise PermissionDenied
     try:
+        location_id = request.GET.get("location", "")
+        if location_id:
+            if not location_id.isdigit():
+                raise ValidationError(_("Choose a stock location from the list."))
+            locations = locations.filter(pk=location_id)
+            if not locations.exists():
+                raise PermissionDenied
         since, until = _parse_period(request)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("supplies:overview")
+        return bad_request(request, " ".join(error.messages), reverse("supplies:overview"))
     start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
     end = timezone.make_aware(
         datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time.min)

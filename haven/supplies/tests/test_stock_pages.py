@@ -210,9 +210,16 @@ def test_ledger_export_refuses_a_backwards_period(login, max_manager, stocked):
     response = login(max_manager).get(
         reverse("supplies:export_ledger"),
         {"since": "2026-05-01", "until": "2026-04-01"},
-        follow=True,
     )
+    assert response.status_code == 400
     assert "ends before it starts" in response.content.decode()
+
+
+@pytest.mark.parametrize("location", ["1 OR 1=1", "2026-01-01", "-1"])
+def test_ledger_export_refuses_a_location_that_is_not_an_id(login, max_manager, stocked, location):
+    response = login(max_manager).get(reverse("supplies:export_ledger"), {"location": location})
+    assert response.status_code == 400
+    assert "Choose a stock location from the list" in response.content.decode()
 
 
 def test_stock_export_lists_current_stock(login, max_manager, stocked):
