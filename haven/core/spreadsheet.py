@@ -88,3 +88,13 @@ def xlsx_row(sheet, values):
         cells.append(cell)
     sheet.append(cells)
     return cells
+
+
+def first_nul_line(text):
+    """The line number of the first NUL character in an uploaded file's text, or None.
+
+    No field can hold a NUL (PostgreSQL refuses it), so importers refuse the
+    file and name the line rather than fail on one database only.
+    """
+    position = text.find("\x00")
+    return None if position < 0 else text.count("\n", 0, position) + 1

@@ -29,6 +29,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from haven.core.spreadsheet import first_nul_line
+
 from .models import Area, OverdoseReport
 
 # 0.02 degrees is about 2.2 km north-south and 1.9 km east-west at Tempe's
@@ -85,7 +87,7 @@ class ImportPlan:
 def decode(content):
     """The text of an uploaded file: UTF-8, with or without a byte-order mark."""
     try:
-        return content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1
         raise ImportFailed(
@@ -97,6 +99,15 @@ def decode(content):
                 % {"n": line}
             ]
         ) from error
+    line = first_nul_line(text)
+    if line:
+        raise ImportFailed(
+            [
+                _("Line %(n)s holds a NUL character, which no field can hold; remove it.")
+                % {"n": line}
+            ]
+        )
+    return text
 
 
 def grid_cell(latitude, longitude, size=GRID_DEGREES):

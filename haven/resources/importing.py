@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haven.core.spreadsheet import csv_writer, unquote_cell
+from haven.core.spreadsheet import csv_writer, first_nul_line, unquote_cell
 
 from . import hours
 from .matching import clean_text, match_key, normal_zip
@@ -116,7 +116,7 @@ def decode(content, encoding):
     if len(content) > MAX_BYTES:
         raise ImportRejected(_("The file is larger than 20 MB; split it into smaller files."))
     try:
-        return content.decode(encoding)
+        text = content.decode(encoding)
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1
         raise ImportRejected(
@@ -131,6 +131,12 @@ def decode(content, encoding):
         raise ImportRejected(
             _("Unknown encoding %(encoding)s.") % {"encoding": encoding}
         ) from error
+    line = first_nul_line(text)
+    if line:
+        raise ImportRejected(
+            _("Line %(n)s holds a NUL character, which no field can hold; remove it.") % {"n": line}
+        )
+    return text
 
 
 def read_header(text):

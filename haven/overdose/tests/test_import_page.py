@@ -97,6 +97,12 @@ def test_a_file_in_another_encoding_is_refused_naming_the_line(login, max_manage
     ]
 
 
+def test_a_file_with_a_nul_is_refused_naming_the_line(login, max_manager):
+    text = HEADER + "2021,2021-06-22,TRUE,33.41,-111.89\n2021,2021-06-23,NA\x00,33.42,-111.93\n"
+    problems = problems_of(upload(login(max_manager), text))
+    assert problems == ["Line 3 holds a NUL character, which no field can hold; remove it."]
+
+
 def test_a_file_without_the_needed_columns_is_refused(login, max_manager):
     problems = problems_of(upload(login(max_manager), "when,where\n2021-06-22,Tempe\n"))
     assert problems == [

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from haven.resources import importing
 from haven.resources.actions import do_import_resources, do_stage_import
-from haven.resources.models import ImportMapping, OpeningHours, Resource
+from haven.resources.models import ImportBatch, ImportMapping, OpeningHours, Resource
 
 DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
 HEADER = "name,street,city,state,zip,latitude,longitude,services,hours,phone\n"
@@ -211,6 +211,18 @@ def test_upload_in_the_wrong_encoding_is_refused_on_the_page(max_manager, login)
     )
     assert response.status_code == 400
     assert b"cp1252" in response.content
+
+
+def test_an_upload_with_a_nul_is_refused_naming_its_line(max_manager, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("x.csv", b"name,city\nClinic,Tempe\nDesert\x00Clinic,Mesa\n")
+    response = login(max_manager).post(
+        reverse("resources:import"), {"file": upload, "encoding": "utf-8-sig"}
+    )
+    assert response.status_code == 400
+    assert "Line 3 holds a NUL character" in response.content.decode()
+    assert not ImportBatch.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["specialist", "supervisor", "analyst"])
