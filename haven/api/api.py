@@ -21,7 +21,25 @@ from .auth import FIELD_STAFF
 from .schemas import ApiError
 from .sync import router as sync_router
 
-api = NinjaAPI(
+
+class HavenAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """The document, with the 401 and 403 that every endpoint can answer."""
+        schema = super().get_openapi_schema(**kwargs)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        refusals = {
+            401: {"description": "No session and no valid device token.", "content": error},
+            403: {"description": "This role may not use this endpoint.", "content": error},
+        }
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                if operation.get("security"):
+                    for status, response in refusals.items():
+                        operation["responses"].setdefault(status, response)
+        return schema
+
+
+api = HavenAPI(
     title="Haven API",
     version="1",
     description=(

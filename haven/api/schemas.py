@@ -15,12 +15,17 @@ from typing import Annotated
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StrictBool, StrictInt
 
+# Numbers and yes/no answers are strict: "1", 1.0 and true are not the id 1,
+# and 0 is not "no" (docs/api.md: a wrong type is a 400, never a guess).
 # Database ids are 64-bit; anything larger cannot name a record and would
 # overflow the database driver.
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
-Count = Annotated[int, Field(ge=0, le=1_000_000)]
+Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+Count = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+YesNo = StrictBool
+# An id in the URL path is text by nature, so it is read as a number.
+PathId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 

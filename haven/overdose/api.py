@@ -13,8 +13,9 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from pydantic import StrictInt
 
-from haven.api.schemas import ApiError, ErrorOut, Id, Moment, StrictSchema, Text
+from haven.api.schemas import ApiError, ErrorOut, Id, Moment, StrictSchema, Text, YesNo
 
 from .actions import OverdoseReportData, do_record_overdose_report
 from .models import MAX_DOSES_PER_OVERDOSE, Area, OverdoseReport, Substance
@@ -45,11 +46,11 @@ class OverdoseReportIn(StrictSchema):
     area: Id
     reported_by: ReporterChoice
     outcome: OutcomeChoice = OverdoseReport.Outcome.UNKNOWN
-    naloxone_doses: int | None = Field(None, ge=0, le=MAX_DOSES_PER_OVERDOSE)
+    naloxone_doses: StrictInt | None = Field(None, ge=0, le=MAX_DOSES_PER_OVERDOSE)
     naloxone_source: NaloxoneSourceChoice = OverdoseReport.NaloxoneSource.UNKNOWN
-    emergency_services_called: bool | None = None
-    rescue_breathing: bool | None = None
-    stayed_with_person: bool | None = None
+    emergency_services_called: YesNo | None = None
+    rescue_breathing: YesNo | None = None
+    stayed_with_person: YesNo | None = None
     substances: list[SubstanceChoice] = Field(default_factory=list, max_length=20)
     note: Text(100_000) = ""
 

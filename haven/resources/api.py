@@ -20,7 +20,17 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from haven.api.schemas import EARLIEST, LATEST, ApiError, ErrorOut, Id, Moment, StrictSchema, Text
+from haven.api.schemas import (
+    EARLIEST,
+    LATEST,
+    ApiError,
+    ErrorOut,
+    Id,
+    Moment,
+    PathId,
+    StrictSchema,
+    Text,
+)
 from haven.core import access
 from haven.participants.api import ParticipantOut, participant_by_card_code, participant_out
 from haven.participants.models import Participant
@@ -352,7 +362,7 @@ def follow_ups(request):
     "/referrals/{referral_id}/status",
     response={200: ReferralOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
-def update_referral_status(request, referral_id: Id, body: ReferralStatusIn):
+def update_referral_status(request, referral_id: PathId, body: ReferralStatusIn):
     """Move a referral on (contacted, linked, declined, lost), as on the referral page.
 
     Only its maker and the staff of its site may.

@@ -184,15 +184,23 @@ def store_receipt(user, body, lookups=None):
             stored = _replay_or_none(body.client_uuid)
             if stored is None:
                 raise
-    same = (
+    if not _same_receipt(stored, user, body):
+        raise _clash(body.client_uuid)
+    return 201, stored
+
+
+def _same_receipt(stored, user, body):
+    """Whether a stored movement is this receipt, in everything the sender said."""
+    return (
         stored.kind == StockMovement.Kind.RECEIVE
         and stored.recorded_by_id == user.pk
         and (stored.location_id, stored.item_id, stored.quantity)
         == (body.location, body.item, body.quantity)
+        and stored.lot.number == body.lot_number.strip()
+        and (body.expires_on is None or stored.lot.expires_on == body.expires_on)
+        and stored.supplier == body.supplier.strip()
+        and (body.occurred_at is None or stored.occurred_at == body.occurred_at)
     )
-    if not same:
-        raise _clash(body.client_uuid)
-    return 201, stored
 
 
 def store_transfer(user, body, lookups=None):

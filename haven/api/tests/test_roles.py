@@ -80,3 +80,18 @@ def test_analyst_is_refused_with_a_message(ana):
     response = api_client(ana).get("/api/v1/participants/recent")
     assert response.status_code == 403
     assert response.json()["detail"] == "Your role may not use this part of the API."
+
+
+def test_the_document_lists_the_refusals_every_endpoint_can_answer(client):
+    schema = api.get_openapi_schema()
+    for method, path in operations():
+        responses = schema["paths"][path][method]["responses"]
+        assert {401, 403} <= set(responses), f"{method} {path}"
+        assert responses[401]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorOut"
+        }
+        # And the endpoint does answer 401, with that shape, without a token.
+        path = re.sub(r"\{[a-z_]+\}", "1", path)
+        answer = client.get(path) if method == "get" else client.post(path, {}, "application/json")
+        assert answer.status_code == 401, f"{method} {path}"
+        assert set(answer.json()) == {"detail", "field", "errors"}

@@ -49,20 +49,3 @@ def test_a_nul_in_a_form_is_refused_with_a_message(login, sam):
     response = login(sam).post("/participants/new/", {"alias": "Ro\x00sa"})
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
-
-
-@pytest.mark.parametrize(
-    "body",
-    ['{"note": "a\\u0000b"}', '{"note": "a\\\\\\u0000b"}', '{"note\\u0000": 1}'],
-)
-def test_a_nul_in_a_json_body_is_refused_as_json(body, login, sam):
-    response = login(sam).post("/api/v1/contacts", body, content_type="application/json")
-    assert response.status_code == 400
-    assert "NUL character" in response.json()["detail"]
-
-
-def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(login, sam):
-    # "a\\u0000b" in JSON is the six characters \u0000 inside text: not refused here.
-    body = '{"note": "a\\\\u0000b"}'
-    response = login(sam).post("/api/v1/contacts", body, content_type="application/json")
-    assert "NUL character" not in response.content.decode()

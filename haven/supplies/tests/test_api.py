@@ -54,6 +54,26 @@ def test_receipt_is_stored_once_and_a_clash_is_a_409(sue, shelf, catalog):
     assert on_hand(shelf, catalog["naloxone"]) == 24
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lot_number": "OTHER-LOT"},
+        {"supplier": "Another supplier"},
+        {"expires_on": "2099-12-31"},
+        {"occurred_at": "2026-01-02T10:00:00Z"},
+    ],
+)
+def test_a_receipt_sent_again_with_other_details_is_a_409(change, sue, shelf, catalog):
+    supervisor = api_client(sue)
+    body = receipt(shelf, catalog["naloxone"])
+    body["occurred_at"] = "2026-01-01T10:00:00Z"
+    assert supervisor.post_json("/api/v1/stock/receive", body).status_code == 201
+    clash = supervisor.post_json("/api/v1/stock/receive", {**body, **change})
+    assert clash.status_code == 409
+    assert clash.json()["field"] == "client_uuid"
+    assert StockMovement.objects.count() == 1
+
+
 def test_transfer_moves_both_sides_once(sue, shelf, sams_bag, catalog):
     supervisor = api_client(sue)
     supervisor.post_json("/api/v1/stock/receive", receipt(shelf, catalog["naloxone"]))
