@@ -321,3 +321,8 @@ LOGGING = {
     # paths or query strings (see haven/participants/urls.py).
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# The helpline the public finder shows (program-configurable; empty hides it).
+# Default: SAMHSA's National Helpline, free, confidential, 24/7, English and Spanish.
+HAVEN_HOTLINE_NAME = os.environ.get("HAVEN_HOTLINE_NAME", "SAMHSA National Helpline")
+HAVEN_HOTLINE_NUMBER = os.environ.get("HAVEN_HOTLINE_NUMBER", "1-800-662-4357")

@@ -1,5 +1,6 @@
 """Public pages: no login, no participant data, no tracking, no third-party scripts."""
 
+from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -32,6 +33,8 @@ def resource_finder(request):
             "form": form,
             "results": results,
             "origin_label": origin_label,
+            "hotline_name": settings.HAVEN_HOTLINE_NAME,
+            "hotline_number": settings.HAVEN_HOTLINE_NUMBER,
         },
         status=400 if form.errors else 200,
     )

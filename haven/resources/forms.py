@@ -13,8 +13,15 @@ MILES = [(2, "2 mi"), (5, "5 mi"), (10, "10 mi"), (25, "25 mi"), (50, "50 mi")]
 UNKNOWN_NEED = {"invalid_choice": gettext_lazy("Unknown need: %(value)s.")}
 
 
+class ChoicesOrAny(forms.MultipleChoiceField):
+    """Several choices, where an empty choice ("Anything", "Any language") means none."""
+
+    def to_python(self, value):
+        return [choice for choice in super().to_python(value) if choice]
+
+
 class SearchForm(forms.Form):
-    needs = forms.MultipleChoiceField(
+    needs = ChoicesOrAny(
         label=gettext_lazy("Needs"),
         choices=Need.choices,
         required=False,
@@ -41,13 +48,13 @@ class SearchForm(forms.Form):
     miles = forms.TypedChoiceField(
         label=gettext_lazy("Within"), choices=MILES, coerce=int, initial=10, required=False
     )
-    languages = forms.MultipleChoiceField(
+    languages = ChoicesOrAny(
         label=gettext_lazy("Language"),
         choices=Language.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    payments = forms.MultipleChoiceField(
+    payments = ChoicesOrAny(
         label=gettext_lazy("Payment"),
         choices=Payment.choices,
         required=False,

@@ -92,3 +92,10 @@ def test_failed_logins_while_locked_out_are_audited_too(client, settings, sam):
         client.post(reverse("accounts:login"), {"username": "sam", "password": "guess"})
     failures = AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN_FAILED, user=sam)
     assert failures.count() == settings.AXES_FAILURE_LIMIT + 1
+
+
+def test_a_visitor_at_the_front_door_finds_the_public_pages(client):
+    # A logged-out visitor to / lands on the login page, which links to what needs no account.
+    page = client.get(reverse("core:home"), follow=True).content.decode()
+    assert f'href="{reverse("public:resource_finder")}"' in page
+    assert f'href="{reverse("public:alerts")}"' in page

@@ -65,3 +65,38 @@ def test_finder_has_no_third_party_scripts_and_no_participant_data(client, direc
 
 def test_finder_takes_no_posts(client):
     assert client.post(FINDER).status_code == 405
+
+
+def test_the_default_choices_search_everything(client, directory):
+    # The form as a first-time visitor sends it: "Anything", "Any language", "Any payment".
+    response = client.get(
+        FINDER, {"needs": "", "languages": "", "payments": "", "place": "85281", "miles": "10"}
+    )
+    assert response.status_code == 200
+    assert b"Desert Bupe Clinic" in response.content
+    assert b"Unknown need" not in response.content
+
+
+def test_the_finder_filters_by_language_payment_and_walk_in(client, adam):
+    make_resource(adam, "Spanish Clinic", lat=33.42, lon=-111.93, languages=["es"])
+    make_resource(
+        adam, "Medicaid Walk-in", lat=33.42, lon=-111.93, accepts_medicaid=True, walk_in=True
+    )
+    near = {"lat": "33.42", "lon": "-111.93", "miles": "10"}
+    spanish = client.get(FINDER, {**near, "languages": "es"}).content.decode()
+    assert "Spanish Clinic" in spanish and "Medicaid Walk-in" not in spanish
+    medicaid = client.get(FINDER, {**near, "payments": "medicaid"}).content.decode()
+    assert "Medicaid Walk-in" in medicaid and "Spanish Clinic" not in medicaid
+    walk_in = client.get(FINDER, {**near, "walk_in": "on"}).content.decode()
+    assert "Medicaid Walk-in" in walk_in and "Spanish Clinic" not in walk_in
+    assert client.get(FINDER, {**near, "languages": "xx"}).status_code == 400
+
+
+def test_the_finder_shows_the_program_hotline(client, settings):
+    settings.HAVEN_HOTLINE_NAME = "County Helpline"
+    settings.HAVEN_HOTLINE_NUMBER = "1-800-555-0199"
+    content = client.get(FINDER).content.decode()
+    assert "County Helpline" in content
+    assert 'href="tel:1-800-555-0199"' in content
+    settings.HAVEN_HOTLINE_NUMBER = ""
+    assert "tel:1-800" not in client.get(FINDER).content.decode()
