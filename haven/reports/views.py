@@ -40,8 +40,8 @@ def report(request, slug):
         content_type, render_file = exports.FORMATS[wanted]
         audit.record(
             request.user,
-            AuditEntry.Action.VIEW,
-            None,
+            AuditEntry.Action.EXPORT,
+            request=request,
             page=f"report {slug} {wanted}",
             suppressed=built.suppressed,
         )

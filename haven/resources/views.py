@@ -340,7 +340,7 @@ def export(request):
     )
     out = io.StringIO()
     importing.write_csv(resources.iterator(chunk_size=1000), out)
-    audit.record(request.user, AuditEntry.Action.VIEW, request=request, page="directory export")
+    audit.record(request.user, AuditEntry.Action.EXPORT, request=request, page="directory export")
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="haven-directory.csv"'
     return response

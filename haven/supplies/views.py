@@ -387,7 +387,7 @@ def export_ledger(request):
         .select_related("location", "item", "lot", "recorded_by")
         .order_by("occurred_at", "id")
     )
-    audit.record(request.user, AuditEntry.Action.VIEW, None, page="ledger export")
+    audit.record(request.user, AuditEntry.Action.EXPORT, request=request, page="ledger export")
     # No participant or contact identifiers: a movement names its contact only by id.
     rows = (
         (
@@ -428,6 +428,7 @@ def export_ledger(request):
 @role_required(*STOCK_ROLES)
 def export_stock(request):
     locations = locations_for(request.user)
+    audit.record(request.user, AuditEntry.Action.EXPORT, request=request, page="stock export")
     balances = (
         StockBalance.objects.filter(location__in=locations, quantity__gt=0)
         .select_related("location", "item", "lot")

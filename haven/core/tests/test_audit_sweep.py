@@ -35,6 +35,7 @@ from haven.overdose.actions import (
 from haven.overdose.models import Area
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
+from haven.reports.standard import REPORTS
 from haven.resources.actions import (
     do_make_referral,
     do_record_guide_progress,
@@ -237,7 +238,7 @@ class World:
             "user_id": self.users,
             "site_id": self.sites,
             # Not ids: a report's slug, a feed's language, a password-reset link.
-            "slug": ["syringe-services", "no-such-report"],
+            "slug": [*REPORTS, "no-such-report"],
             "language": ["en", "es"],
             "uidb64": ["MQ"],
             "token": ["set-password"],

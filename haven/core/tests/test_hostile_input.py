@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import get_resolver
 
+from haven.core.models import AuditEntry
 from haven.core.tests.test_audit_sweep import World, concrete_paths, walk
 
 # Every query parameter a page reads (request.GET and the GET forms' fields).
@@ -49,3 +50,25 @@ def test_a_nul_in_a_form_is_refused_with_a_message(login, sam):
     response = login(sam).post("/participants/new/", {"alias": "Ro\x00sa"})
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["supervisor", "manager", "analyst", "admin"])
+def test_every_download_is_audited_as_an_export(role, personas, world, login):
+    """A file that leaves Haven (Content-Disposition: attachment) names who took it."""
+    user = personas[role]
+    client = login(user)
+    downloads = []
+    queries = {"/reports/": "?format=csv&period=month&year=2026&number=1"}
+    for route in walk(get_resolver().url_patterns):
+        for path in concrete_paths(route, world.ids()):
+            query = next((q for prefix, q in queries.items() if path.startswith(prefix)), "")
+            last = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            response = client.get(path + query)
+            if not response.get("Content-Disposition", "").startswith("attachment"):
+                continue
+            downloads.append(path)
+            exported = AuditEntry.objects.filter(
+                id__gt=last, user=user, action=AuditEntry.Action.EXPORT
+            )
+            assert exported.exists(), f"{path} was downloaded without an EXPORT entry"
+    assert downloads, "the sweep found nothing to download"
