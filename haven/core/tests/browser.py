@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path(os.environ.get("HAVEN_CHROMIUM", "/usr/bin/chromium"))
+# How long a step may wait for the page. Generous, because CI machines are
+# sometimes shared and slow; a page that never shows still fails the test.
+WAIT_MS = 20_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -78,6 +81,7 @@ class CspWatchingBrowser:
 
     def new_context(self, **options):
         context = self._browser.new_context(**options)
+        context.set_default_timeout(WAIT_MS)
         watch_csp(context, self.csp_violations)
         return context
 
@@ -103,7 +107,7 @@ def browser():
         if _in_ci():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread, which makes
     # Django refuse ORM calls from test code; the live server runs in its own
@@ -111,6 +115,7 @@ def browser():
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
+    expect.set_options(timeout=WAIT_MS)
     chromium = playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
@@ -130,7 +135,6 @@ def page(browser, live_server):
     A JavaScript error on any page fails the test.
     """
     context = browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
-    context.set_default_timeout(5_000)
     tab = context.new_page()
     errors = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
