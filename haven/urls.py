@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from haven.api.api import api
-from haven.core.views import healthz
+from haven.core.views import favicon, healthz
 from haven.outreach.views import manifest, service_worker
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("sw.js", service_worker, name="service_worker"),
     path("manifest.webmanifest", manifest, name="manifest"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("haven.accounts.urls")),
     # Its own namespace ("otp_webauthn"), which django-otp-webauthn's script expects.

@@ -24,7 +24,14 @@ LAST_SEEN_KEY = "haven_last_seen"
 LAST_SEEN_RESOLUTION = 60
 
 # Pages any signed-in user may reach before giving a second factor.
-ALWAYS_ALLOWED = {"accounts:logout", "set_language", "healthz", "service_worker", "manifest"}
+ALWAYS_ALLOWED = {
+    "accounts:logout",
+    "set_language",
+    "healthz",
+    "service_worker",
+    "manifest",
+    "favicon",
+}
 PASSKEY_SIGN_IN = {
     "otp_webauthn:credential-authentication-begin",
     "otp_webauthn:credential-authentication-complete",

@@ -5,8 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Sum
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -116,3 +117,9 @@ def bad_request(request, message, back_url):
     """A 400 page that says what was wrong, for links and downloads with a bad query."""
     context = {"message": message, "back_url": back_url}
     return render(request, "core/bad_request.html", context, status=400)
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the icon."""
+    return HttpResponsePermanentRedirect(static("core/icons/favicon.ico"))

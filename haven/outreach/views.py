@@ -201,7 +201,17 @@ def manifest(request):
                 "sizes": "any",
                 "type": "image/svg+xml",
                 "purpose": "any",
-            }
+            },
+            *(
+                {"src": static(f"core/icons/{name}.png"), "sizes": size, "type": "image/png"}
+                for name, size in [("icon-192", "192x192"), ("icon-512", "512x512")]
+            ),
+            {
+                "src": static("core/icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
         ],
     }
     response = JsonResponse(data, content_type="application/manifest+json")
