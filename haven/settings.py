@@ -326,3 +326,9 @@ LOGGING = {
 # Default: SAMHSA's National Helpline, free, confidential, 24/7, English and Spanish.
 HAVEN_HOTLINE_NAME = os.environ.get("HAVEN_HOTLINE_NAME", "SAMHSA National Helpline")
 HAVEN_HOTLINE_NUMBER = os.environ.get("HAVEN_HOTLINE_NUMBER", "1-800-662-4357")
+
+# Stock is low when it would last fewer days than this at the last 30 days'
+# pace, by kind of location, unless a location sets its own reorder point.
+HAVEN_LOW_STOCK_DAYS = {"bag": 3, "mobile": 7, "site": 14, "warehouse": 30}
+# Naloxone expiring within this many days is highlighted on the stock pages.
+HAVEN_NALOXONE_EXPIRY_WARNING_DAYS = 90

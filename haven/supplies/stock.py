@@ -5,13 +5,17 @@ updates in its own transaction, so they never need a scan of the ledger.
 """
 
 import datetime
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import F, Sum
 from django.utils import timezone
 
 from .models import ReorderPoint, StockBalance, StockMovement
 
 Kind = StockMovement.Kind
+# Where a specialist works from: running out of a usual supply there is a warning.
+FIELD_KINDS = {"bag", "mobile"}
 
 
 def on_hand(location, item=None):
@@ -35,19 +39,24 @@ def by_lot(location):
 
 def usage_last_days(location, days=30):
     """{item_id: units handed out at contacts in the last `days` days}, net of edits."""
+    return {item_id: used for (_location_id, item_id), used in _usage([location], days).items()}
+
+
+def _usage(locations, days=30):
+    """{(location_id, item_id): units handed out at contacts in the last `days` days}."""
     since = timezone.now() - datetime.timedelta(days=days)
     rows = (
         StockMovement.objects.filter(
-            location=location,
+            location__in=locations,
             occurred_at__gte=since,
             encounter__isnull=False,
             kind__in=[Kind.DISTRIBUTE, Kind.REVERSAL],
         )
-        .values_list("item_id")
+        .values_list("location_id", "item_id")
         .annotate(n=Sum("quantity"))
-        .values_list("item_id", "n")
+        .values_list("location_id", "item_id", "n")
     )
-    return {item_id: -total for item_id, total in rows if total}
+    return {(location_id, item_id): -total for location_id, item_id, total in rows if total}
 
 
 def days_of_stock_left(available, used_in_30_days):
@@ -57,47 +66,82 @@ def days_of_stock_left(available, used_in_30_days):
     return int(available / (used_in_30_days / 30))
 
 
-def item_summary(location):
-    """Per item at a location: on hand, used in 30 days, days left, reorder point."""
+def warn_below_days(location):
+    """Days of stock left under which a location's item is low, by kind (a program setting)."""
+    return settings.HAVEN_LOW_STOCK_DAYS.get(location.kind, 0)
+
+
+@dataclass
+class ItemStock:
+    location: object
+    item: object
+    on_hand: int
+    used_30_days: int
+    days_left: int | None
+    reorder_at: int | None
+    low: bool
+    # Why it is low: below the location's reorder point, fewer days left than
+    # its kind of location should carry, or out of a usual supply in the field.
+    reason: str = ""
+
+
+def _stock_rows(locations):
+    """ItemStock for every item a location holds, hands out, has a reorder point for, or
+    (in a bag or mobile unit) should carry because it is a usual supply."""
     from .models import Item
 
-    available = on_hand(location)
-    used = usage_last_days(location)
-    minimums = dict(
-        ReorderPoint.objects.filter(location=location).values_list("item_id", "minimum")
-    )
-    item_ids = set(available) | set(used) | set(minimums)
-    rows = []
-    for item in Item.objects.filter(pk__in=item_ids):
-        quantity = available.get(item.pk, 0)
-        rows.append(
-            {
-                "item": item,
-                "on_hand": quantity,
-                "used_30_days": used.get(item.pk, 0),
-                "days_left": days_of_stock_left(quantity, used.get(item.pk, 0)),
-                "reorder_at": minimums.get(item.pk),
-                "low": item.pk in minimums and quantity < minimums[item.pk],
-            }
-        )
-    return rows
-
-
-def low_stock(locations):
-    """(location, item, on hand, reorder point) for every location below a reorder point."""
-    points = ReorderPoint.objects.filter(location__in=locations).select_related("location", "item")
+    locations = list(locations)
     totals = {
         (row["location_id"], row["item_id"]): row["n"]
         for row in StockBalance.objects.filter(location__in=locations)
         .values("location_id", "item_id")
         .annotate(n=Sum("quantity"))
     }
-    low = []
-    for point in points:
-        quantity = totals.get((point.location_id, point.item_id), 0)
-        if quantity < point.minimum:
-            low.append((point.location, point.item, quantity, point.minimum))
-    return low
+    used = _usage(locations)
+    minimums = {
+        (location_id, item_id): minimum
+        for location_id, item_id, minimum in ReorderPoint.objects.filter(
+            location__in=locations
+        ).values_list("location_id", "item_id", "minimum")
+    }
+    usual = list(Item.objects.filter(usual=True, active=True))
+    keys = set(totals) | set(used) | set(minimums)
+    for location in locations:
+        if location.kind in FIELD_KINDS:
+            keys |= {(location.pk, item.pk) for item in usual}
+    items = Item.objects.in_bulk({item_id for _location_id, item_id in keys})
+    by_id = {location.pk: location for location in locations}
+    rows = []
+    for location_id, item_id in sorted(keys):
+        location, item = by_id[location_id], items[item_id]
+        quantity = totals.get((location_id, item_id), 0)
+        used_30 = used.get((location_id, item_id), 0)
+        days_left = days_of_stock_left(quantity, used_30)
+        minimum = minimums.get((location_id, item_id))
+        reason = ""
+        if minimum is not None:
+            if quantity < minimum:
+                reason = "reorder_point"
+        elif days_left is not None and days_left < warn_below_days(location):
+            reason = "days_left"
+        elif quantity <= 0 and item.usual and item.active and location.kind in FIELD_KINDS:
+            reason = "out"
+        rows.append(
+            ItemStock(location, item, quantity, used_30, days_left, minimum, bool(reason), reason)
+        )
+    return rows
+
+
+def item_summary(location):
+    """Per item at a location: on hand, used in 30 days, days left, reorder point, low."""
+    rows = _stock_rows([location])
+    return sorted(rows, key=lambda row: (row.item.sort_order, row.item.name))
+
+
+def low_stock(locations):
+    """ItemStock for every item that is low somewhere, most urgent first."""
+    low = [row for row in _stock_rows(locations) if row.low]
+    return sorted(low, key=lambda row: (row.days_left is not None, row.days_left or 0, row.on_hand))
 
 
 def expiring(locations, within_days):

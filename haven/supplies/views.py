@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -59,6 +60,8 @@ def overview(request):
         "locations": locations,
         "within": within,
         "low": stock.low_stock(locations),
+        "naloxone_warning_date": timezone.localdate()
+        + datetime.timedelta(days=settings.HAVEN_NALOXONE_EXPIRY_WARNING_DAYS),
         "expiring": stock.expiring(locations, within),
         "flagged_count": stock.flagged(locations).count(),
         "today": timezone.localdate(),

@@ -111,7 +111,8 @@ def test_location_pages_refuse_specialists_and_analysts(personas, login, stocked
 def test_overview_shows_low_and_expiring_stock(login, max_manager, stocked, catalog):
     ReorderPoint.objects.create(location=stocked["shelf"], item=catalog["naloxone"], minimum=50)
     content = login(max_manager).get(reverse("supplies:overview"), {"days": 30}).content.decode()
-    assert "Nothing is below its reorder point" not in content
+    assert "Nothing is low" not in content
+    assert "below its reorder point of 50" in content
     assert "Expiring within 30 days" in content
     assert "N1" in content
     later = login(max_manager).get(reverse("supplies:overview"), {"days": 5}).content.decode()
@@ -140,8 +141,8 @@ def test_location_page_shows_usage_and_days_left(
             staff=sam,
         )
     response = login(sue).get(reverse("supplies:location", args=[stocked["bag"].pk]))
-    row = next(r for r in response.context["summary"] if r["item"] == catalog["naloxone"])
-    assert (row["on_hand"], row["used_30_days"], row["days_left"]) == (24, 6, 120)
+    row = next(r for r in response.context["summary"] if r.item == catalog["naloxone"])
+    assert (row.on_hand, row.used_30_days, row.days_left) == (24, 6, 120)
 
 
 def test_count_sheet_posts_adjustments_and_shows_variance(login, sue, stocked, catalog):
@@ -327,3 +328,61 @@ def test_overview_query_count_is_bounded(
     client = login(max_manager)
     with django_assert_max_num_queries(12):
         client.get(reverse("supplies:overview"))
+
+
+def test_a_bag_out_of_a_usual_supply_is_low_without_any_setup(login, sue, sams_bag, catalog):
+    # No reorder point anywhere: the overview still says the bag is out of naloxone.
+    Item.objects.exclude(pk=catalog["naloxone"].pk).update(usual=False)
+    rows = stock.low_stock([sams_bag])
+    assert [(row.item, row.on_hand, row.reason) for row in rows] == [
+        (catalog["naloxone"], 0, "out")
+    ]
+    content = login(sue).get(reverse("supplies:overview")).content.decode()
+    assert "out of a usual supply" in content
+    assert "Nothing is low" not in content
+
+
+def test_days_of_stock_below_the_kind_of_locations_default_is_low(
+    settings, sue, sam, downtown, participant, stocked, catalog
+):
+    settings.HAVEN_LOW_STOCK_DAYS = {"bag": 3, "site": 14}
+    bag = stocked["bag"]
+    actions.do_transfer_stock(
+        source=stocked["shelf"], destination=bag, item=catalog["naloxone"], quantity=4, by=sue
+    )
+    # 4 in the bag, 3 handed out in 30 days: the 1 left lasts 1 / (3 / 30) = 10 days,
+    # more than 3 (not low); a default of 14 days for bags makes it low.
+    for _ in range(3):
+        do_record_encounter(
+            EncounterData(
+                client_uuid=uuid.uuid4(),
+                site=downtown,
+                contact_type="fixed",
+                participant=participant,
+                supplies={catalog["naloxone"]: 1},
+            ),
+            staff=sam,
+        )
+    [row] = [r for r in stock.item_summary(bag) if r.item == catalog["naloxone"]]
+    assert (row.on_hand, row.used_30_days, row.days_left, row.low) == (1, 3, 10, False)
+    settings.HAVEN_LOW_STOCK_DAYS = {"bag": 14}
+    [row] = [r for r in stock.item_summary(bag) if r.item == catalog["naloxone"]]
+    assert (row.low, row.reason) == (True, "days_left")
+    # A reorder point set for the location wins over the default.
+    ReorderPoint.objects.create(location=bag, item=catalog["naloxone"], minimum=1)
+    [row] = [r for r in stock.item_summary(bag) if r.item == catalog["naloxone"]]
+    assert row.low is False
+
+
+def test_naloxone_expiring_soon_is_highlighted(login, max_manager, sue, stocked, catalog, settings):
+    settings.HAVEN_NALOXONE_EXPIRY_WARNING_DAYS = 90
+    actions.do_receive_stock(
+        location=stocked["shelf"],
+        item=catalog["naloxone"],
+        quantity=5,
+        lot_number="SOON",
+        expires_on=in_days(40),
+        by=sue,
+    )
+    content = login(max_manager).get(reverse("supplies:overview"), {"days": 120}).content.decode()
+    assert "naloxone: use or swap soon" in content
