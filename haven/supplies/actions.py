@@ -548,3 +548,23 @@ def do_collect_syringes(
     )
     audit.record(by, AuditEntry.Action.CREATE, collection)
     return collection
+
+
+@transaction.atomic
+def do_restock(*, source, destination, quantities, by):
+    """Move several items from one location to another: all of them, or none.
+
+    `quantities` is {Item: units}. A shortage of any one item refuses the
+    whole restock, naming the item, so a bag is never half-filled by mistake.
+    """
+    wanted = {item: quantity for item, quantity in quantities.items() if quantity}
+    if not wanted:
+        raise ValidationError(_("Enter how many of at least one item to move."))
+    movements = []
+    for item, quantity in sorted(wanted.items(), key=lambda pair: pair[0].pk):
+        movements.extend(
+            do_transfer_stock(
+                source=source, destination=destination, item=item, quantity=quantity, by=by
+            )
+        )
+    return movements

@@ -6,6 +6,8 @@ from .models import Item, Kit, KitComponent, Lot, StockLocation, StockMovement
 
 DATE = forms.DateInput(attrs={"type": "date"})
 NUMBER = forms.NumberInput(attrs={"inputmode": "numeric", "min": 1})
+# A line that may be left empty or 0 (a count per item).
+COUNT = forms.NumberInput(attrs={"inputmode": "numeric", "min": 0})
 
 
 def locations_for(user):
@@ -54,6 +56,30 @@ class TransferForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["source"].queryset = locations_for(user)
         self.fields["destination"].queryset = locations_for(user)
+
+
+class RestockForm(forms.Form):
+    """Several items at once into one location, from another: a line per active item."""
+
+    source = forms.ModelChoiceField(
+        queryset=StockLocation.objects.none(), label=gettext_lazy("From")
+    )
+
+    def __init__(self, *args, user, destination, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = locations_for(user).exclude(pk=destination.pk)
+        self.items = list(Item.objects.filter(active=True).order_by("sort_order", "name"))
+        for item in self.items:
+            self.fields[f"item_{item.pk}"] = forms.IntegerField(
+                label=item.name, min_value=0, max_value=100_000, required=False, widget=COUNT
+            )
+
+    def lines(self, stock_here):
+        """(item, bound field, ItemStock here or None), for the template."""
+        return [(item, self[f"item_{item.pk}"], stock_here.get(item.pk)) for item in self.items]
+
+    def quantities(self):
+        return {item: self.cleaned_data.get(f"item_{item.pk}") or 0 for item in self.items}
 
 
 class RemoveForm(forms.Form):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("locations/<int:location_id>/", views.location_detail, name="location"),
     path("locations/<int:location_id>/count/", views.count, name="count"),
     path("locations/<int:location_id>/remove/", views.remove, name="remove"),
+    path("locations/<int:location_id>/restock/", views.restock, name="restock"),
     path("receive/", views.receive, name="receive"),
     path("transfer/", views.transfer, name="transfer"),
     path("collect/", views.collect, name="collect"),

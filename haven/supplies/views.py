@@ -28,6 +28,7 @@ from .forms import (
     ReasonForm,
     ReceiveForm,
     RemoveForm,
+    RestockForm,
     ReviewForm,
     TransferForm,
     locations_for,
@@ -203,6 +204,37 @@ def transfer(request):
             }
         ),
         lambda ms: _location_url(ms[1].location_id),
+    )
+
+
+@role_required(*STOCK_ROLES)
+def restock(request, location_id):
+    """Fill a bag (or any location) with several items in one go, from one source."""
+    destination = get_location_for_user(request, location_id)
+    form = RestockForm(_bound(request), user=request.user, destination=destination)
+    stock_here = {row.item.pk: row for row in stock.item_summary(destination)}
+    return _action_form(
+        request,
+        form,
+        "supplies/restock.html",
+        lambda data: actions.do_restock(
+            source=data["source"],
+            destination=destination,
+            quantities=form.quantities(),
+            by=request.user,
+        ),
+        lambda movements: (
+            _("Moved to %(destination)s from %(source)s: %(moved)s.")
+            % {
+                "destination": destination,
+                "source": form.cleaned_data["source"],
+                "moved": ", ".join(
+                    f"{m.quantity} × {m.item}" for m in movements if m.location_id == destination.pk
+                ),
+            }
+        ),
+        lambda _movements: _location_url(destination.pk),
+        {"location": destination, "lines": form.lines(stock_here)},
     )
 
 

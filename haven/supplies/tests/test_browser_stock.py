@@ -35,11 +35,12 @@ def test_supervisor_restocks_a_bag_and_the_kit_handed_out_shows_in_stock(
     assert_accessible(page)
     page.get_by_role("link", name="Restock").click()
     page.get_by_label("From").select_option(label="Downtown shelf")
-    page.get_by_label("Item").select_option(label="Syringes 1cc")
-    page.get_by_label("Quantity").fill("50")
+    page.get_by_label("Syringes 1cc").fill("50")
     assert_accessible(page)
-    page.get_by_role("button", name="Move").click()
-    expect(page.get_by_role("status")).to_contain_text("Moved 50 × Syringes 1cc")
+    page.get_by_role("button", name="Move these").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Moved to Sam's bag from Downtown shelf: 50 × Syringes 1cc"
+    )
     on_hand = page.get_by_role("table", name="On hand by item, with use in the last 30 days")
     expect(on_hand.get_by_role("row", name="Syringes 1cc 50")).to_be_visible()
 

@@ -103,7 +103,7 @@ def test_each_role_is_let_in_or_refused(name, allowed, personas, login, stocked)
 
 def test_location_pages_refuse_specialists_and_analysts(personas, login, stocked):
     for role in ("specialist", "analyst", "admin"):
-        for name in ("supplies:location", "supplies:count", "supplies:remove"):
+        for name in ("supplies:location", "supplies:count", "supplies:remove", "supplies:restock"):
             url = reverse(name, args=[stocked["shelf"].pk])
             assert login(personas[role]).get(url).status_code == 403, (role, name)
 
@@ -386,3 +386,64 @@ def test_naloxone_expiring_soon_is_highlighted(login, max_manager, sue, stocked,
     )
     content = login(max_manager).get(reverse("supplies:overview"), {"days": 120}).content.decode()
     assert "naloxone: use or swap soon" in content
+
+
+def test_a_bag_is_restocked_with_several_items_in_one_form(login, sue, stocked, catalog):
+    actions.do_receive_stock(
+        location=stocked["shelf"], item=catalog["syringes"], quantity=100, lot_number="S", by=sue
+    )
+    bag = stocked["bag"]
+    url = reverse("supplies:restock", args=[bag.pk])
+    page = login(sue).get(url).content.decode()
+    assert "Naloxone nasal spray" in page and "Syringes 1cc" in page
+    response = login(sue).post(
+        url,
+        {
+            "source": stocked["shelf"].pk,
+            f"item_{catalog['naloxone'].pk}": "10",
+            f"item_{catalog['syringes'].pk}": "40",
+        },
+    )
+    assert response.status_code == 302
+    assert stock.on_hand(bag) == {catalog["naloxone"].pk: 10, catalog["syringes"].pk: 40}
+    assert stock.on_hand(stocked["shelf"]) == {
+        catalog["naloxone"].pk: 20,
+        catalog["syringes"].pk: 60,
+    }
+
+
+def test_a_restock_with_one_item_short_moves_nothing(login, sue, stocked, catalog):
+    actions.do_receive_stock(
+        location=stocked["shelf"], item=catalog["syringes"], quantity=100, lot_number="S", by=sue
+    )
+    before = StockMovement.objects.count()
+    response = login(sue).post(
+        reverse("supplies:restock", args=[stocked["bag"].pk]),
+        {
+            "source": stocked["shelf"].pk,
+            f"item_{catalog['syringes'].pk}": "40",
+            f"item_{catalog['naloxone'].pk}": "31",
+        },
+    )
+    assert response.status_code == 400
+    assert "Not enough Naloxone nasal spray" in response.content.decode()
+    assert StockMovement.objects.count() == before
+    assert stock.on_hand(stocked["bag"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({}, "Enter how many of at least one item"),
+        ({"item": "-3"}, "greater than or equal to 0"),
+        ({"item": "many"}, "Enter a whole number"),
+    ],
+)
+def test_a_restock_with_bad_lines_says_why(form, message, login, sue, stocked, catalog):
+    data = {"source": stocked["shelf"].pk}
+    if "item" in form:
+        data[f"item_{catalog['naloxone'].pk}"] = form["item"]
+    response = login(sue).post(reverse("supplies:restock", args=[stocked["bag"].pk]), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert stock.on_hand(stocked["bag"]) == {}
