@@ -1,6 +1,7 @@
 """Writes to the directory, referrals and guides. Views and the API call these."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,6 +18,7 @@ from .models import (
     GuideStep,
     HoursException,
     ImportBatch,
+    Language,
     Need,
     OpeningHours,
     Referral,
@@ -91,13 +93,14 @@ def do_verify_resource(resource, *, by, on=None):
     return resource
 
 
-def do_import_resources(batch, plan, *, by, update_existing=False):
+def do_import_resources(batch, plan, *, by, update_existing=True):
     """Apply a checked import Plan: all of it, or nothing.
 
     Rows that repeat an earlier row of the file are skipped. Rows matching an
-    existing entry are skipped, or with update_existing fill in what that entry
-    does not know yet (blank fields, needs and languages); known values are
-    never overwritten by an import.
+    existing entry fill in what that entry does not know yet (blank fields,
+    needs, languages, hours: a second file adds what it knows, e.g. an opioid
+    treatment program list adds methadone), or are skipped when
+    update_existing is False; known values are never overwritten by an import.
     """
     if plan.error_rows:
         raise ValidationError(
@@ -129,8 +132,9 @@ def do_import_resources(batch, plan, *, by, update_existing=False):
         OpeningHours.objects.bulk_create(spans, batch_size=2000)
         updated = 0
         if update_existing:
-            for row in plan.existing_rows:
-                updated += _fill_in(Resource.objects.get(pk=row.existing_id), row)
+            for added in planned_additions(plan):
+                _fill_in(added)
+                updated += 1
         batch.imported_at = timezone.now()
         batch.created_count = len(created)
         batch.updated_count = updated
@@ -176,34 +180,77 @@ def _resource_from_row(row, source):
     return resource
 
 
-def _fill_in(resource, row):
+@dataclass
+class Additions:
+    """What a row would add to an existing entry: only what the entry does not know."""
+
+    resource: Resource
+    fields: dict  # attname -> value
+    needs: list
+    languages: list
+    spans: list
+
+    def __bool__(self):
+        return bool(self.fields or self.needs or self.languages or self.spans)
+
+    def labels(self):
+        """What is added, in words, for the preview."""
+        labels = [str(Resource._meta.get_field(name).verbose_name) for name in self.fields]
+        needs = dict(Need.choices)
+        labels += [str(needs[need]) for need in self.needs]
+        languages = dict(Language.choices)
+        labels += [str(languages[code]) for code in self.languages]
+        if self.spans:
+            labels.append(_("opening hours"))
+        return labels
+
+
+# Bookkeeping fields an import never fills in.
+NOT_FROM_IMPORTS = {"id", "match_key", "source", "created_at", "updated_at", "public", "active"}
+
+
+def additions(resource, row):
+    """What importing `row` adds to `resource` (which it matched). Writes nothing."""
     incoming = _resource_from_row(row, resource.source)
-    changed = []
+    fields = {}
     for field in Resource._meta.concrete_fields:
         name = field.attname
-        if name in {"id", "match_key", "source", "created_at", "updated_at", "public", "active"}:
+        if name in NOT_FROM_IMPORTS:
             continue
         if getattr(resource, name) in (None, "") and getattr(incoming, name) not in (None, ""):
-            setattr(resource, name, getattr(incoming, name))
-            changed.append(name)
-    have = set(resource.need_codes())
-    added_needs = [n for n in row.needs if n not in have]
-    ResourceNeed.objects.bulk_create(ResourceNeed(resource=resource, need=n) for n in added_needs)
-    spoken = set(resource.language_codes())
-    ResourceLanguage.objects.bulk_create(
-        ResourceLanguage(resource=resource, language=c) for c in row.languages if c not in spoken
+            fields[name] = getattr(incoming, name)
+    have, spoken = set(resource.need_codes()), set(resource.language_codes())
+    return Additions(
+        resource=resource,
+        fields=fields,
+        needs=[need for need in row.needs if need not in have],
+        languages=[code for code in row.languages if code not in spoken],
+        spans=row.spans if row.spans and not resource.opening_hours.all() else [],
     )
-    if row.spans and not resource.opening_hours.exists():
-        OpeningHours.objects.bulk_create(
-            OpeningHours(resource=resource, weekday=s.weekday, opens=s.opens, closes=s.closes)
-            for s in row.spans
-        )
-        changed.append("opening_hours")
-    if added_needs:
-        changed.append("needs")
-    if changed:
-        resource.save()
-    return 1 if changed else 0
+
+
+def planned_additions(plan):
+    """Additions for every row of a plan that matches an entry and would add something."""
+    rows = plan.existing_rows
+    resources = Resource.objects.prefetch_related("offerings", "languages", "opening_hours")
+    by_id = resources.in_bulk([row.existing_id for row in rows])
+    found = (additions(by_id[row.existing_id], row) for row in rows if row.existing_id in by_id)
+    return [added for added in found if added]
+
+
+def _fill_in(added):
+    resource = added.resource
+    for name, value in added.fields.items():
+        setattr(resource, name, value)
+    ResourceNeed.objects.bulk_create(ResourceNeed(resource=resource, need=n) for n in added.needs)
+    ResourceLanguage.objects.bulk_create(
+        ResourceLanguage(resource=resource, language=c) for c in added.languages
+    )
+    OpeningHours.objects.bulk_create(
+        OpeningHours(resource=resource, weekday=s.weekday, opens=s.opens, closes=s.closes)
+        for s in added.spans
+    )
+    resource.save()
 
 
 def do_stage_import(*, by, filename, content, encoding, source):

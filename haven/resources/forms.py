@@ -266,9 +266,13 @@ class MappingForm(forms.Form):
         help_text=gettext_lazy("e.g. an opioid treatment program list: methadone."),
     )
     update_existing = forms.BooleanField(
-        label=gettext_lazy("Fill in what existing entries do not know yet"),
+        label=gettext_lazy("Add what this file knows to entries already in the directory"),
         required=False,
-        help_text=gettext_lazy("Otherwise rows matching an existing entry are skipped."),
+        initial=True,
+        help_text=gettext_lazy(
+            "Only what an entry does not know yet (e.g. methadone, a phone number); nothing "
+            "it knows is overwritten. Untick to skip rows matching an existing entry."
+        ),
     )
     save_as = forms.CharField(
         label=gettext_lazy("Save this mapping as"), max_length=100, required=False

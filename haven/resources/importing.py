@@ -261,9 +261,11 @@ def _check_row(row, raw, fixed_needs):
         row.errors.append(_('State "%(state)s" should be two letters, e.g. AZ.') % {"state": state})
     values["state"] = state
     zip_text = clean_text(raw.get("zip_code", ""))
-    values["zip_code"] = normal_zip(zip_text)
+    values["zip_code"] = normal_zip(zip_text, state)
     if zip_text and not values["zip_code"]:
-        row.errors.append(_('"%(zip)s" is not a ZIP code.') % {"zip": zip_text})
+        row.errors.append(
+            _('"%(zip)s" is not a ZIP code: give five digits, e.g. 85281.') % {"zip": zip_text}
+        )
     _check_coordinates(row, values, raw)
     website = clean_text(raw.get("website", ""))
     if website:

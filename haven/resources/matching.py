@@ -73,12 +73,18 @@ def clean_text(value):
     return value
 
 
-def normal_zip(value):
-    """A five-digit ZIP from "85281", "85281-1234", "852811234" or a spreadsheet's "2134".
+# Where ZIP codes begin with 0 (New England, New Jersey, Puerto Rico, the
+# Virgin Islands, military mail in Europe): the only places a spreadsheet's
+# dropped leading zero can be put back without guessing.
+LEADING_ZERO_STATES = {"CT", "MA", "ME", "NH", "NJ", "RI", "VT", "PR", "VI", "AE"}
 
-    Spreadsheets drop leading zeros (Boston's 02134 becomes 2134), so three
-    and four digit values are padded, and so are ZIP+4 values of seven or
-    eight digits. Returns "" for anything that is not a ZIP code.
+
+def normal_zip(value, state=""):
+    """A five-digit ZIP from "85281", "85281-1234" or "852811234"; "" if not a ZIP code.
+
+    Spreadsheets drop leading zeros (Boston's 02134 becomes 2134). A short
+    value is padded back only for a state whose ZIP codes begin with 0; for
+    any other state, or no state, "8528" is a mistyped ZIP, not a guess.
     """
     text = (value or "").strip().replace(" ", "")
     head, dash, tail = text.partition("-")
@@ -88,8 +94,9 @@ def normal_zip(value):
         text = head
     if not text.isdigit():
         return ""
-    if 7 <= len(text) <= 9:
+    lost_zeros = (state or "").strip().upper() in LEADING_ZERO_STATES
+    if len(text) == 9 or (lost_zeros and len(text) in (7, 8)):
         return text.zfill(9)[:5]
-    if 3 <= len(text) <= 5:
+    if len(text) == 5 or (lost_zeros and len(text) in (3, 4)):
         return text.zfill(5)
     return ""

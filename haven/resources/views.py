@@ -315,6 +315,7 @@ def import_preview(request, batch_id):
         "plan": plan,
         "rejected": rejected,
         "preview_rows": plan.rows[:PREVIEW_ROWS] if plan else [],
+        "additions": actions.planned_additions(plan) if plan and not plan.error_rows else [],
         "error_rows": plan.error_rows[:ERRORS_SHOWN] if plan else [],
     }
     return render(

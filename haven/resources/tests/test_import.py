@@ -66,6 +66,7 @@ def test_import_creates_entries_and_leaves_unknowns_unknown(max_manager):
         ("Bad Need,1 St,Tempe,AZ,85281,33.4,-111.9,unicorns,,\n", 'Unknown value "unicorns"'),
         (",1 St,Tempe,AZ,85281,33.4,-111.9,,,\n", "name is empty"),
         ("Bad Zip,1 St,Tempe,AZ,ABCDE,33.4,-111.9,,,\n", "not a ZIP code"),
+        ("Short Zip,1 St,Tempe,AZ,8528,33.4,-111.9,,,\n", '"8528" is not a ZIP code'),
         ("Short,1 St\n", "has 2 values"),
     ],
 )
@@ -74,6 +75,28 @@ def test_bad_rows_are_reported_with_their_line(db, row, message):
     [bad] = plan.error_rows
     assert bad.line == 2
     assert message in " ".join(bad.errors)
+
+
+@pytest.mark.parametrize(
+    ("zip_text", "state", "expected"),
+    [
+        ("85281", "AZ", "85281"),
+        ("85281-1234", "AZ", "85281"),
+        ("852811234", "", "85281"),
+        ("2134", "MA", "02134"),  # Boston, after a spreadsheet dropped the zero
+        ("821341234", "MA", "82134"),
+        ("21341234", "ma", "02134"),
+        ("8528", "AZ", ""),  # a mistyped ZIP, not a lost zero
+        ("8528", "", ""),
+        ("852", "NJ", "00852"),
+        ("85281-12", "AZ", ""),
+        ("1234567", "AZ", ""),
+    ],
+)
+def test_short_zip_codes_are_padded_only_where_zips_begin_with_zero(zip_text, state, expected):
+    from haven.resources.matching import normal_zip
+
+    assert normal_zip(zip_text, state) == expected
 
 
 def test_a_file_with_any_error_imports_nothing(max_manager):
@@ -183,6 +206,61 @@ def test_real_opioid_treatment_programs_import_as_methadone_providers(max_manage
     methadone = Resource.objects.filter(offerings__need="methadone").count()
     assert methadone == Resource.objects.count() == batch.created_count
     assert Resource.objects.filter(name__startswith="Clínica").exists()
+
+
+def import_real_file(by, name, mapping_name, encoding):
+    content = (DATA / name).read_bytes()
+    mapping = ImportMapping.objects.get(name=mapping_name)
+    plan = importing.prepare(content, encoding, mapping.columns, mapping.fixed_needs)
+    batch = do_stage_import(
+        by=by, filename=name, content=content, encoding=encoding, source=mapping_name
+    )
+    return plan, do_import_resources(batch, plan, by=by)
+
+
+def test_the_opioid_treatment_file_after_the_locator_gives_each_of_its_entries_methadone(
+    max_manager,
+):
+    import_real_file(
+        max_manager,
+        "SubstanceUseTreatment_Geocoded.csv",
+        "SAMHSA treatment locator (geocoded)",
+        "utf-8-sig",
+    )
+    before = Resource.objects.count()
+    plan, batch = import_real_file(
+        max_manager,
+        "OpioidTreatmentProgram_Geocoded.csv",
+        "SAMHSA opioid treatment programs (methadone)",
+        "cp1252",
+    )
+    matched = {row.existing_id for row in plan.existing_rows}
+    assert len(matched) > 300  # the programs the locator already lists
+    assert batch.updated_count == len(matched)
+    assert Resource.objects.count() == before + batch.created_count
+    entries_of_the_file = matched | set(
+        Resource.objects.filter(source=batch.source).values_list("pk", flat=True)
+    )
+    without = Resource.objects.filter(pk__in=entries_of_the_file).exclude(
+        offerings__need="methadone"
+    )
+    assert not without.exists()
+
+
+def test_the_preview_says_what_will_be_added_to_which_entries(max_manager, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    apply(max_manager, GOOD)
+    client = login(max_manager)
+    more = HEADER + "Desert Clinic,1 Mill Ave,Tempe,AZ,85281,33.42,-111.94,naloxone,,\n"
+    upload = SimpleUploadedFile("more.csv", more.encode(), content_type="text/csv")
+    response = client.post(reverse("resources:import"), {"file": upload, "encoding": "utf-8-sig"})
+    preview = client.get(response.url)
+    page = preview.content.decode()
+    assert "1 entry already in the directory will gain what this file knows" in page
+    assert "Desert Clinic" in page and "Naloxone" in page
+    # The box is ticked by default, so importing as offered merges.
+    assert preview.context["form"]["update_existing"].value() is True
 
 
 def test_upload_preview_and_confirm_through_the_pages(max_manager, login):
