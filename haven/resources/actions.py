@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from haven.core import access, audit
 from haven.core.models import AuditEntry
 
-from . import hours
+from . import hours, importing
 from .models import (
     PAYMENT_FIELDS,
     GuideProgress,
@@ -251,6 +251,69 @@ def _fill_in(added):
         for s in added.spans
     )
     resource.save()
+
+
+def do_queue_import(batch, plan, *, by, update_existing=True):
+    """Check a plan and hand its import to the background worker (tasks.import_directory)."""
+    from .tasks import import_directory
+
+    if plan.error_rows:
+        raise ValidationError(
+            _("%(n)s rows have errors; correct the file and upload it again.")
+            % {"n": len(plan.error_rows)}
+        )
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.imported_at is not None or batch.running:
+            raise ValidationError(_("This file is already being imported, or was imported."))
+        batch.status = ImportBatch.Status.QUEUED
+        batch.columns, batch.fixed_needs = plan.mapping, plan.fixed_needs
+        batch.update_existing = update_existing
+        batch.rows_total, batch.rows_done, batch.error = len(plan.rows), 0, ""
+        batch.save()
+        import_directory.enqueue(batch.pk)
+    return batch
+
+
+def run_queued_import(batch_id):
+    """The background side of an import: check the rows again, then write them, recording
+    progress on the batch (outside the import's own transaction, so pages can see it)."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
+        status=ImportBatch.Status.CHECKING
+    )
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if not claimed:
+        return batch  # already taken by another worker (a task delivered twice)
+
+    def progress(done):
+        ImportBatch.objects.filter(pk=batch_id).update(rows_done=done)
+
+    try:
+        plan = importing.prepare(
+            bytes(batch.content), batch.encoding, batch.columns, batch.fixed_needs, progress
+        )
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.WRITING, rows_done=len(plan.rows)
+        )
+        batch.refresh_from_db()
+        do_import_resources(
+            batch, plan, by=batch.uploaded_by, update_existing=batch.update_existing
+        )
+    except (importing.ImportRejected, ValidationError) as error:
+        message = " ".join(getattr(error, "messages", [str(error)]))
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED, error=message
+        )
+    except Exception:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED,
+            error=_("The import stopped with an unexpected error; nothing was imported."),
+        )
+        raise
+    else:
+        ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatch.Status.DONE)
+    batch.refresh_from_db()
+    return batch
 
 
 def do_stage_import(*, by, filename, content, encoding, source):

@@ -184,8 +184,14 @@ def check_mapping(header, mapping):
     return problems
 
 
-def prepare(content, encoding, mapping, fixed_needs=()):
-    """Read and check a whole file. Raises ImportRejected; returns a Plan."""
+PROGRESS_EVERY = 500
+
+
+def prepare(content, encoding, mapping, fixed_needs=(), progress=None):
+    """Read and check a whole file. Raises ImportRejected; returns a Plan.
+
+    `progress(rows read)` is called every PROGRESS_EVERY rows, for a long file.
+    """
     text = decode(content, encoding)
     header = read_header(text)
     mapping = {name: column for name, column in mapping.items() if column}
@@ -231,6 +237,8 @@ def prepare(content, encoding, mapping, fixed_needs=()):
                     first_line_of[row.key] = line
                     row.existing_id = existing.get(row.key)
             rows.append(row)
+            if progress and len(rows) % PROGRESS_EVERY == 0:
+                progress(len(rows))
     except csv.Error as error:
         raise ImportRejected(
             _("Line %(line)s cannot be read as CSV: %(error)s")

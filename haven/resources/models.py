@@ -303,7 +303,19 @@ class ImportMapping(models.Model):
 
 
 class ImportBatch(models.Model):
-    """An uploaded CSV, kept between the preview and the import, and its outcome."""
+    """An uploaded CSV, kept between the preview and the import, and its outcome.
+
+    The import itself runs in the background (haven.resources.tasks), which
+    records how far it got here, so a page reload still shows the progress.
+    """
+
+    class Status(models.TextChoices):
+        STAGED = "staged", _("Ready to import")
+        QUEUED = "queued", _("Waiting to start")
+        CHECKING = "checking", _("Checking rows")
+        WRITING = "writing", _("Saving entries")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -317,9 +329,21 @@ class ImportBatch(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STAGED)
+    # What the import was asked to do, kept for the background task.
+    columns = models.JSONField(default=dict, blank=True)
+    fixed_needs = models.JSONField(default=list, blank=True)
+    update_existing = models.BooleanField(default=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-uploaded_at"]
+
+    @property
+    def running(self):
+        return self.status in {self.Status.QUEUED, self.Status.CHECKING, self.Status.WRITING}
 
 
 class Referral(models.Model):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:resource_id>/verify/", views.verify, name="verify"),
     path("import/", views.import_upload, name="import"),
     path("import/<int:batch_id>/", views.import_preview, name="import_preview"),
+    path("import/<int:batch_id>/progress", views.import_progress, name="import_progress"),
     path("export.csv", views.export, name="export"),
     path("referrals/", views.follow_ups, name="follow_ups"),
     path("referrals/<int:referral_id>/", views.referral_detail, name="referral"),

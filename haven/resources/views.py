@@ -3,7 +3,7 @@ import io
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -256,8 +256,33 @@ def import_upload(request):
 
 
 @role_required(*DIRECTORY_EDITORS)
+def import_progress(request, batch_id):
+    """How far a background import has got, for the preview page to poll."""
+    batch = get_object_or_404(
+        ImportBatch.objects.defer("content"), pk=batch_id, uploaded_by=request.user
+    )
+    text = _("%(status)s: %(done)s of %(total)s rows.") % {
+        "status": batch.get_status_display(),
+        "done": batch.rows_done,
+        "total": batch.rows_total,
+    }
+    return JsonResponse(
+        {
+            "status": batch.status,
+            "text": text,
+            "rows_done": batch.rows_done,
+            "rows_total": batch.rows_total,
+            "running": batch.running,
+        }
+    )
+
+
+@role_required(*DIRECTORY_EDITORS)
 def import_preview(request, batch_id):
     batch = get_object_or_404(ImportBatch, pk=batch_id, uploaded_by=request.user)
+    if batch.running or batch.status == ImportBatch.Status.DONE:
+        # The file is being imported, or was: what happened, not the mapping form again.
+        return render(request, "resources/import_progress.html", {"batch": batch})
     content = bytes(batch.content)
     header = importing.read_header(importing.decode(content, batch.encoding))
     if request.method == "POST":
@@ -290,7 +315,7 @@ def import_preview(request, batch_id):
             messages.success(request, _("Mapping saved."))
         if "import" in request.POST:
             try:
-                actions.do_import_resources(
+                actions.do_queue_import(
                     batch,
                     plan,
                     by=request.user,
@@ -299,16 +324,7 @@ def import_preview(request, batch_id):
             except ValidationError as error:
                 rejected = " ".join(error.messages)
             else:
-                messages.success(
-                    request,
-                    _("Imported: %(created)s new, %(updated)s filled in, %(skipped)s skipped.")
-                    % {
-                        "created": batch.created_count,
-                        "updated": batch.updated_count,
-                        "skipped": batch.skipped_count,
-                    },
-                )
-                return redirect("resources:import")
+                return redirect("resources:import_preview", batch.pk)
     context = {
         "batch": batch,
         "form": form,

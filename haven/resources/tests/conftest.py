@@ -59,3 +59,9 @@ def night_shelter(resource_factory):
         needs=["housing", "food"],
         hours=[(day, "22:00", "06:00") for day in range(7)],
     )
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Background tasks run as soon as they are enqueued, in the test's own transaction."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -263,7 +263,7 @@ def test_the_preview_says_what_will_be_added_to_which_entries(max_manager, login
     assert preview.context["form"]["update_existing"].value() is True
 
 
-def test_upload_preview_and_confirm_through_the_pages(max_manager, login):
+def test_upload_preview_and_confirm_through_the_pages(max_manager, login, immediate_tasks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = login(max_manager)
@@ -275,9 +275,13 @@ def test_upload_preview_and_confirm_through_the_pages(max_manager, login):
     assert not Resource.objects.exists()
     fields = {f"column_{name}": column for name, column in preview.context["plan"].mapping.items()}
     done = client.post(response.url, {**fields, "import": "1", "save_as": "Our list"})
+    # The import runs in the background (here at once) and the page shows its result.
     assert done.status_code == 302
     assert Resource.objects.count() == 2
     assert ImportMapping.objects.filter(name="Our list").exists()
+    result = client.get(done.url)
+    assert result.context["batch"].status == "done"
+    assert "new entries" in result.content.decode()
 
 
 def test_upload_in_the_wrong_encoding_is_refused_on_the_page(max_manager, login):
