@@ -332,3 +332,7 @@ HAVEN_HOTLINE_NUMBER = os.environ.get("HAVEN_HOTLINE_NUMBER", "1-800-662-4357")
 HAVEN_LOW_STOCK_DAYS = {"bag": 3, "mobile": 7, "site": 14, "warehouse": 30}
 # Naloxone expiring within this many days is highlighted on the stock pages.
 HAVEN_NALOXONE_EXPIRY_WARNING_DAYS = 90
+
+# The program's name and logo (a PNG or JPEG file) on report PDFs; empty for none.
+HAVEN_PROGRAM_NAME = os.environ.get("HAVEN_PROGRAM_NAME", "")
+HAVEN_PROGRAM_LOGO = os.environ.get("HAVEN_PROGRAM_LOGO", "")

@@ -109,3 +109,32 @@ def test_every_text_of_a_report_prints_literally_in_the_pdf():
     text = pdf_text(exports.as_pdf(hostile_report()))
     for literal in ["<title & more>", "=cmd|' /C calc'!A0", '<font name="x">Title', "<b>Total"]:
         assert literal in text
+
+
+def long_report():
+    """A table long enough to run onto a second page, with counts in the thousands."""
+    scope = Scope(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 31))
+    rows = [(f"Row {n}", 1000 + n) for n in range(90)]
+    table = Table("Supplies handed out (units)", rows, key="supplies")
+    return Report(slug="ssp", title="Syringe services", scope=scope, tables=[table])
+
+
+def test_the_pdf_is_fit_for_a_funder(settings):
+    settings.HAVEN_PROGRAM_NAME = "Desert Harm Reduction Coalition"
+    pages = [
+        page.extract_text() for page in PdfReader(io.BytesIO(exports.as_pdf(long_report()))).pages
+    ]
+    first = pages[0]
+    assert "Desert Harm Reduction Coalition" in first
+    assert "Period: 2026-01-01 to 2026-03-31" in first
+    assert "Filters: none (every site, staff member and contact type)" in first
+    assert "EXACT FIGURES" in first
+    assert "1,000" in first and "1000" not in first  # thousands separators
+    total = len(pages)
+    assert total >= 3  # two pages of table, then the definitions
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {total}" in text
+    # The table's header row is repeated on the page it runs onto, so no row is orphaned.
+    assert "Supplies handed out (units)" in pages[1] and "Number" in pages[1]
+    assert "Definitions" in pages[-1]
+    assert "by the item's reporting group" in pages[-1]
