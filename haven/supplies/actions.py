@@ -48,6 +48,8 @@ def locations_for(user, sites, *, lock=True):
     With `lock`, the locations are also locked for the transaction (see
     lock_locations), in the same statement: call inside the transaction.
     """
+    if not sites:
+        return {}
     queryset = StockLocation.objects.all()
     if lock:
         queryset = _locking(queryset)
@@ -58,7 +60,7 @@ def locations_for(user, sites, *, lock=True):
     # Every active shelf of these sites is locked (a few rows, in one
     # order); the first of each site is the one drawn from.
     shelves = queryset.filter(
-        site__in=[site.pk for site in sites],
+        site__in=[site.pk for site in sites if site is not None],
         active=True,
         kind__in=[StockLocation.Kind.SITE, StockLocation.Kind.MOBILE],
     ).order_by("pk")
