@@ -191,8 +191,8 @@ def _unlotted(item):
 class Drawing:
     """Hand-outs from one location for a run of contacts (one form, or a synced batch).
 
-    The usable balances of every item in the run are read and locked once;
-    each contact's draw is planned against what the contacts before it left,
+    The location is locked, then the usable balances of every item in the
+    run are read once; each contact's draw is planned against what the contacts before it left,
     first expiry first out; then every movement and balance change is written
     at once, a few statements whatever the number of contacts.
     """
