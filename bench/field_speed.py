@@ -19,8 +19,9 @@ What it measures, each after a warm-up, reporting p50, p95 and max:
   a device token of specialist-001, 2-4 usual supplies and a service;
 
 For each save (``record encounter``, ``quick-log POST``, ``API contact
-POST``) the SQL statements of one more save are counted after the timed
-runs (the ``statements`` column).
+POST``) the median CPU time of this process per save is given too (``cpu
+p50``: Python's own work, which a busy machine hardly changes), and the SQL
+statements of one more save are counted after the timed runs (``stmts``).
 - ``staff pages, N users at once``: Haven served by ``manage.py runserver
   --noreload`` (threaded; no extra dependency) on 127.0.0.1, hit by N
   concurrent clients (threads with http.client, each its own session):
@@ -114,15 +115,35 @@ def statements_of(function, index):
     return len(captured.captured_queries)
 
 
-def timed(function, runs, warmup):
+def timed(function, runs, warmup, cpu=None):
+    """Wall-clock seconds of each run; with a list `cpu`, this process's CPU seconds too.
+
+    CPU time is what the process itself spent (Python building statements and
+    reading answers), which a machine busy with other work hardly changes.
+    """
     for index in range(warmup):
         function(index)
     seconds = []
     for index in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         function(warmup + index)
         seconds.append(time.perf_counter() - started)
+        if cpu is not None:
+            cpu.append(time.process_time() - started_cpu)
     return seconds
+
+
+def summarise_save(name, function, runs, warmup):
+    """A save's wall-clock and CPU times, and the statements of one more save."""
+    cpu = []
+    seconds = timed(function, runs, warmup, cpu)
+    cpu_ms = sorted(value * 1000 for value in cpu)
+    return summarise(
+        name,
+        seconds,
+        cpu_p50_ms=round(percentile(cpu_ms, 0.50), 2),
+        statements=statements_of(function, runs + warmup),
+    )
 
 
 class Program:
@@ -214,10 +235,7 @@ def bench_record_encounter(program, runs, warmup):
         _encounter, created = do_record_encounter(data, staff=program.specialist)
         assert created
 
-    seconds = timed(run, runs, warmup)
-    return summarise(
-        "record encounter (bag)", seconds, statements=statements_of(run, runs + warmup)
-    )
+    return summarise_save("record encounter (bag)", run, runs, warmup)
 
 
 def bench_stock(program, runs, warmup):
@@ -255,10 +273,7 @@ def bench_quick_log_post(program, runs, warmup):
         if response.status_code != 302 or "/outreach/contacts/" not in response["Location"]:
             raise RuntimeError(f"quick-log POST answered {response.status_code}")
 
-    seconds = timed(run, runs, warmup)
-    return summarise(
-        "quick-log POST (Client)", seconds, statements=statements_of(run, runs + warmup)
-    )
+    return summarise_save("quick-log POST (Client)", run, runs, warmup)
 
 
 def bench_api_contact(program, runs, warmup):
@@ -285,10 +300,7 @@ def bench_api_contact(program, runs, warmup):
         if response.status_code != 201:
             raise RuntimeError(f"API contact POST answered {response.status_code}")
 
-    seconds = timed(run, runs, warmup)
-    return summarise(
-        "API contact POST (Client)", seconds, statements=statements_of(run, runs + warmup)
-    )
+    return summarise_save("API contact POST (Client)", run, runs, warmup)
 
 
 def free_port():
@@ -464,7 +476,7 @@ def print_table(report):
     print()
     header = (
         f"{'measure':<34} {'runs':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
-        f"{'stmts':>5}  target"
+        f"{'cpu p50':>8} {'stmts':>5}  target"
     )
     print(header)
     print("-" * len(header) + "-" * 12)
@@ -475,9 +487,10 @@ def print_table(report):
         if "requests_per_second" in row:
             verdict += f"  ({row['requests_per_second']} req/s)"
         statements = row.get("statements", "")
+        cpu = f"{row['cpu_p50_ms']:.1f}" if "cpu_p50_ms" in row else ""
         print(
             f"{row['name']:<34} {row['runs']:>5} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} "
-            f"{row['max_ms']:>8.1f} {statements:>5}  {verdict}"
+            f"{row['max_ms']:>8.1f} {cpu:>8} {statements:>5}  {verdict}"
         )
 
 
