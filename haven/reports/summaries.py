@@ -161,6 +161,8 @@ def _add(model, rows):
     """
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
+    # In the order of their keys, so that two writers take row locks in one order.
+    rows = sorted(rows, key=lambda row: tuple(row[0].values()))
     adding = [(key, deltas) for key, deltas in rows if all(d >= 0 for d in deltas.values())]
     taking = [(key, deltas) for key, deltas in rows if any(d < 0 for d in deltas.values())]
     # Only quoted names from the model go into the text; values are parameters.
