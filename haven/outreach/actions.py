@@ -20,8 +20,11 @@ from haven.reports import summaries
 from haven.supplies.actions import (
     Drawing,
     draw_for_encounter,
+    drawn_for,
     expand_kits,
     location_for,
+    locations_for,
+    lock_locations,
     return_for_encounter,
 )
 
@@ -121,19 +124,19 @@ def validate_encounter(data, staff):
         raise ValidationError(errors)
 
 
-def do_record_encounter(data, *, staff):
+def do_record_encounter(data, *, staff, participants_current=False):
     """Store a contact once. Returns (encounter, created).
 
     A replay of the same submission returns the stored contact with
     created=False; the same UUID with a different body raises EncounterConflict.
     """
-    [outcome] = do_record_encounters([data], staff=staff)
+    [outcome] = do_record_encounters([data], staff=staff, participants_current=participants_current)
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
 
 
-def do_record_encounters(submissions, *, staff):
+def do_record_encounters(submissions, *, staff, participants_current=False):
     """Store a run of contacts (a synced batch) in one go, each at most once.
 
     Returns one outcome per submission, in order: (encounter, created) as
@@ -143,19 +146,31 @@ def do_record_encounters(submissions, *, staff):
     once per run, not once per contact, so hundreds of contacts cost a few
     dozen statements; stock is drawn in the order sent, so a contact that
     finds the bag empty is refused just as it would be alone.
+
+    `participants_current`: the caller read the submissions' participants
+    (and whom they are merged into) in this request, so they are not read
+    again. Otherwise they are: a participant object may predate a merge.
     """
     outcomes = []
     for run in _runs_without_repeats(submissions):
-        for attempt in (1, 2):
+        sent_times = [data.occurred_at for data in run]
+        # A lone contact is almost never a replay: it is inserted without
+        # looking for its UUID first, and looked for only when the insert
+        # finds the UUID taken. A batch looks first (one read for all).
+        attempts = (len(run) > 1, True, True)
+        for attempt, look_first in enumerate(attempts, start=1):
+            for data, sent_time in zip(run, sent_times, strict=True):
+                data.occurred_at = sent_time
             try:
                 with transaction.atomic():
-                    outcomes += _record_run(run, staff)
+                    run_outcomes = _record_run(run, staff, participants_current, look_first)
                 break
             except IntegrityError:
-                # Another request stored one of these client UUIDs between our
-                # check and our insert. Once more: it is now a replay.
-                if attempt == 2:
+                # The UUID was stored before, or by another request between
+                # our look and our insert: once more, it is now a replay.
+                if attempt == len(attempts):
                     raise
+        outcomes += run_outcomes
     return outcomes
 
 
@@ -177,13 +192,15 @@ def _runs_without_repeats(submissions):
         yield run
 
 
-def _record_run(submissions, staff):
-    stored = Encounter.objects.in_bulk(
-        [_uuid(data.client_uuid) for data in submissions], field_name="client_uuid"
-    )
-    fresh = _fresh_participants(submissions)
+def _record_run(submissions, staff, participants_current, look_first):
+    stored = {}
+    if look_first:
+        stored = Encounter.objects.in_bulk(
+            [_uuid(data.client_uuid) for data in submissions], field_name="client_uuid"
+        )
+    fresh = None if participants_current else _fresh_participants(submissions)
     outcomes = [None] * len(submissions)
-    new, locations = [], {}
+    new = []
     for index, data in enumerate(submissions):
         try:
             existing = stored.get(_uuid(data.client_uuid))
@@ -198,11 +215,12 @@ def _record_run(submissions, staff):
         except (ValidationError, EncounterConflict) as error:
             outcomes[index] = error
             continue
-        if data.site not in locations:
-            locations[data.site] = location_for(staff, data.site)
         new.append((index, data, fingerprint))
 
-    drawings = _drawings(new, locations, staff)
+    handing_out = [data for _index, data, _fingerprint in new if any(data.supplies.values())]
+    # Held until the transaction ends: what the bags hold is read after this.
+    locations = locations_for(staff, list(dict.fromkeys(data.site for data in handing_out)))
+    drawings = _drawings(handing_out, locations, staff)
     added = []
     for index, data, fingerprint in new:
         encounter = Encounter(
@@ -217,7 +235,7 @@ def _record_run(submissions, staff):
             secondary_people=data.secondary_people,
             note=data.note,
         )
-        drawing = drawings.get(locations[data.site])
+        drawing = drawings.get(locations.get(data.site))
         try:
             if drawing is not None and data.supplies:
                 drawing.plan(encounter, data.supplies)
@@ -233,12 +251,7 @@ def _record_run(submissions, staff):
         for encounter, data in added
         for service in set(data.services)
     )
-    EncounterSupply.objects.bulk_create(
-        EncounterSupply(encounter=encounter, item=item, quantity=quantity)
-        for encounter, data in added
-        for item, quantity in data.supplies.items()
-        if quantity
-    )
+    _write_supplies(added)
     for drawing in drawings.values():
         drawing.write()
     summaries.contacts_added(
@@ -253,16 +266,15 @@ def _record_run(submissions, staff):
     return outcomes
 
 
-def _drawings(new, locations, staff):
-    """A Drawing per stock location the new contacts hand out from."""
+def _drawings(handing_out, locations, staff):
+    """A Drawing per stock location the contacts hand out from (locked by the caller)."""
     items = defaultdict(set)
-    for _index, data, _fingerprint in new:
+    for data in handing_out:
         if locations[data.site] is not None:
             items[locations[data.site]].update(item for item, qty in data.supplies.items() if qty)
     return {
-        location: Drawing(location, location_items, by=staff)
+        location: Drawing(location, location_items, by=staff, locked=True)
         for location, location_items in items.items()
-        if location_items
     }
 
 
@@ -287,33 +299,29 @@ def _replayed(existing, data, fresh):
     return existing, False
 
 
-def _prepare(data, fresh=None):
+def _prepare(data, fresh):
     """Settle what a submission means before checking or storing it.
 
     A contact with a merged record belongs to the record it was merged into
-    (read fresh: the caller's copy may predate a merge made a moment ago),
-    and kits are handed out as their components.
+    (`fresh`: the participants read afresh, since the caller's copy may
+    predate a merge made a moment ago; None when the caller's copy is
+    current), and kits are handed out as their components.
     """
     if data.participant is not None:
-        if fresh is None:
-            fresh = _fresh_participants([data])
-        data.participant = fresh.get(data.participant.pk, data.participant).canonical()
+        if fresh is not None:
+            data.participant = fresh.get(data.participant.pk, data.participant)
+        data.participant = data.participant.canonical()
     if data.kits:
         data.supplies = expand_kits(data.supplies, data.kits)
         data.kits = {}
 
 
-def _draw_stock(encounter, supplies, staff):
-    """Take what was handed out from the stock the staff member carries, if stock is kept."""
-    location = location_for(staff, encounter.site)
-    if location is not None and supplies:
-        draw_for_encounter(encounter, supplies, location=location, by=staff)
-
-
-def _write_supplies(encounter, supplies):
+def _write_supplies(contacts):
+    """Store the supply lines of (encounter, data) pairs, in one statement."""
     EncounterSupply.objects.bulk_create(
         EncounterSupply(encounter=encounter, item=item, quantity=quantity)
-        for item, quantity in supplies.items()
+        for encounter, data in contacts
+        for item, quantity in data.supplies.items()
         if quantity
     )
 
@@ -339,11 +347,15 @@ def do_edit_encounter(encounter, data, *, editor):
 
     Supplies drawn for it are put back and drawn again as edited.
     """
-    _prepare(data)
+    _prepare(data, _fresh_participants([data]))
     data.occurred_at = data.occurred_at or encounter.occurred_at
     validate_encounter(data, editor)
     with transaction.atomic():
         encounter = Encounter.objects.select_for_update().get(pk=encounter.pk)
+        drawn = drawn_for(encounter)
+        location = location_for(encounter.staff, data.site)
+        # Every location the edit puts back to or draws from, held at once.
+        held = lock_locations([movement.location_id for movement in drawn] + [location])
         before = snapshot(encounter)
         counted_before = summaries.contribution_of(encounter)
         EncounterRevision.objects.create(
@@ -359,9 +371,16 @@ def do_edit_encounter(encounter, data, *, editor):
         encounter.save()
         encounter.services.set(data.services)
         encounter.supplies.all().delete()
-        _write_supplies(encounter, data.supplies)
-        return_for_encounter(encounter, by=editor, reason=_("Contact edited"))
-        _draw_stock(encounter, data.supplies, encounter.staff)
+        _write_supplies([(encounter, data)])
+        return_for_encounter(encounter, by=editor, reason=_("Contact edited"), movements=drawn)
+        if location is not None and data.supplies:
+            draw_for_encounter(
+                encounter,
+                data.supplies,
+                location=held[location.pk],
+                by=encounter.staff,
+                locked=True,
+            )
         summaries.contact_changed(counted_before, encounter)
         after = snapshot(encounter)
         changed = sorted(key for key in after if after[key] != before[key])

@@ -5,9 +5,11 @@ the stored contact with the same status (201); the same UUID with different
 details is refused with 409. The rules themselves live in actions.py.
 """
 
+from datetime import UTC
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -15,12 +17,14 @@ from ninja import Field, Router, Schema, Status
 from haven.accounts.models import Site
 from haven.api.schemas import ApiError, Count, ErrorOut, Id, Moment, StrictSchema, Text
 from haven.core import access
+from haven.participants import codes
 from haven.participants.api import ParticipantOut, participant_by_card_code, participant_out
 from haven.participants.models import Participant
 from haven.supplies.models import Item, Kit
 
+from . import catalog
 from .actions import EncounterConflict, EncounterData, do_record_encounters
-from .models import Encounter, Service
+from .models import Service
 
 router = Router(tags=["contacts"])
 
@@ -104,28 +108,72 @@ def services(request):
 
 
 class Lookups:
-    """Catalog records by id, each read once per request (a batch has many contacts)."""
+    """Records by id for one request (a batch has many contacts).
+
+    Sites, services, items and kits come from the contact catalog (one read
+    of its version per request); anything else is read once.
+    """
 
     def __init__(self):
         self._cache = {}
+        self._catalog = None
+
+    @property
+    def catalog(self):
+        if self._catalog is None:
+            self._catalog = catalog.current()
+        return self._catalog
 
     def get(self, model, pk, queryset=None):
+        if queryset is None and model in catalog.MODELS:
+            return self.catalog.get(model, pk)
         key = (model, pk)
         if key not in self._cache:
             self._cache[key] = (queryset or model.objects).filter(pk=pk).first()
         return self._cache[key]
 
 
-def encounter_data(body, lookups):
-    """Turn a ContactIn into EncounterData, or raise ApiError naming the field."""
+def _participants(bodies):
+    """({id: participant}, {card code: participant}) named by the bodies, in one query.
+
+    Read with whom each is merged into, so that the contact action need not
+    read them again. A code that is not a valid card code is left out (the
+    body is refused when it is turned into a contact).
+    """
+    ids = {body.participant for body in bodies if body.participant is not None}
+    typed = set()
+    for body in bodies:
+        if body.card_code:
+            try:
+                typed.add(codes.validate(body.card_code))
+            except codes.CardCodeError:
+                pass
+    if not ids and not typed:
+        return {}, {}
+    found = Participant.objects.select_related("merged_into").filter(
+        Q(pk__in=ids) | Q(card_code__in=typed)
+    )
+    by_id, by_code = {}, {}
+    for participant in found:
+        by_id[participant.pk] = participant
+        by_code[participant.card_code] = participant
+    return by_id, by_code
+
+
+def encounter_data(body, lookups, participants=None):
+    """Turn a ContactIn into EncounterData, or raise ApiError naming the field.
+
+    `participants` is what _participants() read for these bodies.
+    """
+    by_id, by_code = participants or _participants([body])
     errors = []
     participant = None
     if body.participant is not None and body.card_code:
         errors.append(("card_code", _("Give a participant or a card code, not both.")))
     elif body.card_code:
-        participant = participant_by_card_code(body.card_code)[0]
+        participant = participant_by_card_code(body.card_code, known=by_code)[0]
     elif body.participant is not None:
-        participant = Participant.objects.filter(pk=body.participant).first()
+        participant = by_id.get(body.participant)
         if participant is None:
             errors.append(("participant", _("No participant has this id.")))
     services = []
@@ -168,7 +216,11 @@ def encounter_data(body, lookups):
 
 
 def store_contact(user, body, lookups):
-    """Record a contact; returns (status, encounter, notice). Raises ApiError."""
+    """Record a contact; returns (status, encounter, notice, written). Raises ApiError.
+
+    `written` is the EncounterData as stored (kits as their components), or
+    None when the contact was stored before (a replay).
+    """
     [outcome] = store_contacts(user, [body], lookups)
     if isinstance(outcome, ApiError):
         raise outcome
@@ -177,25 +229,28 @@ def store_contact(user, body, lookups):
 
 def store_contacts(user, bodies, lookups):
     """Record many contacts at once (a synced batch): per body, in order, either
-    (status, encounter, notice) or the ApiError that refused it."""
+    (status, encounter, notice, written) or the ApiError that refused it."""
     outcomes, submissions = [None] * len(bodies), []
+    participants = _participants(bodies)
     for index, body in enumerate(bodies):
         try:
-            submissions.append((index, body, *encounter_data(body, lookups)))
+            submissions.append((index, body, *encounter_data(body, lookups, participants)))
         except ApiError as error:
             outcomes[index] = error
-    stored = do_record_encounters([data for _i, _b, data, _p in submissions], staff=user)
-    for (index, body, _data, sent_participant), outcome in zip(submissions, stored, strict=True):
-        outcomes[index] = _contact_outcome(user, body, sent_participant, outcome)
+    stored = do_record_encounters(
+        [data for _i, _b, data, _p in submissions], staff=user, participants_current=True
+    )
+    for (index, body, data, sent_participant), outcome in zip(submissions, stored, strict=True):
+        outcomes[index] = _contact_outcome(user, body, data, sent_participant, outcome)
     return outcomes
 
 
-def _contact_outcome(user, body, sent_participant, outcome):
+def _contact_outcome(user, body, data, sent_participant, outcome):
     if isinstance(outcome, ValidationError):
         return ApiError.from_validation(outcome)
     if isinstance(outcome, EncounterConflict):
         return ApiError.one(409, str(outcome), "client_uuid")
-    encounter, _created = outcome
+    encounter, created = outcome
     if encounter.staff_id != user.pk:
         return ApiError.one(
             409,
@@ -207,25 +262,31 @@ def _contact_outcome(user, body, sent_participant, outcome):
         notice = _(
             "%(sent)s is linked to %(kept)s; the contact was saved with the kept record."
         ) % {"sent": sent_participant.display_code, "kept": encounter.participant.display_code}
-    return 201, encounter, notice
+    return 201, encounter, notice, data if created else None
 
 
-def contact_out(encounter, notice=None):
+def contact_out(encounter, notice=None, written=None):
+    """The answer for a stored contact: from `written` (the EncounterData just
+    stored) when there is one, else read back."""
+    if written is not None:
+        services = sorted({service.pk for service in written.services})
+        supplies = sorted((item.pk, quantity) for item, quantity in written.supplies.items())
+    else:
+        services = sorted(encounter.services.values_list("id", flat=True))
+        supplies = encounter.supplies.order_by("item_id").values_list("item_id", "quantity")
     return {
         "id": encounter.pk,
         "client_uuid": encounter.client_uuid,
-        "occurred_at": encounter.occurred_at.isoformat(),
+        # In UTC, as the database gives it back: a replay answers the same.
+        "occurred_at": encounter.occurred_at.astimezone(UTC).isoformat(),
         "site": encounter.site_id,
         "contact_type": encounter.contact_type,
         "participant": participant_out(encounter.participant) if encounter.participant else None,
         "anonymous_people": encounter.anonymous_people,
         "secondary_people": encounter.secondary_people,
-        "services": sorted(encounter.services.values_list("id", flat=True)),
+        "services": services,
         "supplies": [
-            {"item": item, "quantity": quantity}
-            for item, quantity in encounter.supplies.order_by("item_id").values_list(
-                "item_id", "quantity"
-            )
+            {"item": item, "quantity": quantity} for item, quantity in supplies if quantity
         ],
         "notice": notice,
     }
@@ -234,7 +295,6 @@ def contact_out(encounter, notice=None):
 @router.post("/contacts", response={201: ContactOut, 400: ErrorOut, 409: ErrorOut})
 def create_contact(request, body: ContactIn):
     """Log a contact. Idempotent by client_uuid."""
-    status, encounter, notice = store_contact(request.auth, body, Lookups())
-    encounter = Encounter.objects.select_related("participant").get(pk=encounter.pk)
+    status, encounter, notice, written = store_contact(request.auth, body, Lookups())
     access.shown(request, encounter.participant, encounter, page="API contact saved")
-    return Status(status, contact_out(encounter, notice))
+    return Status(status, contact_out(encounter, notice, written))

@@ -8,15 +8,41 @@ from django.utils.translation import gettext as _
 from haven.accounts.models import Site
 from haven.participants import codes
 from haven.participants.models import Participant
-from haven.supplies.models import Item, Kit
 
+from . import catalog
 from .actions import EncounterData
-from .models import Encounter, Service
+from .models import Encounter
 
 
-class LocalisedChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return obj.localised_name(get_language())
+class CatalogChoiceField(forms.TypedChoiceField):
+    """One row of the contact catalog (catalog.py), checked without a query."""
+
+    def __init__(self, **kwargs):
+        super().__init__(coerce=int, **kwargs)
+        self.rows = {}
+
+    def offer(self, rows, label=str):
+        self.rows = {row.pk: row for row in rows}
+        self.choices = [("", "---------")] + [(row.pk, label(row)) for row in rows]
+
+    def clean(self, value):
+        pk = super().clean(value)
+        return self.rows.get(pk) if pk not in (None, "") else None
+
+
+class CatalogMultipleChoiceField(forms.TypedMultipleChoiceField):
+    """Rows of the contact catalog, checked without a query."""
+
+    def __init__(self, **kwargs):
+        super().__init__(coerce=int, **kwargs)
+        self.rows = {}
+
+    def offer(self, rows, label=str):
+        self.rows = {row.pk: row for row in rows}
+        self.choices = [(row.pk, label(row)) for row in rows]
+
+    def clean(self, value):
+        return [self.rows[pk] for pk in super().clean(value)]
 
 
 class QuickLogForm(forms.Form):
@@ -41,14 +67,13 @@ class QuickLogForm(forms.Form):
     anonymous_people = forms.IntegerField(
         label=gettext_lazy("How many people"), required=False, min_value=1, max_value=200
     )
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=gettext_lazy("Site"))
+    site = CatalogChoiceField(label=gettext_lazy("Site"))
     contact_type = forms.ChoiceField(
         choices=Encounter.ContactType.choices,
         widget=forms.RadioSelect,
         label=gettext_lazy("Contact type"),
     )
-    services = LocalisedChoiceField(
-        queryset=Service.objects.filter(active=True),
+    services = CatalogMultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=gettext_lazy("Services"),
@@ -74,16 +99,18 @@ class QuickLogForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.encounter = encounter
-        sites = Site.objects.filter(active=True)
+        contact_catalog = catalog.current()
+        sites = [site for site in contact_catalog.sites.values() if site.active]
         if user.role != "manager":
-            sites = sites.filter(staff=user)
-        self.fields["site"].queryset = sites
-        self.fields["participant"].choices = [("", _("Someone else"))] + [
-            (p.pk, p.alias and f"{p.alias} · {p.display_code}" or p.display_code) for p in recent
-        ]
-        self.items = list(Item.objects.filter(active=True))
-        self.kits = list(Kit.objects.filter(active=True, components__isnull=False).distinct())
+            sites = [site for site in sites if site.pk in user.allowed_site_ids()]
+        self.fields["site"].offer(sites)
+        self.offer_recent(recent)
         language = get_language()
+        self.fields["services"].offer(
+            contact_catalog.active_services(), label=lambda s: s.localised_name(language)
+        )
+        self.items = contact_catalog.active_items()
+        self.kits = contact_catalog.kits_handed_out()
         for kit in self.kits:
             self.fields[f"kit_{kit.pk}"] = forms.IntegerField(
                 label=kit.localised_name(language),
@@ -101,8 +128,14 @@ class QuickLogForm(forms.Form):
             )
         if not self.is_bound and encounter is None:
             self.initial.setdefault("client_uuid", uuid.uuid4())
-            self.initial.setdefault("site", user.default_site())
+            self.initial.setdefault("site", getattr(user.default_site(), "pk", None))
             self.initial.setdefault("contact_type", _default_contact_type(user.default_site()))
+
+    def offer_recent(self, recent):
+        """Offer these participants (seen lately) to pick from."""
+        self.fields["participant"].choices = [("", _("Someone else"))] + [
+            (p.pk, p.alias and f"{p.alias} · {p.display_code}" or p.display_code) for p in recent
+        ]
 
     # A short catalog is shown whole; a long one shows the kits and usual
     # supplies, with the rest one tap away.
@@ -132,7 +165,9 @@ class QuickLogForm(forms.Form):
             code = codes.validate(text)
         except codes.CardCodeError as error:
             raise forms.ValidationError(str(error)) from error
-        participant = Participant.objects.filter(card_code=code).first()
+        participant = (
+            Participant.objects.select_related("merged_into").filter(card_code=code).first()
+        )
         if participant is None:
             raise forms.ValidationError(
                 _("No participant has the card code %(code)s.") % {"code": codes.format_code(code)}
@@ -191,11 +226,11 @@ def _default_contact_type(site):
 def initial_from_encounter(encounter):
     initial = {
         "client_uuid": encounter.client_uuid,
-        "site": encounter.site,
+        "site": encounter.site_id,
         "contact_type": encounter.contact_type,
         "anonymous": encounter.participant_id is None,
         "anonymous_people": encounter.anonymous_people or None,
-        "services": list(encounter.services.all()),
+        "services": list(encounter.services.values_list("pk", flat=True)),
         "secondary_people": encounter.secondary_people,
         "occurred_at": timezone.localtime(encounter.occurred_at).strftime("%Y-%m-%dT%H:%M"),
         "note": encounter.note,

@@ -148,3 +148,14 @@ class EncounterRevision(models.Model):
 
     class Meta:
         ordering = ["-edited_at", "-id"]
+
+
+class CatalogVersion(models.Model):
+    """One row whose token changes with every change of the contact catalog.
+
+    Database triggers (migration 0006) give it a new random token in the same
+    transaction as any insert, update or delete of sites, services, items,
+    kits and kit components, whoever makes it. See catalog.py.
+    """
+
+    token = models.CharField(max_length=36)

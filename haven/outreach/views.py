@@ -25,16 +25,15 @@ def quick_log(request, participant_id=None):
         participant = access.get_participant_for_user(
             request, participant_id, page="quick log for a participant"
         )
-    recent = recent_participants(request.user)
-    if participant is not None and participant not in recent:
-        recent = [participant, *recent]
-    # The form offers each recent participant by alias and card code.
-    access.shown_each(request, recent, page="quick log (recent participants)")
     if request.method == "POST":
-        form = QuickLogForm(request.POST, user=request.user, recent=recent)
+        # The recent participants are offered only when the form is shown
+        # again: a saved contact does not read them.
+        form = QuickLogForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                encounter, created = do_record_encounter(form.encounter_data(), staff=request.user)
+                encounter, created = do_record_encounter(
+                    form.encounter_data(), staff=request.user, participants_current=True
+                )
             except ValidationError as error:
                 add_action_errors(form, error)
             except EncounterConflict as error:
@@ -53,8 +52,14 @@ def quick_log(request, participant_id=None):
         status = 400
     else:
         initial = {"participant": participant.pk} if participant else {}
-        form = QuickLogForm(user=request.user, recent=recent, initial=initial)
+        form = QuickLogForm(user=request.user, initial=initial)
         status = 200
+    recent = recent_participants(request.user)
+    if participant is not None and participant not in recent:
+        recent = [participant, *recent]
+    # The form offers each recent participant by alias and card code.
+    access.shown_each(request, recent, page="quick log (recent participants)")
+    form.offer_recent(recent)
     return render(
         request,
         "outreach/quick_log.html",

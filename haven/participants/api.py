@@ -37,13 +37,22 @@ def participant_out(participant):
     return {"id": participant.pk, "card_code": participant.display_code, "alias": participant.alias}
 
 
-def participant_by_card_code(text, *, field="card_code", missing_status=400):
-    """The kept record for a typed card code, or ApiError saying what is wrong."""
+def participant_by_card_code(text, *, field="card_code", missing_status=400, known=None):
+    """(the typed code's record, the kept record), or ApiError saying what is wrong.
+
+    `known`: {card code: participant} already read with whom each is merged
+    into (select_related("merged_into")), to look in instead of the database.
+    """
     try:
         code = codes.validate(text)
     except codes.CardCodeError as error:
         raise ApiError.one(400, str(error), field) from error
-    participant = Participant.objects.filter(card_code=code).first()
+    if known is not None:
+        participant = known.get(code)
+    else:
+        participant = (
+            Participant.objects.select_related("merged_into").filter(card_code=code).first()
+        )
     if participant is None:
         raise ApiError.one(
             missing_status,

@@ -147,36 +147,51 @@ def contribution_of(encounter, supplies=None, services=None):
     )
 
 
-def _add(model, key, **deltas):
-    """Add `deltas` to the summary row at `key`, making it when it is new.
+# Rows per upsert statement: well under SQLite's limit of bound parameters.
+UPSERT_ROWS = 500
 
-    Adding is one upsert (INSERT … ON CONFLICT DO UPDATE, which SQLite and
-    PostgreSQL both speak), so two writers adding to the same new row never
-    collide. Taking away (an edit) updates the row the contact added to.
+
+def _add(model, rows):
+    """Add deltas to summary rows of one model: rows are [(key, deltas)].
+
+    The rows that only add are one upsert (INSERT … ON CONFLICT DO UPDATE,
+    which SQLite and PostgreSQL both speak) for all of them, so two writers
+    adding to the same new row never collide. Taking away (an edit) updates
+    each row the contact added to.
     """
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    key_columns = [quote(model._meta.get_field(name).column) for name in key]
-    delta_columns = [quote(model._meta.get_field(name).column) for name in deltas]
-    increments = ", ".join(f"{c} = {table}.{c} + %s" for c in delta_columns)
-    if all(delta >= 0 for delta in deltas.values()):
-        # Only quoted names from the model go into the text; values are parameters.
-        sql = (
-            f"INSERT INTO {table} ({', '.join(key_columns + delta_columns)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * (len(key) + len(deltas)))}) "
-            f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {increments}"
-        )
-        params = [*key.values(), *deltas.values(), *deltas.values()]
-    else:
-        where = " AND ".join(f"{c} = %s" for c in key_columns)
-        sql = f"UPDATE {table} SET {increments} WHERE {where}"  # noqa: S608 - as above
-        params = [*deltas.values(), *key.values()]
+    # In the order of their keys, so that two writers take row locks in one order.
+    rows = sorted(rows, key=lambda row: tuple(row[0].values()))
+    adding = [(key, deltas) for key, deltas in rows if all(d >= 0 for d in deltas.values())]
+    taking = [(key, deltas) for key, deltas in rows if any(d < 0 for d in deltas.values())]
+    # Only quoted names from the model go into the text; values are parameters.
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        for start in range(0, len(adding), UPSERT_ROWS):
+            chunk = adding[start : start + UPSERT_ROWS]
+            key_columns = [quote(model._meta.get_field(name).column) for name in chunk[0][0]]
+            delta_columns = [quote(model._meta.get_field(name).column) for name in chunk[0][1]]
+            values = f"({', '.join(['%s'] * (len(key_columns) + len(delta_columns)))})"
+            increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in delta_columns)
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(key_columns + delta_columns)}) "  # noqa: S608
+                f"VALUES {', '.join([values] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {increments}",
+                [value for key, deltas in chunk for value in (*key.values(), *deltas.values())],
+            )
+        for key, deltas in taking:
+            key_columns = [quote(model._meta.get_field(name).column) for name in key]
+            delta_columns = [quote(model._meta.get_field(name).column) for name in deltas]
+            increments = ", ".join(f"{c} = {table}.{c} + %s" for c in delta_columns)
+            where = " AND ".join(f"{c} = %s" for c in key_columns)
+            cursor.execute(
+                f"UPDATE {table} SET {increments} WHERE {where}",  # noqa: S608 - as above
+                [*deltas.values(), *key.values()],
+            )
 
 
 def _apply(contributions, sign):
-    """Add (sign +1) or take away (-1) contributions: one statement per summary row touched."""
+    """Add (sign +1) or take away (-1) contributions: adding is one statement per summary table."""
     rows = {}
 
     def add(model, key, **deltas):
@@ -209,8 +224,11 @@ def _apply(contributions, sign):
                 encounters=1,
                 people=contribution.people,
             )
+    by_model = {}
     for (model, key), deltas in rows.items():
-        _add(model, dict(key), **deltas)
+        by_model.setdefault(model, []).append((dict(key), deltas))
+    for model, model_rows in by_model.items():
+        _add(model, model_rows)
 
 
 def contacts_added(added):

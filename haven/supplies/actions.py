@@ -28,7 +28,6 @@ from .models import (
     StockMovement,
     SyringeCollection,
 )
-from .stock import on_hand
 
 Kind = StockMovement.Kind
 
@@ -39,27 +38,87 @@ class NotEnoughStock(ValidationError):
 
 def location_for(user, site):
     """Where a user's hand-outs at `site` are drawn from, or None if stock is not kept."""
-    if user.draw_from_id and user.draw_from.active:
-        return user.draw_from
-    return (
-        StockLocation.objects.filter(
-            site=site, active=True, kind__in=[StockLocation.Kind.SITE, StockLocation.Kind.MOBILE]
-        )
-        .order_by("pk")
-        .first()
-    )
+    return locations_for(user, [site], lock=False)[site]
+
+
+def locations_for(user, sites, *, lock=True):
+    """{site: where the user's hand-outs there are drawn from, or None}.
+
+    One query when the user carries an active bag (it serves every site).
+    With `lock`, the locations are also locked for the transaction (see
+    lock_locations), in the same statement: call inside the transaction.
+    """
+    if not sites:
+        return {}
+    queryset = StockLocation.objects.all()
+    if lock:
+        queryset = _locking(queryset)
+    if user.draw_from_id:
+        bag = queryset.filter(pk=user.draw_from_id, active=True).first()
+        if bag is not None:
+            return dict.fromkeys(sites, bag)
+    # Every active shelf of these sites is locked (a few rows, in one
+    # order); the first of each site is the one drawn from.
+    shelves = queryset.filter(
+        site__in=[site.pk for site in sites if site is not None],
+        active=True,
+        kind__in=[StockLocation.Kind.SITE, StockLocation.Kind.MOBILE],
+    ).order_by("pk")
+    first = {}
+    for shelf in shelves:
+        first.setdefault(shelf.site_id, shelf)
+    return {site: first.get(site.pk) for site in sites}
+
+
+def _locking(queryset):
+    # NO KEY: a movement naming the location (a foreign key check takes a
+    # KEY SHARE lock) is not held up, only other writers of its balances.
+    return queryset.select_for_update(no_key=True, of=("self",))
+
+
+def lock_locations(locations):
+    """Hold these stock locations (objects or ids) until the transaction ends.
+
+    Every change of a location's balances takes this lock first and only
+    then reads what is there to plan from (which lots, how much), so two
+    writers of one location queue instead of one planning from a read the
+    other is about to make wrong: a draw refused is then really short. A
+    PostgreSQL statement sees the rows as they were when it started, also
+    when it then waits for a row lock, so the lock is taken in its own
+    statement before the read. Locations are locked in the order of their
+    ids, so that two writers never wait for each other. On SQLite a writing
+    transaction holds the whole database from its start (IMMEDIATE, see
+    settings.py), so there this is only a read. Returns {id: location},
+    read under the lock.
+    """
+    ids = sorted({getattr(location, "pk", location) for location in locations} - {None})
+    if not ids:
+        return {}
+    return {
+        location.pk: location
+        for location in _locking(StockLocation.objects.filter(pk__in=ids)).order_by("pk")
+    }
 
 
 def expand_kits(items, kits):
-    """{item: qty} from explicit items plus kits ({kit: count}) broken into components."""
+    """{item: qty} from explicit items plus kits ({kit: count}) broken into components.
+
+    A kit read from the contact catalog (haven/outreach/catalog.py) brings
+    its components; any other is read here.
+    """
     totals = defaultdict(int)
     for item, quantity in items.items():
         if quantity:
             totals[item] += quantity
-    if kits:
-        components = KitComponent.objects.filter(kit__in=list(kits)).select_related("item")
-        for component in components:
-            totals[component.item] += component.quantity * kits[component.kit]
+    unread = [kit for kit in kits if not hasattr(kit, "catalog_components")]
+    by_kit = defaultdict(list)
+    if unread:
+        for component in KitComponent.objects.filter(kit__in=unread).select_related("item"):
+            by_kit[component.kit_id].append((component.item, component.quantity))
+    for kit, count in kits.items():
+        components = getattr(kit, "catalog_components", None) or by_kit[kit.pk]
+        for item, quantity in components:
+            totals[item] += quantity * count
     return dict(totals)
 
 
@@ -108,20 +167,14 @@ def _not_enough(item, location, available):
 def _usable_balances(location, items, today):
     """{item id: balances to draw from}, first expiry first out; never an expired lot.
 
-    One query for all the items of a contact, read locked (FOR UPDATE on
-    PostgreSQL; SQLite writes one transaction at a time), so what the rows
-    show is what is there. A location holds few lots of an item, so they are
-    sorted here rather than in SQL.
+    One query for all the items of a contact, read once the location is
+    locked (lock_locations), so what the rows show is what is there and no
+    one else takes from them before this transaction ends. A location holds
+    few lots of an item, so they are sorted here rather than in SQL.
     """
-    balances = (
-        # Only the balances are locked, not the lots read with them (another
-        # bag holds the same lots), and always in one order, so that two
-        # draws cannot deadlock.
-        StockBalance.objects.select_for_update(of=("self",))
-        .filter(location_id=location.pk, item_id__in=[item.pk for item in items], quantity__gt=0)
-        .select_related("lot")
-        .order_by("pk")
-    )
+    balances = StockBalance.objects.filter(
+        location_id=location.pk, item_id__in=[item.pk for item in items], quantity__gt=0
+    ).select_related("lot")
     by_item = {}
     for balance in balances:
         if balance.lot.expires_on is None or balance.lot.expires_on >= today:
@@ -138,13 +191,16 @@ def _unlotted(item):
 class Drawing:
     """Hand-outs from one location for a run of contacts (one form, or a synced batch).
 
-    The usable balances of every item in the run are read and locked once;
-    each contact's draw is planned against what the contacts before it left,
+    The location is locked, then the usable balances of every item in the
+    run are read once; each contact's draw is planned against what the contacts before it left,
     first expiry first out; then every movement and balance change is written
     at once, a few statements whatever the number of contacts.
     """
 
-    def __init__(self, location, items, *, by):
+    def __init__(self, location, items, *, by, locked=False):
+        """`locked`: the caller already holds the location (lock_locations, locations_for)."""
+        if not locked:
+            location = lock_locations([location])[location.pk]
         self.location = location
         self.by = by
         self.usable = _usable_balances(location, items, timezone.localdate())
@@ -227,30 +283,47 @@ class Drawing:
                 ),
                 self._movement(encounter, lot, item, -shortfall, Kind.DISTRIBUTE),
             ]
-        table = connection.ops.quote_name(StockBalance._meta.db_table)
-        with connection.cursor() as cursor:
-            for balance_pk, quantity in self.taken.items():
-                # The rows are locked and the plan kept within them; the
-                # check constraint stays as the last guard.
-                cursor.execute(
-                    f"UPDATE {table} SET quantity = quantity - %s WHERE id = %s",  # noqa: S608 - a quoted model table name
-                    [quantity, balance_pk],
-                )
+        _take_from_balances(self.taken)
         StockMovement.objects.bulk_create(self.movements)
 
 
-def draw_for_encounter(encounter, supplies, *, location, by):
+def _take_from_balances(taken):
+    """Lower balances ({balance pk: quantity}) in one statement.
+
+    The location is locked and the plan kept within what it holds; the check
+    constraint stays as the last guard.
+    """
+    taken = {pk: quantity for pk, quantity in taken.items() if quantity}
+    if not taken:
+        return
+    table = connection.ops.quote_name(StockBalance._meta.db_table)
+    cases = " ".join("WHEN %s THEN %s" for _pk in taken)
+    ids = ", ".join("%s" for _pk in taken)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Only the quoted model table name goes into the text; values are parameters.
+            f"UPDATE {table} SET quantity = quantity - CASE id {cases} END "  # noqa: S608
+            f"WHERE id IN ({ids})",
+            [value for pair in taken.items() for value in pair] + list(taken),
+        )
+
+
+def draw_for_encounter(encounter, supplies, *, location, by, locked=False):
     """Hand out supplies ({item: qty}) at one saved contact. Call inside its transaction."""
-    drawing = Drawing(location, supplies, by=by)
+    drawing = Drawing(location, supplies, by=by, locked=locked)
     drawing.plan(encounter, supplies)
     drawing.write()
 
 
-def return_for_encounter(encounter, *, by, reason):
-    """Put back what a contact drew (before an edit), by reversing its movements."""
-    for movement in encounter.stock_movements.filter(
-        reversed_by__isnull=True, reverses__isnull=True
-    ):
+def return_for_encounter(encounter, *, by, reason, movements=None):
+    """Put back what a contact drew (before an edit), by reversing its movements.
+
+    Lock the movements' locations first (lock_locations); `movements` are
+    the ones to reverse when the caller has read them already.
+    """
+    if movements is None:
+        movements = drawn_for(encounter)
+    for movement in movements:
         _post(
             location=movement.location,
             lot=movement.lot,
@@ -262,6 +335,15 @@ def return_for_encounter(encounter, *, by, reason):
             encounter=encounter,
             occurred_at=movement.occurred_at,
         )
+
+
+def drawn_for(encounter):
+    """The movements of a contact that an edit puts back."""
+    return list(
+        encounter.stock_movements.filter(
+            reversed_by__isnull=True, reverses__isnull=True
+        ).select_related("lot", "location")
+    )
 
 
 def _check_quantity(quantity):
@@ -307,6 +389,7 @@ def do_receive_stock(
         raise ValidationError(
             {"expires_on": _("This expiry date has passed; do not receive expired stock.")}
         )
+    lock_locations([location])
     lot = Lot.objects.filter(item=item, number=lot_number).first()
     if lot is None:
         lot = Lot.objects.create(item=item, number=lot_number, expires_on=expires_on)
@@ -346,6 +429,8 @@ def do_transfer_stock(*, source, destination, item, quantity, lot=None, by, clie
         )
     group = uuid.uuid4()
     movements = []
+    # Lots are chosen once both sides are held, from what is there then.
+    lock_locations([source, destination])
     if lot is not None:
         balance = StockBalance.objects.filter(location=source, lot=lot).first()
         if lot.item_id != item.pk or balance is None or balance.quantity == 0:
@@ -356,16 +441,17 @@ def do_transfer_stock(*, source, destination, item, quantity, lot=None, by, clie
             raise _not_enough(item, source, balance.quantity)
         takes = [(lot, quantity)]
     else:
-        available = on_hand(source, item)
+        balances = list(
+            StockBalance.objects.filter(location=source, item=item, quantity__gt=0)
+            .select_related("lot")
+            .order_by(F("lot__expires_on").asc(nulls_last=True), "lot_id")
+        )
+        available = sum(balance.quantity for balance in balances)
         if available < quantity:
             raise _not_enough(item, source, available)
         takes = []
         remaining = quantity
-        for balance in (
-            StockBalance.objects.filter(location=source, item=item, quantity__gt=0)
-            .select_related("lot")
-            .order_by(F("lot__expires_on").asc(nulls_last=True), "lot_id")
-        ):
+        for balance in balances:
             take = min(balance.quantity, remaining)
             takes.append((balance.lot, take))
             remaining -= take
@@ -407,6 +493,7 @@ def do_remove_stock(*, location, lot, quantity, kind, reason, by, client_uuid=No
     _check_quantity(quantity)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why this stock is removed.")})
+    lock_locations([location])
     balance = StockBalance.objects.filter(location=location, lot=lot).first()
     if balance is None or balance.quantity == 0:
         raise ValidationError(
@@ -444,6 +531,7 @@ def do_record_count(*, location, counts, by, note=""):
     Only lots that were counted are adjusted; a variance of zero writes nothing.
     """
     results = []
+    lock_locations([location])
     for lot, counted in counts.items():
         if counted is None:
             continue
@@ -484,6 +572,7 @@ def do_reverse_movement(movement, *, reason, by):
     targets = [movement]
     if movement.transfer_group:
         targets = list(StockMovement.objects.filter(transfer_group=movement.transfer_group))
+    lock_locations([target.location_id for target in targets])
     reversals = []
     # Take stock out before putting it back, so a location that no longer has
     # the stock refuses the reversal instead of going negative.

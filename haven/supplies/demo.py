@@ -13,7 +13,7 @@ from django.utils import timezone
 from haven.accounts.models import Site
 from haven.outreach.models import Encounter
 
-from . import actions
+from . import actions, stock
 from .models import Kit, KitComponent, ReorderPoint, StockLocation
 
 SITE_LOCATION_KIND = {
@@ -66,7 +66,7 @@ def add_demo_records(*, rng, sites, staff, items, end, **_other):
     field_staff = [user for user in staff if user.role in ("specialist", "supervisor")]
     for shelf in shelves.values():
         for item in items:
-            share = actions.on_hand(warehouse, item) // (len(shelves) + 1)
+            share = stock.on_hand(warehouse, item) // (len(shelves) + 1)
             actions.do_transfer_stock(
                 source=warehouse, destination=shelf, item=item, quantity=share, by=manager
             )
@@ -87,7 +87,7 @@ def add_demo_records(*, rng, sites, staff, items, end, **_other):
                 source=source,
                 destination=bag,
                 item=item,
-                quantity=max(1, actions.on_hand(source, item) // 4),
+                quantity=max(1, stock.on_hand(source, item) // 4),
                 by=user if user.role == "supervisor" else manager,
             )
         user.draw_from = bag

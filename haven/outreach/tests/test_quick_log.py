@@ -26,7 +26,7 @@ def form_data(site, catalog, **extra):
 def test_the_form_defaults_to_the_users_site_and_a_fresh_uuid(login, sam, downtown, catalog):
     response = login(sam).get(LOG)
     form = response.context["form"]
-    assert form.initial["site"] == downtown
+    assert form.initial["site"] == downtown.pk
     assert form.initial["contact_type"] == "fixed"
     assert isinstance(form.initial["client_uuid"], uuid.UUID)
     assert "Naloxone nasal spray" in response.content.decode()

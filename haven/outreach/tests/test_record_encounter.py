@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from haven.core.models import AuditEntry
@@ -228,3 +228,38 @@ def test_a_bad_edit_changes_nothing(sam, downtown, participant):
     encounter.refresh_from_db()
     assert encounter.note == "Keep"
     assert EncounterRevision.objects.count() == 0
+
+
+def test_a_save_the_database_gives_up_on_half_way_leaves_nothing(
+    sam, downtown, participant, catalog, monkeypatch
+):
+    """Under overload a write can fail late (a lock timeout, "database is locked"):
+    the contact, its lines, its stock movements and its counts go, or none does."""
+    from haven.outreach import actions
+    from haven.reports.models import DailyActivity, DailySupply
+    from haven.supplies.actions import do_receive_stock
+    from haven.supplies.models import StockBalance, StockLocation, StockMovement
+
+    bag = StockLocation.objects.create(name="Sam's bag", kind="bag", site=downtown, holder=sam)
+    sam.draw_from = bag
+    sam.save()
+    do_receive_stock(location=bag, item=catalog["naloxone"], quantity=5, by=sam)
+    counted = actions.summaries.contacts_added
+
+    def counted_then_overloaded(added):
+        counted(added)
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(actions.summaries, "contacts_added", counted_then_overloaded)
+    data = contact(
+        downtown, participant, supplies={catalog["naloxone"]: 2}, services=[catalog["support"]]
+    )
+    with pytest.raises(OperationalError):
+        do_record_encounter(data, staff=sam)
+    assert Encounter.objects.count() == 0
+    assert EncounterSupply.objects.count() == 0
+    assert Encounter.services.through.objects.count() == 0
+    assert StockMovement.objects.filter(kind="distribute").count() == 0
+    assert StockBalance.objects.get(location=bag).quantity == 5
+    assert DailyActivity.objects.count() == DailySupply.objects.count() == 0
+    assert not AuditEntry.objects.filter(object_type="outreach.encounter").exists()

@@ -1,0 +1,89 @@
+"""The contact catalog (sites, services, items, kits), kept in each process.
+
+Every contact names catalog rows, which rarely change; reading them by id
+on every save was a quarter of its statements. The catalog is read whole
+once per process and again only after it changed: database triggers
+(migration 0006) give the one CatalogVersion row a new random token in the
+same transaction as any change to these tables, whoever makes it (a page,
+the Django admin, a shell, another app server). Each use asks for the token,
+one primary-key read, and rereads the catalog when it differs, so an edit is
+seen by every process from its commit on. The token is random, never a
+counter that a rolled-back change or a flushed database could bring back.
+
+The rows are shared by every request of the process: read them, never
+change or save them.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from haven.accounts.models import Site
+from haven.supplies.models import Item, Kit, KitComponent
+
+from .models import CatalogVersion, Service
+
+
+@dataclass(frozen=True)
+class Catalog:
+    token: str | None
+    sites: dict  # pk -> Site, by name
+    services: dict  # pk -> Service, in the order screens show them
+    items: dict  # pk -> Item, likewise
+    kits: dict  # pk -> Kit, each with catalog_components: [(Item, quantity)]
+
+    def get(self, model, pk):
+        """The row of `model` with this id, or None."""
+        return self._tables[model].get(pk)
+
+    @property
+    def _tables(self):
+        return {Site: self.sites, Service: self.services, Item: self.items, Kit: self.kits}
+
+    def active_services(self):
+        return [service for service in self.services.values() if service.active]
+
+    def active_items(self):
+        return [item for item in self.items.values() if item.active]
+
+    def kits_handed_out(self):
+        """Active kits with at least one component."""
+        return [kit for kit in self.kits.values() if kit.active and kit.catalog_components]
+
+
+MODELS = (Site, Service, Item, Kit)
+
+_kept = None
+
+
+def current():
+    """The catalog as committed now (or as this transaction changed it)."""
+    global _kept
+    token = CatalogVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    kept = _kept
+    if kept is not None and token is not None and kept.token == token:
+        return kept
+    # Read after the token: rows newer than it are reread next time, never
+    # rows older than it kept under it.
+    catalog = _read(token)
+    if token is not None:  # None: the row is gone (a flushed test database)
+        _kept = catalog
+    return catalog
+
+
+def _read(token):
+    items = {item.pk: item for item in Item.objects.all()}
+    kits = {kit.pk: kit for kit in Kit.objects.all()}
+    components = defaultdict(list)
+    for kit_id, item_id, quantity in KitComponent.objects.order_by("pk").values_list(
+        "kit_id", "item_id", "quantity"
+    ):
+        components[kit_id].append((items[item_id], quantity))
+    for kit in kits.values():
+        kit.catalog_components = components[kit.pk]
+    return Catalog(
+        token=token,
+        sites={site.pk: site for site in Site.objects.all()},
+        services={service.pk: service for service in Service.objects.all()},
+        items=items,
+        kits=kits,
+    )
