@@ -28,7 +28,7 @@ def find(request):
     matches, searched = [], False
     if request.method == "POST" and form.is_valid():
         searched = True
-        participant, matches, card_error = lookup.find(form.cleaned_data["q"])
+        participant, matches, card_error = lookup.find(form.cleaned_data["q"], user=request.user)
         if participant is not None:
             return redirect("participants:detail", participant_id=participant.pk)
         if card_error:
@@ -166,6 +166,8 @@ def merge(request):
     if request.method == "POST" and form.is_valid():
         duplicate = form.cleaned_data["duplicate_code"]
         keeper = form.cleaned_data["keeper_code"]
+        access.require_in_scope(request.user, duplicate)
+        access.require_in_scope(request.user, keeper)
         if "confirm" in request.POST:
             try:
                 with transaction.atomic():

@@ -257,6 +257,8 @@ def do_make_referral(
     today = timezone.localdate()
     if follow_up_on is not None and follow_up_on < today:
         errors["follow_up_on"] = _("A follow-up date cannot be in the past.")
+    if not access.may_open_participant(by, participant):
+        errors["participant"] = _("This participant is not one of your sites' participants.")
     if errors:
         raise ValidationError(errors)
     participant = participant.canonical()
