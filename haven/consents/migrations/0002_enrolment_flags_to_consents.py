@@ -23,13 +23,13 @@ FIRST_TEXTS = {
         "Staff may call or text you to follow up, for example about a referral. You can "
         "withdraw this consent at any time.",
         "El personal puede llamarle o enviarle mensajes para dar seguimiento, por ejemplo "
-        "sobre una referencia. Puede retirar este consentimiento en cualquier momento.",
+        "sobre una derivación. Puede retirar este consentimiento en cualquier momento.",
     ),
     "sharing": (
         "When you are referred, staff may share your card code, alias, year of birth and what "
         "you need with the provider named, so that they can help you. You can withdraw this "
         "consent at any time; what was already shared is listed for you on request.",
-        "Cuando le refieran, el personal puede compartir el código de su tarjeta, su apodo, su "
+        "Cuando le deriven a un servicio, el personal puede compartir el código de su tarjeta, su apodo, su "
         "año de nacimiento y lo que necesita con el proveedor indicado, para que le ayuden. "
         "Puede retirar este consentimiento en cualquier momento; lo ya compartido se le "
         "muestra si lo pide.",
@@ -76,7 +76,7 @@ OLD_BOXES = {
         "sharing",
         "Old enrolment form: “agrees to share records with referral partners”.",
         "Formulario de inscripción anterior: «acepta compartir sus registros con los socios "
-        "de referencia».",
+        "de derivación».",
     ),
 }
 

@@ -132,7 +132,7 @@ def test_the_accounting_page_is_printable_in_the_participants_language(
     url = reverse("consents:accounting", args=[participant.pk])
     page = login(sam).get(url).content.decode()
     # The language of their last consent, unless another is asked for.
-    assert "Una referencia que compartió sus datos" in page
+    assert "Una derivación que compartió sus datos" in page
     assert "Desert Bupe Clinic" in page
     assert "data-print" in page
     english = login(sam).get(url + "?language=en").content.decode()
