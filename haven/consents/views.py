@@ -71,7 +71,7 @@ def participant_consents(request, participant_id):
         "form": form,
         "consents": consents,
         "in_force": rules.consents_in_force(participant),
-        "texts": {k: current_text(k) for k in Kind.values},
+        "texts": [text for text in map(current_text, Kind.values) if text is not None],
         "chosen_text": current_text(kind) if kind in Kind.values else None,
         "part2_mode": rules.part2_mode(),
     }
@@ -157,7 +157,7 @@ def texts(request):
             return redirect("consents:texts")
     context = {
         "form": form,
-        "current": [t for t in (current_text(k) for k in Kind.values) if t is not None],
+        "current": [text for text in map(current_text, Kind.values) if text is not None],
         "count": ConsentText.objects.count(),
     }
     return render(request, "consents/texts.html", context, status=400 if form.errors else 200)

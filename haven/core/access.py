@@ -47,11 +47,14 @@ def site_scoped(user):
     return settings.HAVEN_RECORD_SCOPE == "site" and user.role != MANAGER
 
 
-def _of_sites(site_ids, prefix=""):
+def _of_sites(site_ids):
+    """Participants enrolled, seen or referred at these sites (subqueries, not joins)."""
+    seen = apps.get_model("outreach", "Encounter").objects.filter(site_id__in=site_ids)
+    referred = apps.get_model("resources", "Referral").objects.filter(site_id__in=site_ids)
     return (
-        Q(**{f"{prefix}enrolled_site_id__in": site_ids})
-        | Q(**{f"{prefix}encounters__site_id__in": site_ids})
-        | Q(**{f"{prefix}referrals__site_id__in": site_ids})
+        Q(enrolled_site_id__in=site_ids)
+        | Q(pk__in=seen.values("participant_id"))
+        | Q(pk__in=referred.values("participant_id"))
     )
 
 
@@ -59,8 +62,7 @@ def participants_in_scope(user, participants):
     """Filter a queryset of participants to those this user may open."""
     if not site_scoped(user):
         return participants
-    in_scope = participants.model.objects.filter(_of_sites(user.allowed_site_ids()))
-    return participants.filter(pk__in=in_scope.values("pk"))
+    return participants.filter(_of_sites(user.allowed_site_ids()))
 
 
 def may_open_participant(user, participant):

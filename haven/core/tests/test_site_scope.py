@@ -183,3 +183,19 @@ def test_seen_at_my_site_brings_a_participant_into_my_scope(
     assert (
         login(olga).get(reverse("participants:detail", args=[world.quillon.pk])).status_code == 200
     )
+
+
+def test_in_site_scope_a_supervisor_cannot_link_another_sites_participant(
+    site_scope, world, sue, olga, eastside, login
+):
+    eastside_only = Participant.objects.create(created_by=olga, enrolled_site=eastside)
+    response = login(sue).post(
+        reverse("participants:merge"),
+        {
+            "duplicate_code": eastside_only.display_code,
+            "keeper_code": world.zephyrine.display_code,
+        },
+    )
+    assert response.status_code == 403
+    eastside_only.refresh_from_db()
+    assert eastside_only.merged_into is None
