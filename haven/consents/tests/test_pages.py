@@ -157,3 +157,23 @@ def test_the_old_enrolment_boxes_become_consents_ticked_ones_only(sam, downtown)
     # New consents are asked with the program's wording, not the old box.
     assert ConsentText.objects.filter(kind="record_keeping").order_by("-version")[0].version == 2
     assert set(ConsentText.objects.values_list("kind", flat=True)) == set(Kind.values)
+
+
+def test_the_summary_shows_what_haven_holds_in_the_participants_language(
+    login, sam, participant, record, clinic, downtown
+):
+    from haven.resources.actions import do_make_referral
+
+    participant.gender = "woman"
+    participant.zip_code = "85281"
+    participant.save()
+    record(participant, Kind.CONTACT, language="es")
+    do_make_referral(
+        participant=participant, resource=clinic, need="buprenorphine", by=sam, site=downtown
+    )
+    page = login(sam).get(reverse("consents:summary", args=[participant.pk])).content.decode()
+    for shown in ("Mujer", "85281", "Desert Bupe Clinic", "Otorgado", "Perfil"):
+        assert shown in page, shown
+    assert AuditEntry.objects.filter(
+        action="view", participant=participant, page="participant's own summary"
+    ).exists()
