@@ -315,12 +315,16 @@ def store_referral(user, body, lookups=None):
                 share_details=body.share_details,
             )
         except ConsentMissing as error:
-            consent_page = reverse("consents:participant", args=[participant.canonical().pk])
+            person = participant.canonical().pk
+            where = {
+                "endpoint": reverse("api:consents", kwargs={"participant_id": person}),
+                "page": reverse("consents:participant", args=[person]),
+            }
             raise ApiError.one(
                 400,
                 " ".join(error.messages)
                 + " "
-                + _("Record it on %(page)s.") % {"page": consent_page},
+                + _("Record it with POST %(endpoint)s, or on %(page)s.") % where,
                 "share_details",
             ) from error
         except ValidationError as error:

@@ -127,6 +127,7 @@ def test_api_refuses_sharing_without_consent_and_says_where_to_record_it(
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert error["field"] == "share_details"
+    assert f"POST /api/v1/participants/{participant.pk}/consents" in error["detail"]
     assert reverse("consents:participant", args=[participant.pk]) in error["detail"]
     assert not Referral.objects.exists()
 
