@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -42,9 +43,10 @@ def participant_consents(request, participant_id):
         initial=initial,
     )
     if request.method == "POST" and "withdraw" in request.POST:
-        consent = get_object_or_404(
-            rules.consents_of(participant), pk=request.POST.get("withdraw", "0") or 0
-        )
+        withdraw = request.POST["withdraw"]
+        if not withdraw.isdigit():
+            raise Http404
+        consent = get_object_or_404(rules.consents_of(participant), pk=withdraw)
         try:
             do_withdraw_consent(consent, by=request.user)
         except ValidationError as error:

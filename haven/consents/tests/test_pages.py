@@ -118,6 +118,10 @@ def test_a_consent_of_another_participant_cannot_be_withdrawn_from_this_page(
         reverse("consents:participant", args=[participant.pk]), {"withdraw": theirs.pk}
     )
     assert response.status_code == 404
+    garbled = login(sam).post(
+        reverse("consents:participant", args=[participant.pk]), {"withdraw": "1 OR 1"}
+    )
+    assert garbled.status_code == 404
     theirs.refresh_from_db()
     assert theirs.withdrawn_at is None
 
