@@ -1,6 +1,9 @@
+import importlib
+
 import pytest
 
 from haven.consents.actions import do_record_consent
+from haven.consents.models import ConsentText
 from haven.resources.tests.conftest import make_resource
 
 PART2_ELEMENTS = {
@@ -12,6 +15,23 @@ PART2_ELEMENTS = {
     "how": "signed",
     "signature": "S.",
 }
+
+
+first_texts = importlib.import_module(
+    "haven.consents.migrations.0002_enrolment_flags_to_consents"
+).FIRST_TEXTS
+
+
+def install_consent_texts():
+    """The texts the data migration installs, again if a transactional test's flush emptied them."""
+    for kind, (english, spanish) in first_texts.items():
+        if not ConsentText.objects.filter(kind=kind).exists():
+            ConsentText.objects.create(kind=kind, version=1, body_en=english, body_es=spanish)
+
+
+@pytest.fixture(autouse=True)
+def consent_texts(db):
+    install_consent_texts()
 
 
 @pytest.fixture

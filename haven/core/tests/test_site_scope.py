@@ -15,6 +15,7 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from haven.consents.actions import do_record_consent
+from haven.consents.tests.conftest import install_consent_texts
 from haven.core.models import AuditEntry
 from haven.outreach.models import Encounter
 from haven.participants.models import Participant
@@ -40,6 +41,7 @@ class ScopedWorld(World):
             site=downtown,
             note="Xnote-otto-referral",
         )
+        install_consent_texts()
         do_record_consent(
             self.ottoline, kind="contact", decision="given", how="spoken", language="en", by=sam
         )
