@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "haven.outreach",
     "haven.overdose",
     "haven.resources",
+    "haven.consents",
     "haven.public",
     "haven.api",
     "haven.reports",
@@ -308,6 +309,18 @@ if not 1 <= PROTECTION_WIDTH <= SMALL_COUNT_THRESHOLD:
 
 # Directory entries not verified for this many days are listed for re-verification.
 RESOURCE_STALE_DAYS = int(os.environ.get("HAVEN_RESOURCE_STALE_DAYS", "180"))
+
+# Consent and privacy choices of the program (docs/privacy.md).
+# Part 2 mode: consents for disclosure need the elements of 42 CFR 2.31, and
+# every disclosure carries the notice of 42 CFR 2.32.
+HAVEN_PART2_MODE = env_bool("HAVEN_PART2_MODE", False)
+# "program": staff open any participant's record; "site": only participants
+# enrolled, seen or referred at their sites (managers: every site).
+HAVEN_RECORD_SCOPE = os.environ.get("HAVEN_RECORD_SCOPE", "program")
+if HAVEN_RECORD_SCOPE not in ("program", "site"):
+    raise ImproperlyConfigured('HAVEN_RECORD_SCOPE must be "program" or "site".')
+# Whether a participant's own printed summary includes staff notes.
+HAVEN_SUMMARY_INCLUDES_NOTES = env_bool("HAVEN_SUMMARY_INCLUDES_NOTES", False)
 
 # A note longer than this is refused rather than silently cut.
 NOTE_MAX_LENGTH = 4000

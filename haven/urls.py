@@ -19,6 +19,7 @@ urlpatterns = [
     path("supplies/", include("haven.supplies.urls")),
     path("overdose/", include("haven.overdose.urls")),
     path("resources/", include("haven.resources.urls")),
+    path("consents/", include("haven.consents.urls")),
     path("public/", include("haven.public.urls")),
     path("reports/", include("haven.reports.urls")),
     path("api/v1/", api.urls),

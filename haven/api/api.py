@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
+from haven.consents.api import router as consents_router
 from haven.outreach.api import router as outreach_router
 from haven.overdose.api import router as overdose_router
 from haven.participants.api import router as participants_router
@@ -51,6 +52,7 @@ api = HavenAPI(
 )
 api.add_router("/", outreach_router)
 api.add_router("/participants/", participants_router)
+api.add_router("/participants/", consents_router)
 api.add_router("/", supplies_router)
 api.add_router("/", overdose_router)
 api.add_router("/", resources_router)

@@ -16,12 +16,22 @@ AuditEntry.participant. haven/core/tests/test_audit_sweep.py walks every
 URL as every role and fails on a page that shows a participant without an
 entry.
 
+Record scope (HAVEN_RECORD_SCOPE, docs/privacy.md) is the program's choice:
+"program", where staff may open any participant, or "site", where staff open
+only participants enrolled, seen or referred at one of their sites (managers:
+every site). It is enforced here twice: the loader refuses a participant out
+of scope, and shown() refuses to show one, so that a list page that forgot to
+filter fails closed instead of leaking (haven/core/tests/test_site_scope.py
+walks every URL to prove it).
+
 The models of the apps above core are reached by name (apps.get_model), so
 that this module, like the rest of core, imports nothing from them.
 """
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 
@@ -32,14 +42,57 @@ from .permissions import MANAGER, PARTICIPANT_ROLES, SUPERVISOR
 _READS = "_haven_participant_reads"
 
 
+def site_scoped(user):
+    """Whether this user's reach is limited to the participants of their sites."""
+    return settings.HAVEN_RECORD_SCOPE == "site" and user.role != MANAGER
+
+
+def _of_sites(site_ids):
+    """Participants enrolled, seen or referred at these sites (subqueries, not joins)."""
+    seen = apps.get_model("outreach", "Encounter").objects.filter(site_id__in=site_ids)
+    referred = apps.get_model("resources", "Referral").objects.filter(site_id__in=site_ids)
+    return (
+        Q(enrolled_site_id__in=site_ids)
+        | Q(pk__in=seen.values("participant_id"))
+        | Q(pk__in=referred.values("participant_id"))
+    )
+
+
+def participants_in_scope(user, participants):
+    """Filter a queryset of participants to those this user may open."""
+    if not site_scoped(user):
+        return participants
+    return participants.filter(_of_sites(user.allowed_site_ids()))
+
+
+def may_open_participant(user, participant):
+    """In site scope: the person (any record linked to theirs) is known at one of my sites."""
+    if not site_scoped(user):
+        return True
+    participant_model = apps.get_model("participants", "Participant")
+    linked = participant.canonical().linked_ids()
+    return (
+        participant_model.objects.filter(pk__in=linked)
+        .filter(_of_sites(user.allowed_site_ids()))
+        .exists()
+    )
+
+
+def require_in_scope(user, participant):
+    if participant is not None and not may_open_participant(user, participant):
+        raise PermissionDenied
+
+
 def shown(request, participant=None, record=None, *, page, **detail):
     """Note that this response shows `participant`, or `record` of theirs (or of no one).
 
     Returns the entry that will be written, so that a view can add to its
-    detail (e.g. how many notes it showed).
+    detail (e.g. how many notes it showed). Refuses (PermissionDenied) a
+    participant out of the user's record scope.
     """
     if participant is None and record is None:
         return None
+    require_in_scope(request.user, participant)
     reads = request.__dict__.setdefault(_READS, {})
     target = record if record is not None else participant
     key = (participant.pk if participant else None, target._meta.label_lower, target.pk)
@@ -72,14 +125,16 @@ def require_participant_role(user):
 def get_participant_for_user(request, participant_id, *, page, **detail):
     """A participant record, for people who work with participants.
 
-    Participants are the program's, not one site's: a person known Downtown
-    who turns up at the Eastside van is found there too. What belongs to a
-    site (contacts and their notes, overdose reports, referrals) is refused
-    to the staff of other sites by the loaders below.
+    In program scope participants are the program's, not one site's: a
+    person known Downtown who turns up at the Eastside van is found there
+    too. In site scope they are refused to staff of other sites. Either way,
+    what belongs to a site (contacts and their notes, overdose reports,
+    referrals) is refused to the staff of other sites by the loaders below.
     """
     require_participant_role(request.user)
     participant_model = apps.get_model("participants", "Participant")
     participant = get_object_or_404(participant_model, pk=participant_id)
+    require_in_scope(request.user, participant)
     shown(request, participant, page=page, **detail)
     return participant
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haven.core import audit
+from haven.core import access, audit
 from haven.core.models import AuditEntry
 from haven.participants.models import Participant
 from haven.reports import summaries
@@ -93,6 +93,8 @@ def validate_encounter(data, staff):
         errors["participant"] = _(
             "Choose a participant, or log an anonymous contact with the number of people."
         )
+    if data.participant is not None and not access.may_open_participant(staff, data.participant):
+        errors["participant"] = _("This participant is not one of your sites' participants.")
     if data.participant is not None and data.anonymous_people:
         errors["anonymous_people"] = _("A contact is with a participant or anonymous, not both.")
     if not 0 <= data.anonymous_people <= 200:

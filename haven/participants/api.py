@@ -66,6 +66,7 @@ def participant_by_card_code(text, *, field="card_code", missing_status=400, kno
 def lookup(request, body: CardCodeIn):
     """Find a participant by card code. A mistyped code is a 400 that says it has a typo."""
     found, kept = participant_by_card_code(body.card_code, missing_status=404)
+    access.require_in_scope(request.auth, kept)
     # The typed code's own record is named too when it was linked to another.
     access.shown_each(request, (kept, found), page="API lookup")
     result = participant_out(kept)

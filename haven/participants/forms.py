@@ -7,7 +7,11 @@ from .models import Participant
 
 
 class ParticipantForm(forms.ModelForm):
-    """Enrolment and profile. Every field is optional; no name is ever asked."""
+    """Enrolment and profile. Every field is optional; no name is ever asked.
+
+    Consents are records of their own (haven/consents), asked with
+    EnrolmentConsentForm at enrolment and kept on the consents page after.
+    """
 
     class Meta:
         model = Participant
@@ -17,9 +21,6 @@ class ParticipantForm(forms.ModelForm):
             "gender",
             "race_ethnicity",
             "zip_code",
-            "consent_to_services",
-            "consent_to_contact",
-            "consent_to_data_sharing",
         ]
         widgets = {
             "year_of_birth": forms.NumberInput(attrs={"inputmode": "numeric"}),

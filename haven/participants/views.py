@@ -8,6 +8,8 @@ from django.db.models import Sum
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from haven.consents.actions import do_record_enrolment_consents
+from haven.consents.forms import EnrolmentConsentForm
 from haven.core import access
 from haven.core.forms import add_action_errors
 from haven.core.permissions import MERGE_ROLES, PARTICIPANT_ROLES, can_read_notes_at, role_required
@@ -26,7 +28,7 @@ def find(request):
     matches, searched = [], False
     if request.method == "POST" and form.is_valid():
         searched = True
-        participant, matches, card_error = lookup.find(form.cleaned_data["q"])
+        participant, matches, card_error = lookup.find(form.cleaned_data["q"], user=request.user)
         if participant is not None:
             return redirect("participants:detail", participant_id=participant.pk)
         if card_error:
@@ -42,25 +44,35 @@ def find(request):
 def enroll(request):
     form = ParticipantForm(request.POST if request.method == "POST" else None)
     uic_form = UICForm(request.POST if request.method == "POST" else None, prefix="uic")
-    if request.method == "POST" and form.is_valid() and uic_form.is_valid():
+    consent_form = EnrolmentConsentForm(request.POST if request.method == "POST" else None)
+    forms_valid = all([form.is_valid(), uic_form.is_valid(), consent_form.is_valid()])
+    if request.method == "POST" and forms_valid:
         profile = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        site = request.user.default_site()
         try:
-            participant = do_enroll_participant(
-                by=request.user,
-                site=request.user.default_site(),
-                uic=uic_form.cleaned_data["uic"],
-                **profile,
-            )
+            # The person and their answers are saved together, or neither is.
+            with transaction.atomic():
+                participant = do_enroll_participant(
+                    by=request.user, site=site, uic=uic_form.cleaned_data["uic"], **profile
+                )
+                do_record_enrolment_consents(
+                    participant,
+                    consent_form.answers(),
+                    how=consent_form.cleaned_data["how"],
+                    language=consent_form.cleaned_data["language"],
+                    by=request.user,
+                    site=site,
+                )
         except ValidationError as error:
-            add_action_errors(form, error)
+            add_action_errors(consent_form, error)
         else:
             messages.success(request, _("Participant enrolled. Give them their card."))
             return redirect("participants:card", participant_id=participant.pk)
     return render(
         request,
         "participants/enroll.html",
-        {"form": form, "uic_form": uic_form},
-        status=400 if form.errors or uic_form.errors else 200,
+        {"form": form, "uic_form": uic_form, "consent_form": consent_form},
+        status=400 if form.errors or uic_form.errors or consent_form.errors else 200,
     )
 
 
@@ -154,6 +166,8 @@ def merge(request):
     if request.method == "POST" and form.is_valid():
         duplicate = form.cleaned_data["duplicate_code"]
         keeper = form.cleaned_data["keeper_code"]
+        access.require_in_scope(request.user, duplicate)
+        access.require_in_scope(request.user, keeper)
         if "confirm" in request.POST:
             try:
                 with transaction.atomic():

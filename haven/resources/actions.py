@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from haven.consents import actions as consent_actions
+from haven.consents.models import Disclosure
 from haven.core import access, audit
 from haven.core.models import AuditEntry
 
@@ -27,6 +29,9 @@ from .models import (
     ResourceLanguage,
     ResourceNeed,
 )
+
+# What a referral that shares details gives the provider (kept on the disclosure).
+SHARED_WITH_A_REFERRAL = "Card code, alias, year of birth and the need"
 
 # When a referral is made without a follow-up date, follow up after this long.
 DEFAULT_FOLLOW_UP = datetime.timedelta(days=7)
@@ -336,8 +341,14 @@ def do_make_referral(
     follow_up_on=None,
     encounter=None,
     client_uuid=None,
+    share_details=False,
 ):
-    """Refer a participant to a resource for a need. Replays return the first referral."""
+    """Refer a participant to a resource for a need. Replays return the first referral.
+
+    With `share_details`, the participant's identifying details go to the
+    provider: that needs their sharing consent in force for this provider,
+    and is logged as a disclosure (haven/consents).
+    """
     if client_uuid is not None:
         existing = Referral.objects.filter(client_uuid=client_uuid).first()
         if existing is not None:
@@ -356,9 +367,14 @@ def do_make_referral(
     today = timezone.localdate()
     if follow_up_on is not None and follow_up_on < today:
         errors["follow_up_on"] = _("A follow-up date cannot be in the past.")
+    if not access.may_open_participant(by, participant):
+        errors["participant"] = _("This participant is not one of your sites' participants.")
     if errors:
         raise ValidationError(errors)
     participant = participant.canonical()
+    consent = (
+        consent_actions.require_sharing_consent(participant, resource) if share_details else None
+    )
     now = timezone.now()
     with transaction.atomic():
         referral = Referral.objects.create(
@@ -376,6 +392,17 @@ def do_make_referral(
         )
         ReferralUpdate.objects.create(referral=referral, status=referral.status, at=now, by=by)
         audit.record(by, AuditEntry.Action.CREATE, referral, participant=participant)
+        if consent is not None:
+            consent_actions.do_record_disclosure(
+                participant,
+                channel=Disclosure.Channel.REFERRAL,
+                recipient=resource.name,
+                information=SHARED_WITH_A_REFERRAL,
+                purpose=referral.need,
+                consent=consent,
+                referral=referral,
+                by=by,
+            )
     return referral
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -30,7 +31,11 @@ from haven.api.schemas import (
     PathId,
     StrictSchema,
     Text,
+    YesNo,
 )
+from haven.consents.actions import ConsentMissing
+from haven.consents.models import Disclosure
+from haven.consents.rules import PART2_NOTICE
 from haven.core import access
 from haven.participants.api import ParticipantOut, participant_by_card_code, participant_out
 from haven.participants.models import Participant
@@ -198,6 +203,11 @@ class ReferralIn(StrictSchema):
     site: Id
     follow_up_on: date | None = Field(None, description="Empty: a week from today")
     note: Text(100_000) = ""
+    share_details: YesNo = Field(
+        False,
+        description="Share the participant's details with the provider: needs their "
+        "sharing consent in force, and is logged as a disclosure",
+    )
 
 
 class ReferralStatusIn(StrictSchema):
@@ -228,6 +238,8 @@ class ReferralOut(Schema):
     overdue: bool
     # Set when the participant sent had been linked to another record.
     notice: str | None = None
+    # In Part 2 mode, the notice of 42 CFR 2.32 to give with shared details.
+    part2_notice: str | None = None
 
 
 def referral_out(referral, notice=None):
@@ -311,7 +323,21 @@ def store_referral(user, body, lookups=None):
                 note=body.note,
                 follow_up_on=form.cleaned_data["follow_up_on"],
                 client_uuid=body.client_uuid,
+                share_details=body.share_details,
             )
+        except ConsentMissing as error:
+            person = participant.canonical().pk
+            where = {
+                "endpoint": reverse("api:consents", kwargs={"participant_id": person}),
+                "page": reverse("consents:participant", args=[person]),
+            }
+            raise ApiError.one(
+                400,
+                " ".join(error.messages)
+                + " "
+                + _("Record it with POST %(endpoint)s, or on %(page)s.") % where,
+                "share_details",
+            ) from error
         except ValidationError as error:
             raise ApiError.from_validation(error) from error
         except IntegrityError:
@@ -344,7 +370,10 @@ def create_referral(request, body: ReferralIn):
     status, referral, notice = store_referral(request.auth, body)
     referral = _loaded(referral)
     access.shown(request, referral.participant, referral, page="API referral made")
-    return Status(status, referral_out(referral, notice))
+    result = referral_out(referral, notice)
+    if Disclosure.objects.filter(referral=referral, part2_notice=True).exists():
+        result["part2_notice"] = str(PART2_NOTICE)
+    return Status(status, result)
 
 
 @router.get("/referrals/follow-ups", response=list[ReferralOut])

@@ -318,6 +318,13 @@ class ReferralForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("Kept encrypted."),
     )
+    share_details = forms.BooleanField(
+        label=gettext_lazy("Share their details with the provider"),
+        required=False,
+        help_text=gettext_lazy(
+            "Card code, alias, year of birth and the need. Needs their consent to share."
+        ),
+    )
 
     def __init__(self, *args, user, resource, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import Site
+from haven.consents.actions import ConsentMissing
 from haven.core import access, audit
 from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
@@ -376,9 +377,10 @@ def refer(request, participant_id, resource_id):
         resource=resource,
         initial={"need": request.GET.get("need")},
     )
+    consent_missing = False
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_make_referral(
+            referral = actions.do_make_referral(
                 participant=participant,
                 resource=resource,
                 need=form.cleaned_data["need"],
@@ -386,16 +388,27 @@ def refer(request, participant_id, resource_id):
                 site=form.cleaned_data["site"],
                 note=form.cleaned_data["note"],
                 follow_up_on=form.cleaned_data["follow_up_on"],
+                share_details=form.cleaned_data["share_details"],
             )
+        except ConsentMissing as error:
+            add_action_errors(form, error)
+            consent_missing = True
         except ValidationError as error:
             add_action_errors(form, error)
         else:
             messages.success(request, _("Referral made. It is on your follow-up list."))
+            if form.cleaned_data["share_details"]:
+                return redirect("resources:referral", referral_id=referral.pk)
             return redirect("participants:detail", participant_id=participant.pk)
     return render(
         request,
         "resources/refer.html",
-        {"form": form, "participant": participant, "resource": resource},
+        {
+            "form": form,
+            "participant": participant,
+            "resource": resource,
+            "consent_missing": consent_missing,
+        },
         status=400 if form.errors else 200,
     )
 

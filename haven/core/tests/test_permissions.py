@@ -37,6 +37,10 @@ def pages(participant, encounter):
         (reverse("participants:edit", args=[participant.pk]), FIELD_STAFF),
         (reverse("participants:card", args=[participant.pk]), FIELD_STAFF),
         (reverse("participants:merge"), {"supervisor", "manager"}),
+        (reverse("consents:participant", args=[participant.pk]), FIELD_STAFF),
+        (reverse("consents:accounting", args=[participant.pk]), FIELD_STAFF),
+        (reverse("consents:summary", args=[participant.pk]), FIELD_STAFF),
+        (reverse("consents:texts"), {"manager"}),
         # A contact belongs to its site: the other site's specialist is refused.
         (reverse("outreach:saved", args=[encounter.pk]), {"specialist", "supervisor", "manager"}),
         (reverse("outreach:edit", args=[encounter.pk]), {"specialist", "supervisor", "manager"}),

@@ -1,0 +1,149 @@
+"""What a consent allows, asked by every feature that needs one.
+
+Referrals, certificates and reminders call consent_in_force() before they use
+what a consent governs; nothing else decides it. In Part 2 mode (the
+HAVEN_PART2_MODE setting) a consent that lets records leave the program must
+have every element of 42 CFR 2.31, and every disclosure carries the notice of
+42 CFR 2.32.
+"""
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import DISCLOSURE_KINDS, Consent, Kind
+
+# The notice of 42 CFR 2.32(a)(1) (as amended in 2024) that goes with every
+# disclosure in Part 2 mode.
+PART2_NOTICE = _(
+    "This record which has been disclosed to you is protected by Federal confidentiality "
+    "rules (42 CFR part 2). These rules prohibit you from using or disclosing this record, "
+    "or testimony that describes the information contained in this record, in any civil, "
+    "criminal, administrative, or legislative proceedings by any Federal, State, or local "
+    "authority, against the patient, unless authorized by the consent of the patient, "
+    "except as provided at 42 CFR 2.12(c)(5) or as authorized by a court in accordance with "
+    "42 CFR 2.64 or 2.65. In addition, the Federal rules prohibit you from making any other "
+    "use or disclosure of this record unless at least one of the following applies: "
+    "further use or disclosure is expressly permitted by the written consent of the "
+    "individual whose information is being disclosed in this record or as otherwise "
+    "permitted by 42 CFR part 2; you are a covered entity or business associate and have "
+    "received the record for treatment, payment, or health care operations; or you have "
+    "received the record from a covered entity or business associate as permitted by 45 CFR "
+    "part 164, subparts A and E. A general authorization for the release of medical or "
+    "other information is NOT sufficient to meet the required elements of written consent "
+    "to further use or redisclose the record (see 42 CFR 2.31)."
+)
+
+# How far back the accounting of disclosures goes (42 CFR 2.24: three years).
+ACCOUNTING_YEARS = 3
+
+
+def part2_mode():
+    return settings.HAVEN_PART2_MODE
+
+
+def consents_of(participant):
+    """Every consent of this person, on this record and on records linked to it as duplicates."""
+    person = participant.canonical()
+    return Consent.objects.filter(participant_id__in=person.linked_ids())
+
+
+def covers_provider(consent, provider):
+    """Whether a sharing consent names `provider`, a class of providers it is in, or any."""
+    if consent.provider_id is not None:
+        return consent.provider_id == provider.pk
+    if consent.provider_need:
+        return consent.provider_need in provider.need_codes()
+    return True
+
+
+def consent_in_force(participant, kind, *, provider=None, at=None):
+    """The consent of `kind` in force for this person at `at` (default: now), or None.
+
+    For sharing, give the `provider` (a haven/resources Resource) the details
+    would go to: only a consent naming it, or a class of providers it is in,
+    counts. The newest consent wins, so a later refusal overrides an older
+    "yes" that was never withdrawn.
+    """
+    moment = at or timezone.now()
+    candidates = consents_of(participant).filter(kind=kind, recorded_at__lte=moment)
+    for consent in candidates.order_by("-recorded_at", "-id"):
+        if provider is not None and kind == Kind.SHARING and not covers_provider(consent, provider):
+            continue
+        if consent.decision == Consent.Decision.REFUSED:
+            return None
+        if consent.in_force_on(moment):
+            return consent
+        if consent.withdrawn_at is not None and consent.withdrawn_at <= moment:
+            # A withdrawal answers the question as a refusal would.
+            return None
+    return None
+
+
+def consents_in_force(participant, at=None):
+    """Every consent in force now, newest first, for the participant's page."""
+    moment = at or timezone.now()
+    consents = consents_of(participant).select_related("text", "provider")
+    return [
+        consent
+        for consent in consents
+        if consent.in_force_on(moment)
+        and consent_in_force(participant, consent.kind, provider=consent.provider, at=moment)
+        == consent
+    ]
+
+
+def missing_part2_elements(consent):
+    """The elements of 42 CFR 2.31 a consent for disclosure lacks, as labels a person can act on.
+
+    The participant's name or code is the record's card code, which every
+    consent has; the signature's date is when the consent was recorded.
+    """
+    if consent.kind not in DISCLOSURE_KINDS or consent.decision != Consent.Decision.GIVEN:
+        return []
+    missing = []
+    if not consent.discloser.strip():
+        missing.append(("discloser", _("Who may disclose the records.")))
+    if not consent.information.strip():
+        missing.append(("information", _("How much and what kind of information.")))
+    if consent.kind == Kind.SHARING and consent.provider_id is None and not consent.provider_need:
+        missing.append(("provider", _("To whom: a provider or a class of providers.")))
+    if not consent.purpose.strip():
+        missing.append(("purpose", _("The purpose of the disclosure.")))
+    if not consent.told_of_right_to_revoke:
+        missing.append(
+            ("told_of_right_to_revoke", _("That they were told of the right to revoke."))
+        )
+    if consent.expires_on is None and not consent.expiry_event.strip():
+        missing.append(("expires_on", _("An expiry date or event.")))
+    if consent.how not in (Consent.How.SIGNED_ON_SCREEN, Consent.How.PAPER):
+        missing.append(("how", _("A signature: spoken consent is not enough for Part 2.")))
+    elif not consent.signature.strip():
+        missing.append(("signature", _("The participant's signature or mark.")))
+    return missing
+
+
+def accounting_start(now=None):
+    """The first moment the accounting covers: the same day three years earlier."""
+    now = now or timezone.now()
+    try:
+        return now.replace(year=now.year - ACCOUNTING_YEARS)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - ACCOUNTING_YEARS, day=28)
+
+
+def accounting_of_disclosures(participant, now=None):
+    """Every disclosure of this person's records in the past three years, newest first."""
+    from .models import Disclosure
+
+    now = now or timezone.now()
+    person = participant.canonical()
+    return (
+        Disclosure.objects.filter(
+            participant_id__in=person.linked_ids(),
+            made_at__gte=accounting_start(now),
+            made_at__lte=now,
+        )
+        .select_related("consent", "consent__text", "made_by", "referral")
+        .order_by("-made_at", "-id")
+    )

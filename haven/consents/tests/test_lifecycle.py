@@ -1,0 +1,132 @@
+"""A consent from given to withdrawn, and what consent_in_force() answers on the way."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from haven.consents.actions import current_text, do_save_consent_text, do_withdraw_consent
+from haven.consents.models import Consent, ConsentText, Kind
+from haven.consents.rules import consent_in_force, consents_in_force
+from haven.core.models import AuditEntry
+from haven.participants.actions import do_merge_participants
+from haven.participants.models import Participant
+
+
+def test_a_consent_points_at_the_text_and_version_it_was_given_to(participant, record, max_manager):
+    first = record(participant, Kind.CONTACT, language="es")
+    assert first.text == current_text(Kind.CONTACT)
+    assert first.body == first.text.body_es
+    new = do_save_consent_text(
+        kind=Kind.CONTACT, body_en="We may text you.", body_es="Podemos escribirle.", by=max_manager
+    )
+    assert new.version == first.text.version + 1
+    first.refresh_from_db()
+    assert first.text.version == new.version - 1, "an old consent keeps its text"
+    assert record(participant, Kind.CONTACT).text == new
+
+
+def test_given_is_in_force_until_withdrawn_and_withdrawal_takes_effect_at_once(
+    participant, record, sue
+):
+    consent = record(participant, Kind.CONTACT)
+    assert consent_in_force(participant, Kind.CONTACT) == consent
+    before = timezone.now()
+    do_withdraw_consent(consent, by=sue)
+    assert consent_in_force(participant, Kind.CONTACT) is None
+    consent.refresh_from_db()
+    assert consent.withdrawn_by == sue and consent.withdrawn_at >= before
+    # It was in force before the withdrawal, and the record says so.
+    assert consent_in_force(participant, Kind.CONTACT, at=before) == consent
+    assert AuditEntry.objects.filter(
+        action="update", object_type="consents.consent", object_id=str(consent.pk)
+    ).exists()
+
+
+def test_a_refusal_is_recorded_and_nothing_is_in_force(participant, record):
+    refused = record(participant, Kind.RESEARCH, decision="refused")
+    assert refused.decision == "refused"
+    assert consent_in_force(participant, Kind.RESEARCH) is None
+
+
+def test_a_later_refusal_overrides_an_earlier_consent(participant, record):
+    record(participant, Kind.CONTACT)
+    record(participant, Kind.CONTACT, decision="refused")
+    assert consent_in_force(participant, Kind.CONTACT) is None
+
+
+def test_withdrawing_a_refused_consent_is_refused_with_a_reason(participant, record, sam):
+    refused = record(participant, Kind.CONTACT, decision="refused")
+    with pytest.raises(ValidationError, match="never given"):
+        do_withdraw_consent(refused, by=sam)
+    refused.refresh_from_db()
+    assert refused.withdrawn_at is None
+
+
+def test_withdrawing_twice_says_when_it_was_withdrawn(participant, record, sam):
+    consent = record(participant, Kind.CONTACT)
+    do_withdraw_consent(consent, by=sam)
+    with pytest.raises(ValidationError, match="already withdrawn"):
+        do_withdraw_consent(consent, by=sam)
+
+
+def test_an_expired_consent_is_not_in_force(participant, record):
+    today = timezone.localdate()
+    consent = record(participant, Kind.CONTACT, expires_on=today)
+    assert consent_in_force(participant, Kind.CONTACT) == consent
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    assert consent_in_force(participant, Kind.CONTACT, at=tomorrow) is None
+
+
+def test_a_consent_that_would_already_have_expired_is_refused(participant, record):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as error:
+        record(participant, Kind.CONTACT, expires_on=yesterday)
+    assert "expires_on" in error.value.message_dict
+    assert not Consent.objects.exists()
+
+
+def test_a_kind_without_a_text_cannot_be_consented_to(participant, record):
+    ConsentText.objects.filter(kind=Kind.RESEARCH).delete()
+    with pytest.raises(ValidationError, match="not written a text"):
+        record(participant, Kind.RESEARCH)
+
+
+def test_only_a_sharing_consent_names_a_provider(participant, record, clinic):
+    with pytest.raises(ValidationError) as error:
+        record(participant, Kind.CONTACT, provider=clinic)
+    assert "provider" in error.value.message_dict
+
+
+def test_a_sharing_consent_covers_its_provider_or_class_only(participant, record, clinic, shelter):
+    for_clinic = record(participant, Kind.SHARING, provider=clinic)
+    assert consent_in_force(participant, Kind.SHARING, provider=clinic) == for_clinic
+    assert consent_in_force(participant, Kind.SHARING, provider=shelter) is None
+    for_housing = record(participant, Kind.SHARING, provider_need="housing")
+    assert consent_in_force(participant, Kind.SHARING, provider=shelter) == for_housing
+    assert consent_in_force(participant, Kind.SHARING, provider=clinic) == for_clinic
+
+
+def test_a_consent_given_on_a_duplicate_holds_for_the_kept_record(record, sam, sue, downtown):
+    keeper = Participant.objects.create(created_by=sam, enrolled_site=downtown)
+    duplicate = Participant.objects.create(created_by=sam, enrolled_site=downtown)
+    consent = record(duplicate, Kind.CONTACT)
+    do_merge_participants(duplicate=duplicate, keeper=keeper, by=sue)
+    assert consent_in_force(keeper, Kind.CONTACT) == consent
+
+
+def test_the_consents_in_force_leave_out_withdrawn_refused_and_overridden(participant, record, sam):
+    kept = record(participant, Kind.RECORD_KEEPING)
+    withdrawn = record(participant, Kind.CONTACT)
+    do_withdraw_consent(withdrawn, by=sam)
+    record(participant, Kind.RESEARCH, decision="refused")
+    record(participant, Kind.CERTIFICATE_NAME)
+    record(participant, Kind.CERTIFICATE_NAME, decision="refused")
+    assert consents_in_force(participant) == [kept]
+
+
+def test_a_new_text_version_needs_both_languages(max_manager):
+    with pytest.raises(ValidationError) as error:
+        do_save_consent_text(kind=Kind.CONTACT, body_en="Hello", body_es=" ", by=max_manager)
+    assert "body_es" in error.value.message_dict
