@@ -20,6 +20,7 @@ urlpatterns = [
     path("resources/", include("haven.resources.urls")),
     path("public/", include("haven.public.urls")),
     path("reports/", include("haven.reports.urls")),
+    path("training/", include("haven.training.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("haven.core.urls")),
