@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,9 @@ from haven.supplies.actions import Drawing, expand_kits, location_for
 from .models import (
     Attendee,
     Certificate,
+    Choice,
     CourseText,
+    Question,
     QuizAttempt,
     SessionKitMovement,
     Stage,
@@ -265,3 +268,24 @@ def do_save_course_text(key, *, text, text_es, by):
     )
     audit.record(by, AuditEntry.Action.UPDATE, entry)
     return entry
+
+
+@transaction.atomic
+def do_save_question(question, *, area, text, text_es, active, answers, by):
+    """Save a quiz question and replace its answers ([(text, text_es, right)]).
+
+    Past attempts keep their scores: only the score per area is stored.
+    """
+    if sum(1 for _t, _e, right in answers if right) != 1:
+        raise ValidationError({"correct": _("Mark exactly one answer as right.")})
+    question.area, question.text, question.text_es, question.active = area, text, text_es, active
+    if question.pk is None:
+        question.position = (Question.objects.aggregate(Max("position"))["position__max"] or 0) + 1
+    question.save()
+    question.choices.all().delete()
+    Choice.objects.bulk_create(
+        Choice(question=question, text=t, text_es=e, correct=right, position=position)
+        for position, (t, e, right) in enumerate(answers)
+    )
+    audit.record(by, AuditEntry.Action.UPDATE, question)
+    return question

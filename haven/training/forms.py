@@ -12,7 +12,7 @@ from haven.participants.models import Participant
 from haven.supplies.models import Item
 
 from .actions import SessionData
-from .models import Audience, Language, Topic
+from .models import Area, Audience, Language, Topic
 
 # Kits handed out at a session: the program's naloxone items.
 KIT_CATEGORY = "naloxone"
@@ -171,3 +171,66 @@ class CourseTextForm(forms.Form):
         max_length=2000,
         required=False,
     )
+
+
+class QuestionForm(forms.Form):
+    """A quiz question and its answers, in English and Spanish; one answer is right."""
+
+    area = forms.ChoiceField(label=gettext_lazy("Area"), choices=Area.choices)
+    text = forms.CharField(label=gettext_lazy("Question"), max_length=300)
+    text_es = forms.CharField(label=gettext_lazy("Question in Spanish"), max_length=300)
+    active = forms.BooleanField(label=gettext_lazy("In the quiz"), required=False, initial=True)
+
+    def __init__(self, *args, question=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = list(question.choices.all()) if question else []
+        count = max(3, len(choices))
+        if question:
+            self.initial.update(
+                area=question.area,
+                text=question.text,
+                text_es=question.text_es,
+                active=question.active,
+            )
+        for index in range(count):
+            number = index + 1
+            choice = choices[index] if index < len(choices) else None
+            self.fields[f"choice_{index}"] = forms.CharField(
+                label=_("Answer %(n)s") % {"n": number},
+                max_length=200,
+                required=index < 2,
+                initial=choice.text if choice else "",
+            )
+            self.fields[f"choice_{index}_es"] = forms.CharField(
+                label=_("Answer %(n)s in Spanish") % {"n": number},
+                max_length=200,
+                required=index < 2,
+                initial=choice.text_es if choice else "",
+            )
+        self.fields["correct"] = forms.TypedChoiceField(
+            label=gettext_lazy("The right answer"),
+            choices=[(index, _("Answer %(n)s") % {"n": index + 1}) for index in range(count)],
+            coerce=int,
+            widget=forms.RadioSelect,
+            initial=next((i for i, c in enumerate(choices) if c.correct), 0),
+        )
+        self.count = count
+
+    def clean(self):
+        data = super().clean()
+        correct = data.get("correct")
+        if correct is not None and not data.get(f"choice_{correct}"):
+            self.add_error("correct", _("The right answer must be one that is written."))
+        for index in range(self.count):
+            if bool(data.get(f"choice_{index}")) != bool(data.get(f"choice_{index}_es")):
+                self.add_error(f"choice_{index}_es", _("Write each answer in both languages."))
+        return data
+
+    def answers(self):
+        """[(text, text in Spanish, right)] for the answers written."""
+        data = self.cleaned_data
+        return [
+            (data[f"choice_{i}"], data[f"choice_{i}_es"], i == data["correct"])
+            for i in range(self.count)
+            if data.get(f"choice_{i}")
+        ]

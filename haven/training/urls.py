@@ -24,6 +24,9 @@ urlpatterns = [
         name="certificate_revoke",
     ),
     path("course/text/", views.course_text, name="course_text"),
+    path("questions/", views.questions, name="questions"),
+    path("questions/new/", views.question_edit, name="question_new"),
+    path("questions/<int:question_id>/", views.question_edit, name="question_edit"),
     # Public: no login.
     path("q/<str:quiz_token>/<str:stage>/", public.quiz, name="quiz"),
     path("course/", public.course, name="course"),

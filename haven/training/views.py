@@ -23,11 +23,12 @@ from .actions import (
     do_record_session,
     do_revoke_certificate,
     do_save_course_text,
+    do_save_question,
     passed,
     stages_open,
 )
-from .forms import AttendeeForm, CourseTextForm, SessionForm
-from .models import Attendee, CourseText, SessionKitMovement, Stage, TrainingSession
+from .forms import AttendeeForm, CourseTextForm, QuestionForm, SessionForm
+from .models import Attendee, CourseText, Question, SessionKitMovement, Stage, TrainingSession
 from .quiz import change_by_area
 
 
@@ -232,3 +233,43 @@ def course_text(request):
         messages.success(request, _("The course text is saved."))
         return redirect("training:course_text")
     return render(request, "training/course_text.html", {"form": form})
+
+
+@role_required(MANAGER)
+def questions(request):
+    return render(
+        request,
+        "training/questions.html",
+        {"questions": Question.objects.prefetch_related("choices")},
+    )
+
+
+@role_required(MANAGER)
+def question_edit(request, question_id=None):
+    question = (
+        get_object_or_404(Question.objects.prefetch_related("choices"), pk=question_id)
+        if question_id
+        else Question()
+    )
+    form = QuestionForm(request.POST or None, question=question if question.pk else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            do_save_question(
+                question,
+                area=data["area"],
+                text=data["text"],
+                text_es=data["text_es"],
+                active=data["active"],
+                answers=form.answers(),
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Question saved."))
+            return redirect("training:questions")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "training/question_form.html", {"form": form, "question": question}, status=status
+    )

@@ -46,7 +46,7 @@ from haven.resources.models import Guide, ImportBatch, Resource
 from haven.supplies.actions import do_receive_stock
 from haven.supplies.models import Kit, KitComponent, StockLocation
 from haven.training.actions import SessionData, do_add_attendee, do_record_session
-from haven.training.models import Certificate
+from haven.training.models import Certificate, Question
 
 ROLES = ["specialist", "other_site_specialist", "supervisor", "manager", "analyst", "admin"]
 NO_PARTICIPANT_DATA = {"analyst", "admin"}
@@ -235,6 +235,7 @@ class World:
         self.certificate = Certificate.objects.create(
             attendee=named, issued_on=past, expires_on=past, issued_by=sam
         )
+        self.question = Question.objects.create(area="risks", text="Risk?", text_es="¿Riesgo?")
 
     def ids(self):
         """What to put in each path parameter: every kind of record a page may address."""
@@ -270,6 +271,7 @@ class World:
             "quiz_token": [self.training.quiz_token, self.trainee.quiz_token, "no-such-token"],
             "stage": ["pre", "follow_up"],
             "certificate_code": [self.certificate.code, "no-such-code"],
+            "question_id": [self.question],
         }
 
     def card_codes(self):

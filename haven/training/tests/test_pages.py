@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from haven.core.models import AuditEntry
-from haven.training.models import Attendee, CourseText, QuizAttempt, TrainingSession
+from haven.training.models import Attendee, CourseText, Question, QuizAttempt, TrainingSession
 
 from .conftest import answers, take_quiz
 
@@ -31,6 +31,8 @@ def staff_pages(session, attendee):
         (reverse("training:session", args=[session.pk]), field),
         (reverse("training:certificate_pdf", args=[attendee.pk]), field),
         (reverse("training:course_text"), {"manager"}),
+        (reverse("training:questions"), {"manager"}),
+        (reverse("training:question_new"), {"manager"}),
     ]
 
 
@@ -185,3 +187,54 @@ def test_the_course_quiz_scores_without_a_session(client, db):
     assert response.status_code == 200
     attempt = QuizAttempt.objects.get()
     assert attempt.session is None and attempt.passed()
+
+
+def test_a_manager_edits_a_question_and_its_answers(login, max_manager, client, session):
+    question = Question.objects.get(text__startswith="How is nasal naloxone given")
+    response = login(max_manager).post(
+        reverse("training:question_edit", args=[question.pk]),
+        {
+            "area": "naloxone",
+            "text": "Where does nasal naloxone go?",
+            "text_es": "¿Dónde va la naloxona nasal?",
+            "active": "on",
+            "choice_0": "In the mouth",
+            "choice_0_es": "En la boca",
+            "choice_1": "In one nostril",
+            "choice_1_es": "En una fosa nasal",
+            "choice_2": "",
+            "choice_2_es": "",
+            "correct": "1",
+        },
+    )
+    assert response.status_code == 302
+    question.refresh_from_db()
+    assert [(c.text_es, c.correct) for c in question.choices.all()] == [
+        ("En la boca", False),
+        ("En una fosa nasal", True),
+    ]
+    quiz = client.get(
+        reverse("training:quiz", args=[session.quiz_token, "pre"]), HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert "¿Dónde va la naloxona nasal?" in quiz.content.decode()
+
+
+def test_a_question_needs_its_right_answer_written_in_both_languages(login, max_manager):
+    response = login(max_manager).post(
+        reverse("training:question_new"),
+        {
+            "area": "risks",
+            "text": "Q",
+            "text_es": "P",
+            "choice_0": "A",
+            "choice_0_es": "",
+            "choice_1": "B",
+            "choice_1_es": "B",
+            "correct": "2",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Write each answer in both languages." in page
+    assert "The right answer must be one that is written." in page
+    assert not Question.objects.filter(text="Q").exists()
