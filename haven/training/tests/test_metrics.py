@@ -91,3 +91,10 @@ def test_small_training_figures_are_suppressed(make_session, sam):
     assert report.too_small or any(t.key == "training_people" for t in report.tables)
     for table in report.tables:
         assert 3 not in dict(table.rows).values(), table.key
+
+
+def test_the_home_page_shows_people_trained_this_week(login, ana, make_session):
+    make_session(headcount=17)
+    make_session(headcount=40, held_on=timezone.localdate() - datetime.timedelta(days=8))
+    page = login(ana).get("/").content.decode()
+    assert "<strong>17</strong>people trained at sessions" in page
