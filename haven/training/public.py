@@ -127,7 +127,6 @@ def verify_certificate(request, certificate_code):
             topic=session.get_topic_display(),
             held_on=session.held_on,
             trainers=", ".join(t.get_full_name() or t.username for t in session.trainers.all()),
-            expires_on=certificate.expires_on,
         )
     return render(
         request,

@@ -24,7 +24,6 @@ from .actions import (
     do_revoke_certificate,
     do_save_course_text,
     do_save_question,
-    passed,
     stages_open,
 )
 from .forms import AttendeeForm, CourseTextForm, QuestionForm, SessionForm
@@ -122,7 +121,11 @@ def _session_context(request, session, attendee_form=None):
             {
                 "attendee": attendee,
                 "attempts": taken,
-                "passed": passed(attendee),
+                "passed": any(
+                    attempt.passed()
+                    for stage, attempt in taken.items()
+                    if stage in (Stage.POST, Stage.FOLLOW_UP)
+                ),
                 "certificate": getattr(attendee, "certificate", None),
                 "quiz_url": reverse(
                     "training:quiz",

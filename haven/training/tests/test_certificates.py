@@ -96,6 +96,7 @@ def test_the_check_page_shows_name_topic_date_and_trainer_only(client, certifica
     assert "This certificate is valid." in page
     for shown in ("Rosa Díaz", "Overdose response and naloxone", "sam"):
         assert shown in page
+    assert page.count("<dt>") == 4  # name, topic, date, trainer
     session = certificate.attendee.session
     for hidden in ("Downtown", session.get_audience_display(), session.quiz_token, "Log out"):
         assert hidden not in page

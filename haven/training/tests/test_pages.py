@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from haven.core.models import AuditEntry
@@ -238,3 +240,26 @@ def test_a_question_needs_its_right_answer_written_in_both_languages(login, max_
     assert "Write each answer in both languages." in page
     assert "The right answer must be one that is written." in page
     assert not Question.objects.filter(text="Q").exists()
+
+
+def test_the_session_page_does_not_ask_once_per_attendee(
+    login, sam, session, django_assert_max_num_queries
+):
+    client = login(sam)
+
+    def add(n):
+        for _ in range(n):
+            attendee = Attendee.objects.create(
+                client_uuid=uuid.uuid4(),
+                session=session,
+                name="N",
+                consents_to_named_certificate=True,
+            )
+            take_quiz("pre", attendee=attendee)
+
+    add(1)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("training:session", args=[session.pk]))
+    add(5)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(reverse("training:session", args=[session.pk]))
