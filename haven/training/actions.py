@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -178,16 +178,23 @@ def do_submit_quiz(*, client_uuid, stage, answers, language, session=None, atten
             _("You have already taken this part of the quiz. Thank you: nothing more to do.")
         )
     result = score(answers)
-    return QuizAttempt.objects.create(
-        client_uuid=client_uuid,
-        session=session,
-        attendee=attendee,
-        stage=stage,
-        language=language,
-        scores=result.by_area,
-        right=result.right,
-        asked=result.asked,
-    )
+    try:
+        with transaction.atomic():
+            return QuizAttempt.objects.create(
+                client_uuid=client_uuid,
+                session=session,
+                attendee=attendee,
+                stage=stage,
+                language=language,
+                scores=result.by_area,
+                right=result.right,
+                asked=result.asked,
+            )
+    except IntegrityError as error:
+        # The same quiz sent twice at once (a double tap): the other copy was stored.
+        raise AlreadySubmitted(
+            _("This quiz was already sent. Thank you: nothing more to do.")
+        ) from error
 
 
 def passed(attendee):

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import ALL, is_ratelimited
 
 from .actions import AlreadySubmitted, do_submit_quiz, stages_open, verify
@@ -68,6 +69,7 @@ def _quiz_page(request, *, stage, session=None, attendee=None, course=False):
     return render(request, "training/quiz.html", context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
 @never_cache
 def quiz(request, quiz_token, stage):
     """The quiz of a session (its QR code) or of one attendee (their own link)."""
@@ -87,8 +89,6 @@ def quiz(request, quiz_token, stage):
             {"message": _("This part of the quiz is not open yet.")},
             status=404,
         )
-    if request.method not in ("GET", "POST"):
-        raise Http404
     return _quiz_page(request, stage=stage, session=session, attendee=attendee)
 
 
@@ -97,6 +97,7 @@ def _good_samaritan():
     return entry.localised(translation.get_language()) if entry else ""
 
 
+@require_GET
 def course(request):
     """The self-paced course: plain words and pictures, then the quiz."""
     if _limited(request):
@@ -104,15 +105,15 @@ def course(request):
     return render(request, "training/course.html", {"good_samaritan": _good_samaritan()})
 
 
+@require_http_methods(["GET", "POST"])
 @never_cache
 def course_quiz(request):
     if _limited(request):
         return _too_many(request)
-    if request.method not in ("GET", "POST"):
-        raise Http404
     return _quiz_page(request, stage=Stage.POST, course=True)
 
 
+@require_GET
 @never_cache
 def verify_certificate(request, certificate_code):
     """Confirms name, topic, date and trainer of a certificate, and nothing else."""
