@@ -95,7 +95,7 @@ def session_new(request):
 
 def _qr_svg(url):
     # segno's SVG is plain markup (no script, no style attribute): safe to inline.
-    return mark_safe(segno.make(url, error="m").svg_inline(scale=5, dark="#1b1f24"))  # noqa: S308
+    return mark_safe(segno.make(url, error="m").svg_inline(scale=5, dark="#1b1f24", omitsize=True))  # noqa: S308
 
 
 def _session_context(request, session, attendee_form=None):

@@ -15,9 +15,12 @@ SEED = importlib.import_module("haven.training.migrations.0002_questions_and_goo
 
 
 @pytest.fixture(autouse=True)
-def seeded_quiz(db):
+def seeded_quiz(request):
     """The quiz the migration seeds; a test that commits (browser tests) empties
     every table afterwards, so the tests after it seed it again."""
+    marker = request.node.get_closest_marker("django_db")
+    committing = marker is not None and marker.kwargs.get("transaction")
+    request.getfixturevalue("transactional_db" if committing else "db")
     if not Question.objects.exists():
         SEED.seed(apps, None)
 

@@ -1,7 +1,11 @@
 """A trainer runs a session from a phone; an attendee takes the quiz on theirs,
 in Spanish; the trainer sees the change in scores and issues the certificate."""
 
+import io
+
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
@@ -9,6 +13,13 @@ from haven.core.tests.browser import PHONE, assert_accessible, log_in
 from haven.training.models import Certificate, Question
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def on_white(png):
+    """A screenshot as a camera sees it: the code's light modules are transparent."""
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    white = Image.new("RGBA", image.size, "white")
+    return Image.alpha_composite(white, image).convert("L")
 
 
 def answer_all(page, right):
@@ -38,8 +49,17 @@ def test_a_trainer_runs_a_session_and_an_attendee_takes_the_quiz_in_spanish(
     assert_accessible(page)
     session_url = page.url
 
-    # Rosa opens her quiz on her own phone, in Spanish.
+    # Someone in the room scans the "Before" code with their phone, in Spanish.
+    picture = page.locator("figure.quiz-code svg").first.screenshot()
+    [scanned] = zxingcpp.read_barcodes(on_white(picture))
     phone = browser.new_context(base_url=live_server.url, locale="es-ES", **PHONE)
+    neighbour = phone.new_page()
+    neighbour.goto(scanned.text)
+    answer_all(neighbour, right=False)
+    neighbour.get_by_role("button", name="Enviar mis respuestas").tap()
+    expect(neighbour.locator("#score")).to_have_text("0 de 8 correctas.")
+
+    # Rosa opens her own quiz on her phone, in Spanish.
     rosa = phone.new_page()
     for right in (False, True):
         link = page.get_by_role("link", name="Their quiz on this phone").get_attribute("href")
