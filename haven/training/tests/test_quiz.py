@@ -1,6 +1,7 @@
 """Quiz scoring per area, the session's change, and a quiz sent twice."""
 
 import uuid
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -88,3 +89,23 @@ def test_the_session_change_per_area(session):
     assert rows["naloxone"].percent["pre"] == 0 and rows["naloxone"].change == 100
     assert rows["all"].percent == {"pre": 38, "post": 100, "follow_up": None}
     assert rows["all"].change == 62
+
+
+def test_a_quiz_sent_twice_at_once_is_answered_as_sent_twice(session):
+    client_uuid = uuid.uuid4()
+    do_submit_quiz(
+        client_uuid=client_uuid, stage="pre", answers=answers(), language="en", session=session
+    )
+    # The second copy passed the check before the first was stored (a double tap).
+    nothing_yet = mock.MagicMock()
+    nothing_yet.exists.return_value = False
+    with mock.patch.object(QuizAttempt.objects, "filter", return_value=nothing_yet):
+        with pytest.raises(AlreadySubmitted):
+            do_submit_quiz(
+                client_uuid=client_uuid,
+                stage="pre",
+                answers=answers(),
+                language="en",
+                session=session,
+            )
+    assert QuizAttempt.objects.count() == 1
