@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "haven.public",
     "haven.api",
     "haven.reports",
+    "haven.training",
 ]
 
 MIDDLEWARE = [
@@ -309,6 +310,13 @@ if not 1 <= PROTECTION_WIDTH <= SMALL_COUNT_THRESHOLD:
 
 # Directory entries not verified for this many days are listed for re-verification.
 RESOURCE_STALE_DAYS = int(os.environ.get("HAVEN_RESOURCE_STALE_DAYS", "180"))
+# Trainings: the share of quiz answers right that passes, how long a certificate
+# lasts, and how many days after a session its follow-up quiz opens.
+TRAINING_PASS_PERCENT = int(os.environ.get("HAVEN_TRAINING_PASS_PERCENT", "75"))
+TRAINING_CERTIFICATE_YEARS = int(os.environ.get("HAVEN_TRAINING_CERTIFICATE_YEARS", "3"))
+TRAINING_FOLLOW_UP_DAYS = int(os.environ.get("HAVEN_TRAINING_FOLLOW_UP_DAYS", "60"))
+# Public training pages (quiz, course, certificate check): requests per minute per address.
+TRAINING_PUBLIC_RATE = os.environ.get("HAVEN_TRAINING_PUBLIC_RATE", "60/m")
 
 # Consent and privacy choices of the program (docs/privacy.md).
 # Part 2 mode: consents for disclosure need the elements of 42 CFR 2.31, and

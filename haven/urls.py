@@ -22,6 +22,7 @@ urlpatterns = [
     path("consents/", include("haven.consents.urls")),
     path("public/", include("haven.public.urls")),
     path("reports/", include("haven.reports.urls")),
+    path("training/", include("haven.training.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("haven.core.urls")),

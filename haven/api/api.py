@@ -17,6 +17,7 @@ from haven.overdose.api import router as overdose_router
 from haven.participants.api import router as participants_router
 from haven.resources.api import router as resources_router
 from haven.supplies.api import router as supplies_router
+from haven.training.api import router as training_router
 
 from .auth import FIELD_STAFF
 from .schemas import ApiError
@@ -56,6 +57,7 @@ api.add_router("/participants/", consents_router)
 api.add_router("/", supplies_router)
 api.add_router("/", overdose_router)
 api.add_router("/", resources_router)
+api.add_router("/", training_router)
 api.add_router("/", sync_router)
 
 

@@ -26,6 +26,7 @@ from haven.resources.api import (
     store_referral_status,
 )
 from haven.supplies.api import STOCK_ROLES, ReceiveIn, TransferIn, store_receipt, store_transfer
+from haven.training.api import AttendeeIn, store_attendee
 
 from .schemas import ApiError, ErrorOut, FieldError, StrictSchema
 
@@ -41,6 +42,7 @@ KINDS = {
     "overdose_report": (OverdoseReportIn, store_overdose_report, PARTICIPANT_ROLES),
     "referral": (ReferralIn, store_referral, PARTICIPANT_ROLES),
     "referral_status": (ReferralStatusSyncIn, store_referral_status, PARTICIPANT_ROLES),
+    "training_attendee": (AttendeeIn, store_attendee, PARTICIPANT_ROLES),
 }
 
 
@@ -50,8 +52,9 @@ class SyncIn(StrictSchema):
         description=(
             "Each record is the body of its endpoint (POST /contacts, /stock/receive, "
             "/stock/transfer, /overdose-reports, /referrals, /referrals/{id}/status with "
-            "`referral` and a `client_uuid`) plus `kind`: contact, stock_receive, "
-            "stock_transfer, overdose_report, referral or referral_status."
+            "`referral` and a `client_uuid`, /training/attendees) plus `kind`: contact, "
+            "stock_receive, stock_transfer, overdose_report, referral, referral_status or "
+            "training_attendee."
         ),
     )
 

@@ -53,7 +53,17 @@ def week_summary():
         )["n"]
         or 0
     )
+    totals["people_trained"] = _people_trained_this_week()
     return totals
+
+
+def _people_trained_this_week():
+    """People trained at group sessions held in the last seven days (issue 14)."""
+    from haven.reports.metrics import Scope
+    from haven.training.metrics import people_trained
+
+    today = timezone.localdate()
+    return people_trained(Scope(today - datetime.timedelta(days=6), today))["total"]
 
 
 @login_required

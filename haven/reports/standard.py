@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy
 from haven.outreach.models import Encounter
 from haven.participants.models import Participant
 from haven.supplies.models import Item
+from haven.training import metrics as training
+from haven.training.models import Audience
 
 from . import metrics
 from .suppression import SHOWN, SMALL, SUPPRESSED, WITHHELD, LinkedSet, rule_from_settings, suppress
@@ -329,6 +331,63 @@ def _demographic_tables(scope, served):
     ]
 
 
+# ---------------------------------------------------------------- group trainings (issue 14)
+
+# A training is not a contact: the contact-type breakdown does not apply, a
+# session belongs to at most one site, and a session with two trainers counts
+# for each of them.
+TRAINING_LINKS = {"site": SUM, "staff": OVERLAP, "type": SAME}
+TRAINING_PEOPLE = {"site": OVERLAP, "staff": OVERLAP, "type": SAME}
+
+
+def _training_tables(scope):
+    """People trained, sessions by audience and kits at group trainings (haven/training)."""
+    people = training.people_trained(scope)
+    trained = _table(
+        _("People trained at group sessions"),
+        [
+            (_("Participants (each once)"), people["participants"]),
+            (_("Named for a certificate"), people["named"]),
+            (_("Others present (headcount)"), people["anonymous"]),
+        ],
+        _("People trained"),
+        key="training_people",
+        links=TRAINING_PEOPLE,
+    )
+    change = training.knowledge_change(scope)
+    trained.notes = [
+        (
+            _("Quiz answers right, before → after"),
+            f"{_percent_or_dash(change['pre'])} → {_percent_or_dash(change['post'])}",
+        )
+    ]
+    by_audience = training.sessions_by_audience(scope)
+    sessions = _table(
+        _("Training sessions by audience"),
+        [(str(label), by_audience.get(value, 0)) for value, label in Audience.choices],
+        _("All sessions"),
+        key="training_sessions",
+        links=TRAINING_LINKS,
+    )
+    kits = training.kits_at_trainings(scope)
+    labels = dict(Group.choices)
+    handed = _table(
+        _("Supplies handed out at trainings (units)"),
+        [
+            (str(labels[Group.NALOXONE_NASAL]), kits[Group.NALOXONE_NASAL]),
+            (str(labels[Group.NALOXONE_INJECTABLE]), kits[Group.NALOXONE_INJECTABLE]),
+            (_("Other supplies"), kits["other"]),
+        ],
+        key="training_kits",
+        links=TRAINING_LINKS,
+    )
+    return [trained, sessions, handed]
+
+
+def _percent_or_dash(percent):
+    return "—" if percent is None else f"{percent}%"
+
+
 def ssp_activity(scope):
     """Syringe services program activity: contacts, people, syringes, supplies, tests."""
     units = metrics.units_by_group(scope)
@@ -358,6 +417,7 @@ def naloxone_quarterly(scope):
             key="services",  # the same figure as in the other reports' service table
         ),
         _overdose_table(scope),
+        *_training_tables(scope),
     ]
     return Report("naloxone", str(REPORTS["naloxone"]), scope, tables)
 
@@ -373,6 +433,7 @@ def grant_progress(scope):
         _service_table(scope),
         _overdose_table(scope),
         *_referral_tables(scope),
+        *_training_tables(scope),
     ]
     return Report("grant", str(REPORTS["grant"]), scope, tables)
 

@@ -206,10 +206,13 @@ class Drawing:
         self.usable = _usable_balances(location, items, timezone.localdate())
         self.taken = defaultdict(int)  # balance pk -> quantity planned out of it
         self.movements = []
-        self.unrecorded = []  # (encounter, item, shortfall)
+        self.unrecorded = []  # (encounter, when, item, shortfall)
 
-    def plan(self, encounter, supplies):
+    def plan(self, encounter, supplies, *, occurred_at=None):
         """Plan the hand-outs ({item: qty}) of one contact, which may not be saved yet.
+
+        `encounter` is None for hand-outs that are not at a contact (a group
+        training); `occurred_at` then says when they were.
 
         Refuses, naming each item and what is on hand, when there is not
         enough, unless the location allows unrecorded stock: then the
@@ -245,14 +248,15 @@ class Drawing:
                 )
         if errors:
             raise NotEnoughStock({"supplies": errors})
+        when = occurred_at or encounter.occurred_at
         for balance, item, take in takes:
             self.taken[balance.pk] += take
             self.movements.append(
-                self._movement(encounter, balance.lot, item, -take, Kind.DISTRIBUTE)
+                self._movement(encounter, when, balance.lot, item, -take, Kind.DISTRIBUTE)
             )
-        self.unrecorded += [(encounter, item, shortfall) for item, shortfall in shortfalls]
+        self.unrecorded += [(encounter, when, item, shortfall) for item, shortfall in shortfalls]
 
-    def _movement(self, encounter, lot, item, quantity, kind, **fields):
+    def _movement(self, encounter, when, lot, item, quantity, kind, **fields):
         return StockMovement(
             location=self.location,
             lot=lot,
@@ -261,19 +265,23 @@ class Drawing:
             kind=kind,
             recorded_by=self.by,
             encounter=encounter,
-            occurred_at=encounter.occurred_at,
+            occurred_at=when,
             **fields,
         )
 
     def write(self):
-        """Store what was planned, once the contacts are saved. Call inside their transaction."""
-        for encounter, item, shortfall in self.unrecorded:
+        """Store what was planned, once the contacts are saved. Call inside their transaction.
+
+        Returns the movements written.
+        """
+        for encounter, when, item, shortfall in self.unrecorded:
             lot = _unlotted(item)
             # Found and handed out at once: the balance row exists, its quantity does not move.
             StockBalance.objects.get_or_create(location=self.location, lot=lot, item=item)
             self.movements += [
                 self._movement(
                     encounter,
+                    when,
                     lot,
                     item,
                     shortfall,
@@ -281,10 +289,10 @@ class Drawing:
                     needs_review=True,
                     reason=_("Handed out more than the records showed."),
                 ),
-                self._movement(encounter, lot, item, -shortfall, Kind.DISTRIBUTE),
+                self._movement(encounter, when, lot, item, -shortfall, Kind.DISTRIBUTE),
             ]
         _take_from_balances(self.taken)
-        StockMovement.objects.bulk_create(self.movements)
+        return StockMovement.objects.bulk_create(self.movements)
 
 
 def _take_from_balances(taken):

@@ -46,6 +46,8 @@ from haven.resources.actions import (
 from haven.resources.models import Guide, ImportBatch, Resource
 from haven.supplies.actions import do_receive_stock
 from haven.supplies.models import Kit, KitComponent, StockLocation
+from haven.training.actions import SessionData, do_add_attendee, do_record_session
+from haven.training.models import Certificate, Question
 
 ROLES = ["specialist", "other_site_specialist", "supervisor", "manager", "analyst", "admin"]
 NO_PARTICIPANT_DATA = {"analyst", "admin"}
@@ -213,6 +215,28 @@ class World:
         self.batch = ImportBatch.objects.create(
             uploaded_by=max_manager, filename="dir.csv", content=b"name\nA clinic\n"
         )
+        # A training with Zephyrine listed by card code and a certificate.
+        self.training = do_record_session(
+            SessionData(
+                client_uuid=uuid.uuid4(),
+                topic="overdose_response",
+                held_on=timezone.localdate(),
+                audience="participants",
+                headcount=5,
+                site=downtown,
+            ),
+            by=sam,
+        )[0]
+        self.trainee = do_add_attendee(
+            self.training, client_uuid=uuid.uuid4(), by=sam, participant=self.zephyrine
+        )[0]
+        named = do_add_attendee(
+            self.training, client_uuid=uuid.uuid4(), by=sam, name="Named", consent=True
+        )[0]
+        self.certificate = Certificate.objects.create(
+            attendee=named, issued_on=past, expires_on=past, issued_by=sam
+        )
+        self.question = Question.objects.create(area="risks", text="Risk?", text_es="¿Riesgo?")
 
     def ids(self):
         """What to put in each path parameter: every kind of record a page may address."""
@@ -243,6 +267,12 @@ class World:
             "uidb64": ["MQ"],
             "token": ["set-password"],
             "file_format": ["csv", "xlsx"],
+            "session_id": [self.training],
+            "attendee_id": [self.trainee, self.certificate.attendee],
+            "quiz_token": [self.training.quiz_token, self.trainee.quiz_token, "no-such-token"],
+            "stage": ["pre", "follow_up"],
+            "certificate_code": [self.certificate.code, "no-such-code"],
+            "question_id": [self.question],
         }
 
     def card_codes(self):
@@ -398,6 +428,8 @@ def test_every_page_that_shows_a_participant_audited_the_read(role, personas, wo
             "/api/v1/participants/recent",
         ):
             assert expected in showing, expected
+        if role != "other_site_specialist":  # a Downtown training is not Olga's
+            assert f"/training/sessions/{world.training.pk}/" in showing
         assert len(showing) > 20
 
 

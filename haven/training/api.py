@@ -1,0 +1,75 @@
+"""Attendance from a phone: one attendee at a time, or many in the sync batch
+when the phone had no signal during the session. Idempotent by client UUID."""
+
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+
+from haven.api.schemas import ApiError, ErrorOut, Id, StrictSchema, Text, YesNo
+from haven.participants.api import participant_by_card_code
+
+from .actions import do_add_attendee
+from .models import TrainingSession
+from .views import may_see_session
+
+router = Router(tags=["training"])
+
+
+class AttendeeIn(StrictSchema):
+    client_uuid: UUID
+    session: Id
+    card_code: Text(20) = ""
+    name: Text(120) = ""
+    consents_to_named_certificate: YesNo = False
+
+
+class AttendeeOut(Schema):
+    id: int
+    session: int
+    listed: bool
+
+
+def store_attendee(user, body, lookups=None):
+    """List one attendee; returns (201 or 200, attendee). Raises ApiError."""
+    session = TrainingSession.objects.filter(pk=body.session).first()
+    if session is None:
+        raise ApiError.one(404, _("No training session has this id."), "session")
+    if not may_see_session(user, session):
+        raise ApiError.one(403, _("You may not list attendees at this session."), "session")
+    participant = participant_by_card_code(body.card_code)[1] if body.card_code else None
+    try:
+        attendee, created = do_add_attendee(
+            session,
+            client_uuid=body.client_uuid,
+            by=user,
+            participant=participant,
+            name=body.name,
+            consent=body.consents_to_named_certificate,
+        )
+    except ValidationError as error:
+        raise ApiError.from_validation(error) from error
+    if attendee.session_id != session.pk:
+        raise ApiError.one(
+            409,
+            _("This attendee (%(uuid)s) was listed at another session.")
+            % {"uuid": body.client_uuid},
+            "client_uuid",
+        )
+    return (201 if created else 200), attendee
+
+
+def attendee_out(attendee):
+    return {"id": attendee.pk, "session": attendee.session_id, "listed": True}
+
+
+@router.post(
+    "/training/attendees",
+    response={200: AttendeeOut, 201: AttendeeOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def create_attendee(request, body: AttendeeIn):
+    """List an attendee at a session: a participant by card code, or a name with consent
+    to a named certificate. Idempotent by client_uuid; the headcount alone needs no call."""
+    status, attendee = store_attendee(request.auth, body)
+    return Status(status, attendee_out(attendee))

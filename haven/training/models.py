@@ -1,0 +1,259 @@
+"""Overdose-response trainings: sessions, who came, quizzes, certificates.
+
+Privacy: a session may record a headcount alone. An attendee is listed only
+when there is a reason: a participant known by card code, or a person who
+wants a certificate and consents to their name being printed on it. The
+consent is kept on the attendance record itself until the consents app
+(being built separately) can hold it.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from haven.core.crypto import EncryptedTextField
+
+
+def new_token():
+    """An unguessable token for a public link (quiz or certificate check)."""
+    return secrets.token_urlsafe(16)
+
+
+class Topic(models.TextChoices):
+    OVERDOSE_RESPONSE = "overdose_response", _("Overdose response and naloxone")
+    SAFER_USE = "safer_use", _("Safer use")
+    XYLAZINE_WOUND_CARE = "xylazine_wound_care", _("Xylazine and wound care")
+    TRAIN_THE_TRAINER = "train_the_trainer", _("Train the trainer")
+
+
+class Audience(models.TextChoices):
+    PARTICIPANTS = "participants", _("Participants")
+    FAMILY_FRIENDS = "family_friends", _("Family and friends")
+    AGENCY_STAFF = "agency_staff", _("Staff of another agency")
+    FIRST_RESPONDERS = "first_responders", _("First responders")
+    COMMUNITY = "community", _("Community")
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")
+
+
+class TrainingSession(models.Model):
+    client_uuid = models.UUIDField(unique=True, editable=False)
+    topic = models.CharField(_("topic"), max_length=30, choices=Topic.choices)
+    held_on = models.DateField(_("date"))
+    site = models.ForeignKey(
+        "accounts.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="training_sessions",
+        verbose_name=_("site"),
+    )
+    place = models.CharField(
+        _("place"), max_length=200, blank=True, help_text=_("When not at one of our sites.")
+    )
+    trainers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="trainings_given", verbose_name=_("trainers")
+    )
+    audience = models.CharField(_("audience"), max_length=30, choices=Audience.choices)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH
+    )
+    # Everyone in the room, listed or not: enough on its own.
+    headcount = models.PositiveIntegerField(_("people present"))
+    # The session's QR code: attendees open the quiz with it, without an account.
+    quiz_token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(site__isnull=False) | ~Q(place=""), name="training_has_a_place"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_topic_display()} {self.held_on:%Y-%m-%d}"
+
+    @property
+    def where(self):
+        return str(self.site) if self.site_id else self.place
+
+
+class Attendee(models.Model):
+    """One listed person at a session: a participant, or named with consent."""
+
+    client_uuid = models.UUIDField(unique=True, editable=False)
+    session = models.ForeignKey(TrainingSession, on_delete=models.PROTECT, related_name="attendees")
+    participant = models.ForeignKey(
+        "participants.Participant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="trainings",
+    )
+    # Printed on the certificate; kept only with consent, encrypted at rest.
+    name = EncryptedTextField(_("name on the certificate"), blank=True)
+    consents_to_named_certificate = models.BooleanField(default=False)
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The attendee's own quiz link, so that their answers can lead to a certificate.
+    quiz_token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant__isnull=False) | Q(consents_to_named_certificate=True),
+                name="attendee_is_a_participant_or_consented",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "participant"], name="participant_once_per_session"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{_('Attendee')} {self.pk}"
+
+
+class Area(models.TextChoices):
+    """The four areas of the Opioid Overdose Knowledge Scale."""
+
+    RISKS = "risks", _("Risks of an overdose")
+    SIGNS = "signs", _("Signs of an overdose")
+    ACTIONS = "actions", _("What to do")
+    NALOXONE = "naloxone", _("Using naloxone")
+
+
+class Question(models.Model):
+    area = models.CharField(_("area"), max_length=20, choices=Area.choices)
+    text = models.CharField(_("question"), max_length=300)
+    text_es = models.CharField(_("question in Spanish"), max_length=300)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text
+
+    def localised(self, language):
+        return self.text_es if language == "es" and self.text_es else self.text
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    text = models.CharField(max_length=200)
+    text_es = models.CharField(max_length=200)
+    correct = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def localised(self, language):
+        return self.text_es if language == "es" and self.text_es else self.text
+
+
+class Stage(models.TextChoices):
+    PRE = "pre", _("Before")
+    POST = "post", _("After")
+    FOLLOW_UP = "follow_up", _("Three months later")
+
+
+class QuizAttempt(models.Model):
+    """One filled-in quiz: its score per area. The answers themselves are not kept."""
+
+    # The form's own id: a quiz sent twice is stored once.
+    client_uuid = models.UUIDField(unique=True, editable=False)
+    # None for the public self-paced course.
+    session = models.ForeignKey(
+        TrainingSession, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
+    )
+    attendee = models.ForeignKey(
+        Attendee, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    language = models.CharField(max_length=5, choices=Language.choices)
+    # {area: [right, asked]}
+    scores = models.JSONField()
+    right = models.PositiveIntegerField()
+    asked = models.PositiveIntegerField()
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendee", "stage"],
+                condition=Q(attendee__isnull=False),
+                name="one_attempt_per_attendee_and_stage",
+            )
+        ]
+
+    @property
+    def percent(self):
+        return round(100 * self.right / self.asked) if self.asked else 0
+
+    def passed(self):
+        return self.asked and 100 * self.right >= settings.TRAINING_PASS_PERCENT * self.asked
+
+
+class SessionKitMovement(models.Model):
+    """A ledger movement of the kits handed out at a session."""
+
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.PROTECT, related_name="kit_movements"
+    )
+    movement = models.OneToOneField(
+        "supplies.StockMovement", on_delete=models.PROTECT, related_name="training"
+    )
+
+
+class Certificate(models.Model):
+    attendee = models.OneToOneField(Attendee, on_delete=models.PROTECT, related_name="certificate")
+    # What the verification page's QR code carries; never guessable.
+    code = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    issued_on = models.DateField()
+    expires_on = models.DateField()
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+
+
+class CourseText(models.Model):
+    """Paragraphs of the public course that each program writes for itself."""
+
+    class Key(models.TextChoices):
+        GOOD_SAMARITAN = "good_samaritan", _("Good Samaritan protections")
+
+    key = models.CharField(max_length=40, choices=Key.choices, unique=True)
+    text = models.TextField(_("text in English"))
+    text_es = models.TextField(_("text in Spanish"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def localised(self, language):
+        return self.text_es if language == "es" and self.text_es else self.text

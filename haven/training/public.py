@@ -1,0 +1,137 @@
+"""Public training pages: the quiz reached by a session's QR code, the
+self-paced course, and the certificate check. No login, no participant data,
+rate-limited per address."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.core import ALL, is_ratelimited
+
+from .actions import AlreadySubmitted, do_submit_quiz, stages_open, verify
+from .forms import QuizForm
+from .models import Area, Attendee, CourseText, Stage, TrainingSession
+from .quiz import active_questions
+
+
+def _rate(group, request):
+    return settings.TRAINING_PUBLIC_RATE
+
+
+def _limited(request):
+    """Whether this address has asked too often; counts this request."""
+    return is_ratelimited(
+        request, group="training-public", key="ip", rate=_rate, method=ALL, increment=True
+    )
+
+
+def _too_many(request):
+    return render(request, "training/public_too_many.html", status=429)
+
+
+def _quiz_page(request, *, stage, session=None, attendee=None, course=False):
+    language = translation.get_language()
+    language = "es" if language == "es" else "en"
+    questions = active_questions()
+    form = QuizForm(request.POST or None, questions=questions, language=language)
+    context = {"form": form, "stage": Stage(stage), "course": course, "session": session}
+    if request.method == "POST" and form.is_valid():
+        try:
+            attempt = do_submit_quiz(
+                client_uuid=form.cleaned_data["client_uuid"],
+                stage=stage,
+                answers=form.answers(),
+                language=language,
+                session=session,
+                attendee=attendee,
+            )
+        except AlreadySubmitted as error:
+            return render(
+                request, "training/quiz_done.html", {"message": error.messages[0]}, status=409
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            labels = dict(Area.choices)
+            context.update(
+                attempt=attempt,
+                areas=[
+                    (labels[area], right, asked) for area, (right, asked) in attempt.scores.items()
+                ],
+                passed=attempt.passed(),
+            )
+            return render(request, "training/quiz_result.html", context)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "training/quiz.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def quiz(request, quiz_token, stage):
+    """The quiz of a session (its QR code) or of one attendee (their own link)."""
+    if _limited(request):
+        return _too_many(request)
+    session = TrainingSession.objects.filter(quiz_token=quiz_token).first()
+    attendee = None
+    if session is None:
+        attendee = Attendee.objects.select_related("session").filter(quiz_token=quiz_token).first()
+        if attendee is None:
+            raise Http404
+        session = attendee.session
+    if stage not in stages_open(session):
+        return render(
+            request,
+            "training/quiz_done.html",
+            {"message": _("This part of the quiz is not open yet.")},
+            status=404,
+        )
+    return _quiz_page(request, stage=stage, session=session, attendee=attendee)
+
+
+def _good_samaritan():
+    entry = CourseText.objects.filter(key=CourseText.Key.GOOD_SAMARITAN).first()
+    return entry.localised(translation.get_language()) if entry else ""
+
+
+@require_GET
+def course(request):
+    """The self-paced course: plain words and pictures, then the quiz."""
+    if _limited(request):
+        return _too_many(request)
+    return render(request, "training/course.html", {"good_samaritan": _good_samaritan()})
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def course_quiz(request):
+    if _limited(request):
+        return _too_many(request)
+    return _quiz_page(request, stage=Stage.POST, course=True)
+
+
+@require_GET
+@never_cache
+def verify_certificate(request, certificate_code):
+    """Confirms name, topic, date and trainer of a certificate, and nothing else."""
+    if _limited(request):
+        return _too_many(request)
+    status, certificate = verify(certificate_code)
+    context = {"status": status, "today": timezone.localdate()}
+    if certificate is not None and status != "revoked":
+        session = certificate.attendee.session
+        context.update(
+            name=certificate.attendee.name,
+            topic=session.get_topic_display(),
+            held_on=session.held_on,
+            trainers=", ".join(t.get_full_name() or t.username for t in session.trainers.all()),
+        )
+    return render(
+        request,
+        "training/verify.html",
+        context,
+        status=404 if status == "unknown" else 200,
+    )

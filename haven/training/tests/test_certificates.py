@@ -1,0 +1,136 @@
+"""Certificates: only for a named, consenting attendee who passed; the PDF
+read back, its QR code decoded; the public check shows only what it should."""
+
+import datetime
+import io
+import uuid
+
+import pytest
+import zxingcpp
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from haven.training import certificates
+from haven.training.actions import (
+    do_add_attendee,
+    do_issue_certificate,
+    do_revoke_certificate,
+    verify,
+)
+from haven.training.models import Certificate
+
+from .conftest import take_quiz
+
+
+@pytest.fixture
+def certificate(named_attendee, sam):
+    take_quiz("post", attendee=named_attendee)
+    return do_issue_certificate(named_attendee, by=sam)[0]
+
+
+def test_no_certificate_for_someone_who_did_not_pass(named_attendee, sam):
+    take_quiz("post", right_areas=("risks",), attendee=named_attendee)
+    with pytest.raises(ValidationError) as error:
+        do_issue_certificate(named_attendee, by=sam)
+    assert "has not passed" in str(error.value)
+    assert not Certificate.objects.exists()
+
+
+def test_no_certificate_for_a_participant_who_gave_no_name(session, sam, participant):
+    attendee, _ = do_add_attendee(
+        session, client_uuid=uuid.uuid4(), by=sam, participant=participant
+    )
+    take_quiz("post", attendee=attendee)
+    with pytest.raises(ValidationError) as error:
+        do_issue_certificate(attendee, by=sam)
+    assert "name and consent" in str(error.value)
+
+
+def test_a_certificate_lasts_three_years_by_default(certificate):
+    today = timezone.localdate()
+    assert certificate.issued_on == today
+    assert certificate.expires_on == today.replace(year=today.year + 3)
+    assert len(certificate.code) >= 20
+
+
+@override_settings(TRAINING_CERTIFICATE_YEARS=1)
+def test_the_validity_is_a_setting(named_attendee, sam):
+    take_quiz("post", attendee=named_attendee)
+    certificate, _ = do_issue_certificate(named_attendee, by=sam)
+    assert certificate.expires_on.year == timezone.localdate().year + 1
+
+
+@pytest.mark.parametrize("size", ["wallet", "letter"])
+def test_the_pdf_reads_back_and_its_qr_code_opens_the_check_page(certificate, size):
+    url = "https://haven.example.org" + reverse("training:verify", args=[certificate.code])
+    reader = PdfReader(io.BytesIO(certificates.render(certificate, size, url)))
+    [page] = reader.pages
+    text = page.extract_text()
+    assert "Rosa Díaz" in text
+    assert "Overdose response and naloxone" in text
+    assert "sam" in text
+    width = float(page.mediabox.width)
+    assert width == pytest.approx(242.6, abs=0.2) if size == "wallet" else width == 612
+    [image] = page.images
+    [barcode] = zxingcpp.read_barcodes(image.image)
+    assert barcode.text == url
+
+
+def test_markup_in_a_name_prints_as_typed(session, sam):
+    attendee, _ = do_add_attendee(
+        session, client_uuid=uuid.uuid4(), by=sam, name="<b>Bo</b>\x00", consent=True
+    )
+    take_quiz("post", attendee=attendee)
+    certificate, _ = do_issue_certificate(attendee, by=sam)
+    text = PdfReader(io.BytesIO(certificates.render(certificate, "letter", "x"))).pages[0]
+    assert "<b>Bo</b>" in text.extract_text()
+
+
+def test_the_check_page_shows_name_topic_date_and_trainer_only(client, certificate, participant):
+    response = client.get(reverse("training:verify", args=[certificate.code]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This certificate is valid." in page
+    for shown in ("Rosa Díaz", "Overdose response and naloxone", "sam"):
+        assert shown in page
+    assert page.count("<dt>") == 4  # name, topic, date, trainer
+    session = certificate.attendee.session
+    for hidden in ("Downtown", session.get_audience_display(), session.quiz_token, "Log out"):
+        assert hidden not in page
+
+
+def test_a_revoked_certificate_is_answered_clearly_and_shows_no_name(client, certificate, sue):
+    do_revoke_certificate(certificate, by=sue)
+    response = client.get(reverse("training:verify", args=[certificate.code]))
+    page = response.content.decode()
+    assert "This certificate was revoked" in page
+    assert "Rosa" not in page
+    with pytest.raises(ValidationError):
+        do_issue_certificate(certificate.attendee, by=sue)
+
+
+def test_an_unknown_code_is_answered_clearly(client, db):
+    response = client.get(reverse("training:verify", args=["no-such-code"]))
+    assert response.status_code == 404
+    assert "No certificate has this code" in response.content.decode()
+
+
+def test_an_expired_certificate_says_a_refresher_is_due(client, certificate):
+    Certificate.objects.filter(pk=certificate.pk).update(
+        expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert verify(certificate.code)[0] == "expired"
+    response = client.get(reverse("training:verify", args=[certificate.code]))
+    assert "has expired" in response.content.decode()
+
+
+def test_the_trainer_downloads_both_sizes(login, sam, certificate):
+    for size in ("wallet", "letter"):
+        response = login(sam).get(
+            reverse("training:certificate_pdf", args=[certificate.attendee_id]), {"size": size}
+        )
+        assert response["Content-Type"] == "application/pdf"
+        assert response.content.startswith(b"%PDF")

@@ -1,0 +1,278 @@
+"""Trainers' pages: sessions, who came, quiz results, certificates."""
+
+import segno
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from haven.core import access
+from haven.core.forms import add_action_errors
+from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, role_required
+
+from . import certificates
+from .actions import (
+    do_add_attendee,
+    do_issue_certificate,
+    do_record_session,
+    do_revoke_certificate,
+    do_save_course_text,
+    do_save_question,
+    stages_open,
+)
+from .forms import AttendeeForm, CourseTextForm, QuestionForm, SessionForm
+from .models import Attendee, CourseText, Question, SessionKitMovement, Stage, TrainingSession
+from .quiz import change_by_area
+
+
+def may_see_session(user, session):
+    """Its trainers and maker, the staff of its site, and managers."""
+    if user.role == MANAGER or session.created_by_id == user.pk:
+        return True
+    if session.site_id and session.site_id in user.allowed_site_ids():
+        return True
+    return session.trainers.filter(pk=user.pk).exists()
+
+
+def get_session_for_user(request, session_id):
+    session = get_object_or_404(
+        TrainingSession.objects.select_related("site", "created_by"), pk=session_id
+    )
+    if not may_see_session(request.user, session):
+        raise PermissionDenied
+    return session
+
+
+def get_attendee_for_user(request, attendee_id):
+    attendee = get_object_or_404(
+        Attendee.objects.select_related("session", "participant"), pk=attendee_id
+    )
+    if not may_see_session(request.user, attendee.session):
+        raise PermissionDenied
+    return attendee
+
+
+def visible_sessions(user):
+    sessions = TrainingSession.objects.select_related("site").annotate(
+        listed=Count("attendees", distinct=True)
+    )
+    if user.role == MANAGER:
+        return sessions
+    return sessions.filter(
+        Q(created_by=user) | Q(trainers=user) | Q(site_id__in=user.allowed_site_ids())
+    ).distinct()
+
+
+@role_required(*PARTICIPANT_ROLES)
+def sessions(request):
+    return render(
+        request, "training/sessions.html", {"sessions": visible_sessions(request.user)[:50]}
+    )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def session_new(request):
+    form = SessionForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                session, _created = do_record_session(form.session_data(), by=request.user)
+            except ValidationError as error:
+                add_action_errors(form, error)
+            else:
+                messages.success(request, _("Session saved."))
+                return redirect("training:session", session.pk)
+        status = 400
+    return render(request, "training/session_form.html", {"form": form}, status=status)
+
+
+def _qr_svg(url):
+    # segno's SVG is plain markup (no script, no style attribute): safe to inline.
+    return mark_safe(segno.make(url, error="m").svg_inline(scale=5, dark="#1b1f24", omitsize=True))  # noqa: S308
+
+
+def _session_context(request, session, attendee_form=None):
+    attendees = list(session.attendees.select_related("participant", "certificate").all())
+    access.shown_each(
+        request, [a.participant for a in attendees if a.participant], page="training session"
+    )
+    attempts = list(session.attempts.all())
+    quiz_links = []
+    for stage in stages_open(session):
+        url = request.build_absolute_uri(reverse("training:quiz", args=[session.quiz_token, stage]))
+        quiz_links.append((Stage(stage).label, url, _qr_svg(url)))
+    kits = [
+        (link.movement.item, link.movement.lot, -link.movement.quantity)
+        for link in SessionKitMovement.objects.filter(session=session)
+        .select_related("movement__item", "movement__lot")
+        .order_by("movement__item__name", "movement__id")
+    ]
+    rows = []
+    for attendee in attendees:
+        taken = {a.stage: a for a in attempts if a.attendee_id == attendee.pk}
+        rows.append(
+            {
+                "attendee": attendee,
+                "attempts": taken,
+                "passed": any(
+                    attempt.passed()
+                    for stage, attempt in taken.items()
+                    if stage in (Stage.POST, Stage.FOLLOW_UP)
+                ),
+                "certificate": getattr(attendee, "certificate", None),
+                "quiz_url": reverse(
+                    "training:quiz",
+                    args=[attendee.quiz_token, Stage.POST if Stage.PRE in taken else Stage.PRE],
+                ),
+            }
+        )
+    return {
+        "session": session,
+        "trainers": session.trainers.all(),
+        "rows": rows,
+        "quiz_links": quiz_links,
+        "changes": change_by_area(attempts),
+        "attempt_counts": {
+            str(label): sum(1 for a in attempts if a.stage == value)
+            for value, label in Stage.choices
+        },
+        "kits": kits,
+        "attendee_form": attendee_form or AttendeeForm(),
+    }
+
+
+@role_required(*PARTICIPANT_ROLES)
+def session_detail(request, session_id):
+    session = get_session_for_user(request, session_id)
+    return render(request, "training/session.html", _session_context(request, session))
+
+
+@role_required(*PARTICIPANT_ROLES)
+@require_POST
+def attendee_add(request, session_id):
+    session = get_session_for_user(request, session_id)
+    form = AttendeeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            do_add_attendee(
+                session,
+                client_uuid=data["client_uuid"],
+                by=request.user,
+                participant=data["card_code"],
+                name=data["name"],
+                consent=data["consent"],
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Attendee listed."))
+            return redirect("training:session", session.pk)
+    return render(
+        request,
+        "training/session.html",
+        _session_context(request, session, attendee_form=form),
+        status=400,
+    )
+
+
+@role_required(*PARTICIPANT_ROLES)
+@require_POST
+def certificate_issue(request, attendee_id):
+    attendee = get_attendee_for_user(request, attendee_id)
+    try:
+        do_issue_certificate(attendee, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Certificate issued."))
+    return redirect("training:session", attendee.session_id)
+
+
+@role_required(*PARTICIPANT_ROLES)
+@require_POST
+def certificate_revoke(request, attendee_id):
+    attendee = get_attendee_for_user(request, attendee_id)
+    certificate = getattr(attendee, "certificate", None)
+    if certificate is None:
+        messages.error(request, _("This attendee has no certificate."))
+    else:
+        do_revoke_certificate(certificate, by=request.user)
+        messages.success(request, _("Certificate revoked: the check page now says so."))
+    return redirect("training:session", attendee.session_id)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def certificate_pdf(request, attendee_id):
+    attendee = get_attendee_for_user(request, attendee_id)
+    certificate = getattr(attendee, "certificate", None)
+    if certificate is None or certificate.revoked_at:
+        messages.error(request, _("There is no valid certificate to print."))
+        return redirect("training:session", attendee.session_id)
+    size = request.GET.get("size", "wallet")
+    if size not in certificates.SIZES:
+        size = "wallet"
+    url = request.build_absolute_uri(reverse("training:verify", args=[certificate.code]))
+    pdf = certificates.render(certificate, size, url, language=get_language())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{size}.pdf"'
+    return response
+
+
+@role_required(MANAGER)
+def course_text(request):
+    entry = CourseText.objects.filter(key=CourseText.Key.GOOD_SAMARITAN).first()
+    initial = {"text": entry.text, "text_es": entry.text_es} if entry else {}
+    form = CourseTextForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        do_save_course_text(CourseText.Key.GOOD_SAMARITAN, **form.cleaned_data, by=request.user)
+        messages.success(request, _("The course text is saved."))
+        return redirect("training:course_text")
+    return render(request, "training/course_text.html", {"form": form})
+
+
+@role_required(MANAGER)
+def questions(request):
+    return render(
+        request,
+        "training/questions.html",
+        {"questions": Question.objects.prefetch_related("choices")},
+    )
+
+
+@role_required(MANAGER)
+def question_edit(request, question_id=None):
+    question = (
+        get_object_or_404(Question.objects.prefetch_related("choices"), pk=question_id)
+        if question_id
+        else Question()
+    )
+    form = QuestionForm(request.POST or None, question=question if question.pk else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            do_save_question(
+                question,
+                area=data["area"],
+                text=data["text"],
+                text_es=data["text_es"],
+                active=data["active"],
+                answers=form.answers(),
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Question saved."))
+            return redirect("training:questions")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "training/question_form.html", {"form": form, "question": question}, status=status
+    )
