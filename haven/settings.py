@@ -161,14 +161,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             str(Path(tempfile.gettempdir()) / f"haven-test-{os.getpid()}.sqlite3"),
         )
     }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and WRITE_WAIT_SECONDS:
-    # A statement waiting longer than this for a row lock fails (and its
-    # transaction rolls back) so that the request is answered 503 instead of
-    # piling up. Behind PgBouncer set it on the role instead (docs/deploy.md).
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     postgres_options = DATABASES["default"].setdefault("OPTIONS", {})
-    postgres_options["options"] = " ".join(
-        [postgres_options.get("options", ""), f"-c lock_timeout={int(WRITE_WAIT_SECONDS * 1000)}"]
-    ).strip()
+    if env_bool("HAVEN_PGBOUNCER", False):
+        # Through PgBouncer in transaction pooling (docs/deploy.md): consecutive
+        # transactions may run on different server connections, so nothing may
+        # outlive a transaction there: no server-side cursors, no prepared
+        # statements. lock_timeout is set on the role instead.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        postgres_options["prepare_threshold"] = None
+    elif WRITE_WAIT_SECONDS:
+        # A statement waiting longer than this for a lock fails (and its
+        # transaction rolls back), so the request is answered 503 instead of
+        # piling up behind it.
+        postgres_options["options"] = " ".join(
+            [
+                postgres_options.get("options", ""),
+                f"-c lock_timeout={int(WRITE_WAIT_SECONDS * 1000)}",
+            ]
+        ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

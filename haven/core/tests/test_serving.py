@@ -2,8 +2,11 @@
 
 import contextlib
 import importlib
+import json
+import os
 import runpy
 import shlex
+import subprocess
 import sys
 import threading
 import time
@@ -269,3 +272,42 @@ def test_make_serve_starts_the_procfile_with_honcho():
     serve = makefile.split("\nserve:", 1)[1].split("\n\n", 1)[0]
     assert "honcho start" in serve
     assert "migrate" in serve
+
+
+def database_settings(**environ):
+    show = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES['default']; "
+        "print(json.dumps([d['ENGINE'], d.get('DISABLE_SERVER_SIDE_CURSORS'), d['OPTIONS']]))"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HAVEN_")}
+    env.pop("DATABASE_URL", None)
+    env.update(DJANGO_SETTINGS_MODULE="haven.settings", **environ)
+    result = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_postgresql_waits_a_bounded_time_for_locks():
+    engine, no_server_cursors, options = database_settings(
+        DATABASE_URL="postgres://haven:secret@db.example.org/haven", HAVEN_WRITE_WAIT_SECONDS="7"
+    )
+    assert engine == "django.db.backends.postgresql"
+    assert options == {"options": "-c lock_timeout=7000"}
+    assert not no_server_cursors
+
+
+def test_through_pgbouncer_nothing_outlives_a_transaction():
+    _engine, no_server_cursors, options = database_settings(
+        DATABASE_URL="postgres://haven:secret@127.0.0.1:6432/haven", HAVEN_PGBOUNCER="1"
+    )
+    assert no_server_cursors is True
+    assert options == {"prepare_threshold": None}
+
+
+def test_sqlite_queues_writers_for_a_bounded_time():
+    engine, _cursors, options = database_settings(HAVEN_WRITE_WAIT_SECONDS="3")
+    assert engine == "haven.core.db.sqlite"
+    assert options["write_wait"] == 3.0
+    assert options["transaction_mode"] == "IMMEDIATE"
