@@ -184,6 +184,7 @@ http {{
     upstream haven {{
         {servers}
         keepalive 64;
+        keepalive_timeout 4s;
     }}
     server {{
         listen 127.0.0.1:{port};
@@ -302,6 +303,10 @@ def check_receipts(receipts):
         "of_those_in_database": stored(receipts["saved"]),
         "answered_busy_503": len(receipts["busy"]),
         "of_those_in_database_503": stored(receipts["busy"]),
+        # Other failures (a timeout, a 502): the server may or may not have
+        # stored these; the outbox's retry would be a replay either way.
+        "other_failures": len(receipts["other"]),
+        "of_those_in_database_other": stored(receipts["other"]),
     }
 
 
@@ -372,7 +377,8 @@ def print_scenario(scenario, stats):
     contacts = stats["contacts"]
     print(
         "  contacts answered stored: {answered_stored}, in the database: {of_those_in_database};"
-        " answered 503: {answered_busy_503}, in the database: {of_those_in_database_503}".format(
+        " answered 503: {answered_busy_503}, in the database: {of_those_in_database_503};"
+        " other failures: {other_failures}, in the database: {of_those_in_database_other}".format(
             **contacts
         )
     )

@@ -25,9 +25,9 @@ PACE = float(os.environ.get("HAVEN_LOAD_PACE", "1"))
 CSRF = "haven0load0test0csrf0secret00000"  # 32 characters, sent as cookie and header
 
 
-# The client UUIDs of contacts the server said it stored, and of those it
-# answered 503 (busy), written out at the end for the driver to check.
-RECEIPTS = {"saved": [], "busy": []}
+# The client UUIDs of contacts the server said it stored, of those it answered
+# 503 (busy) and of other failures, written out at the end for the driver to check.
+RECEIPTS = {"saved": [], "busy": [], "other": []}
 
 
 @events.quitting.add_listener
@@ -85,8 +85,9 @@ class HavenUser(FastHttpUser):
             if response.status_code == 302:
                 RECEIPTS["saved"].append(data["client_uuid"])
             else:
-                if response.status_code == 503:
-                    RECEIPTS["busy"].append(data["client_uuid"])
+                RECEIPTS["busy" if response.status_code == 503 else "other"].append(
+                    data["client_uuid"]
+                )
                 response.failure(f"not saved: {response.status_code}")
 
 
@@ -152,8 +153,7 @@ class FieldSpecialist(HavenUser):
         ) as response:
             uuids = [record["client_uuid"] for record in records]
             if response.status_code != 200:
-                if response.status_code == 503:
-                    RECEIPTS["busy"] += uuids
+                RECEIPTS["busy" if response.status_code == 503 else "other"] += uuids
                 response.failure(f"sync answered {response.status_code}")
                 return
             results = response.json()["results"]
