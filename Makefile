@@ -1,13 +1,15 @@
 # Two commands on a fresh machine:
 #   make run    Haven with demo data on SQLite at http://127.0.0.1:$(PORT)
 #   make test   the whole test suite (lint, unit, browser)
+# and the production processes on this machine (SQLite, or DATABASE_URL):
+#   make serve  gunicorn, the task worker and the scheduler (Procfile, honcho)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export HAVEN_SQLITE_PATH ?= $(CURDIR)/var/haven.sqlite3
 
-.PHONY: run test lint format install messages clean
+.PHONY: run serve test lint format install messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +28,17 @@ run: install
 	@echo ""
 	@echo "Haven is running at http://127.0.0.1:$(PORT)/"
 	@echo "Demo accounts (password haven-demo): specialist, supervisor, manager, analyst, admin"
+	@echo "Public pages (no account): http://127.0.0.1:$(PORT)/public/resources/ and /public/alerts/"
 	@echo ""
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start --port $(PORT)
+
+# The Procfile's processes, as production runs them: gunicorn (deploy/gunicorn.conf.py),
+# `manage.py db_worker` and `manage.py run_schedule`, on $(PORT).
+serve: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
 
 lint: install
 	$(BIN)/ruff format --check .

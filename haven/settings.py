@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A busy database answers 503 with Retry-After (haven/core/overload.py).
+    "haven.core.overload.ServerBusyMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,21 +127,36 @@ TEMPLATES = [
 ]
 
 SQLITE_PATH = Path(os.environ.get("HAVEN_SQLITE_PATH", BASE_DIR / "var" / "haven.sqlite3"))
+# A request that cannot get its turn at the database within this many seconds
+# is answered 503 with Retry-After (haven/core/overload.py); nothing is stored.
+WRITE_WAIT_SECONDS = float(os.environ.get("HAVEN_WRITE_WAIT_SECONDS", "10"))
+HAVEN_RETRY_AFTER_SECONDS = int(os.environ.get("HAVEN_RETRY_AFTER_SECONDS", "5"))
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}", conn_max_age=60
+        env="DATABASE_URL",
+        default=f"sqlite:///{SQLITE_PATH}",
+        # Each app server thread keeps its connection between requests (and
+        # checks it still works before reusing it) instead of opening one per
+        # request.
+        conn_max_age=int(os.environ.get("HAVEN_DB_CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with a queue for the write lock (one writer at
+    # a time, the others waiting their turn; haven/core/db/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "haven.core.db.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the
         # write lock at the start of a transaction so that two writers queue
         # instead of failing half-way with "database is locked".
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
+        "write_wait": WRITE_WAIT_SECONDS,
+        # SQLite's own busy timeout, for writers outside the queue (the
+        # sqlite3 shell, or a write lock that a crashed process left behind).
         "timeout": 20,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a file, not shared memory: in-memory SQLite locks whole tables
     # and ignores the busy timeout, which is not how Haven runs.
     DATABASES["default"]["TEST"] = {
@@ -148,6 +165,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             str(Path(tempfile.gettempdir()) / f"haven-test-{os.getpid()}.sqlite3"),
         )
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    postgres_options = DATABASES["default"].setdefault("OPTIONS", {})
+    if env_bool("HAVEN_PGBOUNCER", False):
+        # Through PgBouncer in transaction pooling (docs/deploy.md): consecutive
+        # transactions may run on different server connections, so nothing may
+        # outlive a transaction there: no server-side cursors, no prepared
+        # statements. lock_timeout is set on the role instead.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        postgres_options["prepare_threshold"] = None
+    elif WRITE_WAIT_SECONDS:
+        # A statement waiting longer than this for a lock fails (and its
+        # transaction rolls back), so the request is answered 503 instead of
+        # piling up behind it.
+        postgres_options["options"] = " ".join(
+            [
+                postgres_options.get("options", ""),
+                f"-c lock_timeout={int(WRITE_WAIT_SECONDS * 1000)}",
+            ]
+        ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

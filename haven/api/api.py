@@ -5,6 +5,7 @@ them together. Every error is JSON with a 4xx status (see schemas.py).
 """
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -12,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from haven.consents.api import router as consents_router
+from haven.core import overload
 from haven.outreach.api import router as outreach_router
 from haven.overdose.api import router as overdose_router
 from haven.participants.api import router as participants_router
@@ -106,3 +108,12 @@ def _forbidden(request, error):
 @api.exception_handler(Http404)
 def _not_found(request, error):
     return _error(request, 404, _("Not found."))
+
+
+@api.exception_handler(overload.ServerBusy)
+@api.exception_handler(OperationalError)
+def _busy(request, error):
+    """A busy database: 503 and Retry-After; the outbox sends the records again."""
+    if not overload.is_busy(error):
+        raise error
+    return overload.with_retry_after(_error(request, 503, overload.busy_message()))

@@ -1,0 +1,390 @@
+"""Load test: Haven served as in production, driven by locust (bench/locustfile.py).
+
+Usage (from the repository root, on a database made by bench/generate.py, after
+`pip install -e '.[dev,bench]'`)::
+
+    HAVEN_SQLITE_PATH=var/bench-load.sqlite3 .venv/bin/python bench/load_test.py
+    DATABASE_URL=postgres://... .venv/bin/python bench/load_test.py
+    DATABASE_URL=postgres://... .venv/bin/python bench/load_test.py --cluster
+
+One server: gunicorn with deploy/gunicorn.conf.py (threaded workers, one per
+core). --cluster: two gunicorn instances behind nginx (Debian's nginx; the
+proxy settings of deploy/nginx-haven.conf) on the one database, as
+docs/deploy.md describes. Scenarios (--scenarios, each --duration seconds):
+
+- field-pace: 20 users each saving a contact once a second (p50/p95 targets);
+- saves: 20 users saving contacts without pause (contacts saved per second);
+- mix-20, mix-100: the real mix (bench/locustfile.py), an action a second each,
+  one user in ten a manager opening reports;
+- healthz: 20 users on /healthz without pause, the server's ceiling.
+
+Afterwards it counts the contacts in the database: every save the clients saw
+succeed must be stored once, and nothing more (`nothing lost`). Writes happen
+(contacts, and stock received into the bags first): use a benchmark database.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var"
+BIN = Path(sys.executable).parent
+DEVELOPMENT_ENCRYPTION_KEY = "aGF2ZW4tZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ="
+SCENARIOS = {
+    # name: (locust user classes, users, seconds between actions per user; 0 = no pause)
+    "field-pace": (["QuickSaver"], 20, 1),
+    "saves": (["QuickSaver"], 20, 0),
+    "mix-20": (["FieldSpecialist", "ProgramManager"], 20, 1),
+    "mix-100": (["FieldSpecialist", "ProgramManager"], 100, 1),
+    "healthz": (["HealthCheck"], 20, 0),
+}
+
+
+def setup_django():
+    # As in production: DEBUG off, real keys; the server processes get the same.
+    os.environ.setdefault("HAVEN_DEBUG", "0")
+    os.environ.setdefault("HAVEN_SECRET_KEY", "haven-benchmark-only-secret-key")
+    os.environ.setdefault("HAVEN_ENCRYPTION_KEYS", DEVELOPMENT_ENCRYPTION_KEY)
+    os.environ.setdefault("HAVEN_REQUIRE_TWO_FACTOR", "0")
+    os.environ.setdefault("HAVEN_LOGIN_FAILURE_LIMIT", "1000000")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
+    sys.path.insert(0, str(BASE_DIR))
+    import django
+
+    django.setup()
+
+
+def last_full_quarter(today):
+    quarter = (today.month - 1) // 3  # the current one, counted from 0
+    return (today.year, quarter) if quarter else (today.year - 1, 4)
+
+
+def prepare_plan(path):
+    """Sessions, tokens and stocked bags for the simulated staff; what they will type."""
+    from django.conf import settings
+    from django.test import Client
+    from django.utils import timezone
+
+    from haven.accounts.models import User
+    from haven.api.models import DeviceToken
+    from haven.outreach.models import Service
+    from haven.participants.models import Participant
+    from haven.resources.models import Need, Resource
+    from haven.supplies.actions import do_receive_stock
+    from haven.supplies.models import Item
+
+    rng = random.Random(2026)
+    if Resource.objects.count() < 1000:
+        sys.argv = sys.argv[:1]  # bench/resource_search.py reads no arguments at import
+        from bench import resource_search
+
+        resource_search.generate(rng, 2000)
+    usual_items = list(Item.objects.filter(usual=True, active=True).order_by("pk"))
+    expires = timezone.localdate() + datetime.timedelta(days=700)
+
+    def session(user):
+        client = Client()
+        client.force_login(user)
+        return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    specialists = []
+    bag_holders = User.objects.filter(role="specialist", draw_from__isnull=False, is_active=True)
+    for user in bag_holders.order_by("username"):
+        for item in usual_items:
+            do_receive_stock(
+                location=user.draw_from,
+                item=item,
+                quantity=1_000_000,
+                lot_number=f"LOAD-{timezone.now():%Y%m%d%H%M%S}",
+                expires_on=expires,
+                supplier="load test",
+                by=user,
+            )
+        _device, token = DeviceToken.issue(user, "load test")
+        specialists.append(
+            {"session": session(user), "token": token, "site": user.default_site().pk}
+        )
+    managers = [{"session": session(user)} for user in User.objects.filter(role="manager")]
+    participants = list(
+        Participant.objects.filter(merged_into__isnull=True)
+        .order_by("?")
+        .values("id", "card_code")[:1000]
+    )
+    plan = {
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "specialists": specialists,
+        "managers": managers,
+        "participants": participants,
+        "usual_items": [item.pk for item in usual_items],
+        "services": list(Service.objects.filter(active=True).values_list("pk", flat=True)),
+        "needs": [value for value, _label in Need.choices],
+        "centre": [33.45, -112.07],
+        "last_quarter": last_full_quarter(timezone.localdate()),
+    }
+    path.write_text(json.dumps(plan))
+    return plan
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url, process, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} stopped; see the logs in var/")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def start_gunicorn(port, workers, name):
+    env = dict(os.environ, HAVEN_BIND=f"127.0.0.1:{port}", HAVEN_WORKERS=str(workers))
+    env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
+    log = open(VAR / f"bench-{name}.log", "w")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    return process
+
+
+NGINX_CONF = """
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    upstream haven {{
+        {servers}
+        keepalive 64;
+        keepalive_timeout 4s;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 5m;
+        location / {{
+            proxy_pass http://haven;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_read_timeout 60s;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(port, upstream_ports):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise SystemExit("--cluster needs nginx: apt-get install nginx-light")
+    prefix = VAR / "bench-nginx"
+    prefix.mkdir(parents=True, exist_ok=True)
+    servers = "\n        ".join(f"server 127.0.0.1:{p};" for p in upstream_ports)
+    conf = prefix / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(prefix=prefix, servers=servers, port=port))
+    log = open(prefix / "stdout.log", "w")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(prefix)], stdout=log, stderr=log)
+    wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    return process
+
+
+def run_locust(host, plan_path, scenario, duration):
+    classes, users, pace = SCENARIOS[scenario]
+    prefix = VAR / f"bench-locust-{scenario}"
+    receipts = VAR / f"bench-locust-{scenario}-receipts.json"
+    env = dict(
+        os.environ,
+        HAVEN_LOAD_PLAN=str(plan_path),
+        HAVEN_LOAD_PACE=str(pace),
+        HAVEN_LOAD_RECEIPTS=str(receipts),
+    )
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(BASE_DIR / "bench" / "locustfile.py"),
+        "--headless",
+        "--host",
+        host,
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(users),
+        "--run-time",
+        f"{duration}s",
+        "--reset-stats",
+        "--only-summary",
+        "--csv",
+        str(prefix),
+        "--loglevel",
+        "WARNING",
+        *classes,
+    ]
+    subprocess.run(command, env=env, cwd=BASE_DIR, check=False, capture_output=True)
+    rows = {}
+    with open(f"{prefix}_stats.csv") as stats:
+        for row in csv.DictReader(stats):
+            rows[row["Name"]] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "per_second": round(float(row["Requests/s"]), 1),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+                "max_ms": float(row["Max Response Time"]),
+            }
+    with open(f"{prefix}_failures.csv") as failures:
+        rows["failures"] = [
+            f"{r['Occurrences']}x {r['Name']}: {r['Error']}" for r in csv.DictReader(failures)
+        ]
+    rows["contacts"] = check_receipts(json.loads(receipts.read_text()))
+    return rows
+
+
+def server_cpu_seconds(processes):
+    """CPU time used so far by the servers: each master, its live workers, its reaped ones."""
+    import psutil
+
+    total = 0.0
+    for process in processes:
+        master = psutil.Process(process.pid)
+        times = master.cpu_times()
+        total += times.user + times.system + times.children_user + times.children_system
+        for child in master.children(recursive=True):
+            try:
+                times = child.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+    return total
+
+
+def check_receipts(receipts):
+    """Every contact answered as stored is stored; none answered 503 is."""
+    from haven.outreach.models import Encounter
+
+    def stored(uuids):
+        found = 0
+        for start in range(0, len(uuids), 500):
+            chunk = uuids[start : start + 500]
+            found += Encounter.objects.filter(client_uuid__in=chunk).count()
+        return found
+
+    return {
+        "answered_stored": len(receipts["saved"]),
+        "of_those_in_database": stored(receipts["saved"]),
+        "answered_busy_503": len(receipts["busy"]),
+        "of_those_in_database_503": stored(receipts["busy"]),
+        # Other failures (a timeout, a 502): the server may or may not have
+        # stored these; the outbox's retry would be a replay either way.
+        "other_failures": len(receipts["other"]),
+        "of_those_in_database_other": stored(receipts["other"]),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cluster", action="store_true", help="two gunicorn behind nginx")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--duration", type=int, default=30, help="seconds per scenario")
+    parser.add_argument("--workers", type=int, help="gunicorn workers per instance")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    VAR.mkdir(exist_ok=True)
+    setup_django()
+    from django.db import connection
+
+    plan_path = VAR / "bench-load-plan.json"
+    prepare_plan(plan_path)
+    connection.close()
+
+    processes = []
+    try:
+        if args.cluster:
+            upstreams = [free_port(), free_port()]
+            for number, port in enumerate(upstreams, 1):
+                processes.append(start_gunicorn(port, args.workers or 1, f"gunicorn-{number}"))
+            port = free_port()
+            processes.append(start_nginx(port, upstreams))
+        else:
+            port = free_port()
+            processes.append(start_gunicorn(port, args.workers or os.cpu_count(), "gunicorn"))
+        host = f"http://127.0.0.1:{port}"
+        results = {
+            "setup": "two gunicorn instances behind nginx" if args.cluster else "one gunicorn",
+            "database": connection.vendor,
+            "load_average_before": os.getloadavg()[0],
+        }
+        for scenario in args.scenarios.split(","):
+            cpu_before = server_cpu_seconds(processes)
+            stats = run_locust(host, plan_path, scenario, args.duration)
+            cpu = server_cpu_seconds(processes) - cpu_before
+            connection.close()
+            requests = stats.get("Aggregated", {}).get("requests") or 1
+            # Includes the ramp-up and the last requests, which the stats leave out.
+            stats["server_cpu_ms_per_request"] = round(cpu * 1000 / requests, 1)
+            stats["load_average_after"] = os.getloadavg()[0]
+            results[scenario] = stats
+            print_scenario(scenario, stats)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=30)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+def print_scenario(scenario, stats):
+    print(f"\n{scenario}  (load average {stats['load_average_after']:.1f})")
+    print(f"  {'endpoint':34} {'req':>6} {'fail':>5} {'req/s':>7} {'p50':>6} {'p95':>6} {'max':>7}")
+    for name, row in stats.items():
+        if not isinstance(row, dict) or "requests" not in row:
+            continue
+        print(
+            f"  {name:34} {row['requests']:>6} {row['failures']:>5} {row['per_second']:>7} "
+            f"{row['p50_ms']:>6.0f} {row['p95_ms']:>6.0f} {row['max_ms']:>7.0f}"
+        )
+    print(f"  server CPU per request: {stats['server_cpu_ms_per_request']} ms")
+    contacts = stats["contacts"]
+    print(
+        "  contacts answered stored: {answered_stored}, in the database: {of_those_in_database};"
+        " answered 503: {answered_busy_503}, in the database: {of_those_in_database_503};"
+        " other failures: {other_failures}, in the database: {of_those_in_database_other}".format(
+            **contacts
+        )
+    )
+    for failure in stats["failures"][:5]:
+        print(f"  ! {failure}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
