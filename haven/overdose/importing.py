@@ -120,6 +120,15 @@ def grid_cell(latitude, longitude, size=GRID_DEGREES):
     return code, name
 
 
+def grid_centre(code):
+    """(latitude, longitude) of the centre of the grid cell with this code."""
+    south, west = (
+        (-1 if part.startswith("m") else 1) * float(part.lstrip("m").replace("-", "."))
+        for part in code.removeprefix("grid_").split("_")
+    )
+    return round(south + GRID_DEGREES / 2, 3), round(west + GRID_DEGREES / 2, 3)
+
+
 def _occurred_at(row):
     if row.get("occurred_at"):
         value = parse_datetime(row["occurred_at"].strip())
@@ -245,6 +254,11 @@ def _read_checked_rows(reader, source):
     return reports, new_areas
 
 
+def _centre_fields(code):
+    latitude, longitude = grid_centre(code)
+    return {"latitude": latitude, "longitude": longitude}
+
+
 def _clean_source(source):
     source = source.strip()
     if not source:
@@ -275,7 +289,10 @@ def import_reports(lines, *, source):
     reports, new_areas = read_rows(lines, source)
     with transaction.atomic():
         Area.objects.bulk_create(
-            [Area(code=code, name=name, kind=Area.Kind.GRID) for code, name in new_areas.items()],
+            [
+                Area(code=code, name=name, kind=Area.Kind.GRID, **_centre_fields(code))
+                for code, name in new_areas.items()
+            ],
             ignore_conflicts=True,
         )
         area_ids = dict(Area.objects.values_list("code", "id"))
