@@ -361,6 +361,7 @@ class SpikeFlag(models.Model):
         EARS_C1 = "ears_c1", _("EARS C1: unusual against the last 7 days")
         EARS_C2 = "ears_c2", _("EARS C2: unusual against 7 days, 2 days back")
         EARS_C3 = "ears_c3", _("EARS C3: unusual for three days running")
+        HISTORICAL = "historical", _("Unusual against the last year's daily average")
         SCAN = "scan", _("Space-time scan: a cluster of neighbouring areas")
 
     class Scale(models.TextChoices):

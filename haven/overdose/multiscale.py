@@ -25,6 +25,9 @@ from . import ears, scanstat, spikes
 
 AREA, REGION, CLUSTER = "area", "region", "cluster"
 SCAN = "scan"
+# Today against a Poisson with the daily mean of the last year (before the
+# guard band): finds a surge that the 28-day and 7-day baselines rise with.
+HISTORICAL = "historical"
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,11 @@ class MultiscaleSettings:
     scan: scanstat.ScanSettings = scanstat.ScanSettings()
     # Methods that run on each scale's series (chosen from bench/spike_detection.py).
     area_methods: tuple = (spikes.THRESHOLD, spikes.EWMA)
-    region_methods: tuple = (ears.C2, spikes.EWMA)
+    region_methods: tuple = (HISTORICAL, ears.C2, spikes.EWMA)
+    historical_days: int = 365
+    # The historical rule flags a day that would happen by chance less than
+    # once in this many days.
+    historical_recurrence_days: float = 365.0
     run_scan: bool = True
     # A cluster flags when it would happen by chance less than once in this many days.
     scan_recurrence_days: float = 100.0
@@ -98,6 +105,14 @@ def series_signals(series, methods, settings, history_days):
         else:
             recurrence = normal_recurrence(flag.statistic)
         found.append((flag.method, 1, count, flag.baseline_mean, flag.statistic, recurrence))
+    if HISTORICAL in methods and count >= settings.ears_min_count:
+        guard = detector.guard_days
+        baseline = series[max(0, today - guard - settings.historical_days) : today - guard]
+        if history_days >= detector.history_days and len(baseline):
+            mean = float(np.mean(baseline))
+            recurrence = poisson_recurrence(count, mean)
+            if recurrence >= settings.historical_recurrence_days:
+                found.append((HISTORICAL, 1, count, mean, recurrence, recurrence))
     wanted = [method for method in methods if method in ears.LIMITS]
     if wanted and count >= settings.ears_min_count:
         recent = np.asarray(series[-(ears.HISTORY_DAYS[ears.C3] + 1) :], dtype=float)

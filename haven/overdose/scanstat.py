@@ -95,8 +95,9 @@ class _LogLikelihood:
         whole = np.arange(total + 1, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.x_log_x = np.where(whole > 0, whole * np.log(whole), 0.0)
-            self.log_mu = np.log(expected)
-            self.log_rest = np.log(total - expected)
+            # Where mu is 0 (or C - mu is), n is 0 (or C - n is): the term is 0.
+            self.log_mu = np.where(expected > 0, np.log(expected), 0.0)
+            self.log_rest = np.where(total > expected, np.log(total - expected), 0.0)
 
     def __call__(self, observed):
         rest = self.total - observed

@@ -133,6 +133,7 @@ class Migration(migrations.Migration):
                     ("ears_c1", "EARS C1: unusual against the last 7 days"),
                     ("ears_c2", "EARS C2: unusual against 7 days, 2 days back"),
                     ("ears_c3", "EARS C3: unusual for three days running"),
+                    ("historical", "Unusual against the last year's daily average"),
                     ("scan", "Space-time scan: a cluster of neighbouring areas"),
                 ],
                 max_length=20,
