@@ -107,7 +107,9 @@ def series_signals(series, methods, settings, history_days):
         found.append((flag.method, 1, count, flag.baseline_mean, flag.statistic, recurrence))
     if HISTORICAL in methods and count >= settings.ears_min_count:
         guard = detector.guard_days
-        baseline = series[max(0, today - guard - settings.historical_days) : today - guard]
+        # Before the program's first report there is no history, not zeros.
+        reach = min(settings.historical_days, history_days - guard)
+        baseline = series[max(0, today - guard - reach) : today - guard]
         if history_days >= detector.history_days and len(baseline):
             mean = float(np.mean(baseline))
             recurrence = poisson_recurrence(count, mean)
@@ -172,7 +174,18 @@ def detect(counts, areas, regions, settings=MultiscaleSettings(), history_days=N
 
     if settings.run_scan:
         result.signals.extend(_scan_signals(counts, areas, settings, history_days, result, rng))
+    result.signals = strongest_per_key(result.signals)
     return result
+
+
+def strongest_per_key(signals):
+    """One signal per thing flagged (an area, a region, a cluster): the rarest by chance."""
+    strongest = {}
+    for signal in signals:
+        kept = strongest.get(signal.key)
+        if kept is None or (signal.recurrence_days or 0) > (kept.recurrence_days or 0):
+            strongest[signal.key] = signal
+    return list(strongest.values())
 
 
 def _scan_signals(counts, areas, settings, history_days, result, rng):
