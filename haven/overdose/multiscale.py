@@ -43,7 +43,7 @@ class MultiscaleSettings:
     historical_recurrence_days: float = 365.0
     run_scan: bool = True
     # A cluster flags when it would happen by chance less than once in this many days.
-    scan_recurrence_days: float = 100.0
+    scan_recurrence_days: float = 365.0
     # Days of history the scan compares today against (its study period).
     scan_study_days: int = 365
     ears_min_sigma: float = 0.5

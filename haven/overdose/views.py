@@ -358,7 +358,7 @@ def alert_edit(request, alert_id):
         "form": form,
         "alert": alert,
         "can_publish": request.user.role in PUBLISH_ROLES,
-        "flags": alert.spike_flags.select_related("area"),
+        "flags": alert.spike_flags.select_related("area", "region"),
     }
     return render(request, "overdose/alert_form.html", context, status=status)
 

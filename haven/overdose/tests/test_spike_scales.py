@@ -7,6 +7,7 @@ from collections import Counter
 
 from django.core import mail
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -34,7 +35,7 @@ def make_areas():
 
 
 def test_a_spike_seen_on_several_scales_is_one_alert_with_every_reason(
-    db, sue, django_capture_on_commit_callbacks
+    db, sue, login, django_capture_on_commit_callbacks
 ):
     User.objects.filter(pk=sue.pk).update(email="sue@example.org")
     areas = make_areas()
@@ -74,6 +75,10 @@ def test_a_spike_seen_on_several_scales_is_one_alert_with_every_reason(
     assert "The city" in body and "Cell 0" in body and "expected" in body
     for flag in flags:
         assert flag.count > flag.expected and flag.window_days >= 1
+
+    page = login(sue).get(reverse("overdose:alert_edit", args=[flags[0].alert_id]))
+    text = page.content.decode()
+    assert "The city" in text and "Whole program" in text and "By chance once in" in text
 
     # An hour later the same spike is not alerted again.
     with django_capture_on_commit_callbacks(execute=True):
