@@ -7,6 +7,7 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("reports/new/", views.report_new, name="report_new"),
     path("reports/import/", views.import_records, name="import"),
+    path("reports/export/odmap.csv", views.odmap_export, name="odmap_export"),
     path("reports/<int:report_id>/", views.report_detail, name="report_detail"),
     path(
         "contacts/<int:encounter_id>/report/", views.report_for_contact, name="report_for_contact"
