@@ -19,6 +19,7 @@ from haven.core.models import AuditEntry
 from haven.core.permissions import ANALYST, PARTICIPANT_ROLES, can_read_notes_at, role_required
 
 from . import charts, figures, odmap
+from . import spike_map as spike_map_module
 from .actions import (
     IMPORT_ROLES,
     PUBLISH_ROLES,
@@ -440,6 +441,14 @@ def areas(request):
 # image") the SVG is a document under the policy, so inline style is allowed
 # for this one response, which carries no script and no markup anyone typed
 # that pygal has not escaped.
+@role_required(*FIGURE_ROLES)
+def spike_map(request):
+    """Areas coloured by the last 7 days against expected; flagged clusters outlined."""
+    response = HttpResponse(spike_map_module.svg(), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
 @csp_update({"style-src": [UNSAFE_INLINE]})
 @role_required(*FIGURE_ROLES)
 def areas_chart(request):
