@@ -181,6 +181,7 @@ def chart(city, flagged, first):
         width=1000,
         height=400,
         show_legend=True,
+        js=[],  # no third-party script in a committed figure
     )
     plot.add(
         "calls a week", [(index, value) for index, value in enumerate(weekly)], show_dots=False

@@ -36,7 +36,7 @@ class MultiscaleSettings:
     scan: scanstat.ScanSettings = scanstat.ScanSettings()
     # Methods that run on each scale's series (chosen from bench/spike_detection.py).
     area_methods: tuple = (spikes.THRESHOLD, spikes.EWMA)
-    region_methods: tuple = (HISTORICAL, ears.C2, spikes.EWMA)
+    region_methods: tuple = (HISTORICAL, spikes.EWMA)
     historical_days: int = 365
     # The historical rule flags a day that would happen by chance less than
     # once in this many days.
@@ -98,7 +98,9 @@ def series_signals(series, methods, settings, history_days):
     today = len(series) - 1
     count = int(series[today])
     found = []
-    flag = spikes.evaluate_day(list(series), today, detector)
+    # The per-area rules look back history_days at most: hand them only that.
+    recent = [int(value) for value in series[-(detector.history_days + 1) :]]
+    flag = spikes.evaluate_day(recent, len(recent) - 1, detector)
     if flag is not None and flag.method in methods:
         if flag.method == spikes.THRESHOLD:
             recurrence = poisson_recurrence(count, flag.baseline_mean)
