@@ -8,12 +8,13 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from haven.core.permissions import MANAGER, SUPERVISOR
 from haven.outreach.models import EncounterSupply
 from haven.participants.models import Participant
 
-from . import importing, spikes
+from . import importing, multiscale, spikes
 from .models import (
     MAX_DOSES_PER_OVERDOSE,
     Area,
@@ -32,6 +33,7 @@ from .models import (
     DrugCheck,
     NaloxoneDistribution,
     OverdoseReport,
+    Region,
     SpikeFlag,
     Substance,
 )
@@ -473,54 +475,124 @@ def daily_counts(end, days, area_ids=None):
     return counts
 
 
-def do_detect_spikes(as_of=None, *, detector=None, notify=True):
-    """Flag areas whose last 24 hours are a spike; draft an alert and tell supervisors.
+def detection_settings(detector=None):
+    """The multi-scale detector, with the per-series parameters of `detector` or the settings."""
+    return multiscale.MultiscaleSettings(per_series=detector or detector_settings())
 
-    Run every hour or so by the scheduled task. An area flagged in the last 24
-    hours is not flagged again: its window overlaps the last one, so a spike
-    that runs past midnight is still one alert and one email. Returns the new
-    SpikeFlags.
+
+def program_counts(as_of, days):
+    """(active areas, counts[area, day]) for the `days` 24-hour days up to `as_of`; zeros kept."""
+    areas = list(Area.objects.filter(active=True).order_by("code"))
+    matrix = np.zeros((len(areas), days), dtype=np.int64)
+    row_of = {area.pk: row for row, area in enumerate(areas)}
+    for area_id, series in daily_counts(as_of, days, area_ids=list(row_of)).items():
+        matrix[row_of[area_id]] = series
+    return areas, matrix
+
+
+def history_days(as_of):
+    """Whole days of reports before the 24 hours up to `as_of` (0 without reports)."""
+    first = OverdoseReport.objects.aggregate(first=Min("occurred_at"))["first"]
+    if first is None or first > as_of:
+        return 0
+    return int((as_of - first) / datetime.timedelta(days=1))
+
+
+def region_rows(areas):
+    """(code, name, row indices) of each region; the whole-program region covers every area."""
+    row_of = {area.pk: row for row, area in enumerate(areas)}
+    return [
+        (
+            region.code,
+            region.name,
+            list(range(len(areas)))
+            if region.whole_program
+            else sorted(row_of[area.pk] for area in region.areas.all() if area.pk in row_of),
+        )
+        for region in Region.objects.prefetch_related("areas")
+    ]
+
+
+def run_detection(as_of, settings_=None):
+    """The multi-scale detector's Result for the 24 hours up to `as_of`; changes nothing."""
+    settings_ = settings_ or detection_settings()
+    areas, counts = program_counts(as_of, settings_.days_needed)
+    described = [(area.code, area.name, area.latitude, area.longitude) for area in areas]
+    return multiscale.detect(counts, described, region_rows(areas), settings_, history_days(as_of))
+
+
+def do_detect_spikes(as_of=None, *, detector=None, notify=True):
+    """Flag what is unusual on every scale in the last 24 hours; one draft alert per spike.
+
+    Run every hour or so by the scheduled task. Flags whose areas overlap (an
+    area, the region around it, the cluster the scan found) are one spike: one
+    draft alert and one email with every reason. Something flagged in the last
+    24 hours is not flagged again, and a new flag of a spike already alerted
+    joins its alert. Returns the new SpikeFlags.
     """
     as_of = as_of or timezone.now()
-    detector = detector or detector_settings()
-    days = detector.history_days + 1
+    result = run_detection(as_of, detection_settings(detector))
+    for note in result.notes:
+        logger.info("Spike detection: %s", note)
     day = timezone.localdate(as_of)
+    recent = {
+        flag.key: flag
+        for flag in SpikeFlag.objects.filter(
+            Q(day=day) | Q(window_end__gt=as_of - datetime.timedelta(hours=24))
+        )
+    }
+    areas = Area.objects.in_bulk(field_name="code")
+    regions = Region.objects.in_bulk(field_name="code")
     new_flags = []
-    areas = Area.objects.in_bulk()
-    recently_flagged = SpikeFlag.objects.filter(
-        Q(day=day) | Q(window_end__gt=as_of - datetime.timedelta(hours=24))
-    )
-    for area_id, series in sorted(daily_counts(as_of, days).items()):
-        flag = spikes.evaluate_day(series, days - 1, detector)
-        if flag is None or recently_flagged.filter(area_id=area_id).exists():
+    for spike in multiscale.group_into_spikes(result.signals):
+        fresh = [signal for signal in spike if signal.key not in recent]
+        if not fresh:
             continue
-        area = areas[area_id]
+        known_alert_ids = [
+            recent[signal.key].alert_id
+            for signal in spike
+            if signal.key in recent and recent[signal.key].alert_id
+        ]
         try:
             with transaction.atomic():
-                alert = do_create_alert(
-                    spike_alert_data(area, as_of), by=None, from_spike_detector=True
-                )
-                spike_flag = SpikeFlag.objects.create(
-                    area=area,
-                    window_end=as_of,
-                    day=day,
-                    count=flag.count,
-                    baseline_mean=flag.baseline_mean,
-                    statistic=flag.statistic,
-                    method=flag.method,
-                    alert=alert,
-                )
-                if notify:
-                    transaction.on_commit(
-                        lambda spike_flag=spike_flag: notify_supervisors(spike_flag)
+                if known_alert_ids:
+                    alert = DrugAlert.objects.get(pk=known_alert_ids[0])
+                else:
+                    alert = do_create_alert(
+                        spike_alert_data(spike, areas, as_of), by=None, from_spike_detector=True
                     )
+                flags = [
+                    SpikeFlag.objects.create(
+                        scale=signal.scale,
+                        key=signal.key,
+                        area=areas[signal.area_codes[0]] if signal.scale == "area" else None,
+                        region=regions.get(signal.region_code),
+                        area_codes=list(signal.area_codes),
+                        window_end=as_of,
+                        window_days=signal.window_days,
+                        day=day,
+                        count=signal.observed,
+                        expected=signal.expected,
+                        baseline_mean=signal.expected / signal.window_days,
+                        statistic=signal.statistic,
+                        recurrence_days=_finite(signal.recurrence_days),
+                        method=signal.method,
+                        alert=alert,
+                    )
+                    for signal in fresh
+                ]
+                if notify and not known_alert_ids:
+                    transaction.on_commit(lambda flags=flags: notify_supervisors(flags))
         except IntegrityError:
             # Another run (two workers, or the command beside the task) flagged
-            # this area for today between our check and our insert: its draft
-            # and its email stand, ours is rolled back.
+            # this between our check and our insert: its draft and email stand.
             continue
-        new_flags.append(spike_flag)
+        new_flags.extend(flags)
     return new_flags
+
+
+def _finite(value):
+    return None if value is None or value == float("inf") else value
 
 
 def scan_history(since, until, detector):
@@ -539,57 +611,86 @@ def scan_history(since, until, detector):
     return results
 
 
-def spike_alert_data(area, as_of):
+SCALE_ORDER = {"region": 0, "cluster": 1, "area": 2}
+
+
+def spike_place(spike):
+    """The widest place a spike covers: its region, else its cluster, else its area."""
+    return min(spike, key=lambda signal: SCALE_ORDER[signal.scale]).name
+
+
+def spike_alert_data(spike, areas, as_of):
     """A draft for staff to review: no counts in the text, so it can go public as it is."""
-    with translation.override("en"):
-        title = _("More overdoses than usual in %(area)s") % {"area": area.name}
-        body = _(
-            "More overdoses than usual were reported in %(area)s in the last 24 hours. "
-            "Carry naloxone, don't use alone, start low and go slow, and test your drugs."
-        ) % {"area": area.name}
-    with translation.override("es"):
-        title_es = _("More overdoses than usual in %(area)s") % {"area": area.name}
-        body_es = _(
-            "More overdoses than usual were reported in %(area)s in the last 24 hours. "
-            "Carry naloxone, don't use alone, start low and go slow, and test your drugs."
-        ) % {"area": area.name}
+    place = spike_place(spike)
+    codes = {code for signal in spike for code in signal.area_codes}
+    texts = {}
+    for language in ("en", "es"):
+        with translation.override(language):
+            texts[language] = (
+                _("More overdoses than usual in %(area)s") % {"area": place},
+                _(
+                    "More overdoses than usual were reported in %(area)s in the last 24 hours. "
+                    "Carry naloxone, don't use alone, start low and go slow, and test your drugs."
+                )
+                % {"area": place},
+            )
     return AlertData(
-        title=title,
-        body=body,
-        title_es=title_es,
-        body_es=body_es,
+        title=texts["en"][0],
+        body=texts["en"][1],
+        title_es=texts["es"][0],
+        body_es=texts["es"][1],
         severity=DrugAlert.Severity.WARNING,
         audience=DrugAlert.Audience.STAFF,
-        area=area,
+        # One area: that area; more: the whole program area, named in the text.
+        area=areas[codes.pop()] if len(codes) == 1 else None,
         starts_at=as_of,
         expires_at=as_of + datetime.timedelta(days=SPIKE_ALERT_DAYS),
     )
 
 
-def notify_supervisors(spike_flag):
-    """Email every active supervisor and manager who has an address."""
+def flag_reason(flag):
+    """One line saying why: scale and place, window, observed against expected, method, rarity."""
+    reason = _(
+        "%(scale)s %(place)s: %(count)s reports in %(days)s day(s) against %(expected).1f "
+        "expected (%(method)s)"
+    ) % {
+        "scale": flag.get_scale_display(),
+        "place": flag.place(),
+        "count": flag.count,
+        "days": flag.window_days,
+        "expected": flag.expected,
+        "method": flag.get_method_display(),
+    }
+    if flag.recurrence_days:
+        reason += " " + _("; by chance about once in %(days)s days") % {
+            "days": f"{flag.recurrence_days:,.0f}"
+        }
+    return reason
+
+
+def notify_supervisors(flags):
+    """Email every active supervisor and manager who has an address: one email per spike."""
     recipients = list(
         get_user_model()
         .objects.filter(is_active=True, role__in=PUBLISH_ROLES)
         .exclude(email="")
         .values_list("email", flat=True)
     )
+    alert = flags[0].alert
     if not recipients:
-        logger.warning(
-            "Spike flagged in %s but no supervisor has an email address.", spike_flag.area
-        )
+        logger.warning("Spike flagged (alert %s) but no supervisor has an email address.", alert.pk)
         return
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Possible overdose spike in %(area)s") % {"area": spike_flag.area.name}
-        body = _(
-            "%(count)s overdoses were reported in %(area)s in the 24 hours up to %(when)s "
-            "(the 28-day average is %(mean).1f a day). A draft alert is waiting for review: "
-            "%(path)s"
-        ) % {
-            "count": spike_flag.count,
-            "area": spike_flag.area.name,
-            "when": timezone.localtime(spike_flag.window_end).strftime("%Y-%m-%d %H:%M"),
-            "mean": spike_flag.baseline_mean,
-            "path": reverse("overdose:alert_edit", args=[spike_flag.alert_id]),
-        }
+        subject = _("Possible overdose spike: %(title)s") % {"title": alert.title}
+        body = "\n".join(
+            [
+                _("Why the detector flagged it, in the 24 hours up to %(when)s:")
+                % {"when": timezone.localtime(flags[0].window_end).strftime("%Y-%m-%d %H:%M")}
+            ]
+            + [f"- {flag_reason(flag)}" for flag in flags]
+            + [
+                _("A draft alert is waiting for review: %(path)s")
+                % {"path": reverse("overdose:alert_edit", args=[alert.pk])}
+            ]
+        )
     send_mail(subject, body, None, recipients)

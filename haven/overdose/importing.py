@@ -11,7 +11,14 @@ Columns, by name, any order; others are ignored:
 - the place, one of: `area` (the code of one of the program's areas), or
   `latitude` and `longitude`, which are turned into a grid cell of
   GRID_DEGREES on a side and then forgotten: the point itself is never stored;
-- optionally `narcan_given` / `naloxone_given` (TRUE, FALSE or NA).
+- optionally `narcan_given` / `naloxone_given` (TRUE, FALSE or NA);
+- optionally `fatal` (Fatal, Non-fatal, TRUE, FALSE or NA), as ODMAP records it.
+
+ODMAP's four fields are date and time (`date_time`, read as `occurred_at`),
+approximate location (`latitude` and `longitude`), fatal or non-fatal, and
+naloxone given: odmap.py writes them, and a file it wrote imports here. An
+`area` code that is not one of the program's areas falls back on the
+coordinates when the row has them (another program's areas are not ours).
 
 A record with a date but no time is put at noon local time, so that it falls
 in the right day whichever way the day is cut.
@@ -120,13 +127,21 @@ def grid_cell(latitude, longitude, size=GRID_DEGREES):
     return code, name
 
 
+def grid_centre(code):
+    """(latitude, longitude) of the centre of the grid cell with this code."""
+    south, west = (
+        (-1 if part.startswith("m") else 1) * float(part.lstrip("m").replace("-", "."))
+        for part in code.removeprefix("grid_").split("_")
+    )
+    return round(south + GRID_DEGREES / 2, 3), round(west + GRID_DEGREES / 2, 3)
+
+
 def _occurred_at(row):
-    if row.get("occurred_at"):
-        value = parse_datetime(row["occurred_at"].strip())
+    stamp = row.get("occurred_at") or row.get("date_time")
+    if stamp:
+        value = parse_datetime(stamp.strip())
         if value is None:
-            raise ValueError(
-                _("“%(value)s” is not a date and time.") % {"value": row["occurred_at"]}
-            )
+            raise ValueError(_("“%(value)s” is not a date and time.") % {"value": stamp})
         if timezone.is_naive(value):
             value = timezone.make_aware(value)
         return value
@@ -151,9 +166,25 @@ def _naloxone_given(row):
     raise ValueError(_("“%(value)s” is not TRUE, FALSE or NA.") % {"value": text})
 
 
+FATAL_WORDS = {"fatal", "true", "yes", "1", "y", "died"}
+NON_FATAL_WORDS = {"non-fatal", "nonfatal", "non fatal", "false", "no", "0", "n", "survived"}
+
+
+def _outcome(row):
+    text = (row.get("fatal") or "").strip().lower()
+    if text in FATAL_WORDS:
+        return OverdoseReport.Outcome.DIED
+    if text in NON_FATAL_WORDS:
+        return OverdoseReport.Outcome.SURVIVED
+    if text in UNKNOWN_WORDS:
+        return OverdoseReport.Outcome.UNKNOWN
+    raise ValueError(_("“%(value)s” is not Fatal, Non-fatal or NA.") % {"value": text})
+
+
 def _place(row, areas):
     """(area code, area name or None when it must already exist)."""
-    if row.get("area"):
+    has_point = bool((row.get("latitude") or "").strip() and (row.get("longitude") or "").strip())
+    if row.get("area") and (row["area"].strip() in areas or not has_point):
         code = row["area"].strip()
         if code not in areas:
             raise ValueError(_("“%(code)s” is not one of the program's areas.") % {"code": code})
@@ -168,7 +199,7 @@ def _place(row, areas):
     return grid_cell(latitude, longitude)
 
 
-DATE_COLUMNS = {"incident_date", "date", "occurred_at"}
+DATE_COLUMNS = {"incident_date", "date", "occurred_at", "date_time"}
 
 
 def _check_columns(reader):
@@ -211,6 +242,7 @@ def _read_checked_rows(reader, source):
             if occurred_at > now:
                 raise ValueError(_("The date is in the future."))
             naloxone = _naloxone_given(row)
+            outcome = _outcome(row)
             code, name = _place(row, areas)
         except ValueError as error:
             problems.append(_("Line %(n)s: %(problem)s") % {"n": line_number, "problem": error})
@@ -235,6 +267,7 @@ def _read_checked_rows(reader, source):
                         if naloxone is False
                         else OverdoseReport.NaloxoneSource.UNKNOWN
                     ),
+                    outcome=outcome,
                     source=source,
                     source_ref=f"{digest}-{seen[digest]}",
                 ),
@@ -243,6 +276,11 @@ def _read_checked_rows(reader, source):
     if problems:
         raise ImportFailed(problems)
     return reports, new_areas
+
+
+def _centre_fields(code):
+    latitude, longitude = grid_centre(code)
+    return {"latitude": latitude, "longitude": longitude}
 
 
 def _clean_source(source):
@@ -275,7 +313,10 @@ def import_reports(lines, *, source):
     reports, new_areas = read_rows(lines, source)
     with transaction.atomic():
         Area.objects.bulk_create(
-            [Area(code=code, name=name, kind=Area.Kind.GRID) for code, name in new_areas.items()],
+            [
+                Area(code=code, name=name, kind=Area.Kind.GRID, **_centre_fields(code))
+                for code, name in new_areas.items()
+            ],
             ignore_conflicts=True,
         )
         area_ids = dict(Area.objects.values_list("code", "id"))

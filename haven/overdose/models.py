@@ -31,9 +31,35 @@ class Area(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     active = models.BooleanField(_("active"), default=True)
+    # The area's centre, to two decimals at most: used only to find which areas
+    # are neighbours for the space-time scan. None: the area is left out of it.
+    latitude = models.FloatField(_("centre latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("centre longitude"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Region(models.Model):
+    """A larger place a program watches as one: a city or a county, made of areas.
+
+    The region marked `whole_program` stands for every active area (one is
+    made by the first migration), so that a spike spread thinly over the
+    program is seen even when no single area stands out.
+    """
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    areas = models.ManyToManyField(
+        Area, blank=True, related_name="regions", verbose_name=_("areas")
+    )
+    whole_program = models.BooleanField(_("the whole program"), default=False)
+
+    class Meta:
+        ordering = ["-whole_program", "name"]
 
     def __str__(self):
         return self.name
@@ -323,18 +349,47 @@ class DrugAlert(models.Model):
 
 
 class SpikeFlag(models.Model):
-    """An area and day the spike detector flagged; kept so that a rerun flags it once."""
+    """One reason the spike detector gave, on one scale and day; kept so that a rerun flags it once.
+
+    Every flag of one spike (an area, the region around it, the cluster the
+    scan found) points at the same draft alert.
+    """
 
     class Method(models.TextChoices):
         THRESHOLD = "threshold", _("Over the 24-hour threshold")
-        EWMA = "ewma", _("Unusual against the 28-day baseline")
+        EWMA = "ewma", _("Unusual against the 28-day baseline (EWMA)")
+        EARS_C1 = "ears_c1", _("EARS C1: unusual against the last 7 days")
+        EARS_C2 = "ears_c2", _("EARS C2: unusual against 7 days, 2 days back")
+        EARS_C3 = "ears_c3", _("EARS C3: unusual for three days running")
+        HISTORICAL = "historical", _("Unusual against the last year's daily average")
+        SCAN = "scan", _("Space-time scan: a cluster of neighbouring areas")
 
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="spike_flags")
+    class Scale(models.TextChoices):
+        AREA = "area", _("Area")
+        REGION = "region", _("Region")
+        CLUSTER = "cluster", _("Cluster of neighbouring areas")
+
+    scale = models.CharField(max_length=20, choices=Scale.choices, default=Scale.AREA)
+    # What was flagged: "area:<code>", "region:<code>" or "cluster:<codes>".
+    key = models.CharField(max_length=700)
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.CASCADE, related_name="spike_flags"
+    )
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.CASCADE, related_name="spike_flags"
+    )
+    # The codes of every area the flag covers (one for an area flag).
+    area_codes = models.JSONField(default=list)
     window_end = models.DateTimeField()
+    window_days = models.PositiveSmallIntegerField(default=1)
     day = models.DateField()
     count = models.PositiveIntegerField()
+    # Expected reports over the window; baseline_mean is per day.
+    expected = models.FloatField(default=0)
     baseline_mean = models.FloatField()
     statistic = models.FloatField()
+    # "By chance once in N days", when the method can say.
+    recurrence_days = models.FloatField(null=True, blank=True)
     method = models.CharField(max_length=20, choices=Method.choices)
     alert = models.ForeignKey(
         DrugAlert, null=True, blank=True, on_delete=models.SET_NULL, related_name="spike_flags"
@@ -342,7 +397,12 @@ class SpikeFlag(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-window_end"]
-        constraints = [
-            models.UniqueConstraint(fields=["area", "day"], name="one_flag_per_area_day")
-        ]
+        ordering = ["-window_end", "scale", "key"]
+        constraints = [models.UniqueConstraint(fields=["key", "day"], name="one_flag_per_key_day")]
+
+    def place(self):
+        if self.region_id:
+            return self.region.name
+        if self.area_id and self.scale == self.Scale.AREA:
+            return self.area.name
+        return ", ".join(self.area_codes)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("reports/new/", views.report_new, name="report_new"),
     path("reports/import/", views.import_records, name="import"),
+    path("reports/export/odmap.csv", views.odmap_export, name="odmap_export"),
     path("reports/<int:report_id>/", views.report_detail, name="report_detail"),
     path(
         "contacts/<int:encounter_id>/report/", views.report_for_contact, name="report_for_contact"
@@ -21,4 +22,5 @@ urlpatterns = [
     path("alerts/<int:alert_id>/withdraw/", views.alert_withdraw, name="alert_withdraw"),
     path("areas/", views.areas, name="areas"),
     path("areas/chart.svg", views.areas_chart, name="areas_chart"),
+    path("areas/map.svg", views.spike_map, name="spike_map"),
 ]

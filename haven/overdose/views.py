@@ -1,3 +1,4 @@
+import datetime
 import io
 
 from csp.constants import UNSAFE_INLINE
@@ -12,11 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from haven.core import access
+from haven.core import access, audit
 from haven.core.forms import add_action_errors
+from haven.core.models import AuditEntry
 from haven.core.permissions import ANALYST, PARTICIPANT_ROLES, can_read_notes_at, role_required
 
-from . import charts, figures
+from . import charts, figures, odmap
+from . import spike_map as spike_map_module
 from .actions import (
     IMPORT_ROLES,
     PUBLISH_ROLES,
@@ -130,6 +133,30 @@ IMPORT_PROBLEMS_SHOWN = 50
 IMPORT_SALT = "haven.overdose.import"
 # How long a preview can be confirmed.
 IMPORT_PREVIEW_SECONDS = 60 * 60
+
+
+@role_required(*IMPORT_ROLES)
+def odmap_export(request):
+    """The last `days` days of overdose reports as an ODMAP-style CSV (no participant data)."""
+    try:
+        days = min(max(int(request.GET.get("days", 90)), 1), 3660)
+    except ValueError:
+        days = 90
+    until = timezone.localdate()
+    since = until - datetime.timedelta(days=days - 1)
+    text = odmap.export_csv(since, until)
+    audit.record(
+        request.user,
+        AuditEntry.Action.VIEW,
+        request=request,
+        page="overdose odmap export",
+        since=since.isoformat(),
+        until=until.isoformat(),
+        rows=text.count("\n") - 1,
+    )
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="overdoses-{since}-{until}.csv"'
+    return response
 
 
 @role_required(*IMPORT_ROLES)
@@ -358,7 +385,7 @@ def alert_edit(request, alert_id):
         "form": form,
         "alert": alert,
         "can_publish": request.user.role in PUBLISH_ROLES,
-        "flags": alert.spike_flags.select_related("area"),
+        "flags": alert.spike_flags.select_related("area", "region"),
     }
     return render(request, "overdose/alert_form.html", context, status=status)
 
@@ -414,6 +441,14 @@ def areas(request):
 # image") the SVG is a document under the policy, so inline style is allowed
 # for this one response, which carries no script and no markup anyone typed
 # that pygal has not escaped.
+@role_required(*FIGURE_ROLES)
+def spike_map(request):
+    """Areas coloured by the last 7 days against expected; flagged clusters outlined."""
+    response = HttpResponse(spike_map_module.svg(), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
 @csp_update({"style-src": [UNSAFE_INLINE]})
 @role_required(*FIGURE_ROLES)
 def areas_chart(request):

@@ -26,7 +26,10 @@ class Command(BaseCommand):
         if since is None:
             flags = do_detect_spikes(detector=detector)
             for flag in flags:
-                self.stdout.write(f"{flag.area}: {flag.count} reports ({flag.method})")
+                self.stdout.write(
+                    f"{flag.scale} {flag.place()}: {flag.count} reports in {flag.window_days} "
+                    f"day(s), {flag.expected:.1f} expected ({flag.method})"
+                )
             self.stdout.write(self.style.SUCCESS(f"{len(flags)} new spike flag(s)."))
             return
         until = until or timezone.localdate()
