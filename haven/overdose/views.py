@@ -147,7 +147,7 @@ def odmap_export(request):
     text = odmap.export_csv(since, until)
     audit.record(
         request.user,
-        AuditEntry.Action.VIEW,
+        AuditEntry.Action.EXPORT,
         request=request,
         page="overdose odmap export",
         since=since.isoformat(),
