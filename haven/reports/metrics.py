@@ -22,16 +22,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haven.outreach.models import Encounter, EncounterSupply, Service
+from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
 from haven.supplies.models import Item
 
-from .models import DailyActivity, DailyService, DailySupply
+from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine
 
 Group = Item.ReportingGroup
 MAX_PERIOD_DAYS = 3 * 366 + 1
@@ -116,31 +117,14 @@ def anonymous_people(scope):
     return _total(scope.summary(DailyActivity), "anonymous_people")
 
 
-def served_participants(scope):
-    """Kept-record ids of the participants with at least one contact in scope.
-
-    Read as the distinct participant ids of the period's contacts (an index
-    holds them), then each merged duplicate is replaced by its kept record.
-    """
-    ids = set(
-        Encounter.objects.filter(scope.encounters(), participant__isnull=False)
-        .values_list("participant_id", flat=True)
-        .distinct()
-        .order_by()
-    )
-    merged = dict(
-        Participant.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id")
-    )
-    return {merged.get(pk, pk) for pk in ids}
-
-
-def unique_participants(scope, served=None):
+def unique_participants(scope, people=None):
     """Unique participants served: people with a card who had at least one contact.
 
     A participant and the duplicates merged into them count once. Anonymous
-    contacts are not counted here (see anonymous_people).
+    contacts are not counted here (see anonymous_people). A report that has
+    already counted `people_served` passes it, so it is not counted twice.
     """
-    return len(served if served is not None else served_participants(scope))
+    return (people if people is not None else people_served(scope))["unique"]
 
 
 def new_participants(scope):
@@ -169,16 +153,38 @@ def secondary_distribution_people(scope):
 # ---------------------------------------------------------------- supplies
 
 
-def units_by_group(scope):
-    """Units handed out at contacts, by the item's funder reporting group: {group: n}."""
+def supplies_by_item(scope):
+    """Units handed out at contacts by item: {item id: (units, units at anonymous contacts)}.
+
+    The supply figures below are all sums of these: a report reads them once
+    and passes them on.
+    """
     rows = (
         scope.summary(DailySupply)
-        .values(group=F("item__reporting_group"))
-        .annotate(n=Sum("quantity"))
+        .values_list("item_id")
+        .annotate(units=Sum("quantity"), anonymous=Sum("anonymous_quantity"))
         .order_by()
     )
-    counts = {row["group"]: row["n"] for row in rows}
-    return {value: counts.get(value, 0) for value in Group.values}
+    return {item_id: (units, anonymous) for item_id, units, anonymous in rows}
+
+
+def _items():
+    return {
+        pk: (group, doses)
+        for pk, group, doses in Item.objects.values_list("pk", "reporting_group", "doses_per_unit")
+    }
+
+
+def units_by_group(scope, by_item=None):
+    """Units handed out at contacts, by the item's funder reporting group: {group: n}."""
+    by_item = supplies_by_item(scope) if by_item is None else by_item
+    counts = dict.fromkeys(Group.values, 0)
+    items = _items()
+    for item_id, (units, _anonymous) in by_item.items():
+        group = items[item_id][0]
+        if group in counts:
+            counts[group] += units
+    return counts
 
 
 def syringes_distributed(scope):
@@ -213,7 +219,7 @@ def syringe_return_ratio(scope, distributed=None, collected=None):
     return round(back / out, 3) if out else None
 
 
-def naloxone(scope):
+def naloxone(scope, by_item=None):
     """Naloxone handed out at contacts, nasal spray and injectable apart.
 
     For each formulation: kits (units of the item), doses (units × doses per
@@ -222,18 +228,15 @@ def naloxone(scope):
     *refills* (to a participant who had naloxone before) or *anonymous* (no
     participant: first or refill unknown).
     """
-    rows = (
-        scope.summary(DailySupply)
-        .filter(item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE])
-        .values(group=F("item__reporting_group"))
-        .annotate(
-            kits=Sum("quantity"),
-            anonymous=Sum("anonymous_quantity"),
-            doses=Sum(F("quantity") * F("item__doses_per_unit")),
-        )
-        .order_by()
-    )
-    by_group = {row["group"]: row for row in rows}
+    items = _items()
+    by_item = supplies_by_item(scope) if by_item is None else by_item
+    by_group = {}
+    for item_id, (units, anonymous) in by_item.items():
+        group, doses_per_unit = items[item_id]
+        row = by_group.setdefault(group, {"kits": 0, "anonymous": 0, "doses": 0})
+        row["kits"] += units
+        row["anonymous"] += anonymous
+        row["doses"] += units * doses_per_unit
     first_kits = _naloxone_first_kits(scope)
     result = {}
     for group in (Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE):
@@ -252,39 +255,17 @@ def naloxone(scope):
 def _naloxone_first_kits(scope):
     """Naloxone units at each participant's first naloxone contact, when it falls in scope.
 
-    Starts from the kept records whose first naloxone is in the period (few),
-    then finds the lines of that contact, whichever linked record it was under.
+    Summed from the lines of first naloxone contacts that summaries.py keeps
+    (FirstNaloxoneLine), a few thousand a year, under the same filters.
     """
-    start, end = scope.bounds
-    firsts = dict(
-        Participant.objects.filter(
-            first_naloxone_at__gte=start, first_naloxone_at__lt=end
-        ).values_list("pk", "first_naloxone_at")
+    rows = (
+        scope.summary(FirstNaloxoneLine)
+        .filter(item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE])
+        .values(group=F("item__reporting_group"))
+        .annotate(n=Sum("quantity"))
+        .order_by()
     )
-    if not firsts:
-        return {}
-    roots = sorted(firsts)
-    totals = Counter()
-    for first in range(0, len(roots), 2000):
-        chunk = roots[first : first + 2000]
-        owners = {pk: pk for pk in chunk}
-        owners.update(
-            Participant.objects.filter(merged_into__in=chunk).values_list("pk", "merged_into_id")
-        )
-        lines = EncounterSupply.objects.filter(
-            scope.encounters("encounter__"),
-            encounter__participant_id__in=list(owners),
-            item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE],
-        ).values_list(
-            "encounter__participant_id",
-            "encounter__occurred_at",
-            "item__reporting_group",
-            "quantity",
-        )
-        for participant_id, when, group, quantity in lines:
-            if firsts[owners[participant_id]] == when:
-                totals[group] += quantity
-    return dict(totals)
+    return {row["group"]: row["n"] for row in rows}
 
 
 # ---------------------------------------------------------------- services
@@ -339,26 +320,84 @@ def age_group(year_of_birth, in_year):
     return NOT_RECORDED
 
 
-def demographics(scope, served=None):
+DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
+
+
+def people_served(scope, by=None):
+    """Unique participants served and their demographics, counted by the database.
+
+    Returns {"unique": n, "age": Counter, "gender": …, "race_ethnicity": …,
+    "zip": …}, see `demographics`; with `by` ("site", "staff" or "type"),
+    {member: that} for every member with someone served. One query: the
+    distinct participants of the period's contacts (an index on the contact's
+    time and participant holds them), each replaced by its kept record, then
+    grouped by each answer.
+    """
+    seen = Encounter.objects.filter(scope.encounters(), participant__isnull=False).order_by()
+    if by:
+        seen_sql, params = seen.values(
+            DIMENSION_FIELDS[by], "participant_id"
+        ).query.sql_with_params()
+        columns = "member, who"
+    else:
+        seen_sql, params = seen.values("participant_id").query.sql_with_params()
+        columns = "who"
+    member = "seen.member" if by else "NULL"
+    participants = connection.ops.quote_name(Participant._meta.db_table)
+    answers = ("year_of_birth", "gender", "race_ethnicity", "zip_code")
+    tallies = " UNION ALL ".join(
+        f"SELECT member, '{answer}', CAST({answer} AS TEXT), COUNT(*) "  # noqa: S608 - as below
+        f"FROM people GROUP BY member, {answer}"
+        for answer in answers
+    )
+    # Only names from the models and this function go into the text; values are parameters.
+    sql = f"""
+        WITH seen({columns}) AS ({seen_sql}),
+        people AS MATERIALIZED (
+            SELECT DISTINCT {member} AS member, kept.id, kept.{", kept.".join(answers)}
+            FROM seen
+            JOIN {participants} record ON record.id = seen.who
+            JOIN {participants} kept ON kept.id = COALESCE(record.merged_into_id, record.id)
+        )
+        {tallies}
+    """  # noqa: S608
+    by_member = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for member_key, answer, value, n in cursor.fetchall():
+            tables = by_member.setdefault(member_key, _empty_demographics())
+            if answer == "year_of_birth":
+                tables["age"][age_group(value and int(value), scope.end.year)] += n
+                tables["unique"] += n
+            else:
+                tables[ANSWER_TABLES[answer]][value or NOT_RECORDED] += n
+    if by:
+        return by_member
+    return by_member.get(None, _empty_demographics())
+
+
+ANSWER_TABLES = {"gender": "gender", "race_ethnicity": "race_ethnicity", "zip_code": "zip"}
+
+
+def _empty_demographics():
+    return {
+        "unique": 0,
+        "age": Counter(),
+        "gender": Counter(),
+        "race_ethnicity": Counter(),
+        "zip": Counter(),
+    }
+
+
+def demographics(scope, people=None):
     """Unique participants served in the period by age group, gender, race/ethnicity and ZIP.
 
     Each person counts once per table (their kept record's answers); age is
     their age in the year the period ends, from year of birth. Blank answers
     are "not recorded"; "prefers not to say" is its own answer.
     """
-    served = sorted(served if served is not None else served_participants(scope))
-    people = []
-    for first in range(0, len(served), 2000):
-        people += Participant.objects.filter(pk__in=served[first : first + 2000]).values_list(
-            "year_of_birth", "gender", "race_ethnicity", "zip_code"
-        )
-    tables = {"age": Counter(), "gender": Counter(), "race_ethnicity": Counter(), "zip": Counter()}
-    for year_of_birth, gender, race, zip_code in people:
-        tables["age"][age_group(year_of_birth, scope.end.year)] += 1
-        tables["gender"][gender or NOT_RECORDED] += 1
-        tables["race_ethnicity"][race or NOT_RECORDED] += 1
-        tables["zip"][zip_code or NOT_RECORDED] += 1
-    return tables
+    people = people if people is not None else people_served(scope)
+    return {name: people[name] for name in ("age", "gender", "race_ethnicity", "zip")}
 
 
 # ---------------------------------------------------------------- overdose response

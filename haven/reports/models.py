@@ -65,3 +65,32 @@ class DailyService(models.Model):
             )
         ]
         indexes = [models.Index(fields=["day", "site"])]
+
+
+class FirstNaloxoneLine(models.Model):
+    """A naloxone line of a participant's first naloxone contact, kept exact on every write.
+
+    One row per item of the contact (or contacts: two at the very same moment
+    both count) at the kept record's `first_naloxone_at`, whichever linked
+    record it was logged under, with the contact's day, site, staff member and
+    type copied so that first kits are summed from a few thousand rows a year
+    instead of found among the raw contacts. summaries.refresh_first_naloxone
+    keeps it; a test checks it against the raw records after random writes.
+    """
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="+"
+    )  # the kept record
+    encounter = models.ForeignKey("outreach.Encounter", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("supplies.Item", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    day = models.DateField()
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contact_type = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "item"], name="one_first_naloxone_line")
+        ]
+        indexes = [models.Index(fields=["day"]), models.Index(fields=["participant"])]

@@ -133,13 +133,13 @@ def _percent(share):
     return "—" if share is None else f"{share * 100:.1f}%"
 
 
-def _contacts_tables(scope, served):
+def _contacts_tables(scope, people):
     by_type = metrics.contacts_by_type(scope)
     types = dict(Encounter.ContactType.choices)
     people = _table(
         _("People served"),
         [
-            (_("Unique participants served"), metrics.unique_participants(scope, served)),
+            (_("Unique participants served"), metrics.unique_participants(scope, people)),
             (_("New participants enrolled"), metrics.new_participants(scope)),
             (_("People served anonymously (head count)"), metrics.anonymous_people(scope)),
             (
@@ -200,8 +200,8 @@ def _syringe_table(scope, units):
     return table
 
 
-def _naloxone_tables(scope):
-    result = metrics.naloxone(scope)
+def _naloxone_tables(scope, by_item):
+    result = metrics.naloxone(scope, by_item)
     tables = []
     for group, title in (
         (Group.NALOXONE_NASAL, _("Naloxone nasal spray")),
@@ -287,8 +287,8 @@ def _referral_tables(scope):
     return [by_need, linked]
 
 
-def _demographic_tables(scope, served):
-    tables = metrics.demographics(scope, served)
+def _demographic_tables(scope, people):
+    tables = metrics.demographics(scope, people)
     genders = dict(Participant.Gender.choices)
     races = dict(Participant.RaceEthnicity.choices)
     not_recorded = _("not recorded")
@@ -333,7 +333,7 @@ def ssp_activity(scope):
     """Syringe services program activity: contacts, people, syringes, supplies, tests."""
     units = metrics.units_by_group(scope)
     tables = [
-        *_contacts_tables(scope, metrics.served_participants(scope)),
+        *_contacts_tables(scope, metrics.people_served(scope)),
         _syringe_table(scope, units),
         _supplies_table(units, SUPPLY_GROUPS),
         _service_table(scope),
@@ -346,7 +346,7 @@ def naloxone_quarterly(scope):
     """Naloxone program: kits and doses by formulation, first kits and refills,
     training and reversals."""
     tables = [
-        *_naloxone_tables(scope),
+        *_naloxone_tables(scope, metrics.supplies_by_item(scope)),
         _table(
             _("Overdose education"),
             [
@@ -364,12 +364,13 @@ def naloxone_quarterly(scope):
 
 def grant_progress(scope):
     """Grant progress: people served and their demographics, and the key outputs."""
-    served = metrics.served_participants(scope)
+    people = metrics.people_served(scope)
+    by_item = metrics.supplies_by_item(scope)
     tables = [
-        *_contacts_tables(scope, served),
-        *_demographic_tables(scope, served),
-        _syringe_table(scope, metrics.units_by_group(scope)),
-        *_naloxone_tables(scope),
+        *_contacts_tables(scope, people),
+        *_demographic_tables(scope, people),
+        _syringe_table(scope, metrics.units_by_group(scope, by_item)),
+        *_naloxone_tables(scope, by_item),
         _service_table(scope),
         _overdose_table(scope),
         *_referral_tables(scope),

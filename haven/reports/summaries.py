@@ -20,9 +20,9 @@ from django.utils import timezone
 from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants.models import Participant
 
-from .models import DailyActivity, DailyService, DailySupply
+from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine
 
-SUMMARIES = (DailyActivity, DailySupply, DailyService)
+SUMMARIES = (DailyActivity, DailySupply, DailyService, FirstNaloxoneLine)
 
 
 def _local_day(path):
@@ -90,15 +90,53 @@ def _write_summaries(encounters):
     )
 
 
+def _first_line_rows(lines):
+    """FirstNaloxoneLine rows for `lines`, a queryset of EncounterSupply.
+
+    Merges point straight at the kept record (participants.actions moves the
+    duplicates of a duplicate), so the kept record is one step away.
+    """
+    return (
+        FirstNaloxoneLine(**row)
+        for row in lines.values(
+            "encounter_id",
+            "item_id",
+            "quantity",
+            participant_id=Coalesce(
+                "encounter__participant__merged_into_id", "encounter__participant_id"
+            ),
+            day=_local_day("encounter__occurred_at"),
+            site_id=F("encounter__site_id"),
+            staff_id=F("encounter__staff_id"),
+            contact_type=F("encounter__contact_type"),
+        ).iterator()
+    )
+
+
+def _write_first_lines(linked_ids, first):
+    """Rewrite the first-naloxone lines of one kept record: every line of the
+    contacts at its first naloxone moment (`first`), under any linked record."""
+    FirstNaloxoneLine.objects.filter(participant_id__in=linked_ids).delete()
+    if first is None:
+        return
+    lines = EncounterSupply.objects.filter(
+        encounter__participant_id__in=linked_ids, encounter__occurred_at=first
+    )
+    FirstNaloxoneLine.objects.bulk_create(_first_line_rows(lines))
+
+
 def refresh_first_naloxone(participant):
-    """Set first_naloxone_at on a kept record from all its linked records."""
+    """Set first_naloxone_at on a kept record from all its linked records,
+    and rewrite the lines of that first contact."""
     root = Participant.objects.get(pk=participant.pk).canonical()
+    linked = root.linked_ids()
     first = EncounterSupply.objects.filter(
-        encounter__participant_id__in=root.linked_ids(), item__category="naloxone"
+        encounter__participant_id__in=linked, item__category="naloxone"
     ).aggregate(first=Min("encounter__occurred_at"))["first"]
     Participant.objects.filter(pk=root.pk).update(first_naloxone_at=first)
     # Duplicates carry no date of their own: the kept record speaks for them.
     Participant.objects.filter(merged_into=root).update(first_naloxone_at=None)
+    _write_first_lines(linked, first)
 
 
 @dataclass
@@ -230,9 +268,13 @@ def contacts_added(added):
                 first or encounter.occurred_at, encounter.occurred_at
             )
     for participant_id, first in firsts.items():
-        Participant.objects.filter(pk=participant_id).filter(
-            Q(first_naloxone_at__isnull=True) | Q(first_naloxone_at__gt=first)
-        ).update(first_naloxone_at=first)
+        # Equal counts too: a second contact at the very same first moment adds its lines.
+        if (
+            Participant.objects.filter(pk=participant_id)
+            .filter(Q(first_naloxone_at__isnull=True) | Q(first_naloxone_at__gte=first))
+            .update(first_naloxone_at=first)
+        ):
+            _write_first_lines(Participant(pk=participant_id).linked_ids(), first)
 
 
 def contact_changed(before, encounter):
@@ -267,4 +309,12 @@ def rebuild_all():
             by_root[root] = row["first"]
     for root, first in by_root.items():
         Participant.objects.filter(pk=root).update(first_naloxone_at=first)
+    # Annotated, not filtered, so that the join to a kept record stays an outer join.
+    first_contacts = EncounterSupply.objects.annotate(
+        first=Coalesce(
+            "encounter__participant__merged_into__first_naloxone_at",
+            "encounter__participant__first_naloxone_at",
+        )
+    ).filter(encounter__occurred_at=F("first"))
+    FirstNaloxoneLine.objects.bulk_create(_first_line_rows(first_contacts), batch_size=2000)
     return DailyActivity.objects.count()

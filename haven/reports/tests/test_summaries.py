@@ -16,7 +16,7 @@ from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
 from haven.reports import metrics, summaries
-from haven.reports.models import DailyActivity, DailyService, DailySupply
+from haven.reports.models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine
 
 LOCAL = ZoneInfo(settings.TIME_ZONE)
 
@@ -73,6 +73,47 @@ def first_naloxone_direct():
     return firsts
 
 
+def first_naloxone_lines_direct():
+    """Every line of each kept record's first naloxone contacts, counted from the raw records."""
+    firsts = first_naloxone_direct()
+    rows = set()
+    for line in EncounterSupply.objects.filter(encounter__participant__isnull=False).select_related(
+        "encounter__participant"
+    ):
+        encounter = line.encounter
+        root = encounter.participant.canonical().pk
+        if firsts.get(root) == encounter.occurred_at:
+            rows.add(
+                (
+                    root,
+                    encounter.pk,
+                    line.item_id,
+                    line.quantity,
+                    timezone.localdate(encounter.occurred_at),
+                    encounter.site_id,
+                    encounter.staff_id,
+                    encounter.contact_type,
+                )
+            )
+    return rows
+
+
+def first_naloxone_lines_stored():
+    rows = FirstNaloxoneLine.objects.values_list(
+        "participant_id",
+        "encounter_id",
+        "item_id",
+        "quantity",
+        "day",
+        "site_id",
+        "staff_id",
+        "contact_type",
+    )
+    stored = list(rows)
+    assert len(stored) == len(set(stored))
+    return set(stored)
+
+
 steps = st.lists(
     st.one_of(
         st.tuples(
@@ -83,6 +124,7 @@ steps = st.lists(
             st.integers(0, 12),
             st.booleans(),
             st.sampled_from(["fixed", "street"]),
+            st.integers(0, 3),  # syringes: a first naloxone contact's other lines count too
         ),
         st.tuples(
             st.just("edit"),
@@ -92,6 +134,7 @@ steps = st.lists(
             st.integers(0, 12),
             st.booleans(),
             st.sampled_from(["fixed", "street"]),
+            st.integers(0, 3),  # syringes: a first naloxone contact's other lines count too
         ),
         st.tuples(st.just("merge"), st.integers(0, 3), st.integers(0, 3)),
     ),
@@ -107,7 +150,7 @@ steps = st.lists(
 def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
     steps, sam, sue, downtown, catalog
 ):
-    for model in (DailyActivity, DailySupply, DailyService):
+    for model in summaries.SUMMARIES:
         model.objects.all().delete()
     EncounterSupply.objects.all().delete()
     Encounter.services.through.objects.all().delete()
@@ -124,7 +167,7 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
             except Exception:  # noqa: BLE001 - a refused merge changes nothing
                 pass
             continue
-        _kind, who, days, hour, naloxone, with_service, contact_type = step
+        _kind, who, days, hour, naloxone, with_service, contact_type, syringes = step
         data = EncounterData(
             client_uuid=uuid.uuid4(),
             site=downtown,
@@ -132,7 +175,7 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
             occurred_at=start + datetime.timedelta(days=days, hours=hour),
             participant=people[who] if who < 3 else None,
             anonymous_people=0 if who < 3 else 2,
-            supplies={catalog["naloxone"]: min(naloxone, 10)} if naloxone else {},
+            supplies={catalog["naloxone"]: min(naloxone, 10), catalog["syringes"]: syringes},
             services=[catalog["support"]] if with_service else [],
         )
         if kind == "create":
@@ -148,10 +191,11 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
         if p.first_naloxone_at
     }
     assert stored == first_naloxone_direct()
+    assert first_naloxone_lines_stored() == first_naloxone_lines_direct()
     # And a full rebuild agrees with what the writes kept.
-    kept = summary_counts()
+    kept = summary_counts(), first_naloxone_lines_stored()
     summaries.rebuild_all()
-    assert summary_counts() == kept
+    assert (summary_counts(), first_naloxone_lines_stored()) == kept
 
 
 def test_a_report_equals_a_direct_count(program):
