@@ -18,12 +18,12 @@ General rules, unless a metric says otherwise:
 """
 
 import datetime
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,6 +91,30 @@ def _total(rows, column):
     return rows.aggregate(n=Coalesce(Sum(column), 0))["n"]
 
 
+# Each breakdown of a report, and the field of a contact (or summary row) it goes by.
+DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
+
+
+def _by_member(rows, count, empty):
+    """{member: count(rows of that member)} for the breakdown `by`, `empty` for the others.
+
+    `rows` is a list of (member, …) tuples: one query grouped by the member
+    gives every member's figure at once (the suppressed reports need them all).
+    """
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row[1:])
+    result = defaultdict(empty)
+    for member, member_rows in grouped.items():
+        result[member] = count(member_rows)
+    return result
+
+
+def _same_for_all(value):
+    """A breakdown a figure does not follow: every member's figure is the whole's."""
+    return defaultdict(lambda: value)
+
+
 # ---------------------------------------------------------------- people and contacts
 
 
@@ -99,13 +123,44 @@ def contacts(scope):
     return _total(scope.summary(DailyActivity), "encounters")
 
 
-def contacts_by_type(scope):
+def contacts_by_type(scope, by=None):
     """Contacts by contact type (fixed site, mobile, street, mail, virtual): {type: n}."""
-    rows = (
-        scope.summary(DailyActivity).values("contact_type").annotate(n=Sum("encounters")).order_by()
+    return (
+        activity(scope, by=by)["by_type"]
+        if by is None
+        else {member: figures["by_type"] for member, figures in activity(scope, by=by).items()}
     )
-    counts = {row["contact_type"]: row["n"] for row in rows}
-    return {value: counts.get(value, 0) for value in Encounter.ContactType.values}
+
+
+def activity(scope, by=None):
+    """Contacts by type, anonymous head count and secondary distribution, in one query.
+
+    {"by_type": {type: n}, "anonymous": n, "secondary": n}; with `by`, that
+    for each member of the breakdown (see DIMENSION_FIELDS).
+    """
+    member = [DIMENSION_FIELDS[by]] if by else []
+    rows = (
+        scope.summary(DailyActivity)
+        .values_list(*member, "contact_type")
+        .annotate(
+            n=Sum("encounters"),
+            anonymous=Sum("anonymous_people"),
+            secondary=Sum("secondary_people"),
+        )
+        .order_by()
+    )
+
+    def count(rows):
+        counts = {contact_type: n for contact_type, n, _anonymous, _secondary in rows}
+        return {
+            "by_type": {value: counts.get(value, 0) for value in Encounter.ContactType.values},
+            "anonymous": sum(row[2] for row in rows),
+            "secondary": sum(row[3] for row in rows),
+        }
+
+    if by is None:
+        return count(list(rows))
+    return _by_member(rows, count, lambda: count([]))
 
 
 def anonymous_people(scope):
@@ -114,7 +169,7 @@ def anonymous_people(scope):
     The same person met anonymously twice counts twice: anonymous contacts
     cannot be told apart.
     """
-    return _total(scope.summary(DailyActivity), "anonymous_people")
+    return activity(scope)["anonymous"]
 
 
 def unique_participants(scope, people=None):
@@ -127,7 +182,7 @@ def unique_participants(scope, people=None):
     return (people if people is not None else people_served(scope))["unique"]
 
 
-def new_participants(scope):
+def new_participants(scope, by=None):
     """Participants enrolled in the period, not counting records later merged as duplicates.
 
     Filtered by the site they were enrolled at and the staff member who enrolled
@@ -141,31 +196,42 @@ def new_participants(scope):
         enrolled = enrolled.filter(enrolled_site_id__in=scope.site_ids)
     if scope.staff_ids:
         enrolled = enrolled.filter(created_by_id__in=scope.staff_ids)
-    return enrolled.count()
+    fields = {"site": "enrolled_site_id", "staff": "created_by_id"}
+    if by is None:
+        return enrolled.count()
+    if by not in fields:
+        return _same_for_all(enrolled.count())
+    rows = enrolled.values_list(fields[by]).annotate(n=Count("id")).order_by()
+    return _by_member(rows, lambda rows: rows[0][0], int)
 
 
 def secondary_distribution_people(scope):
     """People reached through secondary distribution: the sum of what participants said
     they were taking supplies for ("for my friends too"), as recorded at each contact."""
-    return _total(scope.summary(DailyActivity), "secondary_people")
+    return activity(scope)["secondary"]
 
 
 # ---------------------------------------------------------------- supplies
 
 
-def supplies_by_item(scope):
+def supplies_by_item(scope, by=None):
     """Units handed out at contacts by item: {item id: (units, units at anonymous contacts)}.
 
     The supply figures below are all sums of these: a report reads them once
     and passes them on.
     """
+    member = [DIMENSION_FIELDS[by]] if by else []
     rows = (
         scope.summary(DailySupply)
-        .values_list("item_id")
+        .values_list(*member, "item_id")
         .annotate(units=Sum("quantity"), anonymous=Sum("anonymous_quantity"))
         .order_by()
     )
-    return {item_id: (units, anonymous) for item_id, units, anonymous in rows}
+
+    def count(rows):
+        return {item_id: (units, anonymous) for item_id, units, anonymous in rows}
+
+    return count(rows) if by is None else _by_member(rows, count, dict)
 
 
 def _items():
@@ -192,7 +258,7 @@ def syringes_distributed(scope):
     return units_by_group(scope)[Group.SYRINGES]
 
 
-def syringes_collected(scope):
+def syringes_collected(scope, by=None):
     """Used syringes brought back, counted or estimated from weight (estimates included).
 
     Filtered by the site of the collection and the staff member who recorded it;
@@ -206,7 +272,13 @@ def syringes_collected(scope):
         collected = collected.filter(site_id__in=scope.site_ids)
     if scope.staff_ids:
         collected = collected.filter(recorded_by_id__in=scope.staff_ids)
-    return _total(collected, "syringes")
+    fields = {"site": "site_id", "staff": "recorded_by_id"}
+    if by is None:
+        return _total(collected, "syringes")
+    if by not in fields:
+        return _same_for_all(_total(collected, "syringes"))
+    rows = collected.values_list(fields[by]).annotate(n=Sum("syringes")).order_by()
+    return _by_member(rows, lambda rows: rows[0][0], int)
 
 
 def syringe_return_ratio(scope, distributed=None, collected=None):
@@ -219,7 +291,7 @@ def syringe_return_ratio(scope, distributed=None, collected=None):
     return round(back / out, 3) if out else None
 
 
-def naloxone(scope, by_item=None):
+def naloxone(scope, by_item=None, first_kits=None):
     """Naloxone handed out at contacts, nasal spray and injectable apart.
 
     For each formulation: kits (units of the item), doses (units × doses per
@@ -237,7 +309,7 @@ def naloxone(scope, by_item=None):
         row["kits"] += units
         row["anonymous"] += anonymous
         row["doses"] += units * doses_per_unit
-    first_kits = _naloxone_first_kits(scope)
+    first_kits = naloxone_first_kits(scope) if first_kits is None else first_kits
     result = {}
     for group in (Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE):
         row = by_group.get(group, {"kits": 0, "anonymous": 0, "doses": 0})
@@ -252,29 +324,53 @@ def naloxone(scope, by_item=None):
     return result
 
 
-def _naloxone_first_kits(scope):
+def naloxone_first_kits(scope, by=None):
     """Naloxone units at each participant's first naloxone contact, when it falls in scope.
 
     Summed from the lines of first naloxone contacts that summaries.py keeps
     (FirstNaloxoneLine), a few thousand a year, under the same filters.
     """
+    member = [DIMENSION_FIELDS[by]] if by else []
     rows = (
         scope.summary(FirstNaloxoneLine)
         .filter(item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE])
-        .values(group=F("item__reporting_group"))
+        .values_list(*member, "item__reporting_group")
         .annotate(n=Sum("quantity"))
         .order_by()
     )
-    return {row["group"]: row["n"] for row in rows}
+
+    def count(rows):
+        return dict(rows)
+
+    return count(rows) if by is None else _by_member(rows, count, dict)
 
 
 # ---------------------------------------------------------------- services
 
 
-def _service_total(scope, reporting_group, column):
-    return _total(
-        scope.summary(DailyService).filter(service__reporting_group=reporting_group), column
+def services(scope, by=None):
+    """Contacts and people given a service at contacts, by the service's reporting group:
+    {group: {"encounters": n, "people": n}} (one contact per service given)."""
+    member = [DIMENSION_FIELDS[by]] if by else []
+    rows = (
+        scope.summary(DailyService)
+        .values_list(*member, "service__reporting_group")
+        .annotate(encounters=Sum("encounters"), people=Sum("people"))
+        .order_by()
     )
+
+    def count(rows):
+        return {
+            group: {"encounters": encounters, "people": people}
+            for group, encounters, people in rows
+        }
+
+    return count(rows) if by is None else _by_member(rows, count, dict)
+
+
+def _service_total(scope, reporting_group, column, figures=None):
+    figures = services(scope) if figures is None else figures
+    return figures.get(reporting_group, {}).get(column, 0)
 
 
 def people_trained_in_overdose_response(scope):
@@ -361,11 +457,11 @@ def people_served(scope, by=None):
         )
         {tallies}
     """  # noqa: S608
-    by_member = {}
+    by_member = defaultdict(_empty_demographics)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for member_key, answer, value, n in cursor.fetchall():
-            tables = by_member.setdefault(member_key, _empty_demographics())
+            tables = by_member[member_key]
             if answer == "year_of_birth":
                 tables["age"][age_group(value and int(value), scope.end.year)] += n
                 tables["unique"] += n
@@ -373,7 +469,7 @@ def people_served(scope, by=None):
                 tables[ANSWER_TABLES[answer]][value or NOT_RECORDED] += n
     if by:
         return by_member
-    return by_member.get(None, _empty_demographics())
+    return by_member[None]
 
 
 ANSWER_TABLES = {"gender": "gender", "race_ethnicity": "race_ethnicity", "zip_code": "zip"}
@@ -403,7 +499,7 @@ def demographics(scope, people=None):
 # ---------------------------------------------------------------- overdose response
 
 
-def overdose_reports(scope):
+def overdose_reports(scope, by=None):
     """Overdoses reported in the period and the reversals among them.
 
     A *reversal* is a report where naloxone was given and the person survived.
@@ -418,14 +514,24 @@ def overdose_reports(scope):
     reports = OverdoseReport.objects.filter(occurred_at__gte=start, occurred_at__lt=end, source="")
     if scope.staff_ids:
         reports = reports.filter(recorded_by_id__in=scope.staff_ids)
-    if scope.site_ids or scope.contact_types:
+    if scope.site_ids or scope.contact_types or by in ("site", "type"):
         reports = reports.filter(scope.encounters("encounter__"))
     reversal = Q(naloxone_doses__gt=0, outcome=OverdoseReport.Outcome.SURVIVED)
-    counts = reports.aggregate(reports=Count("id"), reversals=Count("id", filter=reversal))
-    return counts
+    tally = {"reports": Count("id"), "reversals": Count("id", filter=reversal)}
+    if by is None:
+        return reports.aggregate(**tally)
+    field = {"site": "encounter__site_id", "staff": "recorded_by_id"}.get(
+        by, "encounter__contact_type"
+    )
+    rows = reports.values_list(field).annotate(**tally).order_by()
+    return _by_member(
+        rows,
+        lambda rows: {"reports": rows[0][0], "reversals": rows[0][1]},
+        lambda: {"reports": 0, "reversals": 0},
+    )
 
 
-def drug_checks(scope):
+def drug_checks(scope, by=None):
     """Drug checks done in the period, and the share positive.
 
     The share is positive ÷ (positive + negative): inconclusive results are
@@ -439,14 +545,27 @@ def drug_checks(scope):
         checks = checks.filter(site_id__in=scope.site_ids)
     if scope.staff_ids:
         checks = checks.filter(recorded_by_id__in=scope.staff_ids)
-    counts = checks.aggregate(
-        done=Count("id"),
-        positive=Count("id", filter=Q(result=DrugCheck.Result.POSITIVE)),
-        negative=Count("id", filter=Q(result=DrugCheck.Result.NEGATIVE)),
+    tally = {
+        "done": Count("id"),
+        "positive": Count("id", filter=Q(result=DrugCheck.Result.POSITIVE)),
+        "negative": Count("id", filter=Q(result=DrugCheck.Result.NEGATIVE)),
+    }
+
+    def with_share(counts):
+        decided = counts["positive"] + counts["negative"]
+        counts["share_positive"] = round(counts["positive"] / decided, 3) if decided else None
+        return counts
+
+    fields = {"site": "site_id", "staff": "recorded_by_id"}
+    if by is None or by not in fields:
+        counts = with_share(checks.aggregate(**tally))
+        return counts if by is None else _same_for_all(counts)
+    rows = checks.values_list(fields[by]).annotate(**tally).order_by()
+    return _by_member(
+        rows,
+        lambda rows: with_share(dict(zip(tally, rows[0], strict=True))),
+        lambda: with_share(dict.fromkeys(tally, 0)),
     )
-    decided = counts["positive"] + counts["negative"]
-    counts["share_positive"] = round(counts["positive"] / decided, 3) if decided else None
-    return counts
 
 
 # ---------------------------------------------------------------- referrals
@@ -482,7 +601,7 @@ def linkage_within_30_days(referrals, now=None):
     return linked, eligible, (linked / eligible if eligible else None)
 
 
-def referrals(scope, now=None):
+def referrals(scope, now=None, by=None):
     """Referrals made in the period, by need, and those linked to care within 30 days.
 
     Linked within 30 days and its share follow `linkage_within_30_days`: the
@@ -498,14 +617,26 @@ def referrals(scope, now=None):
         made = made.filter(site_id__in=scope.site_ids)
     if scope.staff_ids:
         made = made.filter(made_by_id__in=scope.staff_ids)
-    by_need = dict(
-        made.values_list("need").annotate(n=Count("id")).values_list("need", "n").order_by()
-    )
-    linked, eligible, share = linkage_within_30_days(made.only("made_at", "linked_at"), now)
-    return {
-        "made": sum(by_need.values()),
-        "by_need": by_need,
-        "linked_within_30_days": linked,
-        "eligible_for_linkage": eligible,
-        "share_linked": round(share, 3) if share is not None else None,
-    }
+    now = now or timezone.now()
+    fields = {"site": "site_id", "staff": "made_by_id"}
+    if by is not None and by not in fields:
+        return _same_for_all(referrals(scope, now))
+    member = [fields[by]] if by else []
+
+    def count(rows):
+        by_need = Counter()
+        for need, _made_at, _linked_at in rows:
+            by_need[need] += 1
+        linked, eligible, share = linkage_within_30_days(
+            (Referral(made_at=made_at, linked_at=linked_at) for _n, made_at, linked_at in rows), now
+        )
+        return {
+            "made": sum(by_need.values()),
+            "by_need": dict(by_need),
+            "linked_within_30_days": linked,
+            "eligible_for_linkage": eligible,
+            "share_linked": round(share, 3) if share is not None else None,
+        }
+
+    rows = made.values_list(*member, "need", "made_at", "linked_at").order_by()
+    return count(list(rows)) if by is None else _by_member(rows, count, lambda: count([]))

@@ -70,8 +70,9 @@ class DailyService(models.Model):
 class FirstNaloxoneLine(models.Model):
     """A naloxone line of a participant's first naloxone contact, kept exact on every write.
 
-    One row per item of the contact (or contacts: two at the very same moment
-    both count) at the kept record's `first_naloxone_at`, whichever linked
+    One row per naloxone item (category "naloxone", the items that set the
+    date) of the contact (or contacts: two at the very same moment both
+    count) at the kept record's `first_naloxone_at`, whichever linked
     record it was logged under, with the contact's day, site, staff member and
     type copied so that first kits are summed from a few thousand rows a year
     instead of found among the raw contacts. summaries.refresh_first_naloxone

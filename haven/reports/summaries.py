@@ -114,15 +114,21 @@ def _first_line_rows(lines):
 
 
 def _write_first_lines(linked_ids, first):
-    """Rewrite the first-naloxone lines of one kept record: every line of the
-    contacts at its first naloxone moment (`first`), under any linked record."""
+    """Rewrite the first-naloxone lines of one kept record: the naloxone lines
+    of its contacts at its first naloxone moment (`first`), under any linked record."""
     FirstNaloxoneLine.objects.filter(participant_id__in=linked_ids).delete()
     if first is None:
         return
     lines = EncounterSupply.objects.filter(
-        encounter__participant_id__in=linked_ids, encounter__occurred_at=first
+        encounter__participant_id__in=linked_ids,
+        encounter__occurred_at=first,
+        item__category="naloxone",
     )
-    FirstNaloxoneLine.objects.bulk_create(_first_line_rows(lines))
+    rows = list(_first_line_rows(lines))
+    # A contact just moved here from another participant may still have rows
+    # there; that participant's own refresh rewrites the rest of them.
+    FirstNaloxoneLine.objects.filter(encounter_id__in={row.encounter_id for row in rows}).delete()
+    FirstNaloxoneLine.objects.bulk_create(rows)
 
 
 def refresh_first_naloxone(participant):
@@ -315,6 +321,6 @@ def rebuild_all():
             "encounter__participant__merged_into__first_naloxone_at",
             "encounter__participant__first_naloxone_at",
         )
-    ).filter(encounter__occurred_at=F("first"))
+    ).filter(encounter__occurred_at=F("first"), item__category="naloxone")
     FirstNaloxoneLine.objects.bulk_create(_first_line_rows(first_contacts), batch_size=2000)
     return DailyActivity.objects.count()

@@ -19,7 +19,7 @@ def backfill(apps, schema_editor):
                 "encounter__participant__first_naloxone_at",
             )
         )
-        .filter(encounter__occurred_at=F("first"))
+        .filter(encounter__occurred_at=F("first"), item__category="naloxone")
     ).values(
         "encounter_id",
         "item_id",
