@@ -19,7 +19,7 @@ General rules, unless a metric says otherwise:
 
 import datetime
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -32,7 +32,7 @@ from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
 from haven.supplies.models import Item
 
-from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine
+from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine, MonthlySupply
 
 Group = Item.ReportingGroup
 MAX_PERIOD_DAYS = 3 * 366 + 1
@@ -74,6 +74,33 @@ class Scope:
             rows = rows.filter(contact_type__in=self.contact_types)
         return rows
 
+    def whole_months(self):
+        """[first, after) firsts of the calendar months the period covers whole, or None."""
+        first = self.start.replace(day=1)
+        if first != self.start:
+            first = (first + datetime.timedelta(days=32)).replace(day=1)
+        after = (self.end + datetime.timedelta(days=1)).replace(day=1)
+        return (first, after) if first < after else None
+
+    def monthly_member(self, by=None):
+        """The MonthlySupply rows that hold this scope's figures: (dimension, member),
+        member None for every member of `by`; None when no monthly rows do (filters
+        combined, or several members of one)."""
+        chosen = [
+            (dimension, values)
+            for dimension, values in (
+                ("site", self.site_ids),
+                ("staff", self.staff_ids),
+                ("type", self.contact_types),
+            )
+            if values
+        ]
+        if not chosen:
+            return (by, None) if by else (MonthlySupply.EVERYONE, "")
+        if by or len(chosen) > 1 or len(chosen[0][1]) > 1:
+            return None
+        return (chosen[0][0], str(chosen[0][1][0]))
+
     def encounters(self, prefix=""):
         """A Q for raw encounters (or rows reaching them through `prefix`)."""
         start, end = self.bounds
@@ -93,6 +120,7 @@ def _total(rows, column):
 
 # Each breakdown of a report, and the field of a contact (or summary row) it goes by.
 DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
+DIMENSION_FILTERS = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
 
 
 def _by_member(rows, count, empty):
@@ -221,15 +249,46 @@ def supplies_by_item(scope, by=None):
     and passes them on.
     """
     member = [DIMENSION_FIELDS[by]] if by else []
-    rows = (
-        scope.summary(DailySupply)
-        .values_list(*member, "item_id")
-        .annotate(units=Sum("quantity"), anonymous=Sum("anonymous_quantity"))
-        .order_by()
-    )
+    sums = {"units": Sum("quantity"), "anonymous": Sum("anonymous_quantity")}
+    months, monthly = scope.whole_months(), scope.monthly_member(by)
+    daily_scopes = [scope]
+    rows = []
+    if months and monthly:
+        # Whole months from the monthly rows, the days at either end from the daily ones.
+        dimension, chosen = monthly
+        in_months = MonthlySupply.objects.filter(
+            dimension=dimension, month__gte=months[0], month__lt=months[1]
+        )
+        if chosen is not None:
+            in_months = in_months.filter(member=chosen)
+        for row in (
+            in_months.values_list(*(["member"] if by else []), "item_id")
+            .annotate(**sums)
+            .order_by()
+        ):
+            if by in ("site", "staff"):
+                row = (int(row[0]), *row[1:])
+            rows.append(row)
+        daily_scopes = [
+            replace(scope, start=start, end=end)
+            for start, end in (
+                (scope.start, months[0] - datetime.timedelta(days=1)),
+                (months[1], scope.end),
+            )
+            if start <= end
+        ]
+    for each in daily_scopes:
+        rows += (
+            each.summary(DailySupply).values_list(*member, "item_id").annotate(**sums).order_by()
+        )
 
     def count(rows):
-        return {item_id: (units, anonymous) for item_id, units, anonymous in rows}
+        totals = {}
+        for item_id, units, anonymous in rows:
+            before = totals.get(item_id, (0, 0))
+            totals[item_id] = (before[0] + units, before[1] + anonymous)
+        # An edit can leave a summary row at zero: nothing handed out is no row.
+        return {item_id: sums for item_id, sums in totals.items() if sums != (0, 0)}
 
     return count(rows) if by is None else _by_member(rows, count, dict)
 
@@ -414,9 +473,6 @@ def age_group(year_of_birth, in_year):
         if low <= age <= high:
             return label
     return NOT_RECORDED
-
-
-DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
 
 
 def people_served(scope, by=None):

@@ -95,3 +95,31 @@ class FirstNaloxoneLine(models.Model):
             models.UniqueConstraint(fields=["encounter", "item"], name="one_first_naloxone_line")
         ]
         indexes = [models.Index(fields=["day"]), models.Index(fields=["participant"])]
+
+
+class MonthlySupply(models.Model):
+    """Units handed out in a calendar month: for everyone, and for each site, staff
+    member and contact type, by item. Kept exact on every write with the daily rows.
+
+    A year's supply figures read a few thousand of these instead of the
+    hundreds of thousands of daily rows; a report for one site (or staff
+    member, or type) reads that member's rows, and the suppressed reports
+    read each breakdown's. Days at either end of a period that do not cover
+    a whole month come from DailySupply.
+    """
+
+    EVERYONE = "all"
+
+    month = models.DateField()  # the first day of the month
+    dimension = models.CharField(max_length=5)  # "all", "site", "staff" or "type"
+    member = models.CharField(max_length=20)  # the site or staff id, or the type; "" for all
+    item = models.ForeignKey("supplies.Item", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=0)
+    anonymous_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "member", "month", "item"], name="one_monthly_supply_row"
+            )
+        ]

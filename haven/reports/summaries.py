@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants.models import Participant
 
-from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine
+from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine, MonthlySupply
 
-SUMMARIES = (DailyActivity, DailySupply, DailyService, FirstNaloxoneLine)
+SUMMARIES = (DailyActivity, DailySupply, DailyService, FirstNaloxoneLine, MonthlySupply)
 
 
 def _local_day(path):
@@ -72,6 +72,7 @@ def _write_summaries(encounters):
         ),
         batch_size=2000,
     )
+    write_monthly_supply()
     Through = Encounter.services.through
     DailyService.objects.bulk_create(
         (
@@ -129,6 +130,35 @@ def _write_first_lines(linked_ids, first):
     # there; that participant's own refresh rewrites the rest of them.
     FirstNaloxoneLine.objects.filter(encounter_id__in={row.encounter_id for row in rows}).delete()
     FirstNaloxoneLine.objects.bulk_create(rows)
+
+
+def write_monthly_supply(DailySupply=DailySupply, MonthlySupply=MonthlySupply):  # noqa: N803
+    """Write MonthlySupply from the daily rows (whose monthly rows are gone).
+
+    Takes the models so that the data migration can pass its historical ones.
+    """
+    fields = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
+    for dimension in ("all", *fields):
+        member = [fields[dimension]] if dimension in fields else []
+        rows = (
+            DailySupply.objects.values_list(TruncMonth("day"), *member, "item_id")
+            .annotate(Sum("quantity"), Sum("anonymous_quantity"))
+            .order_by()
+        )
+        MonthlySupply.objects.bulk_create(
+            (
+                MonthlySupply(
+                    month=row[0],
+                    dimension=dimension,
+                    member=str(row[1]) if member else "",
+                    item_id=row[-3],
+                    quantity=row[-2],
+                    anonymous_quantity=row[-1],
+                )
+                for row in rows.iterator()
+            ),
+            batch_size=2000,
+        )
 
 
 def refresh_first_naloxone(participant):
@@ -198,25 +228,51 @@ def _add(model, key, **deltas):
     PostgreSQL both speak), so two writers adding to the same new row never
     collide. Taking away (an edit) updates the row the contact added to.
     """
+    _add_rows(model, [(key, deltas)])
+
+
+def _add_rows(model, rows):
+    """`_add` for several rows of one model (same key and delta names): one
+    statement for all of them when they only add, one per row when they take away."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
+    key, deltas = rows[0]
     key_columns = [quote(model._meta.get_field(name).column) for name in key]
     delta_columns = [quote(model._meta.get_field(name).column) for name in deltas]
-    increments = ", ".join(f"{c} = {table}.{c} + %s" for c in delta_columns)
-    if all(delta >= 0 for delta in deltas.values()):
+    if all(delta >= 0 for _key, deltas in rows for delta in deltas.values()):
+        increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in delta_columns)
+        placeholders = f"({', '.join(['%s'] * (len(key_columns) + len(delta_columns)))})"
         # Only quoted names from the model go into the text; values are parameters.
         sql = (
             f"INSERT INTO {table} ({', '.join(key_columns + delta_columns)}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * (len(key) + len(deltas)))}) "
+            f"VALUES {', '.join([placeholders] * len(rows))} "
             f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {increments}"
         )
-        params = [*key.values(), *deltas.values(), *deltas.values()]
-    else:
-        where = " AND ".join(f"{c} = %s" for c in key_columns)
-        sql = f"UPDATE {table} SET {increments} WHERE {where}"  # noqa: S608 - as above
-        params = [*deltas.values(), *key.values()]
+        params = [value for key, deltas in rows for value in (*key.values(), *deltas.values())]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    increments = ", ".join(f"{c} = {table}.{c} + %s" for c in delta_columns)
+    where = " AND ".join(f"{c} = %s" for c in key_columns)
+    sql = f"UPDATE {table} SET {increments} WHERE {where}"  # noqa: S608 - as above
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        for key, deltas in rows:
+            cursor.execute(sql, [*deltas.values(), *key.values()])
+
+
+def monthly_keys(key):
+    """The MonthlySupply keys a daily supply key adds to: everyone's, and its site's,
+    staff member's and contact type's, in its month."""
+    month = key["day"].replace(day=1)
+    return [
+        {"dimension": dimension, "member": str(member), "month": month, "item_id": key["item_id"]}
+        for dimension, member in (
+            (MonthlySupply.EVERYONE, ""),
+            ("site", key["site_id"]),
+            ("staff", key["staff_id"]),
+            ("type", key["contact_type"]),
+        )
+    ]
 
 
 def _apply(contributions, sign):
@@ -253,8 +309,16 @@ def _apply(contributions, sign):
                 encounters=1,
                 people=contribution.people,
             )
+    monthly = {}
     for (model, key), deltas in rows.items():
         _add(model, dict(key), **deltas)
+        if model is DailySupply:
+            for month_key in monthly_keys(dict(key)):
+                total = monthly.setdefault(tuple(month_key.items()), dict.fromkeys(deltas, 0))
+                for name, delta in deltas.items():
+                    total[name] += delta
+    if monthly:
+        _add_rows(MonthlySupply, [(dict(key), deltas) for key, deltas in monthly.items()])
 
 
 def contacts_added(added):
