@@ -485,7 +485,11 @@ def people_served(scope, by=None):
     time and participant holds them), each replaced by its kept record, then
     grouped by each answer.
     """
-    seen = Encounter.objects.filter(scope.encounters(), participant__isnull=False).order_by()
+    seen = (
+        Encounter.objects.filter(scope.encounters(), participant__isnull=False)
+        .order_by()
+        .distinct()
+    )
     if by:
         seen_sql, params = seen.values(
             DIMENSION_FIELDS[by], "participant_id"
