@@ -318,7 +318,9 @@ def _apply(contributions, sign):
                 for name, delta in deltas.items():
                     total[name] += delta
     if monthly:
-        _add_rows(MonthlySupply, [(dict(key), deltas) for key, deltas in monthly.items()])
+        # Every writer adds to the same whole-program rows of the month: in one
+        # order (sorted by key), so that two saves never wait on each other in a circle.
+        _add_rows(MonthlySupply, [(dict(key), deltas) for key, deltas in sorted(monthly.items())])
 
 
 def contacts_added(added):
