@@ -302,6 +302,13 @@ def _apply(contributions, sign):
                 quantity=quantity,
                 anonymous_quantity=quantity * anonymous,
             )
+            for month_key in monthly_keys({**key, "item_id": item_id}):
+                add(
+                    MonthlySupply,
+                    month_key,
+                    quantity=quantity,
+                    anonymous_quantity=quantity * anonymous,
+                )
         for service_id in contribution.services:
             add(
                 DailyService,
@@ -309,18 +316,16 @@ def _apply(contributions, sign):
                 encounters=1,
                 people=contribution.people,
             )
-    monthly = {}
+    monthly = []
     for (model, key), deltas in rows.items():
-        _add(model, dict(key), **deltas)
-        if model is DailySupply:
-            for month_key in monthly_keys(dict(key)):
-                total = monthly.setdefault(tuple(month_key.items()), dict.fromkeys(deltas, 0))
-                for name, delta in deltas.items():
-                    total[name] += delta
+        if model is MonthlySupply:
+            monthly.append((dict(key), deltas))
+        else:
+            _add(model, dict(key), **deltas)
     if monthly:
         # Every writer adds to the same whole-program rows of the month: in one
         # order (sorted by key), so that two saves never wait on each other in a circle.
-        _add_rows(MonthlySupply, [(dict(key), deltas) for key, deltas in sorted(monthly.items())])
+        _add_rows(MonthlySupply, sorted(monthly, key=lambda row: tuple(row[0].values())))
 
 
 def contacts_added(added):
