@@ -18,20 +18,21 @@ General rules, unless a metric says otherwise:
 """
 
 import datetime
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q, Sum
+from django.db import connection
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haven.outreach.models import Encounter, EncounterSupply, Service
+from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
 from haven.supplies.models import Item
 
-from .models import DailyActivity, DailyService, DailySupply
+from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine, MonthlySupply
 
 Group = Item.ReportingGroup
 MAX_PERIOD_DAYS = 3 * 366 + 1
@@ -73,6 +74,33 @@ class Scope:
             rows = rows.filter(contact_type__in=self.contact_types)
         return rows
 
+    def whole_months(self):
+        """[first, after) firsts of the calendar months the period covers whole, or None."""
+        first = self.start.replace(day=1)
+        if first != self.start:
+            first = (first + datetime.timedelta(days=32)).replace(day=1)
+        after = (self.end + datetime.timedelta(days=1)).replace(day=1)
+        return (first, after) if first < after else None
+
+    def monthly_member(self, by=None):
+        """The MonthlySupply rows that hold this scope's figures: (dimension, member),
+        member None for every member of `by`; None when no monthly rows do (filters
+        combined, or several members of one)."""
+        chosen = [
+            (dimension, values)
+            for dimension, values in (
+                ("site", self.site_ids),
+                ("staff", self.staff_ids),
+                ("type", self.contact_types),
+            )
+            if values
+        ]
+        if not chosen:
+            return (by, None) if by else (MonthlySupply.EVERYONE, "")
+        if by or len(chosen) > 1 or len(chosen[0][1]) > 1:
+            return None
+        return (chosen[0][0], str(chosen[0][1][0]))
+
     def encounters(self, prefix=""):
         """A Q for raw encounters (or rows reaching them through `prefix`)."""
         start, end = self.bounds
@@ -90,6 +118,31 @@ def _total(rows, column):
     return rows.aggregate(n=Coalesce(Sum(column), 0))["n"]
 
 
+# Each breakdown of a report, and the field of a contact (or summary row) it goes by.
+DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
+DIMENSION_FILTERS = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
+
+
+def _by_member(rows, count, empty):
+    """{member: count(rows of that member)} for the breakdown `by`, `empty` for the others.
+
+    `rows` is a list of (member, …) tuples: one query grouped by the member
+    gives every member's figure at once (the suppressed reports need them all).
+    """
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row[1:])
+    result = defaultdict(empty)
+    for member, member_rows in grouped.items():
+        result[member] = count(member_rows)
+    return result
+
+
+def _same_for_all(value):
+    """A breakdown a figure does not follow: every member's figure is the whole's."""
+    return defaultdict(lambda: value)
+
+
 # ---------------------------------------------------------------- people and contacts
 
 
@@ -98,13 +151,44 @@ def contacts(scope):
     return _total(scope.summary(DailyActivity), "encounters")
 
 
-def contacts_by_type(scope):
+def contacts_by_type(scope, by=None):
     """Contacts by contact type (fixed site, mobile, street, mail, virtual): {type: n}."""
-    rows = (
-        scope.summary(DailyActivity).values("contact_type").annotate(n=Sum("encounters")).order_by()
+    return (
+        activity(scope, by=by)["by_type"]
+        if by is None
+        else {member: figures["by_type"] for member, figures in activity(scope, by=by).items()}
     )
-    counts = {row["contact_type"]: row["n"] for row in rows}
-    return {value: counts.get(value, 0) for value in Encounter.ContactType.values}
+
+
+def activity(scope, by=None):
+    """Contacts by type, anonymous head count and secondary distribution, in one query.
+
+    {"by_type": {type: n}, "anonymous": n, "secondary": n}; with `by`, that
+    for each member of the breakdown (see DIMENSION_FIELDS).
+    """
+    member = [DIMENSION_FIELDS[by]] if by else []
+    rows = (
+        scope.summary(DailyActivity)
+        .values_list(*member, "contact_type")
+        .annotate(
+            n=Sum("encounters"),
+            anonymous=Sum("anonymous_people"),
+            secondary=Sum("secondary_people"),
+        )
+        .order_by()
+    )
+
+    def count(rows):
+        counts = {contact_type: n for contact_type, n, _anonymous, _secondary in rows}
+        return {
+            "by_type": {value: counts.get(value, 0) for value in Encounter.ContactType.values},
+            "anonymous": sum(row[2] for row in rows),
+            "secondary": sum(row[3] for row in rows),
+        }
+
+    if by is None:
+        return count(list(rows))
+    return _by_member(rows, count, lambda: count([]))
 
 
 def anonymous_people(scope):
@@ -113,37 +197,20 @@ def anonymous_people(scope):
     The same person met anonymously twice counts twice: anonymous contacts
     cannot be told apart.
     """
-    return _total(scope.summary(DailyActivity), "anonymous_people")
+    return activity(scope)["anonymous"]
 
 
-def served_participants(scope):
-    """Kept-record ids of the participants with at least one contact in scope.
-
-    Read as the distinct participant ids of the period's contacts (an index
-    holds them), then each merged duplicate is replaced by its kept record.
-    """
-    ids = set(
-        Encounter.objects.filter(scope.encounters(), participant__isnull=False)
-        .values_list("participant_id", flat=True)
-        .distinct()
-        .order_by()
-    )
-    merged = dict(
-        Participant.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id")
-    )
-    return {merged.get(pk, pk) for pk in ids}
-
-
-def unique_participants(scope, served=None):
+def unique_participants(scope, people=None):
     """Unique participants served: people with a card who had at least one contact.
 
     A participant and the duplicates merged into them count once. Anonymous
-    contacts are not counted here (see anonymous_people).
+    contacts are not counted here (see anonymous_people). A report that has
+    already counted `people_served` passes it, so it is not counted twice.
     """
-    return len(served if served is not None else served_participants(scope))
+    return (people if people is not None else people_served(scope))["unique"]
 
 
-def new_participants(scope):
+def new_participants(scope, by=None):
     """Participants enrolled in the period, not counting records later merged as duplicates.
 
     Filtered by the site they were enrolled at and the staff member who enrolled
@@ -157,28 +224,92 @@ def new_participants(scope):
         enrolled = enrolled.filter(enrolled_site_id__in=scope.site_ids)
     if scope.staff_ids:
         enrolled = enrolled.filter(created_by_id__in=scope.staff_ids)
-    return enrolled.count()
+    fields = {"site": "enrolled_site_id", "staff": "created_by_id"}
+    if by is None:
+        return enrolled.count()
+    if by not in fields:
+        return _same_for_all(enrolled.count())
+    rows = enrolled.values_list(fields[by]).annotate(n=Count("id")).order_by()
+    return _by_member(rows, lambda rows: rows[0][0], int)
 
 
 def secondary_distribution_people(scope):
     """People reached through secondary distribution: the sum of what participants said
     they were taking supplies for ("for my friends too"), as recorded at each contact."""
-    return _total(scope.summary(DailyActivity), "secondary_people")
+    return activity(scope)["secondary"]
 
 
 # ---------------------------------------------------------------- supplies
 
 
-def units_by_group(scope):
+def supplies_by_item(scope, by=None):
+    """Units handed out at contacts by item: {item id: (units, units at anonymous contacts)}.
+
+    The supply figures below are all sums of these: a report reads them once
+    and passes them on.
+    """
+    member = [DIMENSION_FIELDS[by]] if by else []
+    sums = {"units": Sum("quantity"), "anonymous": Sum("anonymous_quantity")}
+    months, monthly = scope.whole_months(), scope.monthly_member(by)
+    daily_scopes = [scope]
+    rows = []
+    if months and monthly:
+        # Whole months from the monthly rows, the days at either end from the daily ones.
+        dimension, chosen = monthly
+        in_months = MonthlySupply.objects.filter(
+            dimension=dimension, month__gte=months[0], month__lt=months[1]
+        )
+        if chosen is not None:
+            in_months = in_months.filter(member=chosen)
+        for row in (
+            in_months.values_list(*(["member"] if by else []), "item_id")
+            .annotate(**sums)
+            .order_by()
+        ):
+            if by in ("site", "staff"):
+                row = (int(row[0]), *row[1:])
+            rows.append(row)
+        daily_scopes = [
+            replace(scope, start=start, end=end)
+            for start, end in (
+                (scope.start, months[0] - datetime.timedelta(days=1)),
+                (months[1], scope.end),
+            )
+            if start <= end
+        ]
+    for each in daily_scopes:
+        rows += (
+            each.summary(DailySupply).values_list(*member, "item_id").annotate(**sums).order_by()
+        )
+
+    def count(rows):
+        totals = {}
+        for item_id, units, anonymous in rows:
+            before = totals.get(item_id, (0, 0))
+            totals[item_id] = (before[0] + units, before[1] + anonymous)
+        # An edit can leave a summary row at zero: nothing handed out is no row.
+        return {item_id: sums for item_id, sums in totals.items() if sums != (0, 0)}
+
+    return count(rows) if by is None else _by_member(rows, count, dict)
+
+
+def _items():
+    return {
+        pk: (group, doses)
+        for pk, group, doses in Item.objects.values_list("pk", "reporting_group", "doses_per_unit")
+    }
+
+
+def units_by_group(scope, by_item=None):
     """Units handed out at contacts, by the item's funder reporting group: {group: n}."""
-    rows = (
-        scope.summary(DailySupply)
-        .values(group=F("item__reporting_group"))
-        .annotate(n=Sum("quantity"))
-        .order_by()
-    )
-    counts = {row["group"]: row["n"] for row in rows}
-    return {value: counts.get(value, 0) for value in Group.values}
+    by_item = supplies_by_item(scope) if by_item is None else by_item
+    counts = dict.fromkeys(Group.values, 0)
+    items = _items()
+    for item_id, (units, _anonymous) in by_item.items():
+        group = items[item_id][0]
+        if group in counts:
+            counts[group] += units
+    return counts
 
 
 def syringes_distributed(scope):
@@ -186,7 +317,7 @@ def syringes_distributed(scope):
     return units_by_group(scope)[Group.SYRINGES]
 
 
-def syringes_collected(scope):
+def syringes_collected(scope, by=None):
     """Used syringes brought back, counted or estimated from weight (estimates included).
 
     Filtered by the site of the collection and the staff member who recorded it;
@@ -200,7 +331,13 @@ def syringes_collected(scope):
         collected = collected.filter(site_id__in=scope.site_ids)
     if scope.staff_ids:
         collected = collected.filter(recorded_by_id__in=scope.staff_ids)
-    return _total(collected, "syringes")
+    fields = {"site": "site_id", "staff": "recorded_by_id"}
+    if by is None:
+        return _total(collected, "syringes")
+    if by not in fields:
+        return _same_for_all(_total(collected, "syringes"))
+    rows = collected.values_list(fields[by]).annotate(n=Sum("syringes")).order_by()
+    return _by_member(rows, lambda rows: rows[0][0], int)
 
 
 def syringe_return_ratio(scope, distributed=None, collected=None):
@@ -213,7 +350,7 @@ def syringe_return_ratio(scope, distributed=None, collected=None):
     return round(back / out, 3) if out else None
 
 
-def naloxone(scope):
+def naloxone(scope, by_item=None, first_kits=None):
     """Naloxone handed out at contacts, nasal spray and injectable apart.
 
     For each formulation: kits (units of the item), doses (units × doses per
@@ -222,19 +359,16 @@ def naloxone(scope):
     *refills* (to a participant who had naloxone before) or *anonymous* (no
     participant: first or refill unknown).
     """
-    rows = (
-        scope.summary(DailySupply)
-        .filter(item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE])
-        .values(group=F("item__reporting_group"))
-        .annotate(
-            kits=Sum("quantity"),
-            anonymous=Sum("anonymous_quantity"),
-            doses=Sum(F("quantity") * F("item__doses_per_unit")),
-        )
-        .order_by()
-    )
-    by_group = {row["group"]: row for row in rows}
-    first_kits = _naloxone_first_kits(scope)
+    items = _items()
+    by_item = supplies_by_item(scope) if by_item is None else by_item
+    by_group = {}
+    for item_id, (units, anonymous) in by_item.items():
+        group, doses_per_unit = items[item_id]
+        row = by_group.setdefault(group, {"kits": 0, "anonymous": 0, "doses": 0})
+        row["kits"] += units
+        row["anonymous"] += anonymous
+        row["doses"] += units * doses_per_unit
+    first_kits = naloxone_first_kits(scope) if first_kits is None else first_kits
     result = {}
     for group in (Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE):
         row = by_group.get(group, {"kits": 0, "anonymous": 0, "doses": 0})
@@ -249,51 +383,57 @@ def naloxone(scope):
     return result
 
 
-def _naloxone_first_kits(scope):
+def naloxone_first_kits(scope, by=None):
     """Naloxone units at each participant's first naloxone contact, when it falls in scope.
 
-    Starts from the kept records whose first naloxone is in the period (few),
-    then finds the lines of that contact, whichever linked record it was under.
+    Summed from the lines of first naloxone contacts that summaries.py keeps
+    (FirstNaloxoneLine), a few thousand a year, under the same filters.
     """
-    start, end = scope.bounds
-    firsts = dict(
-        Participant.objects.filter(
-            first_naloxone_at__gte=start, first_naloxone_at__lt=end
-        ).values_list("pk", "first_naloxone_at")
+    member = [DIMENSION_FIELDS[by]] if by else []
+    rows = (
+        scope.summary(FirstNaloxoneLine)
+        .filter(item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE])
+        .values_list(*member, "item__reporting_group")
+        .annotate(n=Sum("quantity"))
+        .order_by()
     )
-    if not firsts:
-        return {}
-    roots = sorted(firsts)
-    totals = Counter()
-    for first in range(0, len(roots), 2000):
-        chunk = roots[first : first + 2000]
-        owners = {pk: pk for pk in chunk}
-        owners.update(
-            Participant.objects.filter(merged_into__in=chunk).values_list("pk", "merged_into_id")
-        )
-        lines = EncounterSupply.objects.filter(
-            scope.encounters("encounter__"),
-            encounter__participant_id__in=list(owners),
-            item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE],
-        ).values_list(
-            "encounter__participant_id",
-            "encounter__occurred_at",
-            "item__reporting_group",
-            "quantity",
-        )
-        for participant_id, when, group, quantity in lines:
-            if firsts[owners[participant_id]] == when:
-                totals[group] += quantity
-    return dict(totals)
+
+    def count(rows):
+        return dict(rows)
+
+    return count(rows) if by is None else _by_member(rows, count, dict)
 
 
 # ---------------------------------------------------------------- services
 
 
-def _service_total(scope, reporting_group, column):
-    return _total(
-        scope.summary(DailyService).filter(service__reporting_group=reporting_group), column
+def services(scope, by=None):
+    """Contacts and people given a service at contacts, by the service's reporting group:
+    {group: {"encounters": n, "people": n}} (one contact per service given)."""
+    member = [DIMENSION_FIELDS[by]] if by else []
+    # Summed by service without a join, then by reporting group here (a dozen services).
+    rows = (
+        scope.summary(DailyService)
+        .values_list(*member, "service_id")
+        .annotate(encounters=Sum("encounters"), people=Sum("people"))
+        .order_by()
     )
+    groups = dict(Service.objects.values_list("pk", "reporting_group"))
+
+    def count(rows):
+        totals = {}
+        for service_id, encounters, people in rows:
+            total = totals.setdefault(groups[service_id], {"encounters": 0, "people": 0})
+            total["encounters"] += encounters
+            total["people"] += people
+        return totals
+
+    return count(rows) if by is None else _by_member(rows, count, dict)
+
+
+def _service_total(scope, reporting_group, column, figures=None):
+    figures = services(scope) if figures is None else figures
+    return figures.get(reporting_group, {}).get(column, 0)
 
 
 def people_trained_in_overdose_response(scope):
@@ -339,32 +479,91 @@ def age_group(year_of_birth, in_year):
     return NOT_RECORDED
 
 
-def demographics(scope, served=None):
+def people_served(scope, by=None):
+    """Unique participants served and their demographics, counted by the database.
+
+    Returns {"unique": n, "age": Counter, "gender": …, "race_ethnicity": …,
+    "zip": …}, see `demographics`; with `by` ("site", "staff" or "type"),
+    {member: that} for every member with someone served. One query: the
+    distinct participants of the period's contacts (an index on the contact's
+    time and participant holds them), each replaced by its kept record, then
+    grouped by each answer.
+    """
+    seen = (
+        Encounter.objects.filter(scope.encounters(), participant__isnull=False)
+        .order_by()
+        .distinct()
+    )
+    if by:
+        seen_sql, params = seen.values(
+            DIMENSION_FIELDS[by], "participant_id"
+        ).query.sql_with_params()
+        columns = "member, who"
+    else:
+        seen_sql, params = seen.values("participant_id").query.sql_with_params()
+        columns = "who"
+    member = "seen.member" if by else "NULL"
+    participants = connection.ops.quote_name(Participant._meta.db_table)
+    answers = ("year_of_birth", "gender", "race_ethnicity", "zip_code")
+    tallies = " UNION ALL ".join(
+        f"SELECT member, '{answer}', CAST({answer} AS TEXT), COUNT(*) "  # noqa: S608 - as below
+        f"FROM people GROUP BY member, {answer}"
+        for answer in answers
+    )
+    # Only names from the models and this function go into the text; values are parameters.
+    sql = f"""
+        WITH seen({columns}) AS ({seen_sql}),
+        people AS MATERIALIZED (
+            SELECT DISTINCT {member} AS member, kept.id, kept.{", kept.".join(answers)}
+            FROM seen
+            JOIN {participants} record ON record.id = seen.who
+            JOIN {participants} kept ON kept.id = COALESCE(record.merged_into_id, record.id)
+        )
+        {tallies}
+    """  # noqa: S608
+    by_member = defaultdict(_empty_demographics)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for member_key, answer, value, n in cursor.fetchall():
+            tables = by_member[member_key]
+            if answer == "year_of_birth":
+                tables["age"][age_group(value and int(value), scope.end.year)] += n
+                tables["unique"] += n
+            else:
+                tables[ANSWER_TABLES[answer]][value or NOT_RECORDED] += n
+    if by:
+        return by_member
+    return by_member[None]
+
+
+ANSWER_TABLES = {"gender": "gender", "race_ethnicity": "race_ethnicity", "zip_code": "zip"}
+
+
+def _empty_demographics():
+    return {
+        "unique": 0,
+        "age": Counter(),
+        "gender": Counter(),
+        "race_ethnicity": Counter(),
+        "zip": Counter(),
+    }
+
+
+def demographics(scope, people=None):
     """Unique participants served in the period by age group, gender, race/ethnicity and ZIP.
 
     Each person counts once per table (their kept record's answers); age is
     their age in the year the period ends, from year of birth. Blank answers
     are "not recorded"; "prefers not to say" is its own answer.
     """
-    served = sorted(served if served is not None else served_participants(scope))
-    people = []
-    for first in range(0, len(served), 2000):
-        people += Participant.objects.filter(pk__in=served[first : first + 2000]).values_list(
-            "year_of_birth", "gender", "race_ethnicity", "zip_code"
-        )
-    tables = {"age": Counter(), "gender": Counter(), "race_ethnicity": Counter(), "zip": Counter()}
-    for year_of_birth, gender, race, zip_code in people:
-        tables["age"][age_group(year_of_birth, scope.end.year)] += 1
-        tables["gender"][gender or NOT_RECORDED] += 1
-        tables["race_ethnicity"][race or NOT_RECORDED] += 1
-        tables["zip"][zip_code or NOT_RECORDED] += 1
-    return tables
+    people = people if people is not None else people_served(scope)
+    return {name: people[name] for name in ("age", "gender", "race_ethnicity", "zip")}
 
 
 # ---------------------------------------------------------------- overdose response
 
 
-def overdose_reports(scope):
+def overdose_reports(scope, by=None):
     """Overdoses reported in the period and the reversals among them.
 
     A *reversal* is a report where naloxone was given and the person survived.
@@ -379,14 +578,24 @@ def overdose_reports(scope):
     reports = OverdoseReport.objects.filter(occurred_at__gte=start, occurred_at__lt=end, source="")
     if scope.staff_ids:
         reports = reports.filter(recorded_by_id__in=scope.staff_ids)
-    if scope.site_ids or scope.contact_types:
+    if scope.site_ids or scope.contact_types or by in ("site", "type"):
         reports = reports.filter(scope.encounters("encounter__"))
     reversal = Q(naloxone_doses__gt=0, outcome=OverdoseReport.Outcome.SURVIVED)
-    counts = reports.aggregate(reports=Count("id"), reversals=Count("id", filter=reversal))
-    return counts
+    tally = {"reports": Count("id"), "reversals": Count("id", filter=reversal)}
+    if by is None:
+        return reports.aggregate(**tally)
+    field = {"site": "encounter__site_id", "staff": "recorded_by_id"}.get(
+        by, "encounter__contact_type"
+    )
+    rows = reports.values_list(field).annotate(**tally).order_by()
+    return _by_member(
+        rows,
+        lambda rows: {"reports": rows[0][0], "reversals": rows[0][1]},
+        lambda: {"reports": 0, "reversals": 0},
+    )
 
 
-def drug_checks(scope):
+def drug_checks(scope, by=None):
     """Drug checks done in the period, and the share positive.
 
     The share is positive ÷ (positive + negative): inconclusive results are
@@ -400,14 +609,27 @@ def drug_checks(scope):
         checks = checks.filter(site_id__in=scope.site_ids)
     if scope.staff_ids:
         checks = checks.filter(recorded_by_id__in=scope.staff_ids)
-    counts = checks.aggregate(
-        done=Count("id"),
-        positive=Count("id", filter=Q(result=DrugCheck.Result.POSITIVE)),
-        negative=Count("id", filter=Q(result=DrugCheck.Result.NEGATIVE)),
+    tally = {
+        "done": Count("id"),
+        "positive": Count("id", filter=Q(result=DrugCheck.Result.POSITIVE)),
+        "negative": Count("id", filter=Q(result=DrugCheck.Result.NEGATIVE)),
+    }
+
+    def with_share(counts):
+        decided = counts["positive"] + counts["negative"]
+        counts["share_positive"] = round(counts["positive"] / decided, 3) if decided else None
+        return counts
+
+    fields = {"site": "site_id", "staff": "recorded_by_id"}
+    if by is None or by not in fields:
+        counts = with_share(checks.aggregate(**tally))
+        return counts if by is None else _same_for_all(counts)
+    rows = checks.values_list(fields[by]).annotate(**tally).order_by()
+    return _by_member(
+        rows,
+        lambda rows: with_share(dict(zip(tally, rows[0], strict=True))),
+        lambda: with_share(dict.fromkeys(tally, 0)),
     )
-    decided = counts["positive"] + counts["negative"]
-    counts["share_positive"] = round(counts["positive"] / decided, 3) if decided else None
-    return counts
 
 
 # ---------------------------------------------------------------- referrals
@@ -443,7 +665,7 @@ def linkage_within_30_days(referrals, now=None):
     return linked, eligible, (linked / eligible if eligible else None)
 
 
-def referrals(scope, now=None):
+def referrals(scope, now=None, by=None):
     """Referrals made in the period, by need, and those linked to care within 30 days.
 
     Linked within 30 days and its share follow `linkage_within_30_days`: the
@@ -459,14 +681,26 @@ def referrals(scope, now=None):
         made = made.filter(site_id__in=scope.site_ids)
     if scope.staff_ids:
         made = made.filter(made_by_id__in=scope.staff_ids)
-    by_need = dict(
-        made.values_list("need").annotate(n=Count("id")).values_list("need", "n").order_by()
-    )
-    linked, eligible, share = linkage_within_30_days(made.only("made_at", "linked_at"), now)
-    return {
-        "made": sum(by_need.values()),
-        "by_need": by_need,
-        "linked_within_30_days": linked,
-        "eligible_for_linkage": eligible,
-        "share_linked": round(share, 3) if share is not None else None,
-    }
+    now = now or timezone.now()
+    fields = {"site": "site_id", "staff": "made_by_id"}
+    if by is not None and by not in fields:
+        return _same_for_all(referrals(scope, now))
+    member = [fields[by]] if by else []
+
+    def count(rows):
+        by_need = Counter()
+        for need, _made_at, _linked_at in rows:
+            by_need[need] += 1
+        linked, eligible, share = linkage_within_30_days(
+            (Referral(made_at=made_at, linked_at=linked_at) for _n, made_at, linked_at in rows), now
+        )
+        return {
+            "made": sum(by_need.values()),
+            "by_need": dict(by_need),
+            "linked_within_30_days": linked,
+            "eligible_for_linkage": eligible,
+            "share_linked": round(share, 3) if share is not None else None,
+        }
+
+    rows = made.values_list(*member, "need", "made_at", "linked_at").order_by()
+    return count(list(rows)) if by is None else _by_member(rows, count, lambda: count([]))

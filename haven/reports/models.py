@@ -65,3 +65,61 @@ class DailyService(models.Model):
             )
         ]
         indexes = [models.Index(fields=["day", "site"])]
+
+
+class FirstNaloxoneLine(models.Model):
+    """A naloxone line of a participant's first naloxone contact, kept exact on every write.
+
+    One row per naloxone item (category "naloxone", the items that set the
+    date) of the contact (or contacts: two at the very same moment both
+    count) at the kept record's `first_naloxone_at`, whichever linked
+    record it was logged under, with the contact's day, site, staff member and
+    type copied so that first kits are summed from a few thousand rows a year
+    instead of found among the raw contacts. summaries.refresh_first_naloxone
+    keeps it; a test checks it against the raw records after random writes.
+    """
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="+"
+    )  # the kept record
+    encounter = models.ForeignKey("outreach.Encounter", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("supplies.Item", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    day = models.DateField()
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contact_type = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "item"], name="one_first_naloxone_line")
+        ]
+        indexes = [models.Index(fields=["day"]), models.Index(fields=["participant"])]
+
+
+class MonthlySupply(models.Model):
+    """Units handed out in a calendar month: for everyone, and for each site, staff
+    member and contact type, by item. Kept exact on every write with the daily rows.
+
+    A year's supply figures read a few thousand of these instead of the
+    hundreds of thousands of daily rows; a report for one site (or staff
+    member, or type) reads that member's rows, and the suppressed reports
+    read each breakdown's. Days at either end of a period that do not cover
+    a whole month come from DailySupply.
+    """
+
+    EVERYONE = "all"
+
+    month = models.DateField()  # the first day of the month
+    dimension = models.CharField(max_length=5)  # "all", "site", "staff" or "type"
+    member = models.CharField(max_length=20)  # the site or staff id, or the type; "" for all
+    item = models.ForeignKey("supplies.Item", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=0)
+    anonymous_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "member", "month", "item"], name="one_monthly_supply_row"
+            )
+        ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haven.outreach.models import Encounter
+from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
 from haven.supplies.models import Item
 from haven.training import metrics as training
@@ -135,18 +135,63 @@ def _percent(share):
     return "—" if share is None else f"{share * 100:.1f}%"
 
 
-def _contacts_tables(scope, served):
-    by_type = metrics.contacts_by_type(scope)
+class Figures:
+    """The figures of one scope that the reports show, each counted once when first needed.
+
+    The suppressed reports fill in every slice's figures from grouped counts
+    (`for_every_member`) instead, the same definitions counted for every site,
+    staff member or contact type in one query each.
+    """
+
+    # {attribute: the metric that counts it, taking (scope, by=…)}
+    METRICS = {
+        "activity": metrics.activity,
+        "people": metrics.people_served,
+        "new_participants": metrics.new_participants,
+        "by_item": metrics.supplies_by_item,
+        "first_kits": metrics.naloxone_first_kits,
+        "services": metrics.services,
+        "collected": metrics.syringes_collected,
+        "overdose": metrics.overdose_reports,
+        "checks": metrics.drug_checks,
+        "referrals": metrics.referrals,
+    }
+
+    def __init__(self, scope):
+        self.scope = scope
+        self._counted = {}
+
+    def __getattr__(self, name):
+        if name not in self.METRICS:
+            raise AttributeError(name)
+        if name not in self._counted:
+            self._counted[name] = self.METRICS[name](self.scope)
+        return self._counted[name]
+
+    @classmethod
+    def for_every_member(cls, scope, dimension, members, member_scope):
+        """{member: Figures} for every member of a breakdown, from one grouped query per metric."""
+        grouped = {name: metric(scope, by=dimension) for name, metric in cls.METRICS.items()}
+        every = {}
+        for member in members:
+            figures = every[member] = cls(member_scope(member))
+            figures._counted = {name: values[member] for name, values in grouped.items()}
+        return every
+
+
+def _contacts_tables(figures):
+    people = figures.people
+    by_type = figures.activity["by_type"]
     types = dict(Encounter.ContactType.choices)
     people = _table(
         _("People served"),
         [
-            (_("Unique participants served"), metrics.unique_participants(scope, served)),
-            (_("New participants enrolled"), metrics.new_participants(scope)),
-            (_("People served anonymously (head count)"), metrics.anonymous_people(scope)),
+            (_("Unique participants served"), people["unique"]),
+            (_("New participants enrolled"), figures.new_participants),
+            (_("People served anonymously (head count)"), figures.activity["anonymous"]),
             (
                 _("People reached through secondary distribution"),
-                metrics.secondary_distribution_people(scope),
+                figures.activity["secondary"],
             ),
         ],
         key="people_served",
@@ -186,24 +231,28 @@ def _supplies_table(units, groups):
     )
 
 
-def _syringe_table(scope, units):
-    out = units[Group.SYRINGES]
-    back = metrics.syringes_collected(scope)
+def _units(figures):
+    return metrics.units_by_group(figures.scope, figures.by_item)
+
+
+def _syringe_table(figures):
+    out = _units(figures)[Group.SYRINGES]
+    back = figures.collected
     table = _table(
         _("Syringe services"),
         [(_("Syringes distributed"), out), (_("Syringes collected"), back)],
         key="syringes",
     )
     table.row_links = {_("Syringes collected"): NOT_BY_TYPE}
-    ratio = metrics.syringe_return_ratio(scope, distributed=out, collected=back)
+    ratio = metrics.syringe_return_ratio(figures.scope, distributed=out, collected=back)
     table.notes = [
         (_("Syringes collected per syringe distributed"), "—" if ratio is None else f"{ratio:.2f}")
     ]
     return table
 
 
-def _naloxone_tables(scope):
-    result = metrics.naloxone(scope)
+def _naloxone_tables(figures):
+    result = metrics.naloxone(figures.scope, figures.by_item, figures.first_kits)
     tables = []
     for group, title in (
         (Group.NALOXONE_NASAL, _("Naloxone nasal spray")),
@@ -225,29 +274,40 @@ def _naloxone_tables(scope):
     return tables
 
 
-def _service_table(scope):
+def _service_figure(figures, group, column):
+    return figures.services.get(group, {}).get(column, 0)
+
+
+def _people_trained(figures):
+    return _service_figure(figures, Service.ReportingGroup.OVERDOSE_EDUCATION, "people")
+
+
+def _service_table(figures):
     return _table(
         _("Testing and training at contacts"),
         [
-            (_("HIV tests"), metrics.hiv_tests(scope)),
-            (_("HCV tests"), metrics.hcv_tests(scope)),
             (
-                _("People trained in overdose response"),
-                metrics.people_trained_in_overdose_response(scope),
+                _("HIV tests"),
+                _service_figure(figures, Service.ReportingGroup.HIV_TEST, "encounters"),
             ),
+            (
+                _("HCV tests"),
+                _service_figure(figures, Service.ReportingGroup.HCV_TEST, "encounters"),
+            ),
+            (_("People trained in overdose response"), _people_trained(figures)),
         ],
         key="services",
     )
 
 
-def _overdose_table(scope):
-    figures = metrics.overdose_reports(scope)
-    checks = metrics.drug_checks(scope)
+def _overdose_table(figures):
+    reports = figures.overdose
+    checks = figures.checks
     table = _table(
         _("Overdose response"),
         [
-            (_("Overdoses reported"), figures["reports"]),
-            (_("Reversals reported"), figures["reversals"]),
+            (_("Overdoses reported"), reports["reports"]),
+            (_("Reversals reported"), reports["reversals"]),
             (_("Drug checks done"), checks["done"]),
             (_("Drug checks positive"), checks["positive"]),
             # Shown so that the share positive never implies an unchecked count.
@@ -264,10 +324,10 @@ def _overdose_table(scope):
     return table
 
 
-def _referral_tables(scope):
+def _referral_tables(figures):
     from haven.resources.models import Need
 
-    figures = metrics.referrals(scope)
+    figures = figures.referrals
     needs = dict(Need.choices)
     by_need = _table(
         _("Referrals made by need"),
@@ -289,8 +349,8 @@ def _referral_tables(scope):
     return [by_need, linked]
 
 
-def _demographic_tables(scope, served):
-    tables = metrics.demographics(scope, served)
+def _demographic_tables(figures):
+    tables = metrics.demographics(figures.scope, figures.people)
     genders = dict(Participant.Gender.choices)
     races = dict(Participant.RaceEthnicity.choices)
     not_recorded = _("not recorded")
@@ -388,52 +448,48 @@ def _percent_or_dash(percent):
     return "—" if percent is None else f"{percent}%"
 
 
-def ssp_activity(scope):
+def ssp_activity(scope, figures=None):
     """Syringe services program activity: contacts, people, syringes, supplies, tests."""
-    units = metrics.units_by_group(scope)
+    figures = figures or Figures(scope)
     tables = [
-        *_contacts_tables(scope, metrics.served_participants(scope)),
-        _syringe_table(scope, units),
-        _supplies_table(units, SUPPLY_GROUPS),
-        _service_table(scope),
-        *_referral_tables(scope),
+        *_contacts_tables(figures),
+        _syringe_table(figures),
+        _supplies_table(_units(figures), SUPPLY_GROUPS),
+        _service_table(figures),
+        *_referral_tables(figures),
     ]
     return Report("ssp", str(REPORTS["ssp"]), scope, tables)
 
 
-def naloxone_quarterly(scope):
+def naloxone_quarterly(scope, figures=None):
     """Naloxone program: kits and doses by formulation, first kits and refills,
     training and reversals."""
+    figures = figures or Figures(scope)
     tables = [
-        *_naloxone_tables(scope),
+        *_naloxone_tables(figures),
         _table(
             _("Overdose education"),
-            [
-                (
-                    _("People trained in overdose response"),
-                    metrics.people_trained_in_overdose_response(scope),
-                )
-            ],
+            [(_("People trained in overdose response"), _people_trained(figures))],
             key="services",  # the same figure as in the other reports' service table
         ),
-        _overdose_table(scope),
-        *_training_tables(scope),
+        _overdose_table(figures),
+        *_training_tables(figures.scope),
     ]
     return Report("naloxone", str(REPORTS["naloxone"]), scope, tables)
 
 
-def grant_progress(scope):
+def grant_progress(scope, figures=None):
     """Grant progress: people served and their demographics, and the key outputs."""
-    served = metrics.served_participants(scope)
+    figures = figures or Figures(scope)
     tables = [
-        *_contacts_tables(scope, served),
-        *_demographic_tables(scope, served),
-        _syringe_table(scope, metrics.units_by_group(scope)),
-        *_naloxone_tables(scope),
-        _service_table(scope),
-        _overdose_table(scope),
-        *_referral_tables(scope),
-        *_training_tables(scope),
+        *_contacts_tables(figures),
+        *_demographic_tables(figures),
+        _syringe_table(figures),
+        *_naloxone_tables(figures),
+        _service_table(figures),
+        _overdose_table(figures),
+        *_referral_tables(figures),
+        *_training_tables(figures.scope),
     ]
     return Report("grant", str(REPORTS["grant"]), scope, tables)
 
@@ -494,14 +550,15 @@ def slice_of(scope):
     return (chosen[0][0], chosen[0][1][0])
 
 
-def every_table(scope):
+def every_table(scope, figures=None):
     """Every table of every standard report, once each (the same key is the same figures).
 
     The grant report holds all the others' tables but the supplies table; the
     naloxone report's overdose education row is the service table's.
     """
-    grant = grant_progress(scope)
-    supplies = _supplies_table(metrics.units_by_group(scope), SUPPLY_GROUPS)
+    figures = figures or Figures(scope)
+    grant = grant_progress(scope, figures)
+    supplies = _supplies_table(_units(figures), SUPPLY_GROUPS)
     return Report("all", "", scope, [*grant.tables, supplies])
 
 
@@ -511,15 +568,19 @@ def linked_reports(scope, members):
     Every report's tables are suppressed together, so that a figure shown in
     one report is never hidden in another, where the two could be combined.
     """
-    start, end = scope.start, scope.end
-    scopes = {("all",): metrics.Scope(start, end)}
-    for pk in members["site"]:
-        scopes[("site", pk)] = metrics.Scope(start, end, site_ids=(pk,))
-    for pk in members["staff"]:
-        scopes[("staff", pk)] = metrics.Scope(start, end, staff_ids=(pk,))
-    for value in members["type"]:
-        scopes[("type", value)] = metrics.Scope(start, end, contact_types=(value,))
-    return {key: every_table(each) for key, each in scopes.items()}
+    whole = metrics.Scope(scope.start, scope.end)
+    reports = {("all",): every_table(whole)}
+    filters = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
+    for dimension in DIMENSIONS:
+        every = Figures.for_every_member(
+            whole,
+            dimension,
+            members[dimension],
+            lambda member, dimension=dimension: replace(whole, **{filters[dimension]: (member,)}),
+        )
+        for member, figures in every.items():
+            reports[(dimension, member)] = every_table(figures.scope, figures)
+    return reports
 
 
 def linked_set(reports):

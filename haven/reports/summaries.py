@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants.models import Participant
 
-from .models import DailyActivity, DailyService, DailySupply
+from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine, MonthlySupply
 
-SUMMARIES = (DailyActivity, DailySupply, DailyService)
+SUMMARIES = (DailyActivity, DailySupply, DailyService, FirstNaloxoneLine, MonthlySupply)
 
 
 def _local_day(path):
@@ -72,6 +72,7 @@ def _write_summaries(encounters):
         ),
         batch_size=2000,
     )
+    write_monthly_supply()
     Through = Encounter.services.through
     DailyService.objects.bulk_create(
         (
@@ -90,15 +91,88 @@ def _write_summaries(encounters):
     )
 
 
+def _first_line_rows(lines):
+    """FirstNaloxoneLine rows for `lines`, a queryset of EncounterSupply.
+
+    Merges point straight at the kept record (participants.actions moves the
+    duplicates of a duplicate), so the kept record is one step away.
+    """
+    return (
+        FirstNaloxoneLine(**row)
+        for row in lines.values(
+            "encounter_id",
+            "item_id",
+            "quantity",
+            participant_id=Coalesce(
+                "encounter__participant__merged_into_id", "encounter__participant_id"
+            ),
+            day=_local_day("encounter__occurred_at"),
+            site_id=F("encounter__site_id"),
+            staff_id=F("encounter__staff_id"),
+            contact_type=F("encounter__contact_type"),
+        ).iterator()
+    )
+
+
+def _write_first_lines(linked_ids, first):
+    """Rewrite the first-naloxone lines of one kept record: the naloxone lines
+    of its contacts at its first naloxone moment (`first`), under any linked record."""
+    FirstNaloxoneLine.objects.filter(participant_id__in=linked_ids).delete()
+    if first is None:
+        return
+    lines = EncounterSupply.objects.filter(
+        encounter__participant_id__in=linked_ids,
+        encounter__occurred_at=first,
+        item__category="naloxone",
+    )
+    rows = list(_first_line_rows(lines))
+    # A contact just moved here from another participant may still have rows
+    # there; that participant's own refresh rewrites the rest of them.
+    FirstNaloxoneLine.objects.filter(encounter_id__in={row.encounter_id for row in rows}).delete()
+    FirstNaloxoneLine.objects.bulk_create(rows)
+
+
+def write_monthly_supply(DailySupply=DailySupply, MonthlySupply=MonthlySupply):  # noqa: N803
+    """Write MonthlySupply from the daily rows (whose monthly rows are gone).
+
+    Takes the models so that the data migration can pass its historical ones.
+    """
+    fields = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
+    for dimension in ("all", *fields):
+        member = [fields[dimension]] if dimension in fields else []
+        rows = (
+            DailySupply.objects.values_list(TruncMonth("day"), *member, "item_id")
+            .annotate(Sum("quantity"), Sum("anonymous_quantity"))
+            .order_by()
+        )
+        MonthlySupply.objects.bulk_create(
+            (
+                MonthlySupply(
+                    month=row[0],
+                    dimension=dimension,
+                    member=str(row[1]) if member else "",
+                    item_id=row[-3],
+                    quantity=row[-2],
+                    anonymous_quantity=row[-1],
+                )
+                for row in rows.iterator()
+            ),
+            batch_size=2000,
+        )
+
+
 def refresh_first_naloxone(participant):
-    """Set first_naloxone_at on a kept record from all its linked records."""
+    """Set first_naloxone_at on a kept record from all its linked records,
+    and rewrite the lines of that first contact."""
     root = Participant.objects.get(pk=participant.pk).canonical()
+    linked = root.linked_ids()
     first = EncounterSupply.objects.filter(
-        encounter__participant_id__in=root.linked_ids(), item__category="naloxone"
+        encounter__participant_id__in=linked, item__category="naloxone"
     ).aggregate(first=Min("encounter__occurred_at"))["first"]
     Participant.objects.filter(pk=root.pk).update(first_naloxone_at=first)
     # Duplicates carry no date of their own: the kept record speaks for them.
     Participant.objects.filter(merged_into=root).update(first_naloxone_at=None)
+    _write_first_lines(linked, first)
 
 
 @dataclass
@@ -190,6 +264,21 @@ def _add(model, rows):
             )
 
 
+def monthly_keys(key):
+    """The MonthlySupply keys a daily supply key adds to: everyone's, and its site's,
+    staff member's and contact type's, in its month."""
+    month = key["day"].replace(day=1)
+    return [
+        {"dimension": dimension, "member": str(member), "month": month, "item_id": key["item_id"]}
+        for dimension, member in (
+            (MonthlySupply.EVERYONE, ""),
+            ("site", key["site_id"]),
+            ("staff", key["staff_id"]),
+            ("type", key["contact_type"]),
+        )
+    ]
+
+
 def _apply(contributions, sign):
     """Add (sign +1) or take away (-1) contributions: adding is one statement per summary table."""
     rows = {}
@@ -217,6 +306,13 @@ def _apply(contributions, sign):
                 quantity=quantity,
                 anonymous_quantity=quantity * anonymous,
             )
+            for month_key in monthly_keys({**key, "item_id": item_id}):
+                add(
+                    MonthlySupply,
+                    month_key,
+                    quantity=quantity,
+                    anonymous_quantity=quantity * anonymous,
+                )
         for service_id in contribution.services:
             add(
                 DailyService,
@@ -248,9 +344,13 @@ def contacts_added(added):
                 first or encounter.occurred_at, encounter.occurred_at
             )
     for participant_id, first in firsts.items():
-        Participant.objects.filter(pk=participant_id).filter(
-            Q(first_naloxone_at__isnull=True) | Q(first_naloxone_at__gt=first)
-        ).update(first_naloxone_at=first)
+        # Equal counts too: a second contact at the very same first moment adds its lines.
+        if (
+            Participant.objects.filter(pk=participant_id)
+            .filter(Q(first_naloxone_at__isnull=True) | Q(first_naloxone_at__gte=first))
+            .update(first_naloxone_at=first)
+        ):
+            _write_first_lines(Participant(pk=participant_id).linked_ids(), first)
 
 
 def contact_changed(before, encounter):
@@ -285,4 +385,12 @@ def rebuild_all():
             by_root[root] = row["first"]
     for root, first in by_root.items():
         Participant.objects.filter(pk=root).update(first_naloxone_at=first)
+    # Annotated, not filtered, so that the join to a kept record stays an outer join.
+    first_contacts = EncounterSupply.objects.annotate(
+        first=Coalesce(
+            "encounter__participant__merged_into__first_naloxone_at",
+            "encounter__participant__first_naloxone_at",
+        )
+    ).filter(encounter__occurred_at=F("first"), item__category="naloxone")
+    FirstNaloxoneLine.objects.bulk_create(_first_line_rows(first_contacts), batch_size=2000)
     return DailyActivity.objects.count()

@@ -16,7 +16,13 @@ from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
 from haven.reports import metrics, summaries
-from haven.reports.models import DailyActivity, DailyService, DailySupply
+from haven.reports.models import (
+    DailyActivity,
+    DailyService,
+    DailySupply,
+    FirstNaloxoneLine,
+    MonthlySupply,
+)
 
 LOCAL = ZoneInfo(settings.TIME_ZONE)
 
@@ -73,6 +79,87 @@ def first_naloxone_direct():
     return firsts
 
 
+def monthly_supply_direct():
+    """What MonthlySupply should hold: the direct supply counts by month, for everyone
+    and for each site, staff member and contact type."""
+    monthly = Counter()
+    for key, n in direct_counts()[1].items():
+        day, site, staff, contact_type, item, *anonymous = key
+        for dimension, member in (
+            ("all", ""),
+            ("site", str(site)),
+            ("staff", str(staff)),
+            ("type", contact_type),
+        ):
+            monthly[(dimension, member, day.replace(day=1), item, *anonymous)] += n
+    return +monthly
+
+
+def monthly_supply_stored():
+    monthly = Counter()
+    for row in MonthlySupply.objects.all():
+        key = (row.dimension, row.member, row.month, row.item_id)
+        monthly[key] += row.quantity
+        monthly[(*key, "anonymous")] += row.anonymous_quantity
+    return +monthly
+
+
+def first_naloxone_lines_direct():
+    """The naloxone lines of each kept record's first naloxone contacts, from the raw records."""
+    firsts = first_naloxone_direct()
+    rows = set()
+    lines = EncounterSupply.objects.filter(
+        encounter__participant__isnull=False, item__category="naloxone"
+    )
+    for line in lines.select_related("encounter__participant"):
+        encounter = line.encounter
+        root = encounter.participant.canonical().pk
+        if firsts.get(root) == encounter.occurred_at:
+            rows.add(
+                (
+                    root,
+                    encounter.pk,
+                    line.item_id,
+                    line.quantity,
+                    timezone.localdate(encounter.occurred_at),
+                    encounter.site_id,
+                    encounter.staff_id,
+                    encounter.contact_type,
+                )
+            )
+    return rows
+
+
+def first_naloxone_lines_stored():
+    rows = FirstNaloxoneLine.objects.values_list(
+        "participant_id",
+        "encounter_id",
+        "item_id",
+        "quantity",
+        "day",
+        "site_id",
+        "staff_id",
+        "contact_type",
+    )
+    stored = list(rows)
+    assert len(stored) == len(set(stored))
+    return set(stored)
+
+
+def supplies_direct(scope):
+    """{item id: (units, units at anonymous contacts)} counted from the raw supply lines."""
+    totals = {}
+    for line in EncounterSupply.objects.filter(scope.encounters("encounter__")).select_related(
+        "encounter"
+    ):
+        units, anonymous = totals.get(line.item_id, (0, 0))
+        totals[line.item_id] = (
+            units + line.quantity,
+            anonymous + (line.quantity if line.encounter.participant_id is None else 0),
+        )
+    return totals
+
+
 steps = st.lists(
     st.one_of(
         st.tuples(
@@ -83,6 +170,7 @@ steps = st.lists(
             st.integers(0, 12),
             st.booleans(),
             st.sampled_from(["fixed", "street"]),
+            st.integers(0, 3),  # syringes: lines that are not naloxone stay out
         ),
         st.tuples(
             st.just("edit"),
@@ -92,6 +180,7 @@ steps = st.lists(
             st.integers(0, 12),
             st.booleans(),
             st.sampled_from(["fixed", "street"]),
+            st.integers(0, 3),  # syringes: lines that are not naloxone stay out
         ),
         st.tuples(st.just("merge"), st.integers(0, 3), st.integers(0, 3)),
     ),
@@ -107,7 +196,7 @@ steps = st.lists(
 def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
     steps, sam, sue, downtown, catalog
 ):
-    for model in (DailyActivity, DailySupply, DailyService):
+    for model in summaries.SUMMARIES:
         model.objects.all().delete()
     EncounterSupply.objects.all().delete()
     Encounter.services.through.objects.all().delete()
@@ -124,7 +213,7 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
             except Exception:  # noqa: BLE001 - a refused merge changes nothing
                 pass
             continue
-        _kind, who, days, hour, naloxone, with_service, contact_type = step
+        _kind, who, days, hour, naloxone, with_service, contact_type, syringes = step
         data = EncounterData(
             client_uuid=uuid.uuid4(),
             site=downtown,
@@ -132,7 +221,7 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
             occurred_at=start + datetime.timedelta(days=days, hours=hour),
             participant=people[who] if who < 3 else None,
             anonymous_people=0 if who < 3 else 2,
-            supplies={catalog["naloxone"]: min(naloxone, 10)} if naloxone else {},
+            supplies={catalog["naloxone"]: min(naloxone, 10), catalog["syringes"]: syringes},
             services=[catalog["support"]] if with_service else [],
         )
         if kind == "create":
@@ -148,10 +237,33 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
         if p.first_naloxone_at
     }
     assert stored == first_naloxone_direct()
+    assert first_naloxone_lines_stored() == first_naloxone_lines_direct()
+    assert monthly_supply_stored() == monthly_supply_direct()
+    # Supply figures read from whole months and edge days equal a direct count, for
+    # any period, whole program or one member of a breakdown, or grouped by each.
+    for first_day, last_day in ((0, 40), (3, 33), (0, 30), (10, 12)):
+        period = (
+            start.date() + datetime.timedelta(days=first_day),
+            start.date() + datetime.timedelta(days=last_day),
+        )
+        for filters in (
+            {},
+            {"site_ids": (downtown.pk,)},
+            {"staff_ids": (sam.pk,)},
+            {"contact_types": ("street",)},
+        ):
+            scope = metrics.Scope(*period, **filters)
+            assert metrics.supplies_by_item(scope) == supplies_direct(scope)
+        whole = metrics.Scope(*period)
+        for by, field in (("site", "site_id"), ("staff", "staff_id"), ("type", "contact_type")):
+            grouped = metrics.supplies_by_item(whole, by=by)
+            for member in Encounter.objects.values_list(field, flat=True).distinct():
+                alone = metrics.Scope(*period, **{metrics.DIMENSION_FILTERS[by]: (member,)})
+                assert grouped[member] == supplies_direct(alone)
     # And a full rebuild agrees with what the writes kept.
-    kept = summary_counts()
+    kept = summary_counts(), first_naloxone_lines_stored(), monthly_supply_stored()
     summaries.rebuild_all()
-    assert summary_counts() == kept
+    assert (summary_counts(), first_naloxone_lines_stored(), monthly_supply_stored()) == kept
 
 
 def test_a_report_equals_a_direct_count(program):
