@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "haven.overdose",
     "haven.resources",
     "haven.public",
+    "haven.mail",
     "haven.api",
     "haven.reports",
 ]
@@ -285,6 +286,7 @@ SCHEDULED_TASKS = {
     "haven.overdose.tasks.detect_spikes": int(
         os.environ.get("HAVEN_SPIKE_DETECTION_MINUTES", "60")
     ),
+    "haven.mail.tasks.purge_addresses": 60,
 }
 
 # The recipe for the optional unique identifier code (UIC); see
@@ -326,3 +328,28 @@ LOGGING = {
 # Default: SAMHSA's National Helpline, free, confidential, 24/7, English and Spanish.
 HAVEN_HOTLINE_NAME = os.environ.get("HAVEN_HOTLINE_NAME", "SAMHSA National Helpline")
 HAVEN_HOTLINE_NUMBER = os.environ.get("HAVEN_HOTLINE_NUMBER", "1-800-662-4357")
+
+# Naloxone and supplies by mail (haven/mail, docs/mail.md).
+# The service area: two-letter states, and optionally a list of ZIP codes within them.
+MAIL_STATES = [state.upper() for state in env_list("HAVEN_MAIL_STATES", "AZ")]
+MAIL_ZIP_CODES = env_list("HAVEN_MAIL_ZIP_CODES")
+# The stock location mailed kits are drawn from (by name).
+MAIL_STOCK_LOCATION = os.environ.get("HAVEN_MAIL_STOCK_LOCATION", "Mail room")
+# Addresses are purged this many days after delivery (or return, or decline).
+MAIL_PURGE_DAYS = int(os.environ.get("HAVEN_MAIL_PURGE_DAYS", "14"))
+# One package per address every this many days; a repeat sooner is declined.
+MAIL_REPEAT_DAYS = int(os.environ.get("HAVEN_MAIL_REPEAT_DAYS", "30"))
+# Discreet packaging: no program name on the outside of the package.
+MAIL_DISCREET = env_bool("HAVEN_MAIL_DISCREET", True)
+MAIL_PROGRAM_NAME = os.environ.get("HAVEN_MAIL_PROGRAM_NAME", "Haven harm reduction program")
+MAIL_RETURN_ADDRESS = env_list("HAVEN_MAIL_RETURN_ADDRESS", "PO Box 1000,Tempe AZ 85280")
+# The key of the keyed hash that recognises a repeat address without keeping it.
+MAIL_ADDRESS_KEY = os.environ.get("HAVEN_MAIL_ADDRESS_KEY", "")
+if not MAIL_ADDRESS_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set HAVEN_MAIL_ADDRESS_KEY when HAVEN_DEBUG is off.")
+    MAIL_ADDRESS_KEY = "haven-development-mail-key-not-secret"
+# Public forms (mail requests, reversal reports): posts per network address per hour.
+PUBLIC_FORM_POSTS_PER_HOUR = int(os.environ.get("HAVEN_PUBLIC_FORM_POSTS_PER_HOUR", "5"))
+# Self-paced overdose-response training, linked from the public guide (empty hides it).
+MAIL_TRAINING_URL = os.environ.get("HAVEN_TRAINING_URL", "")

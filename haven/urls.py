@@ -19,6 +19,8 @@ urlpatterns = [
     path("overdose/", include("haven.overdose.urls")),
     path("resources/", include("haven.resources.urls")),
     path("public/", include("haven.public.urls")),
+    path("public/mail/", include("haven.mail.public_urls")),
+    path("mail/", include("haven.mail.urls")),
     path("reports/", include("haven.reports.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from haven.mail import metrics as mail
+from haven.mail.models import MailRequest
 from haven.outreach.models import Encounter
 from haven.participants.models import Participant
 from haven.supplies.models import Item
@@ -262,6 +264,27 @@ def _overdose_table(scope):
     return table
 
 
+# Mail distribution (haven/mail) ---------------------------------------------
+# Program-wide figures (see haven/mail/metrics.py): the same for every site,
+# staff member and contact type of a breakdown.
+MAIL_LINKS = {"site": SAME, "staff": SAME, "type": SAME}
+
+
+def _mail_table(scope):
+    labels = dict(MailRequest.Status.choices)
+    naloxone = mail.naloxone_mailed(scope)
+    rows = [
+        *(
+            (_("Mail requests: %(status)s") % {"status": labels[status]}, count)
+            for status, count in mail.requests_by_status(scope).items()
+        ),
+        (_("Naloxone kits mailed"), naloxone["kits"]),
+        (_("Naloxone doses mailed"), naloxone["doses"]),
+        (_("Reversals reported by mail"), mail.reversals_by_mail(scope)),
+    ]
+    return _table(_("Naloxone and supplies by mail"), rows, key="mail", links=MAIL_LINKS)
+
+
 def _referral_tables(scope):
     from haven.resources.models import Need
 
@@ -358,6 +381,7 @@ def naloxone_quarterly(scope):
             key="services",  # the same figure as in the other reports' service table
         ),
         _overdose_table(scope),
+        _mail_table(scope),
     ]
     return Report("naloxone", str(REPORTS["naloxone"]), scope, tables)
 
@@ -373,6 +397,7 @@ def grant_progress(scope):
         _service_table(scope),
         _overdose_table(scope),
         *_referral_tables(scope),
+        _mail_table(scope),
     ]
     return Report("grant", str(REPORTS["grant"]), scope, tables)
 
