@@ -219,3 +219,36 @@ def test_analysts_and_admins_see_no_mail_pages(login, offers, who, request):
     mail_request = submitted(offers)
     assert login(user).get("/mail/").status_code == 403
     assert login(user).get(f"/mail/{mail_request.pk}/").status_code == 403
+
+
+def test_no_staff_page_shows_the_address_or_label_name(login, offers, personas, mia, mail_room):
+    request = submitted(offers, line1="Xaddress 77", label_name="Xlabelname")
+    actions.do_approve_request(request, by=personas["supervisor"])
+    for user in [*personas.values(), mia]:
+        client = login(user)
+        for path in ("/mail/", "/mail/?status=approved", f"/mail/{request.pk}/"):
+            content = client.get(path).content
+            assert b"Xaddress" not in content and b"Xlabelname" not in content, (user, path)
+
+
+def test_the_queue_costs_the_same_queries_however_long(
+    login, offers, sam, django_assert_num_queries
+):
+    submitted(offers, line1="1 A Street")
+    client = login(sam)
+    client.get("/mail/")
+    with django_assert_num_queries(count := _queries(client)):
+        client.get("/mail/")
+    for number in range(5):
+        submitted(offers, line1=f"{number} B Street")
+    with django_assert_num_queries(count):
+        assert len(client.get("/mail/").context["requests"]) == 6
+
+
+def _queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/mail/")
+    return len(queries)
