@@ -41,18 +41,23 @@ class WrongStatus(ValidationError):
 # ------------------------------------------------------------ public forms
 
 
-def check_rate_limit(form, network_hash, now=None):
-    """Count this post, or raise RateLimited when the network posted too often this hour.
-
-    Refused posts are not counted, so that a visitor who waits an hour can post again.
-    """
+def check_rate_limit(network_hash, now=None):
+    """Raise RateLimited when the network posted too often this hour."""
     now = now or timezone.now()
     recent = PublicSubmission.objects.filter(
         network_hash=network_hash, created_at__gt=now - RATE_WINDOW
     ).count()
     if recent >= settings.PUBLIC_FORM_POSTS_PER_HOUR:
         raise RateLimited
-    PublicSubmission.objects.create(form=form, network_hash=network_hash, created_at=now)
+
+
+def count_post(form, network_hash):
+    """Count a post that was stored, for the rate limit.
+
+    Posts refused for a mistake store nothing and are not counted, so that a
+    person correcting a typo is not held back.
+    """
+    PublicSubmission.objects.create(form=form, network_hash=network_hash, created_at=timezone.now())
 
 
 @dataclass

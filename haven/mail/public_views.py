@@ -15,6 +15,14 @@ from . import actions, addresses
 from .forms import RequestForm, ReversalForm, signed_token, yes_no
 
 
+def _over_rate_limit(request):
+    try:
+        actions.check_rate_limit(addresses.network_hash(request))
+    except actions.RateLimited:
+        return True
+    return False
+
+
 def _refused_for_rate(request):
     return render(request, "mail/public_too_many.html", status=429)
 
@@ -32,13 +40,11 @@ def request_form(request):
     """Ask for naloxone and supplies by mail."""
     if request.method == "POST":
         form = RequestForm(request.POST)
-        try:
-            actions.check_rate_limit("request", addresses.network_hash(request))
-        except actions.RateLimited:
-            return _refused_for_rate(request)
         if form.is_bot():
             return render(request, "mail/public_thanks.html", _thanks_context())
         if form.is_valid():
+            if _over_rate_limit(request):
+                return _refused_for_rate(request)
             data = form.cleaned_data
             try:
                 actions.do_submit_request(
@@ -60,6 +66,7 @@ def request_form(request):
             except ValidationError as error:
                 _add_errors(form, error)
             else:
+                actions.count_post("request", addresses.network_hash(request))
                 return render(request, "mail/public_thanks.html", _thanks_context())
         _renew_expired_token(form)
     else:
@@ -92,13 +99,11 @@ def reversal_form(request):
     """Tell us about an overdose where naloxone was used; offers a confidential refill."""
     if request.method == "POST":
         form = ReversalForm(request.POST)
-        try:
-            actions.check_rate_limit("reversal", addresses.network_hash(request))
-        except actions.RateLimited:
-            return _refused_for_rate(request)
         if form.is_bot():
             return render(request, "mail/public_reversal_thanks.html")
         if form.is_valid():
+            if _over_rate_limit(request):
+                return _refused_for_rate(request)
             data = form.cleaned_data
             try:
                 actions.do_file_reversal(
@@ -117,6 +122,7 @@ def reversal_form(request):
             except ValidationError as error:
                 _add_errors(form, error)
             else:
+                actions.count_post("reversal", addresses.network_hash(request))
                 return render(request, "mail/public_reversal_thanks.html")
         _renew_expired_token(form)
     else:

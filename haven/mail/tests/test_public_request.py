@@ -171,3 +171,10 @@ def test_the_public_form_carries_no_participant_data_and_no_cache(offers, partic
     page = Client().get("/public/mail/")
     assert participant.alias.encode() not in page.content
     assert "no-store" in page["Cache-Control"] or "no-cache" in page["Cache-Control"]
+
+
+def test_posts_with_mistakes_do_not_count_towards_the_rate_limit(offers):
+    client = Client()
+    for _attempt in range(6):
+        assert post(client, offers, zip_code="1").status_code == 400
+    assert post(client, offers).status_code == 200

@@ -102,3 +102,12 @@ def test_the_guide_pictures_are_served():
 
     for name in ("check", "call", "naloxone", "recovery", "stay"):
         assert finders.find(f"mail/guide/{name}.svg")
+
+
+def test_the_reversal_form_is_rate_limited_per_network():
+    client = Client()
+    for _number in range(5):
+        assert reversal_post(client)[0].status_code == 200
+    response, _values = reversal_post(client)
+    assert response.status_code == 429
+    assert OverdoseReport.objects.count() == 5
