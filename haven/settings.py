@@ -343,12 +343,9 @@ MAIL_REPEAT_DAYS = int(os.environ.get("HAVEN_MAIL_REPEAT_DAYS", "30"))
 MAIL_DISCREET = env_bool("HAVEN_MAIL_DISCREET", True)
 MAIL_PROGRAM_NAME = os.environ.get("HAVEN_MAIL_PROGRAM_NAME", "Haven harm reduction program")
 MAIL_RETURN_ADDRESS = env_list("HAVEN_MAIL_RETURN_ADDRESS", "PO Box 1000,Tempe AZ 85280")
-# The key of the keyed hash that recognises a repeat address without keeping it.
-MAIL_ADDRESS_KEY = os.environ.get("HAVEN_MAIL_ADDRESS_KEY", "")
-if not MAIL_ADDRESS_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set HAVEN_MAIL_ADDRESS_KEY when HAVEN_DEBUG is off.")
-    MAIL_ADDRESS_KEY = "haven-development-mail-key-not-secret"
+# The key of the keyed hash that recognises a repeat address without keeping it;
+# by default derived from the secret key (so changing that forgets past requesters).
+MAIL_ADDRESS_KEY = os.environ.get("HAVEN_MAIL_ADDRESS_KEY", "") or f"mail-address:{SECRET_KEY}"
 # Public forms (mail requests, reversal reports): posts per network address per hour.
 PUBLIC_FORM_POSTS_PER_HOUR = int(os.environ.get("HAVEN_PUBLIC_FORM_POSTS_PER_HOUR", "5"))
 # Self-paced overdose-response training, linked from the public guide (empty hides it).
