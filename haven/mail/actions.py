@@ -121,9 +121,10 @@ def validate_request(data):
 def do_submit_request(data, now=None):
     """Store a public request once (by its form token). Returns the request.
 
-    A request from an address that had a package within settings.MAIL_REPEAT_DAYS
-    is stored declined, and the visitor sees the same page as anyone else: the
-    form never tells whether an address was seen before.
+    A request from an address that asked within settings.MAIL_REPEAT_DAYS is
+    stored declined, without its name, address or contact, and the visitor sees
+    the same page as anyone else: the form never tells whether an address was
+    seen before.
     """
     existing = MailRequest.objects.filter(form_token=data.form_token).first()
     if existing is not None:
@@ -146,14 +147,26 @@ def do_submit_request(data, now=None):
         )
         if part.strip()
     )
+    kept = {
+        "label_name": data.label_name.strip(),
+        "address": address,
+        "contact_email": data.contact_email.strip(),
+        "contact_phone": data.contact_phone.strip(),
+    }
+    if repeat:
+        # Declined at once, and nothing of the address is kept: there is nothing to mail.
+        kept = {
+            "status": Status.DECLINED,
+            "decided_at": now,
+            "finished_at": now,
+            "address_purged_at": now,
+            "decline_reason": _("Asked again within %(days)s days.")
+            % {"days": settings.MAIL_REPEAT_DAYS},
+        }
     try:
         with transaction.atomic():
             request = MailRequest.objects.create(
                 form_token=data.form_token,
-                label_name=data.label_name.strip(),
-                address=address,
-                contact_email=data.contact_email.strip(),
-                contact_phone=data.contact_phone.strip(),
                 state=data.state.upper(),
                 zip_code=addresses.zip5(data.zip_code),
                 requester_hash=requester,
@@ -161,6 +174,7 @@ def do_submit_request(data, now=None):
                 witnessed_overdose=data.witnessed_overdose,
                 language=data.language,
                 discreet=settings.MAIL_DISCREET,
+                **kept,
             )
     except IntegrityError:
         # The same form posted twice at once: the other post stored it.
@@ -170,13 +184,6 @@ def do_submit_request(data, now=None):
         for item, quantity in data.quantities.items()
         if quantity
     )
-    if repeat:
-        request.status = Status.DECLINED
-        request.decided_at = request.finished_at = now
-        request.decline_reason = _("Asked again within %(days)s days.") % {
-            "days": settings.MAIL_REPEAT_DAYS
-        }
-        request.save(update_fields=["status", "decided_at", "finished_at", "decline_reason"])
     audit.record(None, AuditEntry.Action.CREATE, request, page="public mail request")
     return request
 

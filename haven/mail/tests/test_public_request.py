@@ -124,6 +124,8 @@ def test_a_repeat_address_sees_the_same_page_and_is_declined_quietly(offers):
     assert earlier.requester_hash == later.requester_hash
     assert (earlier.status, later.status) == ("requested", "declined")
     assert "30 days" in later.decline_reason
+    assert (later.address, later.label_name) == ("", "")
+    assert later.address_purged_at is not None
 
 
 def test_after_the_interval_an_address_may_ask_again(offers):
