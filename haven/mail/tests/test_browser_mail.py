@@ -8,6 +8,7 @@ from pypdf import PdfReader
 from conftest import PASSWORD
 from haven.core.tests.browser import PHONE, assert_accessible, log_in
 from haven.mail.models import MailRequest
+from haven.overdose.models import OverdoseReport
 from haven.supplies.stock import on_hand
 
 pytestmark = pytest.mark.browser
@@ -65,3 +66,28 @@ def test_a_visitor_asks_for_naloxone_in_spanish_and_staff_ship_it(
     request.refresh_from_db()
     assert (request.status, request.tracking_number) == ("shipped", "9400 1111 2222")
     staff.close()
+
+
+def test_the_guide_and_the_reversal_form_work_on_a_phone(page):
+    from playwright.sync_api import expect
+
+    page.goto("/public/mail/guide/")
+    expect(page.get_by_role("heading", name="What to do in an overdose")).to_be_visible()
+    expect(page.get_by_role("img", name="A phone showing 911")).to_be_visible()
+    expect(page.get_by_role("button", name="Print this page")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    assert_accessible(page)
+    page.goto("/public/mail/reversal/")
+    assert_accessible(page)
+    page.get_by_label("City").fill("Tempe")
+    page.get_by_label("State").fill("AZ")
+    page.get_by_label("ZIP code").fill("85281")
+    page.get_by_label("Date it happened").fill("2026-01-02")
+    page.get_by_label("How many doses did you give?").fill("2")
+    page.get_by_role("button", name="Send the report").click()
+    expect(page.get_by_role("link", name="Get a free, confidential refill by mail")).to_be_visible()
+    assert OverdoseReport.objects.get().naloxone_doses == 2
+    page.get_by_role("link", name="Get a free, confidential refill by mail").click()
+    expect(
+        page.get_by_label("Have you seen an overdose in the last 3 months? (optional)")
+    ).to_have_value("yes")
