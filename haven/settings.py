@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "haven.resources",
     "haven.consents",
     "haven.public",
+    "haven.mail",
     "haven.api",
     "haven.reports",
     "haven.training",
@@ -323,6 +324,7 @@ SCHEDULED_TASKS = {
     "haven.overdose.tasks.detect_spikes": int(
         os.environ.get("HAVEN_SPIKE_DETECTION_MINUTES", "60")
     ),
+    "haven.mail.tasks.purge_addresses": 60,
 }
 
 # The recipe for the optional unique identifier code (UIC); see
@@ -393,3 +395,25 @@ HAVEN_NALOXONE_EXPIRY_WARNING_DAYS = 90
 # The program's name and logo (a PNG or JPEG file) on report PDFs; empty for none.
 HAVEN_PROGRAM_NAME = os.environ.get("HAVEN_PROGRAM_NAME", "")
 HAVEN_PROGRAM_LOGO = os.environ.get("HAVEN_PROGRAM_LOGO", "")
+
+# Naloxone and supplies by mail (haven/mail, docs/mail.md).
+# The service area: two-letter states, and optionally a list of ZIP codes within them.
+MAIL_STATES = [state.upper() for state in env_list("HAVEN_MAIL_STATES", "AZ")]
+MAIL_ZIP_CODES = env_list("HAVEN_MAIL_ZIP_CODES")
+# The stock location mailed kits are drawn from (by name).
+MAIL_STOCK_LOCATION = os.environ.get("HAVEN_MAIL_STOCK_LOCATION", "Mail room")
+# Addresses are purged this many days after delivery (or return, or decline).
+MAIL_PURGE_DAYS = int(os.environ.get("HAVEN_MAIL_PURGE_DAYS", "14"))
+# One package per address every this many days; a repeat sooner is declined.
+MAIL_REPEAT_DAYS = int(os.environ.get("HAVEN_MAIL_REPEAT_DAYS", "30"))
+# Discreet packaging: no program name on the outside of the package.
+MAIL_DISCREET = env_bool("HAVEN_MAIL_DISCREET", True)
+MAIL_PROGRAM_NAME = os.environ.get("HAVEN_MAIL_PROGRAM_NAME", "Haven harm reduction program")
+MAIL_RETURN_ADDRESS = env_list("HAVEN_MAIL_RETURN_ADDRESS", "PO Box 1000,Tempe AZ 85280")
+# The key of the keyed hash that recognises a repeat address without keeping it;
+# by default derived from the secret key (so changing that forgets past requesters).
+MAIL_ADDRESS_KEY = os.environ.get("HAVEN_MAIL_ADDRESS_KEY", "") or f"mail-address:{SECRET_KEY}"
+# Public forms (mail requests, reversal reports): posts per network address per hour.
+PUBLIC_FORM_POSTS_PER_HOUR = int(os.environ.get("HAVEN_PUBLIC_FORM_POSTS_PER_HOUR", "5"))
+# Self-paced overdose-response training, linked from the public guide (empty hides it).
+MAIL_TRAINING_URL = os.environ.get("HAVEN_TRAINING_URL", "")

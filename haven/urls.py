@@ -21,6 +21,8 @@ urlpatterns = [
     path("resources/", include("haven.resources.urls")),
     path("consents/", include("haven.consents.urls")),
     path("public/", include("haven.public.urls")),
+    path("public/mail/", include("haven.mail.public_urls")),
+    path("mail/", include("haven.mail.urls")),
     path("reports/", include("haven.reports.urls")),
     path("training/", include("haven.training.urls")),
     path("api/v1/", api.urls),

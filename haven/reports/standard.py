@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from haven.mail import metrics as mail
+from haven.mail.models import MailRequest
 from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
 from haven.supplies.models import Item
@@ -324,6 +326,27 @@ def _overdose_table(figures):
     return table
 
 
+# Mail distribution (haven/mail) ---------------------------------------------
+# Program-wide figures (see haven/mail/metrics.py): the same for every site,
+# staff member and contact type of a breakdown.
+MAIL_LINKS = {"site": SAME, "staff": SAME, "type": SAME}
+
+
+def _mail_table(scope):
+    labels = dict(MailRequest.Status.choices)
+    naloxone = mail.naloxone_mailed(scope)
+    rows = [
+        *(
+            (_("Mail requests: %(status)s") % {"status": labels[status]}, count)
+            for status, count in mail.requests_by_status(scope).items()
+        ),
+        (_("Naloxone kits mailed"), naloxone["kits"]),
+        (_("Naloxone doses mailed"), naloxone["doses"]),
+        (_("Reversals reported by mail"), mail.reversals_by_mail(scope)),
+    ]
+    return _table(_("Naloxone and supplies by mail"), rows, key="mail", links=MAIL_LINKS)
+
+
 def _referral_tables(figures):
     from haven.resources.models import Need
 
@@ -474,6 +497,7 @@ def naloxone_quarterly(scope, figures=None):
         ),
         _overdose_table(figures),
         *_training_tables(figures.scope),
+        _mail_table(figures.scope),
     ]
     return Report("naloxone", str(REPORTS["naloxone"]), scope, tables)
 
@@ -490,6 +514,7 @@ def grant_progress(scope, figures=None):
         _overdose_table(figures),
         *_referral_tables(figures),
         *_training_tables(figures.scope),
+        _mail_table(figures.scope),
     ]
     return Report("grant", str(REPORTS["grant"]), scope, tables)
 

@@ -19,6 +19,7 @@ from haven.accounts.models import User
 from haven.api.models import DeviceToken
 from haven.api.tests.client import api_client
 from haven.core.models import AuditEntry
+from haven.mail.models import MailOffer
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.overdose.models import Area
 from haven.overdose.tasks import detect_spikes
@@ -66,6 +67,7 @@ def program(sam, olga, sue, max_manager, ana, adam, root, downtown, eastside, ca
     AccessLog.objects.create(username="sam", ip_address="127.0.0.1", user_agent="test")
     AccessFailureLog.objects.create(username="sam", ip_address="127.0.0.1", user_agent="test")
     detect_spikes.enqueue()
+    MailOffer.objects.create(item=catalog["naloxone"])
     return participants
 
 

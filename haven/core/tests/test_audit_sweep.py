@@ -25,6 +25,7 @@ from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 from haven.core.models import AuditEntry
+from haven.mail.models import MailRequest
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.overdose.actions import (
     AlertData,
@@ -212,6 +213,15 @@ class World:
             ),
             by=sue,
         )
+        self.mail_request = MailRequest.objects.create(
+            form_token="sweep",
+            label_name="Xnote-mail-label",
+            address="Xnote-mail-address",
+            state="AZ",
+            zip_code="85281",
+            requester_hash="0" * 64,
+            first_request=True,
+        )
         self.batch = ImportBatch.objects.create(
             uploaded_by=max_manager, filename="dir.csv", content=b"name\nA clinic\n"
         )
@@ -258,6 +268,7 @@ class World:
             "item_id": [self.item],
             "kit_id": [self.kit],
             "alert_id": [self.alert],
+            "request_id": [self.mail_request],  # a mail request (haven/mail)
             # Staff and sites (user and site management pages).
             "user_id": self.users,
             "site_id": self.sites,

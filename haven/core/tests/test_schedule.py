@@ -75,5 +75,7 @@ def test_the_interval_comes_from_settings(db, settings, clock):
 
 def test_run_schedule_once_enqueues_every_task(db, capsys):
     call_command("run_schedule", once=True)
-    assert "enqueued haven.overdose.tasks.detect_spikes" in capsys.readouterr().out
-    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    out = capsys.readouterr().out
+    assert "enqueued haven.overdose.tasks.detect_spikes" in out
+    assert "enqueued haven.mail.tasks.purge_addresses" in out
+    assert DBTaskResult.objects.filter(status="READY").count() == 2

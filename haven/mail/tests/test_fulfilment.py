@@ -1,0 +1,254 @@
+"""From a request to delivery, with the stock exact; the purge; staff roles."""
+
+import datetime
+import io
+
+import pytest
+from django.core import mail as outbox
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from pypdf import PdfReader
+
+from haven.core.models import AuditEntry
+from haven.mail import actions
+from haven.mail.models import MailRequest
+from haven.outreach.models import Encounter
+from haven.supplies.actions import NotEnoughStock
+from haven.supplies.models import StockMovement
+from haven.supplies.stock import on_hand
+
+from .conftest import request_data
+
+Status = MailRequest.Status
+
+
+def submitted(offers, **overrides):
+    return actions.do_submit_request(request_data(offers, **overrides))
+
+
+def pdf_text(response):
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_a_request_goes_from_requested_to_delivered_with_the_stock_exact(
+    login, offers, mail_room, mia, sue_at_mail, catalog, strips, django_capture_on_commit_callbacks
+):
+    request = submitted(offers, naloxone=2, strips=5, contact_email="robin@example.org")
+    assert request.status == Status.REQUESTED
+    assert request.first_request
+    sue, packer = login(sue_at_mail), login(mia)
+
+    assert sue.post(f"/mail/{request.pk}/approve/").status_code == 302
+    assert packer.post(f"/mail/{request.pk}/pack/").status_code == 302
+    request.refresh_from_db()
+    assert request.status == Status.PACKED
+    assert on_hand(mail_room, catalog["naloxone"]) == 8
+    assert on_hand(mail_room, strips) == 45
+    encounter = request.encounter
+    assert encounter.contact_type == Encounter.ContactType.MAIL
+    assert encounter.anonymous_people == 1
+    assert sorted(
+        StockMovement.objects.filter(encounter=encounter).values_list("item__name", "quantity")
+    ) == [("Fentanyl test strips", -5), ("Naloxone nasal spray", -2)]
+
+    label = packer.get(f"/mail/{request.pk}/label/")
+    assert label["Content-Type"] == "application/pdf"
+    text = pdf_text(label)
+    assert "Robin" in text and "12 Main Street" in text and "Tempe AZ 85281" in text
+    assert "2 × Naloxone nasal spray" in text
+    assert AuditEntry.objects.filter(
+        user=mia, action="view", object_type="mail.mailrequest", object_id=str(request.pk)
+    ).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        packer.post(f"/mail/{request.pk}/ship/", {"tracking_number": "9400 1000 0000"})
+    request.refresh_from_db()
+    assert (request.status, request.tracking_number) == (Status.SHIPPED, "9400 1000 0000")
+    assert "9400 1000 0000" in outbox.outbox[-1].body
+    packer.post(f"/mail/{request.pk}/delivered/")
+    request.refresh_from_db()
+    assert request.status == Status.DELIVERED
+    assert on_hand(mail_room, catalog["naloxone"]) == 8
+
+
+def test_the_label_of_a_discreet_package_has_no_program_name_outside(
+    login, offers, mail_room, mia, sue, mail_settings
+):
+    request = submitted(offers)
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)
+    pages = PdfReader(io.BytesIO(login(mia).get(f"/mail/{request.pk}/label/").content)).pages
+    assert "Desert Harm Reduction" not in pages[0].extract_text()
+    assert "Desert Harm Reduction" in pages[1].extract_text()  # the slip, inside
+
+    mail_settings.MAIL_DISCREET = False
+    other = submitted(offers, line1="99 Oak Road")
+    actions.do_approve_request(other, by=sue)
+    actions.do_pack_request(other, by=mia)
+    first = PdfReader(io.BytesIO(login(mia).get(f"/mail/{other.pk}/label/").content)).pages[0]
+    assert "Desert Harm Reduction" in first.extract_text()
+
+
+def test_packing_short_of_stock_is_refused_and_writes_nothing(offers, mail_room, mia, sue, strips):
+    request = submitted(offers, naloxone=0, strips=10)
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)  # 40 strips left
+    for _n in range(4):
+        more = submitted(offers, naloxone=0, strips=10, line1=f"{_n} Elm Street")
+        actions.do_approve_request(more, by=sue)
+        actions.do_pack_request(more, by=mia)
+    last = submitted(offers, naloxone=0, strips=10, line1="7 Pine Street")
+    actions.do_approve_request(last, by=sue)
+    encounters, movements = Encounter.objects.count(), StockMovement.objects.count()
+    with pytest.raises(NotEnoughStock, match="Not enough Fentanyl test strips"):
+        actions.do_pack_request(last, by=mia)
+    last.refresh_from_db()
+    assert last.status == Status.APPROVED and last.encounter is None
+    assert (Encounter.objects.count(), StockMovement.objects.count()) == (encounters, movements)
+    assert on_hand(mail_room, strips) == 0
+
+
+def test_steps_out_of_order_are_refused(offers, mail_room, mia, sue):
+    request = submitted(offers)
+    with pytest.raises(ValidationError, match="cannot be done now"):
+        actions.do_pack_request(request, by=mia)
+    with pytest.raises(ValidationError, match="tracking number"):
+        actions.do_ship_request(request, by=mia, tracking_number=" ")
+    with pytest.raises(ValidationError, match="Say why"):
+        actions.do_decline_request(request, by=sue, reason="")
+
+
+def test_a_declined_request_tells_the_requester_why_in_their_language(
+    offers, sue, django_capture_on_commit_callbacks
+):
+    request = submitted(offers, contact_email="r@example.org", language="es")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_decline_request(request, by=sue, reason="Fuera de la zona")
+    request.refresh_from_db()
+    assert request.status == Status.DECLINED and request.finished_at is not None
+    assert outbox.outbox[-1].subject == "Su solicitud por correo"
+    assert "Fuera de la zona" in outbox.outbox[-1].body
+
+
+def test_the_purge_removes_the_address_and_keeps_the_counts(offers, mail_room, mia, sue):
+    request = submitted(offers, contact_phone="480-555-0100")
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)
+    actions.do_ship_request(request, by=mia, tracking_number="T1")
+    actions.do_finish_request(request, by=mia, status=Status.DELIVERED)
+    delivered_at = MailRequest.objects.get(pk=request.pk).finished_at
+
+    assert actions.do_purge_addresses(now=delivered_at + datetime.timedelta(days=13)) == 0
+    assert MailRequest.objects.get(pk=request.pk).address
+
+    assert actions.do_purge_addresses(now=delivered_at + datetime.timedelta(days=14)) == 1
+    purged = MailRequest.objects.get(pk=request.pk)
+    assert (purged.label_name, purged.address, purged.contact_phone) == ("", "", "")
+    assert purged.address_purged_at is not None
+    assert (purged.state, purged.zip_code, purged.status) == ("AZ", "85281", Status.DELIVERED)
+    assert [(line.item.name, line.quantity) for line in purged.lines.all()] == [
+        ("Naloxone nasal spray", 2)
+    ]
+    assert AuditEntry.objects.filter(
+        action="delete", object_type="mail.mailrequest", object_id=str(request.pk)
+    ).exists()
+    # Run again: nothing more to purge.
+    assert actions.do_purge_addresses(now=delivered_at + datetime.timedelta(days=20)) == 0
+
+
+def test_the_purge_runs_as_a_scheduled_task(settings, offers, sue):
+    from haven.core.schedule import Schedule
+    from haven.mail.tasks import purge_addresses
+
+    assert "haven.mail.tasks.purge_addresses" in settings.SCHEDULED_TASKS
+    assert purge_addresses in [entry.task for entry in Schedule.from_settings().entries]
+    request = submitted(offers)
+    actions.do_decline_request(request, by=sue, reason="Out of area")
+    MailRequest.objects.filter(pk=request.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(days=15)
+    )
+    assert purge_addresses.call() == 1
+    assert MailRequest.objects.get(pk=request.pk).address == ""
+
+
+def test_the_address_is_encrypted_at_rest(offers):
+    from django.db import connection
+
+    request = submitted(offers)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT address, label_name FROM mail_mailrequest WHERE id = %s", [request.pk]
+        )
+        address, label_name = cursor.fetchone()
+    assert "Main" not in address and "Robin" not in label_name
+
+
+def test_the_queue_puts_first_requests_and_witnessed_overdoses_first(login, offers, sam):
+    repeat_old = submitted(offers, line1="1 A Street")
+    MailRequest.objects.filter(pk=repeat_old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=60)
+    )
+    later = submitted(offers, line1="1 A Street")  # asked before, 60 days ago
+    witnessed = submitted(offers, line1="2 B Street", witnessed_overdose=True)
+    plain = submitted(offers, line1="3 C Street")
+    assert not later.first_request
+    page = login(sam).get("/mail/")
+    order = [r.pk for r in page.context["requests"]]
+    assert order == [witnessed.pk, repeat_old.pk, plain.pk, later.pk]
+    assert b"Main Street" not in page.content and b"B Street" not in page.content
+
+
+@pytest.mark.parametrize("path", ["approve", "decline"])
+def test_specialists_cannot_decide_on_requests(login, offers, mia, path):
+    request = submitted(offers)
+    assert login(mia).post(f"/mail/{request.pk}/{path}/", {"reason": "x"}).status_code == 403
+
+
+def test_staff_of_other_sites_cannot_pack_or_print_labels(login, offers, mail_room, sam, sue):
+    request = submitted(offers)
+    actions.do_approve_request(request, by=sue)
+    assert login(sam).post(f"/mail/{request.pk}/pack/").status_code == 403
+    actions.do_pack_request(request, by=sue)
+    assert login(sam).get(f"/mail/{request.pk}/label/").status_code == 403
+    assert login(sam).get(f"/mail/{request.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["ana", "adam"])
+def test_analysts_and_admins_see_no_mail_pages(login, offers, who, request):
+    user = request.getfixturevalue(who)
+    mail_request = submitted(offers)
+    assert login(user).get("/mail/").status_code == 403
+    assert login(user).get(f"/mail/{mail_request.pk}/").status_code == 403
+
+
+def test_no_staff_page_shows_the_address_or_label_name(login, offers, personas, mia, mail_room):
+    request = submitted(offers, line1="Xaddress 77", label_name="Xlabelname")
+    actions.do_approve_request(request, by=personas["supervisor"])
+    for user in [*personas.values(), mia]:
+        client = login(user)
+        for path in ("/mail/", "/mail/?status=approved", f"/mail/{request.pk}/"):
+            content = client.get(path).content
+            assert b"Xaddress" not in content and b"Xlabelname" not in content, (user, path)
+
+
+def test_the_queue_costs_the_same_queries_however_long(
+    login, offers, sam, django_assert_num_queries
+):
+    submitted(offers, line1="1 A Street")
+    client = login(sam)
+    client.get("/mail/")
+    with django_assert_num_queries(count := _queries(client)):
+        client.get("/mail/")
+    for number in range(5):
+        submitted(offers, line1=f"{number} B Street")
+    with django_assert_num_queries(count):
+        assert len(client.get("/mail/").context["requests"]) == 6
+
+
+def _queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/mail/")
+    return len(queries)
