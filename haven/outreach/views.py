@@ -6,7 +6,9 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_htmx.http import HttpResponseClientRedirect
 
 from haven.core import access
@@ -110,6 +112,9 @@ def edit_encounter(request, encounter_id):
 # The resource directory page is kept as last seen, and with no signal its
 # searches are answered from the kept directory (resources/offline_search.js).
 OFFLINE_PAGES = ("outreach:quick_log", "supplies:my_bag", "resources:directory")
+# Shown by the service worker for any other page opened with no signal; kept
+# in the user's language, and refreshed when they change it (field_app.js).
+OFFLINE_FALLBACK = "outreach:offline"
 # The resource directory and the areas are answered in full when asked with no
 # query string, which is what the service worker keeps.
 OFFLINE_API = ("sites", "items", "kits", "services", "participants/recent", "resources", "areas")
@@ -122,6 +127,21 @@ OFFLINE_STATIC = (
     "resources/locate.js",
     "resources/offline_search.js",
     "resources/resources.css",
+)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def offline(request):
+    """What the phone shows for a page it does not keep, opened with no signal."""
+    pages = [(reverse(name), label) for name, label in OFFLINE_PAGE_LABELS]
+    return render(request, "outreach/offline.html", {"kept_pages": pages})
+
+
+# The kept screens, named as on the "No signal" page.
+OFFLINE_PAGE_LABELS = (
+    ("outreach:quick_log", _lazy("Log a contact")),
+    ("supplies:my_bag", _lazy("My supplies")),
+    ("resources:directory", _lazy("Resources")),
 )
 
 
@@ -169,12 +189,19 @@ def service_worker(request):
     """The service worker, served from the site root so that it may cover every page."""
     context = {
         "cache_name": f"haven-{settings.VERSION}",
-        "pages": [reverse(name) for name in OFFLINE_PAGES],
+        "pages": [reverse(name) for name in (*OFFLINE_PAGES, OFFLINE_FALLBACK)],
+        "offline_page": reverse(OFFLINE_FALLBACK),
         "api": [f"/api/v1/{path}" for path in OFFLINE_API],
         "static": [static(path) for path in OFFLINE_STATIC],
         "quick_log": reverse("outreach:quick_log"),
         "stylesheet": static("core/haven.css"),
         "policy": build_policy(),
+        "language": get_language(),
+        "no_signal": _("No signal"),
+        "not_kept": _(
+            "This page is not kept on the phone. Contacts can still be logged and are sent later."
+        ),
+        "log_a_contact": _("Log a contact"),
     }
     response = render(
         request, "outreach/sw.js", context, content_type="text/javascript; charset=utf-8"

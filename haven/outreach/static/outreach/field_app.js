@@ -90,6 +90,29 @@
     // Kept for the quick-log screen, which says whether the phone is ready.
     window.havenField.registration = navigator.serviceWorker.register("/sw.js", { scope: "/" });
     window.havenField.registration.catch(() => {});
+    keepScreensInTheUsersLanguage();
+  }
+
+  // The kept screens (and the "No signal" page) are in the language they were
+  // fetched in: after the worker changes language, fetch them all again.
+  function keepScreensInTheUsersLanguage() {
+    const LANGUAGE_KEY = "haven-kept-language";
+    const language = document.documentElement.lang;
+    const kept = localStorage.getItem(LANGUAGE_KEY);
+    if (!navigator.onLine || kept === language) return;
+    navigator.serviceWorker.ready.then((registration) => {
+      if (kept !== null && registration.active) registration.active.postMessage("refresh");
+      localStorage.setItem(LANGUAGE_KEY, language);
+    });
+  }
+
+  // A saved record's confirmation is shown where the eye is: the page's
+  // messages are brought into view and focused (read out by screen readers).
+  const confirmation = document.querySelector("main .messages");
+  if (confirmation) {
+    confirmation.tabIndex = -1;
+    confirmation.scrollIntoView({ block: "center" });
+    confirmation.focus({ preventScroll: true });
   }
 
   // Logging out clears the phone (on the next page, above). Contacts not yet

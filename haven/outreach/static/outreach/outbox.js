@@ -277,12 +277,20 @@
     }
     setStatus(MESSAGES.stored);
     await render();
+    // The form was long: show the confirmation where the worker is looking.
+    showConfirmation();
     sync();
   });
 
   // ---------------------------------------------------------- the outbox
   function setStatus(message) {
     statusLine.textContent = message;
+  }
+
+  function showConfirmation() {
+    statusLine.tabIndex = -1;
+    panel.scrollIntoView({ block: "start" });
+    statusLine.focus({ preventScroll: true });
   }
 
   async function mine() {
