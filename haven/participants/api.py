@@ -1,4 +1,4 @@
-"""Participant endpoints: find by card code, the user's recent participants.
+"""Participant endpoints: find by card code, the user's recent participants, the phone's kept set.
 
 Card codes travel in request bodies only, never in a URL or query string.
 """
@@ -10,7 +10,7 @@ from haven.api.schemas import ApiError, ErrorOut, StrictSchema, Text
 from haven.core import access
 
 from . import codes
-from .lookup import recent_participants
+from .lookup import kept_for_offline, recent_participants
 from .models import Participant
 
 router = Router(tags=["participants"])
@@ -70,3 +70,16 @@ def recent(request):
     recent = recent_participants(request.auth)
     access.shown_each(request, recent, page="API recent participants")
     return [participant_out(participant) for participant in recent]
+
+
+@router.get("/kept", response=list[ParticipantOut])
+def kept_participants(request):
+    """The participants the phone keeps to find them with no signal (card code and alias).
+
+    The user's recent participants and their sites' active ones (see
+    lookup.kept_for_offline). Each is audited as shown when the phone
+    downloads the set, since the phone may show any of them later, offline.
+    """
+    kept = kept_for_offline(request.auth)
+    access.shown_each(request, kept, page="API participants kept on the phone")
+    return [participant_out(participant) for participant in kept]

@@ -13,7 +13,7 @@ from haven.core.forms import add_action_errors
 from haven.core.permissions import MERGE_ROLES, PARTICIPANT_ROLES, can_read_notes_at, role_required
 from haven.supplies.models import Item
 
-from . import lookup
+from . import codes, lookup
 from .actions import do_enroll_participant, do_merge_participants, do_update_participant
 from .forms import MergeForm, ParticipantForm, SearchForm, UICForm
 from .models import Participant
@@ -34,8 +34,35 @@ def find(request):
     recent = lookup.recent_participants(request.user)
     access.shown_each(request, matches, page="participant search results")
     access.shown_each(request, recent, page="recent participants")
-    context = {"form": form, "matches": matches, "searched": searched, "recent": recent}
+    context = {
+        "form": form,
+        "matches": matches,
+        "searched": searched,
+        "recent": recent,
+        "offline_messages": offline_find_messages(),
+    }
     return render(request, "participants/find.html", context)
+
+
+def offline_find_messages():
+    """What the search says with no signal (participants/offline_find.js)."""
+    return {
+        "matches": _("Matches"),
+        "from_phone": _(
+            "No signal: searched among the participants kept on this phone "
+            "(your recent ones and your sites' active ones)."
+        ),
+        "no_match": _(
+            "Nobody kept on this phone matches. You can still log the contact by "
+            "card code: Haven checks it when there is signal."
+        ),
+        "nothing_kept": _(
+            "No participants are kept on this phone yet: open Haven once with signal."
+        ),
+        "log_for": _("Log a contact"),
+        "log_for_named": _("Log a contact for %(who)s"),
+        **codes.messages_for_the_phone(),
+    }
 
 
 @role_required(*PARTICIPANT_ROLES)

@@ -36,7 +36,7 @@ def test_the_no_signal_page_is_styled_and_in_the_language_the_worker_chose(
         page.wait_for_timeout(100)
 
     page.context.set_offline(True)
-    page.goto("/participants/")
+    page.goto("/overdose/alerts/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sin señal")
     expect(page.get_by_text("Nada de lo que guardó se pierde")).to_be_visible()
     # Haven's own stylesheet and header, not a bare page.
@@ -75,3 +75,61 @@ def test_a_contact_saved_with_signal_is_confirmed_at_the_top_of_the_saved_page(
     expect(confirmation).to_contain_text("Contact saved.")
     expect(confirmation).to_be_focused()
     assert page.evaluate(IN_VIEW, "main .messages")
+
+
+def test_a_participant_found_with_no_signal_gets_the_contact_once(
+    page, sam, olga, downtown, eastside, participant, catalog
+):
+    from haven.core.models import AuditEntry
+    from haven.participants.models import Participant
+
+    # Someone enrolled at Sam's site (kept on his phone), someone of the other site (not).
+    river = Participant.objects.create(alias="River", created_by=sam, enrolled_site=downtown)
+    Participant.objects.create(alias="Rivet", created_by=olga, enrolled_site=eastside)
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/participants/kept")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/participants/")
+    # Downloading the kept set is a read of each participant in it.
+    kept_reads = AuditEntry.objects.filter(page="API participants kept on the phone", user=sam)
+    assert {entry.participant for entry in kept_reads} == {river, participant}
+
+    page.context.set_offline(True)
+    page.goto("/participants/")
+    search = page.get_by_label("Card code, UIC or alias")
+    search.fill("riv")
+    page.get_by_role("button", name="Find").tap()
+    results = page.locator("#offline-results")
+    expect(results).to_contain_text("searched among the participants kept on this phone")
+    expect(results.locator("li")).to_have_count(1)
+    expect(results).to_contain_text(f"{river.display_code} · River")
+    assert_accessible(page)
+
+    # A card code with a typo is caught on the phone too.
+    code = participant.card_code
+    search.fill(code[:-1] + ("2" if code[-1] != "2" else "3"))
+    page.get_by_role("button", name="Find").tap()
+    expect(results).to_contain_text("it has a typo")
+    search.fill(participant.card_code.lower())
+    page.get_by_role("button", name="Find").tap()
+    expect(results).to_contain_text(f"{participant.display_code} · Sunny")
+    page.get_by_role("button", name=f"Log a contact for {participant.display_code}").tap()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log a contact")
+    expect(page.locator("#logging-for")).to_contain_text(f"Sunny · {participant.display_code}")
+    expect(page.get_by_label("Card code")).to_have_value(participant.display_code)
+    page.get_by_role("button", name="One more Naloxone nasal spray").tap()
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    # The form is ready for the next person: nobody is chosen any more.
+    expect(page.locator("#logging-for")).to_be_hidden()
+    assert not Encounter.objects.exists()
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    encounter = Encounter.objects.get()
+    assert encounter.participant == participant
+    assert {line.item.name: line.quantity for line in encounter.supplies.all()} == {
+        "Naloxone nasal spray": 1
+    }

@@ -68,7 +68,39 @@
   // Set by the logout button, read by the logged-out page that follows.
   const LOGGING_OUT_KEY = "haven-logging-out";
 
-  window.havenField = { outbox, csrfToken, forget, notePending };
+  // The same check as haven/participants/codes.py: 31 symbols, and a check
+  // character making the weighted sum (weights 1..7) divisible by 31.
+  // Returns null for a valid code, or what is wrong with it (for a message).
+  const ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+  const CODE_LENGTH = 7;
+  const normaliseCardCode = (typed) => typed.replace(/[\s-]/g, "").toUpperCase();
+  function cardCodeProblem(typed) {
+    const code = normaliseCardCode(typed);
+    const shown = typed.trim();
+    if (code.length !== CODE_LENGTH) {
+      return { kind: "length", length: CODE_LENGTH, typed: shown, count: code.length };
+    }
+    let sum = 0;
+    for (let index = 0; index < code.length; index += 1) {
+      const value = ALPHABET.indexOf(code[index]);
+      if (value < 0) return { kind: "symbol", typed: shown, symbol: code[index] };
+      sum += (index + 1) * value;
+    }
+    if (sum % ALPHABET.length !== 0) {
+      return { kind: "typo", code: `${code.slice(0, 4)}-${code.slice(4)}` };
+    }
+    return null;
+  }
+
+  window.havenField = {
+    outbox,
+    csrfToken,
+    forget,
+    notePending,
+    cardCodeProblem,
+    normaliseCardCode,
+    CODE_LENGTH,
+  };
 
   const loggedIn = Boolean(document.currentScript && document.currentScript.dataset.user);
   if (!loggedIn) {
@@ -91,6 +123,22 @@
     window.havenField.registration = navigator.serviceWorker.register("/sw.js", { scope: "/" });
     window.havenField.registration.catch(() => {});
     keepScreensInTheUsersLanguage();
+    keepParticipantsFresh();
+  }
+
+  // The participants kept for finding them with no signal grow stale as
+  // people are enrolled and seen: fetch a fresh set now and then, with signal.
+  // (Either way round, in case the phone's clock was wrong and is now right.)
+  function keepParticipantsFresh() {
+    const KEPT_AT_KEY = "haven-kept-participants-at";
+    const KEEP_EVERY_MS = 20 * 60 * 1000;
+    const last = parseInt(localStorage.getItem(KEPT_AT_KEY), 10) || 0;
+    if (!navigator.onLine || Math.abs(Date.now() - last) < KEEP_EVERY_MS) return;
+    navigator.serviceWorker.ready.then((registration) => {
+      // The first time, the worker's install has just fetched them.
+      if (last && registration.active) registration.active.postMessage("refresh-participants");
+      localStorage.setItem(KEPT_AT_KEY, String(Date.now()));
+    });
   }
 
   // The kept screens (and the "No signal" page) are in the language they were

@@ -55,27 +55,9 @@
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
 
   // ----------------------------------------------------------- card codes
-  // The same check as haven/participants/codes.py: 31 symbols, and a check
-  // character making the weighted sum (weights 1..7) divisible by 31.
-  const ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-  const CODE_LENGTH = 7;
-
   function cardCodeError(typed) {
-    const code = typed.replace(/[\s-]/g, "").toUpperCase();
-    const shown = typed.trim();
-    if (code.length !== CODE_LENGTH) {
-      return say(MESSAGES.code_length, { length: CODE_LENGTH, typed: shown, count: code.length });
-    }
-    let sum = 0;
-    for (let index = 0; index < code.length; index += 1) {
-      const value = ALPHABET.indexOf(code[index]);
-      if (value < 0) return say(MESSAGES.code_symbol, { typed: shown, symbol: code[index] });
-      sum += (index + 1) * value;
-    }
-    if (sum % ALPHABET.length !== 0) {
-      return say(MESSAGES.code_typo, { code: `${code.slice(0, 4)}-${code.slice(4)}` });
-    }
-    return null;
+    const problem = field.cardCodeProblem(typed);
+    return problem && say(MESSAGES[`code_${problem.kind}`], problem);
   }
 
   // ------------------------------------------------------------ the form

@@ -37,8 +37,15 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The participants kept for finding them with no signal: the page asks for a
+// fresh set now and then (field_app.js), without fetching every screen again.
+const KEPT_PARTICIPANTS = "{{ kept_participants|escapejs }}";
+
 // The page asks for a refresh of the cache after logging in or syncing.
 self.addEventListener("message", (event) => {
+  if (event.data === "refresh-participants") {
+    event.waitUntil(caches.open(CACHE).then((cache) => refresh(cache, KEPT_PARTICIPANTS)));
+  }
   if (event.data === "refresh") {
     event.waitUntil(
       caches.open(CACHE).then((cache) =>
