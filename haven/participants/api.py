@@ -3,13 +3,23 @@
 Card codes travel in request bodies only, never in a URL or query string.
 """
 
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from haven.api.schemas import ApiError, ErrorOut, StrictSchema, Text
 from haven.core import access
 
 from . import codes
+from .actions import (
+    CODES_PER_DEVICE,
+    EnrolmentConflict,
+    do_enroll_with_reserved_code,
+    do_reserve_card_codes,
+)
+from .forms import ParticipantForm, UICForm
 from .lookup import kept_for_offline, recent_participants
 from .models import Participant
 
@@ -83,3 +93,75 @@ def kept_participants(request):
     kept = kept_for_offline(request.auth)
     access.shown_each(request, kept, page="API participants kept on the phone")
     return [participant_out(participant) for participant in kept]
+
+
+class CardCodesIn(StrictSchema):
+    device: UUID = Field(description="The phone's own random id: each phone gets its own codes.")
+
+
+class CardCodesOut(Schema):
+    card_codes: list[str]
+
+
+@router.post("/card-codes", response={200: CardCodesOut, 400: ErrorOut})
+def card_codes(request, body: CardCodesIn):
+    """Card codes held for this phone, to enrol people with no signal (topped up each time)."""
+    held = do_reserve_card_codes(by=request.auth, device=body.device, count=CODES_PER_DEVICE)
+    return Status(200, {"card_codes": [codes.format_code(code) for code in held]})
+
+
+class EnrolmentIn(StrictSchema):
+    """An enrolment made with no signal, with a card code held for the phone
+    (POST /participants/card-codes). Every answer is optional, as on the form."""
+
+    client_uuid: UUID
+    card_code: Text(40)
+    alias: Text(60) = ""
+    year_of_birth: int | None = None
+    gender: Text(20) = ""
+    race_ethnicity: Text(40) = ""
+    zip_code: Text(5) = ""
+    consent_to_services: bool = True
+    consent_to_contact: bool = False
+    consent_to_data_sharing: bool = False
+    # The UIC questions, as the form asks them; only the code they make is kept.
+    uic_answers: dict[str, Text(60)] = {}
+
+
+def store_enrolment(user, body, lookups=None):
+    """Enrol a participant sent by a phone; returns (status, participant). Raises ApiError."""
+    try:
+        code = codes.validate(body.card_code)
+    except codes.CardCodeError as error:
+        raise ApiError.one(400, str(error), "card_code") from error
+    answers = body.model_dump(exclude={"client_uuid", "card_code", "uic_answers"})
+    form = ParticipantForm(
+        {key: value for key, value in answers.items() if value not in (None, False)}
+    )
+    uic_form = UICForm(body.uic_answers)
+    if not form.is_valid() or not uic_form.is_valid():
+        errors = {**form.errors, **{f"uic_answers.{k}": v for k, v in uic_form.errors.items()}}
+        raise ApiError.from_validation(ValidationError(errors))
+    profile = {name: form.cleaned_data[name] for name in form.Meta.fields}
+    try:
+        participant, created = do_enroll_with_reserved_code(
+            by=user,
+            site=user.default_site(),
+            client_uuid=body.client_uuid,
+            card_code=code,
+            uic=uic_form.cleaned_data["uic"],
+            **profile,
+        )
+    except EnrolmentConflict as error:
+        raise ApiError.one(409, str(error), "card_code") from error
+    return (201 if created else 200), participant
+
+
+@router.post(
+    "/enrolments", response={200: ParticipantOut, 201: ParticipantOut, 400: ErrorOut, 409: ErrorOut}
+)
+def enrol(request, body: EnrolmentIn):
+    """Enrol someone with a card code held for this phone; sent again, stored once."""
+    status, participant = store_enrolment(request.auth, body)
+    access.shown(request, participant, page="API enrolment")
+    return Status(status, participant_out(participant))

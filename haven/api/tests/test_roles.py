@@ -46,6 +46,8 @@ def test_the_api_has_the_endpoints_the_field_app_needs():
         "/api/v1/participants/lookup",
         "/api/v1/participants/recent",
         "/api/v1/participants/kept",
+        "/api/v1/participants/card-codes",
+        "/api/v1/participants/enrolments",
         "/api/v1/contacts",
         "/api/v1/stock/receive",
         "/api/v1/stock/transfer",
