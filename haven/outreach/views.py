@@ -115,6 +115,7 @@ def edit_encounter(request, encounter_id):
 OFFLINE_PAGES = (
     "outreach:quick_log",
     "participants:find",
+    "participants:enroll",
     "supplies:my_bag",
     "resources:directory",
 )
@@ -142,6 +143,7 @@ OFFLINE_STATIC = (
     "outreach/field_app.js",
     "outreach/icon.svg",
     "participants/offline_find.js",
+    "participants/offline_enroll.js",
     "resources/locate.js",
     "resources/offline_search.js",
     "resources/resources.css",
@@ -159,6 +161,7 @@ def offline(request):
 OFFLINE_PAGE_LABELS = (
     ("outreach:quick_log", _lazy("Log a contact")),
     ("participants:find", _lazy("Find a participant")),
+    ("participants:enroll", _lazy("Enroll someone new")),
     ("supplies:my_bag", _lazy("My supplies")),
     ("resources:directory", _lazy("Resources")),
 )

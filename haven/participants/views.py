@@ -83,10 +83,17 @@ def enroll(request):
         else:
             messages.success(request, _("Participant enrolled. Give them their card."))
             return redirect("participants:card", participant_id=participant.pk)
+    offline = {
+        "no_codes": _(
+            "No card codes are kept on this phone, so nobody can be enrolled without "
+            "signal. Open Haven with signal to get some, or log the contact as anonymous."
+        ),
+        "label": _("New participant %(code)s"),
+    }
     return render(
         request,
         "participants/enroll.html",
-        {"form": form, "uic_form": uic_form},
+        {"form": form, "uic_form": uic_form, "offline_messages": offline},
         status=400 if form.errors or uic_form.errors else 200,
     )
 

@@ -133,3 +133,102 @@ def test_a_participant_found_with_no_signal_gets_the_contact_once(
     assert {line.item.name: line.quantity for line in encounter.supplies.all()} == {
         "Naloxone nasal spray": 1
     }
+
+
+HELD_CODES = "(user) => JSON.parse(localStorage.getItem(`haven-card-codes:${user}`) || '[]')"
+
+
+def ready_for_no_signal(page):
+    """Open the field app with signal, as a worker does before the shift."""
+    page.goto("/outreach/log/")
+    for path in ("/outreach/log/", "/participants/new/", "/participants/offline_enroll.js"):
+        assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, path) or path.endswith(".js")
+    for _ in range(50):
+        if len(page.evaluate(HELD_CODES, "sam")) == 10:
+            break
+        page.wait_for_timeout(100)
+    assert len(page.evaluate(HELD_CODES, "sam")) == 10
+
+
+def enrol(page, alias):
+    page.goto("/participants/new/")
+    page.get_by_label("Alias").fill(alias)
+    page.get_by_role("button", name="Enroll and make a card").tap()
+    confirmation = page.locator("#enrolled-offline")
+    expect(confirmation).to_be_focused()
+    return page.locator("#enrolled-code").inner_text()
+
+
+def test_someone_enrolled_with_no_signal_is_stored_once_with_their_contact(
+    page, sam, downtown, catalog
+):
+    from haven.participants import codes
+    from haven.participants.models import Participant
+
+    log_in(page, "sam", PASSWORD)
+    ready_for_no_signal(page)
+    held = page.evaluate(HELD_CODES, "sam")
+
+    page.context.set_offline(True)
+    code = enrol(page, "Robin")
+    assert code in held and codes.validate(code)
+    expect(page.locator("#enrolled-offline")).to_contain_text("Write this code on their card")
+    assert_accessible(page)
+    # A second person gets the next code, never the same one.
+    second = enrol(page, "Jay")
+    assert second != code
+
+    page.goto("/participants/new/")
+    page.get_by_label("Alias").fill("Robin")
+    page.get_by_role("button", name="Enroll and make a card").tap()
+    page.get_by_role("button", name="Log a contact for them").tap()
+    third = page.locator("#logging-for")
+    expect(third).to_contain_text("Robin · ")
+    page.get_by_role("button", name="One more Naloxone nasal spray").tap()
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Waiting to send: 4")).to_be_visible()
+    expect(page.locator("#outbox-list")).to_contain_text(f"New participant {code}")
+    assert not Participant.objects.exists()
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    enrolled = Participant.objects.order_by("pk")
+    assert [p.alias for p in enrolled] == ["Robin", "Jay", "Robin"]
+    assert enrolled[0].display_code == code and enrolled[1].display_code == second
+    contact = Encounter.objects.get()
+    assert contact.participant == enrolled[2]
+    # Nothing is left to send again: the page opened anew sends nothing.
+    page.reload()
+    expect(page.locator("#outbox")).to_be_hidden()
+    assert Participant.objects.count() == 3 and Encounter.objects.count() == 1
+
+
+def test_two_phones_enrolling_with_no_signal_at_once_never_make_the_same_code(
+    browser, live_server, sam, downtown, catalog
+):
+    from haven.core.tests.browser import PHONE
+    from haven.participants.models import Participant
+
+    phones = []
+    try:
+        for _ in range(2):
+            context = browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
+            context.set_default_timeout(5_000)
+            phone = context.new_page()
+            log_in(phone, "sam", PASSWORD)
+            ready_for_no_signal(phone)
+            phones.append(phone)
+        for phone in phones:
+            phone.context.set_offline(True)
+        made = [enrol(phone, alias) for phone, alias in zip(phones, ("Ash", "Bea"), strict=True)]
+        made += [enrol(phone, alias) for phone, alias in zip(phones, ("Cy", "Di"), strict=True)]
+        assert len(set(made)) == 4
+        for phone in phones:
+            phone.context.set_offline(False)
+            phone.goto("/outreach/log/")
+            expect(phone.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+        assert sorted(p.display_code for p in Participant.objects.all()) == sorted(made)
+    finally:
+        for phone in phones:
+            phone.context.close()

@@ -92,6 +92,68 @@
     return null;
   }
 
+  function newUuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // A phone can show signal and still not reach Haven: ask it first, briefly.
+  async function havenAnswers(probeUrl) {
+    if (!navigator.onLine) return false;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 4000);
+    try {
+      const response = await fetch(probeUrl, { cache: "no-store", signal: controller.signal });
+      return response.ok;
+    } catch (error) {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // ------------------------------------------- card codes held for this phone
+  // Enrolling with no signal takes a code from a block Haven holds for this
+  // phone alone (its own random id), so two phones never make the same code.
+  // A code leaves the block when used; codes still waiting in the outbox are
+  // never handed out again, even if Haven lists them before they arrive.
+  const DEVICE_KEY = "haven-device";
+  const codesKey = (user) => `haven-card-codes:${user}`;
+  function deviceId() {
+    let id = localStorage.getItem(DEVICE_KEY);
+    if (!id) {
+      id = newUuid();
+      localStorage.setItem(DEVICE_KEY, id);
+    }
+    return id;
+  }
+  const heldCodes = (user) => JSON.parse(localStorage.getItem(codesKey(user)) || "[]");
+  async function topUpCardCodes(user, url) {
+    if (!navigator.onLine) return;
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ device: deviceId() }),
+    });
+    if (!response.ok) return;
+    const { card_codes: codes } = await response.json();
+    localStorage.setItem(codesKey(user), JSON.stringify(codes));
+  }
+  async function takeCardCode(user) {
+    const records = await outbox.all();
+    const waiting = new Set(records.filter((r) => r.kind === "enrolment").map((r) => r.body.card_code));
+    const code = heldCodes(user).find((held) => !waiting.has(held));
+    if (code) {
+      localStorage.setItem(codesKey(user), JSON.stringify(heldCodes(user).filter((c) => c !== code)));
+    }
+    return code || null;
+  }
+
   window.havenField = {
     outbox,
     csrfToken,
@@ -100,6 +162,9 @@
     cardCodeProblem,
     normaliseCardCode,
     CODE_LENGTH,
+    newUuid,
+    havenAnswers,
+    takeCardCode,
   };
 
   const loggedIn = Boolean(document.currentScript && document.currentScript.dataset.user);
@@ -153,6 +218,10 @@
       localStorage.setItem(LANGUAGE_KEY, language);
     });
   }
+
+  // Keep the phone's block of card codes full while there is signal.
+  const holder = document.querySelector("[data-card-codes-url]");
+  if (holder) topUpCardCodes(holder.dataset.user, holder.dataset.cardCodesUrl).catch(() => {});
 
   // A saved record's confirmation is shown where the eye is: the page's
   // messages are brought into view and focused (read out by screen readers).

@@ -14,7 +14,6 @@
   const results = document.getElementById("offline-results");
   const input = form.elements.q;
   const LOG_FOR_KEY = "haven-log-for";
-  const PROBE_TIMEOUT_MS = 4000;
 
   const say = (template, values = {}) =>
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
@@ -69,29 +68,11 @@
     return item;
   }
 
-  // A phone can show signal and still not reach Haven: ask it first, briefly.
-  async function havenAnswers() {
-    if (!navigator.onLine) return false;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), PROBE_TIMEOUT_MS);
-    try {
-      const response = await fetch(form.dataset.probeUrl, {
-        cache: "no-store",
-        signal: controller.signal,
-      });
-      return response.ok;
-    } catch (error) {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const typed = input.value;
     // With signal Haven answers, as without JavaScript.
-    if (!typed.trim() || (await havenAnswers())) {
+    if (!typed.trim() || (await field.havenAnswers(form.dataset.probeUrl))) {
       form.submit();
       return;
     }
