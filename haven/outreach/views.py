@@ -116,6 +116,7 @@ OFFLINE_PAGES = (
     "outreach:quick_log",
     "participants:find",
     "participants:enroll",
+    "overdose:report_new",
     "supplies:my_bag",
     "resources:directory",
 )
@@ -144,6 +145,7 @@ OFFLINE_STATIC = (
     "outreach/icon.svg",
     "participants/offline_find.js",
     "participants/offline_enroll.js",
+    "overdose/offline_report.js",
     "resources/locate.js",
     "resources/offline_search.js",
     "resources/resources.css",
@@ -162,6 +164,7 @@ OFFLINE_PAGE_LABELS = (
     ("outreach:quick_log", _lazy("Log a contact")),
     ("participants:find", _lazy("Find a participant")),
     ("participants:enroll", _lazy("Enroll someone new")),
+    ("overdose:report_new", _lazy("Report an overdose")),
     ("supplies:my_bag", _lazy("My supplies")),
     ("resources:directory", _lazy("Resources")),
 )

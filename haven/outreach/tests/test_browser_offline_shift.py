@@ -141,8 +141,8 @@ HELD_CODES = "(user) => JSON.parse(localStorage.getItem(`haven-card-codes:${user
 def ready_for_no_signal(page):
     """Open the field app with signal, as a worker does before the shift."""
     page.goto("/outreach/log/")
-    for path in ("/outreach/log/", "/participants/new/", "/participants/offline_enroll.js"):
-        assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, path) or path.endswith(".js")
+    for path in ("/outreach/log/", "/participants/new/", "/static/participants/offline_enroll.js"):
+        assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, path)
     for _ in range(50):
         if len(page.evaluate(HELD_CODES, "sam")) == 10:
             break
@@ -232,3 +232,44 @@ def test_two_phones_enrolling_with_no_signal_at_once_never_make_the_same_code(
     finally:
         for phone in phones:
             phone.context.close()
+
+
+def test_an_overdose_report_made_with_no_signal_is_stored_once(page, sam, downtown, catalog):
+    from haven.overdose.models import Area, OverdoseReport
+
+    Area.objects.create(code="85281", name="85281 Downtown", kind="zip")
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/overdose/reports/new/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/static/overdose/offline_report.js")
+
+    page.context.set_offline(True)
+    page.goto("/overdose/reports/new/")
+    page.get_by_label("Area").select_option(label="85281 Downtown")
+    page.get_by_label("A participant").check()
+    page.get_by_label("Naloxone doses given").fill("2")
+    page.get_by_label("Fentanyl").check()
+    page.get_by_role("button", name="Save report").tap()
+    kept = page.locator("#report-kept")
+    expect(kept).to_have_text("Report saved on this phone. It will be sent when there is signal.")
+    expect(kept).to_be_focused()
+    assert_accessible(page)
+    # A second report gets its own client UUID; what is missing is said at once.
+    page.get_by_role("button", name="Save report").tap()
+    expect(page.get_by_role("alert")).to_have_text("Choose one of the program's areas.")
+    page.get_by_label("Area").select_option(label="85281 Downtown")
+    page.get_by_label("Staff saw it").check()
+    page.get_by_role("button", name="Save report").tap()
+    expect(kept).to_be_visible()
+    assert not OverdoseReport.objects.exists()
+
+    page.goto("/outreach/log/")
+    expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()
+    expect(page.locator("#outbox-list")).to_contain_text("Overdose report, 85281 Downtown")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    reports = list(OverdoseReport.objects.order_by("naloxone_doses"))
+    assert len(reports) == 2
+    assert reports[1].naloxone_doses == 2 and reports[1].substances == ["fentanyl"]
+    assert all(report.recorded_by == sam for report in reports)
