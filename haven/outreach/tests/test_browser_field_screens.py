@@ -187,3 +187,39 @@ def test_no_field_screen_scrolls_sideways_and_every_target_is_big_enough(
         for page in contexts.values():
             page.context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_field_destinations_sit_at_the_thumb_on_a_phone(page, sam, downtown, catalog):
+    from playwright.sync_api import expect
+
+    log_in(page, "sam", PASSWORD)
+    field_nav = page.get_by_role("navigation", name="Field")
+    expect(field_nav.get_by_role("link")).to_have_text(
+        ["Log", "People", "Resources", "My supplies", "More"]
+    )
+    field_nav.get_by_role("link", name="People").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Find a participant")
+    expect(field_nav.get_by_role("link", name="People")).to_have_attribute("aria-current", "page")
+    # The bar stays at the bottom of the screen, and Save is never under it.
+    box = field_nav.bounding_box()
+    assert box["y"] + box["height"] == PHONE["viewport"]["height"]
+    field_nav.get_by_role("link", name="Log").tap()
+    save = page.get_by_role("button", name="Save contact").bounding_box()
+    assert save["y"] + save["height"] <= box["y"]
+    # "More" opens the rest of the menu, at the top.
+    field_nav.get_by_role("link", name="More").tap()
+    expect(page.get_by_role("navigation", name="Main")).to_be_focused()
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings")
+    ).to_be_visible()
+
+
+def test_a_desk_sized_screen_has_no_bottom_bar(page, sue, downtown):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, "sue", PASSWORD)
+    expect(page.get_by_role("navigation", name="Field")).to_be_hidden()
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Resources")
+    ).to_be_visible()
