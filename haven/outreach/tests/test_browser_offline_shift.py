@@ -15,6 +15,22 @@ KEPT_PAGE_TEXT = """async (path) => {
   return cached ? await cached.text() : "";
 }"""
 
+CLOCK_FIVE_HOURS_AHEAD = """
+(() => {
+  const RealDate = Date;
+  const AHEAD = 5 * 3600 * 1000;
+  class PhoneDate extends RealDate {
+    constructor(...args) {
+      super(...(args.length ? args : [RealDate.now() + AHEAD]));
+    }
+    static now() {
+      return RealDate.now() + AHEAD;
+    }
+  }
+  globalThis.Date = PhoneDate;
+})();
+"""
+
 IN_VIEW = """(selector) => {
   const box = document.querySelector(selector).getBoundingClientRect();
   return box.top >= 0 && box.bottom <= window.innerHeight;
@@ -273,3 +289,61 @@ def test_an_overdose_report_made_with_no_signal_is_stored_once(page, sam, downto
     assert len(reports) == 2
     assert reports[1].naloxone_doses == 2 and reports[1].substances == ["fentanyl"]
     assert all(report.recorded_by == sam for report in reports)
+
+
+def test_a_participant_linked_to_another_while_the_phone_was_offline(
+    page, sam, sue, downtown, participant, catalog
+):
+    from haven.participants.actions import do_merge_participants
+    from haven.participants.models import Participant
+
+    duplicate = Participant.objects.create(alias="Sunny B", created_by=sam, enrolled_site=downtown)
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/participants/kept")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/participants/")
+    page.context.set_offline(True)
+    page.goto("/participants/")
+    page.get_by_label("Card code, UIC or alias").fill("Sunny B")
+    page.get_by_role("button", name="Find").tap()
+    page.get_by_role("button", name=f"Log a contact for {duplicate.display_code}").tap()
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+
+    # Meanwhile, at the office, the duplicate is linked to the kept record.
+    do_merge_participants(duplicate=duplicate, keeper=participant, by=sue)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    # The worker is told where the contact went; it is stored once, on the kept record.
+    expect(page.locator("#outbox-status")).to_contain_text(
+        f"{duplicate.display_code} is linked to {participant.display_code}"
+    )
+    assert Encounter.objects.get().participant == participant
+
+
+def test_a_phone_clock_hours_ahead_is_shown_and_nothing_is_lost(
+    page, sam, downtown, participant, catalog
+):
+    import datetime
+
+    from django.utils import timezone
+
+    # Only the phone's clock is wrong, five hours ahead (its timers run as usual).
+    page.context.add_init_script(CLOCK_FIVE_HOURS_AHEAD)
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    page.context.set_offline(True)
+    log_contact(page, card_code=participant.display_code, naloxone=1)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    problem = page.locator("#outbox-list > li.problem")
+    expect(problem).to_contain_text("A contact cannot be in the future.")
+    assert not Encounter.objects.exists()
+    # The worker corrects the time and the contact is stored, once.
+    page.get_by_role("button", name="Edit and retry").tap()
+    an_hour_ago = timezone.localtime() - datetime.timedelta(hours=1)
+    page.locator("#id_occurred_at").fill(an_hour_ago.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    assert Encounter.objects.get().participant == participant
