@@ -112,14 +112,16 @@ def edit_encounter(request, encounter_id):
 # Only these are cached; participant records and every other page never are.
 # The resource directory page is kept as last seen, and with no signal its
 # searches are answered from the kept directory (resources/offline_search.js).
-OFFLINE_PAGES = (
-    "outreach:quick_log",
-    "participants:find",
-    "participants:enroll",
-    "overdose:report_new",
-    "supplies:my_bag",
-    "resources:directory",
+KEPT_SCREENS = (
+    ("outreach:quick_log", _lazy("Log a contact")),
+    ("participants:find", _lazy("Find a participant")),
+    ("participants:enroll", _lazy("Enroll someone new")),
+    ("overdose:report_new", _lazy("Report an overdose")),
+    ("resources:refer_offline", _lazy("Make a referral")),
+    ("supplies:my_bag", _lazy("My supplies")),
+    ("resources:directory", _lazy("Resources")),
 )
+OFFLINE_PAGES = tuple(name for name, _label in KEPT_SCREENS)
 # Shown by the service worker for any other page opened with no signal; kept
 # in the user's language, and refreshed when they change it (field_app.js).
 OFFLINE_FALLBACK = "outreach:offline"
@@ -146,6 +148,7 @@ OFFLINE_STATIC = (
     "participants/offline_find.js",
     "participants/offline_enroll.js",
     "overdose/offline_report.js",
+    "resources/offline_refer.js",
     "resources/locate.js",
     "resources/offline_search.js",
     "resources/resources.css",
@@ -155,19 +158,8 @@ OFFLINE_STATIC = (
 @role_required(*PARTICIPANT_ROLES)
 def offline(request):
     """What the phone shows for a page it does not keep, opened with no signal."""
-    pages = [(reverse(name), label) for name, label in OFFLINE_PAGE_LABELS]
+    pages = [(reverse(name), label) for name, label in KEPT_SCREENS]
     return render(request, "outreach/offline.html", {"kept_pages": pages})
-
-
-# The kept screens, named as on the "No signal" page.
-OFFLINE_PAGE_LABELS = (
-    ("outreach:quick_log", _lazy("Log a contact")),
-    ("participants:find", _lazy("Find a participant")),
-    ("participants:enroll", _lazy("Enroll someone new")),
-    ("overdose:report_new", _lazy("Report an overdose")),
-    ("supplies:my_bag", _lazy("My supplies")),
-    ("resources:directory", _lazy("Resources")),
-)
 
 
 def offline_messages():

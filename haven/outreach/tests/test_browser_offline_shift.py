@@ -347,3 +347,64 @@ def test_a_phone_clock_hours_ahead_is_shown_and_nothing_is_lost(
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     assert Encounter.objects.get().participant == participant
+
+
+def test_a_referral_made_with_no_signal_is_stored_once(page, sam, adam, downtown, participant):
+    from haven.resources.actions import do_save_resource
+    from haven.resources.models import Referral, Resource
+
+    clinic = do_save_resource(
+        Resource(name="Desert Bupe Clinic", zip_code="85281"),
+        by=adam,
+        needs=["buprenorphine"],
+        languages=["en"],
+        spans=[],
+    )
+    do_save_resource(
+        Resource(name="Mesa Food Bank", zip_code="85201"),
+        by=adam,
+        needs=["food"],
+        languages=["en"],
+        spans=[],
+    )
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/resources/referrals/new/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/resources")
+
+    page.context.set_offline(True)
+    page.goto("/resources/referrals/new/")
+    page.get_by_label("Card code").fill(participant.display_code)
+    page.get_by_label("Need").select_option(label="Buprenorphine")
+    # Only the kept resources that offer the need are offered.
+    expect(page.get_by_label("Resource").locator("option")).to_have_text(
+        ["---------", "Desert Bupe Clinic"]
+    )
+    page.get_by_label("Resource").select_option(label="Desert Bupe Clinic")
+    page.get_by_role("button", name="Make the referral").tap()
+    kept = page.locator("#referral-kept")
+    expect(kept).to_have_text("Referral saved on this phone. It will be sent when there is signal.")
+    expect(kept).to_be_focused()
+    assert_accessible(page)
+    assert not Referral.objects.exists()
+
+    page.goto("/outreach/log/")
+    expect(page.locator("#outbox-list")).to_contain_text("Referral, Desert Bupe Clinic")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    referral = Referral.objects.get()
+    assert (referral.participant, referral.resource, referral.need) == (
+        participant,
+        clinic,
+        "buprenorphine",
+    )
+
+    # With signal the referral is made at once.
+    page.goto("/resources/referrals/new/")
+    page.get_by_label("Card code").fill(participant.display_code)
+    page.get_by_label("Need").select_option(label="Buprenorphine")
+    page.get_by_label("Resource").select_option(label="Desert Bupe Clinic")
+    page.get_by_role("button", name="Make the referral").tap()
+    expect(kept).to_have_text("Referral made. It is on your follow-up list.")
+    assert Referral.objects.count() == 2
