@@ -1,4 +1,4 @@
-"""Every field screen at the width of a small phone: nothing scrolls sideways,
+"""Every field screen at the width of a small phone (360 px): nothing scrolls sideways,
 every tap target is at least 44 px tall, and axe finds nothing (issue 17)."""
 
 import datetime
@@ -25,7 +25,8 @@ from haven.supplies.models import StockLocation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SMALL_PHONE = {**PHONE, "viewport": {"width": 375, "height": 740}}
+# The narrowest phones in use (issue 17 asks for 360 px; the brief for 375).
+SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 740}}
 
 SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
@@ -144,6 +145,7 @@ def field_screens(shift, participant):
         reverse("resources:directory"),
         reverse("resources:detail", args=[shift["resource"].pk]),
         reverse("resources:follow_ups"),
+        reverse("resources:refer_offline"),
         reverse("resources:referral", args=[shift["referral"].pk]),
     ]
     supervisor = [
