@@ -60,8 +60,10 @@ def do_merge_participants(*, duplicate, keeper, by):
     return keeper
 
 
-# How many card codes a phone holds for enrolling people with no signal.
+# How many card codes a phone holds for enrolling people with no signal, and
+# how many one user's phones may hold between them (a handful of phones).
 CODES_PER_DEVICE = 10
+MOST_HELD_PER_USER = 5 * CODES_PER_DEVICE
 
 
 class EnrolmentConflict(Exception):
@@ -76,6 +78,12 @@ def do_reserve_card_codes(*, by, device, count=CODES_PER_DEVICE):
         .order_by("reserved_at", "pk")
         .values_list("code", flat=True)
     )
+    unused = ReservedCardCode.objects.filter(reserved_by=by, participant__isnull=True)
+    if len(held) < count and unused.count() + count - len(held) > MOST_HELD_PER_USER:
+        raise ValidationError(
+            _("Your phones hold %(n)s unused card codes already; enrol with those first.")
+            % {"n": unused.count()}
+        )
     while len(held) < count:
         code = Participant._unused_code()
         try:

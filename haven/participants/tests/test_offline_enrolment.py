@@ -35,6 +35,17 @@ def test_two_phones_are_never_given_the_same_code(sam):
     assert hold_codes(sam, first_phone) == first
 
 
+def test_one_user_cannot_hoard_codes_with_made_up_phones(sam):
+    for _ in range(5):
+        hold_codes(sam, str(uuid.uuid4()))
+    response = api_client(sam).post_json(
+        "/api/v1/participants/card-codes", {"device": str(uuid.uuid4())}
+    )
+    assert response.status_code == 400
+    assert "50 unused card codes already" in response.json()["detail"]
+    assert ReservedCardCode.objects.count() == 50
+
+
 def test_a_held_code_is_never_given_to_someone_enrolled_online(sam, downtown, monkeypatch):
     [held] = do_reserve_card_codes(by=sam, device=uuid.uuid4(), count=1)
     fresh = iter([held, held, "ABCDEF"])
