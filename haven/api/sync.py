@@ -19,6 +19,7 @@ from haven.core import access
 from haven.core.permissions import PARTICIPANT_ROLES
 from haven.outreach.api import ContactIn, Lookups, store_contact, store_contacts
 from haven.overdose.api import OverdoseReportIn, store_overdose_report
+from haven.participants.api import EnrolmentIn, store_enrolment
 from haven.resources.api import (
     ReferralIn,
     ReferralStatusSyncIn,
@@ -36,6 +37,8 @@ MAX_RECORDS = 1000
 
 # kind -> (input schema, store function, roles that may send it)
 KINDS = {
+    # An enrolment comes before the contacts logged for that person, as sent.
+    "enrolment": (EnrolmentIn, store_enrolment, PARTICIPANT_ROLES),
     "contact": (ContactIn, store_contact, PARTICIPANT_ROLES),
     "stock_receive": (ReceiveIn, store_receipt, STOCK_ROLES),
     "stock_transfer": (TransferIn, store_transfer, STOCK_ROLES),
@@ -50,11 +53,11 @@ class SyncIn(StrictSchema):
     records: list[dict[str, Any]] = Field(
         max_length=MAX_RECORDS,
         description=(
-            "Each record is the body of its endpoint (POST /contacts, /stock/receive, "
-            "/stock/transfer, /overdose-reports, /referrals, /referrals/{id}/status with "
-            "`referral` and a `client_uuid`, /training/attendees) plus `kind`: contact, "
-            "stock_receive, stock_transfer, overdose_report, referral, referral_status or "
-            "training_attendee."
+            "Each record is the body of its endpoint (POST /participants/enrolments, "
+            "/contacts, /stock/receive, /stock/transfer, /overdose-reports, /referrals, "
+            "/referrals/{id}/status with `referral` and a `client_uuid`, /training/attendees) "
+            "plus `kind`: enrolment, contact, stock_receive, stock_transfer, overdose_report, "
+            "referral, referral_status or training_attendee."
         ),
     )
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("log/participant/<int:participant_id>/", views.quick_log, name="quick_log_for"),
     path("contacts/<int:encounter_id>/", views.saved, name="saved"),
     path("contacts/<int:encounter_id>/edit/", views.edit_encounter, name="edit"),
+    path("offline/", views.offline, name="offline"),
 ]

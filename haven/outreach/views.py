@@ -6,12 +6,15 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_htmx.http import HttpResponseClientRedirect
 
 from haven.core import access
 from haven.core.forms import add_action_errors
 from haven.core.permissions import PARTICIPANT_ROLES, role_required
+from haven.participants import codes
 from haven.participants.lookup import recent_participants
 
 from .actions import EncounterConflict, do_edit_encounter, do_record_encounter
@@ -114,20 +117,54 @@ def edit_encounter(request, encounter_id):
 # Only these are cached; participant records and every other page never are.
 # The resource directory page is kept as last seen, and with no signal its
 # searches are answered from the kept directory (resources/offline_search.js).
-OFFLINE_PAGES = ("outreach:quick_log", "supplies:my_bag", "resources:directory")
+KEPT_SCREENS = (
+    ("outreach:quick_log", _lazy("Log a contact")),
+    ("participants:find", _lazy("Find a participant")),
+    ("participants:enroll", _lazy("Enroll someone new")),
+    ("overdose:report_new", _lazy("Report an overdose")),
+    ("resources:refer_offline", _lazy("Make a referral")),
+    ("supplies:my_bag", _lazy("My supplies")),
+    ("resources:directory", _lazy("Resources")),
+)
+OFFLINE_PAGES = tuple(name for name, _label in KEPT_SCREENS)
+# Shown by the service worker for any other page opened with no signal; kept
+# in the user's language, and refreshed when they change it (field_app.js).
+OFFLINE_FALLBACK = "outreach:offline"
+# The participants a phone can find with no signal (participants/offline_find.js).
+KEPT_PARTICIPANTS = "participants/kept"
 # The resource directory and the areas are answered in full when asked with no
 # query string, which is what the service worker keeps.
-OFFLINE_API = ("sites", "items", "kits", "services", "participants/recent", "resources", "areas")
+OFFLINE_API = (
+    "sites",
+    "items",
+    "kits",
+    "services",
+    "participants/recent",
+    KEPT_PARTICIPANTS,
+    "resources",
+    "areas",
+)
 OFFLINE_STATIC = (
     "core/haven.css",
     "outreach/quick_log.js",
     "outreach/outbox.js",
     "outreach/field_app.js",
     "outreach/icon.svg",
+    "participants/offline_find.js",
+    "participants/offline_enroll.js",
+    "overdose/offline_report.js",
+    "resources/offline_refer.js",
     "resources/locate.js",
     "resources/offline_search.js",
     "resources/resources.css",
 )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def offline(request):
+    """What the phone shows for a page it does not keep, opened with no signal."""
+    pages = [(reverse(name), label) for name, label in KEPT_SCREENS]
+    return render(request, "outreach/offline.html", {"kept_pages": pages})
 
 
 def offline_messages():
@@ -161,12 +198,7 @@ def offline_messages():
             "Enter a card code, pick a recent participant, or tick “Anonymous contact”."
         ),
         "people_needed": _("Enter how many people (at least 1)."),
-        "code_length": _("A card code has %(length)s characters; “%(typed)s” has %(count)s."),
-        "code_symbol": _("“%(typed)s” has “%(symbol)s”, which card codes never use."),
-        "code_typo": _(
-            "“%(code)s” is not a valid card code: it has a typo "
-            "(a wrong or swapped character). Check the card again."
-        ),
+        **codes.messages_for_the_phone(),
     }
 
 
@@ -174,12 +206,20 @@ def service_worker(request):
     """The service worker, served from the site root so that it may cover every page."""
     context = {
         "cache_name": f"haven-{settings.VERSION}",
-        "pages": [reverse(name) for name in OFFLINE_PAGES],
+        "pages": [reverse(name) for name in (*OFFLINE_PAGES, OFFLINE_FALLBACK)],
+        "offline_page": reverse(OFFLINE_FALLBACK),
+        "kept_participants": f"/api/v1/{KEPT_PARTICIPANTS}",
         "api": [f"/api/v1/{path}" for path in OFFLINE_API],
         "static": [static(path) for path in OFFLINE_STATIC],
         "quick_log": reverse("outreach:quick_log"),
         "stylesheet": static("core/haven.css"),
         "policy": build_policy(),
+        "language": get_language(),
+        "no_signal": _("No signal"),
+        "not_kept": _(
+            "This page is not kept on the phone. Contacts can still be logged and are sent later."
+        ),
+        "log_a_contact": _("Log a contact"),
     }
     response = render(
         request, "outreach/sw.js", context, content_type="text/javascript; charset=utf-8"

@@ -90,10 +90,17 @@ def _report_form(request, encounter):
     else:
         form = OverdoseReportForm(encounter=encounter)
         status = 200
+    # What the form says when it keeps a report on the phone (offline_report.js).
+    offline = {
+        "label": _("Overdose report, %(area)s"),
+        "when_needed": _("Enter when it happened."),
+        "area_needed": _("Choose one of the program's areas."),
+        "reporter_needed": _("Say who told us."),
+    }
     return render(
         request,
         "overdose/report_form.html",
-        {"form": form, "encounter": encounter},
+        {"form": form, "encounter": encounter, "offline_messages": offline},
         status=status,
     )
 

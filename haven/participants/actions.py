@@ -1,7 +1,7 @@
 """Writes that touch participants. Views and the API both call these."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -9,7 +9,8 @@ from haven.core import audit
 from haven.core.models import AuditEntry
 from haven.reports import summaries
 
-from .models import Participant
+from . import codes
+from .models import Participant, ReservedCardCode
 
 
 @transaction.atomic
@@ -57,3 +58,70 @@ def do_merge_participants(*, duplicate, keeper, by):
     audit.record(by, AuditEntry.Action.MERGE, duplicate, keeper=keeper.pk)
     audit.record(by, AuditEntry.Action.MERGE, keeper, duplicate=duplicate.pk)
     return keeper
+
+
+# How many card codes a phone holds for enrolling people with no signal, and
+# how many one user's phones may hold between them (a handful of phones).
+CODES_PER_DEVICE = 10
+MOST_HELD_PER_USER = 5 * CODES_PER_DEVICE
+
+
+class EnrolmentConflict(Exception):
+    """The card code was used already, by another enrolment."""
+
+
+@transaction.atomic
+def do_reserve_card_codes(*, by, device, count=CODES_PER_DEVICE):
+    """The unused codes held for this user's phone, topped up to `count`. Returns codes."""
+    held = list(
+        ReservedCardCode.objects.filter(reserved_by=by, device=device, participant__isnull=True)
+        .order_by("reserved_at", "pk")
+        .values_list("code", flat=True)
+    )
+    unused = ReservedCardCode.objects.filter(reserved_by=by, participant__isnull=True)
+    if len(held) < count and unused.count() + count - len(held) > MOST_HELD_PER_USER:
+        raise ValidationError(
+            _("Your phones hold %(n)s unused card codes already; enrol with those first.")
+            % {"n": unused.count()}
+        )
+    while len(held) < count:
+        code = Participant._unused_code()
+        try:
+            # Another request may have made the same code meanwhile: try another.
+            with transaction.atomic():
+                ReservedCardCode.objects.create(code=code, reserved_by=by, device=device)
+        except IntegrityError:
+            continue
+        held.append(code)
+    return held
+
+
+@transaction.atomic
+def do_enroll_with_reserved_code(*, by, site, client_uuid, card_code, **profile):
+    """Enrol someone with a code their phone held (enrolled with no signal).
+
+    Stored once: the same enrolment sent again (same client UUID) returns the
+    participant it made. Returns (participant, created). Raises ValidationError
+    for a code not held for this user, EnrolmentConflict for a code used by
+    another enrolment.
+    """
+    done = ReservedCardCode.objects.filter(client_uuid=client_uuid).first()
+    if done is not None:
+        return done.participant, False
+    reservation = ReservedCardCode.objects.select_for_update().filter(code=card_code).first()
+    if reservation is None or reservation.reserved_by_id != by.pk:
+        raise ValidationError(
+            {
+                "card_code": _("The card code %(code)s was not kept for you to enrol with.")
+                % {"code": codes.format_code(card_code)}
+            }
+        )
+    if reservation.participant_id is not None:
+        raise EnrolmentConflict(
+            _("The card code %(code)s was used already for someone else.") % {"code": reservation}
+        )
+    participant = do_enroll_participant(by=by, site=site, card_code=card_code, **profile)
+    reservation.participant = participant
+    reservation.client_uuid = client_uuid
+    reservation.save(update_fields=["participant", "client_uuid"])
+    return participant, True

@@ -1,16 +1,30 @@
-"""Participant endpoints: find by card code, the user's recent participants.
+"""Participant endpoints: find by card code, the user's recent participants, the phone's kept set.
 
 Card codes travel in request bodies only, never in a URL or query string.
 """
 
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
+from pydantic import StrictInt
 
 from haven.api.schemas import ApiError, ErrorOut, StrictSchema, Text
+from haven.consents.actions import do_record_enrolment_consents
+from haven.consents.forms import EnrolmentConsentForm
 from haven.core import access
 
 from . import codes
-from .lookup import recent_participants
+from .actions import (
+    CODES_PER_DEVICE,
+    EnrolmentConflict,
+    do_enroll_with_reserved_code,
+    do_reserve_card_codes,
+)
+from .forms import ParticipantForm, UICForm
+from .lookup import kept_for_offline, recent_participants
 from .models import Participant
 
 router = Router(tags=["participants"])
@@ -80,3 +94,107 @@ def recent(request):
     recent = recent_participants(request.auth)
     access.shown_each(request, recent, page="API recent participants")
     return [participant_out(participant) for participant in recent]
+
+
+@router.get("/kept", response=list[ParticipantOut])
+def kept_participants(request):
+    """The participants the phone keeps to find them with no signal (card code and alias).
+
+    The user's recent participants and their sites' active ones (see
+    lookup.kept_for_offline). Each is audited as shown when the phone
+    downloads the set, since the phone may show any of them later, offline.
+    """
+    kept = kept_for_offline(request.auth)
+    access.shown_each(request, kept, page="API participants kept on the phone")
+    return [participant_out(participant) for participant in kept]
+
+
+class CardCodesIn(StrictSchema):
+    device: UUID = Field(description="The phone's own random id: each phone gets its own codes.")
+
+
+class CardCodesOut(Schema):
+    card_codes: list[str]
+
+
+@router.post("/card-codes", response={200: CardCodesOut, 400: ErrorOut})
+def card_codes(request, body: CardCodesIn):
+    """Card codes held for this phone, to enrol people with no signal (topped up each time)."""
+    held = do_reserve_card_codes(by=request.auth, device=body.device, count=CODES_PER_DEVICE)
+    return Status(200, {"card_codes": [codes.format_code(code) for code in held]})
+
+
+class EnrolmentIn(StrictSchema):
+    """An enrolment made with no signal, with a card code held for the phone
+    (POST /participants/card-codes). Every answer is optional, as on the form."""
+
+    client_uuid: UUID
+    card_code: Text(40)
+    alias: Text(60) = ""
+    year_of_birth: StrictInt | None = None
+    gender: Text(20) = ""
+    race_ethnicity: Text(40) = ""
+    zip_code: Text(5) = ""
+    # The consent questions of the enrolment form, unprefixed: {kind: "given" or
+    # "refused", "how": ..., "language": ...}; a kind left out was not asked.
+    consents: dict[str, Text(20)] = {}
+    # The UIC questions, as the form asks them; only the code they make is kept.
+    uic_answers: dict[str, Text(60)] = {}
+
+
+def store_enrolment(user, body, lookups=None):
+    """Enrol a participant sent by a phone; returns (status, participant). Raises ApiError."""
+    try:
+        code = codes.validate(body.card_code)
+    except codes.CardCodeError as error:
+        raise ApiError.one(400, str(error), "card_code") from error
+    answers = body.model_dump(exclude={"client_uuid", "card_code", "uic_answers", "consents"})
+    form = ParticipantForm(
+        {key: value for key, value in answers.items() if value not in (None, False)}
+    )
+    uic_form = UICForm(body.uic_answers)
+    consent_form = EnrolmentConsentForm({f"consent-{k}": v for k, v in body.consents.items()})
+    if not all([form.is_valid(), uic_form.is_valid(), consent_form.is_valid()]):
+        errors = {
+            **form.errors,
+            **{f"uic_answers.{k}": v for k, v in uic_form.errors.items()},
+            **{f"consents.{k}": v for k, v in consent_form.errors.items()},
+        }
+        raise ApiError.from_validation(ValidationError(errors))
+    profile = {name: form.cleaned_data[name] for name in form.Meta.fields}
+    site = user.default_site()
+    try:
+        with transaction.atomic():
+            participant, created = do_enroll_with_reserved_code(
+                by=user,
+                site=site,
+                client_uuid=body.client_uuid,
+                card_code=code,
+                uic=uic_form.cleaned_data["uic"],
+                **profile,
+            )
+            if created:
+                # The answers the person gave on the phone, as on the enrolment page.
+                do_record_enrolment_consents(
+                    participant,
+                    consent_form.answers(),
+                    how=consent_form.cleaned_data["how"],
+                    language=consent_form.cleaned_data["language"],
+                    by=user,
+                    site=site,
+                )
+    except EnrolmentConflict as error:
+        raise ApiError.one(409, str(error), "card_code") from error
+    except ValidationError as error:
+        raise ApiError.from_validation(error) from error
+    return (201 if created else 200), participant
+
+
+@router.post(
+    "/enrolments", response={200: ParticipantOut, 201: ParticipantOut, 400: ErrorOut, 409: ErrorOut}
+)
+def enrol(request, body: EnrolmentIn):
+    """Enrol someone with a card code held for this phone; sent again, stored once."""
+    status, participant = store_enrolment(request.auth, body)
+    access.shown(request, participant, page="API enrolment")
+    return Status(status, participant_out(participant))

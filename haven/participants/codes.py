@@ -106,3 +106,15 @@ def is_valid(text):
 def format_code(code):
     """ABCDEFG -> ABCD-EFG, easier to read aloud."""
     return f"{code[:4]}-{code[4:]}" if len(code) == CODE_LENGTH else code
+
+
+def messages_for_the_phone():
+    """What the field app's scripts say about a typed card code, checked on the phone."""
+    return {
+        "code_length": _("A card code has %(length)s characters; “%(typed)s” has %(count)s."),
+        "code_symbol": _("“%(typed)s” has “%(symbol)s”, which card codes never use."),
+        "code_typo": _(
+            "“%(code)s” is not a valid card code: it has a typo "
+            "(a wrong or swapped character). Check the card again."
+        ),
+    }

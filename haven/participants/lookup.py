@@ -1,6 +1,10 @@
 """Finding participants: one search box for card code, UIC or alias."""
 
-from django.db.models import Q
+import itertools
+from datetime import timedelta
+
+from django.db.models import Max, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.core import access
@@ -63,3 +67,36 @@ def recent_participants(user):
     by_id = Participant.objects.in_bulk(ids)
     kept = [by_id[pk].canonical() for pk in ids if pk in by_id]
     return [participant for participant in kept if access.may_open_participant(user, participant)]
+
+
+# How far back a participant counts as one of a site's active participants,
+# and how many the phone keeps at most (newest first): enough for a shift,
+# little enough that a lost phone gives away few.
+ACTIVE_DAYS = 90
+MOST_KEPT = 1000
+
+
+def kept_for_offline(user):
+    """The participants a phone keeps for finding them with no signal.
+
+    The user's recent participants, then those enrolled or seen at the user's
+    sites in the last ACTIVE_DAYS days, newest first; merged records are
+    left out (their contacts go to the record they were linked to).
+    """
+    since = timezone.now() - timedelta(days=ACTIVE_DAYS)
+    site_ids = list(user.sites.values_list("id", flat=True))
+    current = Participant.objects.filter(merged_into__isnull=True)
+    seen = (
+        current.filter(encounters__site_id__in=site_ids, encounters__occurred_at__gte=since)
+        .annotate(last_seen=Max("encounters__occurred_at"))
+        .order_by("-last_seen")[:MOST_KEPT]
+    )
+    enrolled = current.filter(enrolled_site_id__in=site_ids, enrolled_at__gte=since).order_by(
+        "-enrolled_at"
+    )[:MOST_KEPT]
+    kept = {}
+    for participant in itertools.chain(recent_participants(user), seen, enrolled):
+        if len(kept) == MOST_KEPT:
+            break
+        kept.setdefault(participant.pk, participant)
+    return list(kept.values())

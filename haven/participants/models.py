@@ -129,7 +129,34 @@ class Participant(models.Model):
 
     @staticmethod
     def _unused_code(rng=None):
+        """A code no participant has and no phone holds for enrolling offline."""
         while True:
             code = codes.generate(rng)
-            if not Participant.objects.filter(card_code=code).exists():
+            taken = Participant.objects.filter(card_code=code).exists()
+            if not taken and not ReservedCardCode.objects.filter(code=code).exists():
                 return code
+
+
+class ReservedCardCode(models.Model):
+    """A card code held for one phone, so that it can enrol people with no signal.
+
+    A phone asks for a few while it has signal; each is given to one phone
+    only (the code is unique here and never made for anyone else), and the
+    enrolment the phone later sends with it is stored once: its client UUID
+    is kept with the participant it made, so a replay finds that participant.
+    """
+
+    code = models.CharField(max_length=7, unique=True, editable=False)
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The phone's own random id, so that two phones of one user never share codes.
+    device = models.UUIDField(db_index=True)
+    reserved_at = models.DateTimeField(default=timezone.now)
+    client_uuid = models.UUIDField(null=True, blank=True, unique=True)
+    participant = models.OneToOneField(
+        Participant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self):
+        return codes.format_code(self.code)

@@ -15,7 +15,7 @@ from haven.core.forms import add_action_errors
 from haven.core.permissions import MERGE_ROLES, PARTICIPANT_ROLES, can_read_notes_at, role_required
 from haven.supplies.models import Item
 
-from . import lookup
+from . import codes, lookup
 from .actions import do_enroll_participant, do_merge_participants, do_update_participant
 from .forms import MergeForm, ParticipantForm, SearchForm, UICForm
 from .models import Participant
@@ -36,8 +36,35 @@ def find(request):
     recent = lookup.recent_participants(request.user)
     access.shown_each(request, matches, page="participant search results")
     access.shown_each(request, recent, page="recent participants")
-    context = {"form": form, "matches": matches, "searched": searched, "recent": recent}
+    context = {
+        "form": form,
+        "matches": matches,
+        "searched": searched,
+        "recent": recent,
+        "offline_messages": offline_find_messages(),
+    }
     return render(request, "participants/find.html", context)
+
+
+def offline_find_messages():
+    """What the search says with no signal (participants/offline_find.js)."""
+    return {
+        "matches": _("Matches"),
+        "from_phone": _(
+            "No signal: searched among the participants kept on this phone "
+            "(your recent ones and your sites' active ones)."
+        ),
+        "no_match": _(
+            "Nobody kept on this phone matches. You can still log the contact by "
+            "card code: Haven checks it when there is signal."
+        ),
+        "nothing_kept": _(
+            "No participants are kept on this phone yet: open Haven once with signal."
+        ),
+        "log_for": _("Log a contact"),
+        "log_for_named": _("Log a contact for %(who)s"),
+        **codes.messages_for_the_phone(),
+    }
 
 
 @role_required(*PARTICIPANT_ROLES)
@@ -68,10 +95,22 @@ def enroll(request):
         else:
             messages.success(request, _("Participant enrolled. Give them their card."))
             return redirect("participants:card", participant_id=participant.pk)
+    offline = {
+        "no_codes": _(
+            "No card codes are kept on this phone, so nobody can be enrolled without "
+            "signal. Open Haven with signal to get some, or log the contact as anonymous."
+        ),
+        "label": _("New participant %(code)s"),
+    }
     return render(
         request,
         "participants/enroll.html",
-        {"form": form, "uic_form": uic_form, "consent_form": consent_form},
+        {
+            "form": form,
+            "uic_form": uic_form,
+            "consent_form": consent_form,
+            "offline_messages": offline,
+        },
         status=400 if form.errors or uic_form.errors or consent_form.errors else 200,
     )
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("import/<int:batch_id>/progress", views.import_progress, name="import_progress"),
     path("export.csv", views.export, name="export"),
     path("referrals/", views.follow_ups, name="follow_ups"),
+    path("referrals/new/", views.refer_offline, name="refer_offline"),
     path("referrals/<int:referral_id>/", views.referral_detail, name="referral"),
     path(
         "participant/<int:participant_id>/",

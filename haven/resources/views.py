@@ -24,6 +24,7 @@ from haven.core.permissions import (
     SUPERVISOR,
     role_required,
 )
+from haven.participants import codes
 from haven.reports.metrics import linkage_within_30_days
 
 from . import actions, brochure, importing, search
@@ -37,7 +38,7 @@ from .forms import (
     SearchForm,
     UploadForm,
 )
-from .models import Guide, GuideProgress, ImportBatch, ImportMapping, Referral, Resource
+from .models import Guide, GuideProgress, ImportBatch, ImportMapping, Need, Referral, Resource
 
 # Everyone with an account may look things up in the directory.
 DIRECTORY_ROLES = (*PARTICIPANT_ROLES, ANALYST, ADMIN)
@@ -411,6 +412,32 @@ def refer(request, participant_id, resource_id):
         },
         status=400 if form.errors else 200,
     )
+
+
+@role_required(*PARTICIPANT_ROLES)
+def refer_offline(request):
+    """Make a referral from the phone, with or without signal (resources/offline_refer.js).
+
+    The person is given by card code and the resource chosen from the directory
+    the phone keeps; the referral is sent to /api/v1/referrals at once, or
+    waits in the outbox with no signal. Shows no participant: nothing to audit.
+    """
+    sites = Site.objects.filter(active=True, pk__in=request.user.allowed_site_ids())
+    offline = {
+        "saved": _("Referral made. It is on your follow-up list."),
+        "kept": _("Referral saved on this phone. It will be sent when there is signal."),
+        "label": _("Referral, %(resource)s"),
+        "choose_resource": _("Choose a resource that offers this need."),
+        "none_kept": _("No resource kept on this phone offers this need."),
+        **codes.messages_for_the_phone(),
+    }
+    context = {
+        "needs": Need.choices,
+        "sites": sites,
+        "default_site": request.user.default_site(),
+        "offline_messages": offline,
+    }
+    return render(request, "resources/refer_offline.html", context)
 
 
 @role_required(*PARTICIPANT_ROLES)

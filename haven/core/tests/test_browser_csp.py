@@ -99,7 +99,8 @@ def test_the_no_signal_page_is_styled_from_haven_css_under_the_policy(page, sam,
     page.goto("/outreach/log/")
     assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/static/core/haven.css")
     page.context.set_offline(True)
-    response = page.goto("/participants/")
+    # A page the phone does not keep.
+    response = page.goto("/overdose/alerts/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(page.get_by_role("heading", name="No signal")).to_be_visible()
     expect(page.get_by_role("link", name="Log a contact")).to_be_visible()

@@ -31,6 +31,8 @@ def pages(participant, encounter):
         (reverse("accounts:settings"), ANYONE),
         (reverse("outreach:quick_log"), FIELD_STAFF),
         (reverse("outreach:quick_log_for", args=[participant.pk]), FIELD_STAFF),
+        (reverse("outreach:offline"), FIELD_STAFF),
+        (reverse("resources:refer_offline"), FIELD_STAFF),
         (reverse("participants:find"), FIELD_STAFF),
         (reverse("participants:enroll"), FIELD_STAFF),
         (reverse("participants:detail", args=[participant.pk]), FIELD_STAFF),

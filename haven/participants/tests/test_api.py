@@ -75,3 +75,45 @@ def test_recent_participants_are_code_and_alias_only(sam, olga, downtown, partic
         {"id": participant.pk, "card_code": participant.display_code, "alias": "Sunny"}
     ]
     assert api_client(olga).get("/api/v1/participants/recent").json() == []
+
+
+def test_the_phone_keeps_recent_and_site_participants_and_each_download_is_audited(
+    sam, sue, olga, downtown, eastside, participant
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    seen_long_ago = Participant.objects.create(
+        alias="Long Ago",
+        created_by=sam,
+        enrolled_site=downtown,
+        enrolled_at=timezone.now() - timedelta(days=400),
+    )
+    eastsider = Participant.objects.create(alias="East", created_by=olga, enrolled_site=eastside)
+    # Seen Downtown by a colleague: one of Sam's site's active participants.
+    do_record_encounter(
+        EncounterData(
+            client_uuid=uuid.uuid4(), site=downtown, contact_type="fixed", participant=eastsider
+        ),
+        staff=sue,
+    )
+    duplicate = Participant.objects.create(alias="Dupe", created_by=sam, enrolled_site=downtown)
+    do_merge_participants(duplicate=duplicate, keeper=participant, by=sue)
+
+    response = api_client(sam).get("/api/v1/participants/kept")
+
+    assert response.status_code == 200
+    kept = response.json()
+    # The least the search needs: no year of birth, UIC or consents.
+    assert {tuple(entry) for entry in kept} == {("id", "card_code", "alias")}
+    assert {entry["alias"] for entry in kept} == {"Sunny", "East"}
+    reads = AuditEntry.objects.filter(action="view", page="API participants kept on the phone")
+    assert {entry.participant for entry in reads} == {participant, eastsider}
+    assert seen_long_ago not in {entry.participant for entry in reads}
+
+
+def test_another_sites_specialist_keeps_none_of_downtowns_participants(olga, participant):
+    response = api_client(olga).get("/api/v1/participants/kept")
+    assert response.status_code == 200
+    assert response.json() == []

@@ -68,7 +68,104 @@
   // Set by the logout button, read by the logged-out page that follows.
   const LOGGING_OUT_KEY = "haven-logging-out";
 
-  window.havenField = { outbox, csrfToken, forget, notePending };
+  // The same check as haven/participants/codes.py: 31 symbols, and a check
+  // character making the weighted sum (weights 1..7) divisible by 31.
+  // Returns null for a valid code, or what is wrong with it (for a message).
+  const ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+  const CODE_LENGTH = 7;
+  const normaliseCardCode = (typed) => typed.replace(/[\s-]/g, "").toUpperCase();
+  function cardCodeProblem(typed) {
+    const code = normaliseCardCode(typed);
+    const shown = typed.trim();
+    if (code.length !== CODE_LENGTH) {
+      return { kind: "length", length: CODE_LENGTH, typed: shown, count: code.length };
+    }
+    let sum = 0;
+    for (let index = 0; index < code.length; index += 1) {
+      const value = ALPHABET.indexOf(code[index]);
+      if (value < 0) return { kind: "symbol", typed: shown, symbol: code[index] };
+      sum += (index + 1) * value;
+    }
+    if (sum % ALPHABET.length !== 0) {
+      return { kind: "typo", code: `${code.slice(0, 4)}-${code.slice(4)}` };
+    }
+    return null;
+  }
+
+  function newUuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  // A phone can show signal and still not reach Haven: ask it first, briefly.
+  async function havenAnswers(probeUrl) {
+    if (!navigator.onLine) return false;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 4000);
+    try {
+      const response = await fetch(probeUrl, { cache: "no-store", signal: controller.signal });
+      return response.ok;
+    } catch (error) {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // ------------------------------------------- card codes held for this phone
+  // Enrolling with no signal takes a code from a block Haven holds for this
+  // phone alone (its own random id), so two phones never make the same code.
+  // A code leaves the block when used; codes still waiting in the outbox are
+  // never handed out again, even if Haven lists them before they arrive.
+  const DEVICE_KEY = "haven-device";
+  const codesKey = (user) => `haven-card-codes:${user}`;
+  function deviceId() {
+    let id = localStorage.getItem(DEVICE_KEY);
+    if (!id) {
+      id = newUuid();
+      localStorage.setItem(DEVICE_KEY, id);
+    }
+    return id;
+  }
+  const heldCodes = (user) => JSON.parse(localStorage.getItem(codesKey(user)) || "[]");
+  async function topUpCardCodes(user, url) {
+    if (!navigator.onLine) return;
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ device: deviceId() }),
+    });
+    if (!response.ok) return;
+    const { card_codes: codes } = await response.json();
+    localStorage.setItem(codesKey(user), JSON.stringify(codes));
+  }
+  async function takeCardCode(user) {
+    const records = await outbox.all();
+    const waiting = new Set(records.filter((r) => r.kind === "enrolment").map((r) => r.body.card_code));
+    const code = heldCodes(user).find((held) => !waiting.has(held));
+    if (code) {
+      localStorage.setItem(codesKey(user), JSON.stringify(heldCodes(user).filter((c) => c !== code)));
+    }
+    return code || null;
+  }
+
+  window.havenField = {
+    outbox,
+    csrfToken,
+    forget,
+    notePending,
+    cardCodeProblem,
+    normaliseCardCode,
+    CODE_LENGTH,
+    newUuid,
+    havenAnswers,
+    takeCardCode,
+  };
 
   const loggedIn = Boolean(document.currentScript && document.currentScript.dataset.user);
   if (!loggedIn) {
@@ -90,6 +187,49 @@
     // Kept for the quick-log screen, which says whether the phone is ready.
     window.havenField.registration = navigator.serviceWorker.register("/sw.js", { scope: "/" });
     window.havenField.registration.catch(() => {});
+    keepScreensInTheUsersLanguage();
+    keepParticipantsFresh();
+  }
+
+  // The participants kept for finding them with no signal grow stale as
+  // people are enrolled and seen: fetch a fresh set now and then, with signal.
+  // (Either way round, in case the phone's clock was wrong and is now right.)
+  function keepParticipantsFresh() {
+    const KEPT_AT_KEY = "haven-kept-participants-at";
+    const KEEP_EVERY_MS = 20 * 60 * 1000;
+    const last = parseInt(localStorage.getItem(KEPT_AT_KEY), 10) || 0;
+    if (!navigator.onLine || Math.abs(Date.now() - last) < KEEP_EVERY_MS) return;
+    navigator.serviceWorker.ready.then((registration) => {
+      // The first time, the worker's install has just fetched them.
+      if (last && registration.active) registration.active.postMessage("refresh-participants");
+      localStorage.setItem(KEPT_AT_KEY, String(Date.now()));
+    });
+  }
+
+  // The kept screens (and the "No signal" page) are in the language they were
+  // fetched in: after the worker changes language, fetch them all again.
+  function keepScreensInTheUsersLanguage() {
+    const LANGUAGE_KEY = "haven-kept-language";
+    const language = document.documentElement.lang;
+    const kept = localStorage.getItem(LANGUAGE_KEY);
+    if (!navigator.onLine || kept === language) return;
+    navigator.serviceWorker.ready.then((registration) => {
+      if (kept !== null && registration.active) registration.active.postMessage("refresh");
+      localStorage.setItem(LANGUAGE_KEY, language);
+    });
+  }
+
+  // Keep the phone's block of card codes full while there is signal.
+  const holder = document.querySelector("[data-card-codes-url]");
+  if (holder) topUpCardCodes(holder.dataset.user, holder.dataset.cardCodesUrl).catch(() => {});
+
+  // A saved record's confirmation is shown where the eye is: the page's
+  // messages are brought into view and focused (read out by screen readers).
+  const confirmation = document.querySelector("main .messages");
+  if (confirmation) {
+    confirmation.tabIndex = -1;
+    confirmation.scrollIntoView({ block: "center" });
+    confirmation.focus({ preventScroll: true });
   }
 
   // Logging out clears the phone (on the next page, above). Contacts not yet

@@ -55,38 +55,13 @@
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
 
   // ----------------------------------------------------------- card codes
-  // The same check as haven/participants/codes.py: 31 symbols, and a check
-  // character making the weighted sum (weights 1..7) divisible by 31.
-  const ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-  const CODE_LENGTH = 7;
-
   function cardCodeError(typed) {
-    const code = typed.replace(/[\s-]/g, "").toUpperCase();
-    const shown = typed.trim();
-    if (code.length !== CODE_LENGTH) {
-      return say(MESSAGES.code_length, { length: CODE_LENGTH, typed: shown, count: code.length });
-    }
-    let sum = 0;
-    for (let index = 0; index < code.length; index += 1) {
-      const value = ALPHABET.indexOf(code[index]);
-      if (value < 0) return say(MESSAGES.code_symbol, { typed: shown, symbol: code[index] });
-      sum += (index + 1) * value;
-    }
-    if (sum % ALPHABET.length !== 0) {
-      return say(MESSAGES.code_typo, { code: `${code.slice(0, 4)}-${code.slice(4)}` });
-    }
-    return null;
+    const problem = field.cardCodeProblem(typed);
+    return problem && say(MESSAGES[`code_${problem.kind}`], problem);
   }
 
   // ------------------------------------------------------------ the form
-  function newUuid() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  }
+  const newUuid = field.newUuid;
 
   const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
   const number = (name) => parseInt(value(name), 10) || 0;
@@ -277,12 +252,20 @@
     }
     setStatus(MESSAGES.stored);
     await render();
+    // The form was long: show the confirmation where the worker is looking.
+    showConfirmation();
     sync();
   });
 
   // ---------------------------------------------------------- the outbox
   function setStatus(message) {
     statusLine.textContent = message;
+  }
+
+  function showConfirmation() {
+    statusLine.tabIndex = -1;
+    panel.scrollIntoView({ block: "start" });
+    statusLine.focus({ preventScroll: true });
   }
 
   async function mine() {
@@ -311,7 +294,8 @@
     const item = document.createElement("li");
     item.className = `outbox-record ${record.state}`;
     item.dataset.uuid = record.client_uuid;
-    const when = new Date(record.body.occurred_at).toLocaleTimeString([], {
+    // An enrolment has no time of its own: the time it was made on the phone.
+    const when = new Date(record.body.occurred_at || record.created_at).toLocaleTimeString([], {
       hour: "2-digit",
       minute: "2-digit",
     });
@@ -331,13 +315,15 @@
       }
       const strong = document.createElement("strong");
       strong.textContent = MESSAGES.problem;
-      const edit = button(MESSAGES.edit, () => fillForm(record));
       const discard = button(MESSAGES.discard, async () => {
         if (!window.confirm(MESSAGES.confirm_discard)) return;
         await field.outbox.remove(record.client_uuid);
         render();
       });
-      item.append(" — ", strong, reasons, edit, " ", discard);
+      item.append(" — ", strong, reasons);
+      // Only a contact is fixed in this form; another record is discarded and made again.
+      if (record.kind === "contact") item.append(button(MESSAGES.edit, () => fillForm(record)), " ");
+      item.append(discard);
     }
     return item;
   }

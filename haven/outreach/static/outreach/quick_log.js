@@ -105,3 +105,45 @@ if (scanButton && cardCode && "BarcodeDetector" in window && navigator.mediaDevi
     }
   });
 }
+
+// A participant found on the phone with no signal (participants/offline_find.js)
+// comes here in this tab's session storage: their card code fills the form,
+// and they are shown at the top of it, so that the contact is logged on them;
+// changing person is a deliberate tap.
+const chosen = document.getElementById("logging-for");
+const chosenForm = chosen && chosen.closest("form");
+if (chosen && cardCode) {
+  const LOG_FOR_KEY = "haven-log-for";
+  let person = null;
+  try {
+    person = JSON.parse(sessionStorage.getItem(LOG_FOR_KEY));
+  } catch (error) {
+    person = null;
+  }
+  const forget = () => {
+    sessionStorage.removeItem(LOG_FOR_KEY);
+    chosen.hidden = true;
+  };
+  if (person && person.card_code) {
+    cardCode.value = person.card_code;
+    cardCode.dispatchEvent(new Event("input", { bubbles: true }));
+    document.getElementById("logging-for-name").textContent = person.alias
+      ? `${person.alias} · ${person.card_code}`
+      : person.card_code;
+    chosen.hidden = false;
+  }
+  document.getElementById("change-person").addEventListener("click", () => {
+    forget();
+    cardCode.value = "";
+    cardCode.focus();
+  });
+  // Once saved (the form is cleared for the next contact), or when another
+  // person is typed or picked, the header no longer says who.
+  chosenForm.addEventListener("reset", forget);
+  cardCode.addEventListener("input", () => {
+    if (!chosen.hidden && cardCode.value !== person.card_code) forget();
+  });
+  chosenForm.querySelectorAll("input[name=participant], #id_anonymous").forEach((input) => {
+    input.addEventListener("change", () => input.checked && input.value && forget());
+  });
+}

@@ -12,6 +12,8 @@ const OFFLINE = new Set([
 {% endfor %}{% for url in static %}  "{{ url|escapejs }}",
 {% endfor %}]);
 const QUICK_LOG = "{{ quick_log|escapejs }}";
+// Haven's own "No signal" page, kept in the user's language.
+const OFFLINE_PAGE = "{{ offline_page|escapejs }}";
 const STYLESHEET = "{{ stylesheet|escapejs }}";
 // The page made here when there is no signal keeps Haven's content security policy.
 const POLICY = "{{ policy|escapejs }}";
@@ -35,8 +37,15 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The participants kept for finding them with no signal: the page asks for a
+// fresh set now and then (field_app.js), without fetching every screen again.
+const KEPT_PARTICIPANTS = "{{ kept_participants|escapejs }}";
+
 // The page asks for a refresh of the cache after logging in or syncing.
 self.addEventListener("message", (event) => {
+  if (event.data === "refresh-participants") {
+    event.waitUntil(caches.open(CACHE).then((cache) => refresh(cache, KEPT_PARTICIPANTS)));
+  }
   if (event.data === "refresh") {
     event.waitUntil(
       caches.open(CACHE).then((cache) =>
@@ -101,14 +110,18 @@ async function networkFirst(request, key) {
   }
 }
 
-function offlinePage() {
-  const html = `<!doctype html><html><head><meta charset="utf-8">
+async function offlinePage() {
+  const kept = await caches.match(OFFLINE_PAGE);
+  if (kept) return kept;
+  // Not kept yet (the phone lost signal while installing): a plain page,
+  // in the language the worker was fetched in.
+  const html = `<!doctype html><html lang="{{ language|escapejs }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Haven</title>
 <link rel="stylesheet" href="${STYLESHEET}"></head>
-<body><main>
-<h1>{% translate "No signal" %}</h1>
-<p>{% translate "This page is not kept on the phone. Contacts can still be logged and are sent later." %}</p>
-<p><a href="${QUICK_LOG}">{% translate "Log a contact" %}</a></p></main></body></html>`;
+<body><main id="main">
+<h1>{{ no_signal|escapejs }}</h1>
+<p>{{ not_kept|escapejs }}</p>
+<p><a class="button" href="${QUICK_LOG}">{{ log_a_contact|escapejs }}</a></p></main></body></html>`;
   return new Response(html, {
     headers: { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": POLICY },
   });

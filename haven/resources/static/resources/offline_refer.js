@@ -1,0 +1,127 @@
+// Making a referral, with or without signal.
+//
+// The resource is chosen among those the phone keeps (/api/v1/resources, kept
+// by the service worker) that offer the need. With signal the referral is
+// sent to /api/v1/referrals at once; with none (or when Haven does not
+// answer) it waits in the outbox, which the quick-log screen sends, stored
+// once by its client UUID. A refused referral stays there with the reason.
+(() => {
+  const form = document.getElementById("referral");
+  const field = window.havenField;
+  if (!form || !field || !window.indexedDB || !window.fetch) return;
+  const MESSAGES = JSON.parse(document.getElementById("offline-refer-messages").textContent);
+  const need = form.elements.need;
+  const resource = form.elements.resource;
+  const cardCode = form.elements.card_code;
+  const done = document.getElementById("referral-kept");
+  const formError = document.getElementById("referral-error");
+  const LOG_FOR_KEY = "haven-log-for";
+  let directory = [];
+
+  const say = (template, values = {}) =>
+    template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
+
+  // A person found on the phone (participants/offline_find.js) comes with their code.
+  try {
+    const person = JSON.parse(sessionStorage.getItem(LOG_FOR_KEY));
+    if (person && person.card_code) cardCode.value = person.card_code;
+  } catch (error) {
+    // Nothing chosen.
+  }
+
+  async function loadDirectory() {
+    try {
+      const response = await fetch(form.dataset.resourcesUrl, { credentials: "same-origin" });
+      if (response.ok) directory = (await response.json()).resources.filter((r) => r.active);
+    } catch (error) {
+      directory = [];
+    }
+    offerResources();
+  }
+
+  function offerResources() {
+    const offering = directory
+      .filter((entry) => entry.needs.some((offered) => offered.code === need.value))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const options = offering.map((entry) => new Option(entry.name, String(entry.id)));
+    resource.replaceChildren(new Option("---------", ""), ...options);
+    if (need.value && !offering.length) showError(MESSAGES.none_kept);
+    else showError("");
+  }
+  need.addEventListener("change", offerResources);
+  loadDirectory();
+
+  function showError(message) {
+    formError.textContent = message || "";
+    formError.hidden = !message;
+  }
+
+  function confirm(message) {
+    done.textContent = message;
+    done.hidden = false;
+    done.scrollIntoView({ block: "start" });
+    done.focus({ preventScroll: true });
+  }
+
+  function readForm() {
+    return {
+      client_uuid: field.newUuid(),
+      card_code: cardCode.value.trim(),
+      resource: parseInt(resource.value, 10) || 0,
+      need: need.value,
+      site: parseInt(form.elements.site.value, 10) || 0,
+      follow_up_on: form.elements.follow_up_on.value || null,
+      note: form.elements.note.value,
+    };
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    done.hidden = true;
+    const body = readForm();
+    const problem = field.cardCodeProblem(body.card_code);
+    if (problem) {
+      showError(say(MESSAGES[`code_${problem.kind}`], problem));
+      return;
+    }
+    if (!body.resource) {
+      showError(MESSAGES.choose_resource);
+      return;
+    }
+    showError("");
+    const label = say(MESSAGES.label, { resource: resource.selectedOptions[0].textContent });
+    if (await field.havenAnswers(form.dataset.probeUrl)) {
+      try {
+        const response = await fetch(form.dataset.referralsUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": field.csrfToken() },
+          body: JSON.stringify(body),
+        });
+        if (response.ok) {
+          form.reset();
+          confirm(MESSAGES.saved);
+          return;
+        }
+        if (response.status >= 400 && response.status < 500) {
+          showError((await response.json()).detail);
+          return;
+        }
+      } catch (error) {
+        // Lost on the way: kept on the phone below, and sent again under the same UUID.
+      }
+    }
+    await field.outbox.put({
+      client_uuid: body.client_uuid,
+      user: form.dataset.user,
+      kind: "referral",
+      body,
+      label,
+      created_at: new Date().toISOString(),
+      state: "pending",
+    });
+    form.reset();
+    offerResources();
+    confirm(MESSAGES.kept);
+  });
+})();
