@@ -93,17 +93,19 @@ self.addEventListener("fetch", (event) => {
 });
 
 async function networkFirst(request, key) {
-  const cache = await caches.open(CACHE);
+  // After logout the phone was wiped (field_app.js): a request this worker still
+  // sees (an icon the logged-out page asks for late) must not make the cache again.
+  const cache = (await caches.has(CACHE)) ? await caches.open(CACHE) : null;
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
     // Pages with participants on them are sent with Cache-Control: no-store,
     // which keeps them out of the browser's HTTP cache and any proxy. The
     // screens kept here are kept on purpose, in the field app's own store,
     // which is emptied at logout (field_app.js).
-    if (cacheable(response)) await cache.put(key, response.clone());
+    if (cache && cacheable(response)) await cache.put(key, response.clone());
     return response;
   } catch (error) {
-    const cached = await cache.match(key);
+    const cached = cache && (await cache.match(key));
     if (cached) return cached;
     if (request.mode === "navigate") return offlinePage();
     throw error;
