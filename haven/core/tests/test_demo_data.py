@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -29,6 +30,18 @@ def test_demo_data_makes_a_program_once(db):
     assert Encounter.objects.count() == 300
     call_command("load_demo_data", **SMALL)
     assert Encounter.objects.count() == 300
+
+
+def test_the_demo_names_a_card_code_to_try(db):
+    out = io.StringIO()
+    call_command("load_demo_data", **{**SMALL, "stdout": out})
+    code = re.search(r"Try the card code (\S+) on Find a participant", out.getvalue())[1]
+    found = Participant.objects.get(card_code=code.replace("-", ""))
+    assert found.encounters.exists()
+    # Run again (make run does, every time), it names one still.
+    again = io.StringIO()
+    call_command("load_demo_data", **{**SMALL, "stdout": again})
+    assert f"Try the card code {code}" in again.getvalue()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -147,6 +147,7 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(username="specialist").exists():
             self.stdout.write("Demo data is already loaded; nothing to do.")
+            self.say_where_to_start()
             return
         rng = random.Random(seed)
         with transaction.atomic():
@@ -204,6 +205,22 @@ class Command(BaseCommand):
                 f"{len(people)} participants, {contacts} contacts."
             )
         )
+        self.say_where_to_start()
+
+    def say_where_to_start(self):
+        """A card code to try, so a newcomer can find someone without guessing."""
+        from haven.participants.models import Participant
+
+        sample = (
+            Participant.objects.filter(merged_into__isnull=True, encounters__isnull=False)
+            .order_by("pk")
+            .first()
+        )
+        if sample is not None:
+            self.stdout.write(
+                f"Try the card code {sample.display_code} on Find a participant "
+                "(logged in as specialist)."
+            )
 
     @staticmethod
     def domain_demo_loaders():
