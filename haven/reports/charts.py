@@ -35,8 +35,8 @@ def line_chart(title, labels, series):
     chart = pygal.Line(
         style=HAVEN_STYLE,
         js=[],
-        width=640,
-        height=320,
+        width=960,
+        height=420,
         show_dots=True,
         dots_size=3,
         x_label_rotation=30,

@@ -85,21 +85,32 @@ def coverage_notes(scope):
 
 
 def _buckets(kind, count, today):
-    """The last `count` whole weeks (Monday first) or months before today's, oldest first."""
+    """The last `count` weeks (Monday first) or months, oldest first, today's included:
+    the current one ends today and is labelled as partial ("2026-11 (so far)")."""
     buckets = []
     if kind == "week":
         monday = today - datetime.timedelta(days=today.weekday())
-        for weeks_back in range(count, 0, -1):
+        for weeks_back in range(count - 1, -1, -1):
             start = monday - datetime.timedelta(weeks=weeks_back)
             buckets.append((start.strftime("%Y-%m-%d"), start, start + datetime.timedelta(days=6)))
     else:
         first = today.replace(day=1)
-        for months_back in range(count, 0, -1):
+        for months_back in range(count - 1, -1, -1):
             month_index = first.year * 12 + first.month - 1 - months_back
             start = datetime.date(month_index // 12, month_index % 12 + 1, 1)
             following = datetime.date((month_index + 1) // 12, (month_index + 1) % 12 + 1, 1)
             buckets.append((start.strftime("%Y-%m"), start, following - datetime.timedelta(days=1)))
+    label, start, _end = buckets[-1]
+    buckets[-1] = (_("%(period)s (so far)") % {"period": label}, start, today)
     return buckets
+
+
+def _a_year_before(day):
+    """The same date a year earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
 
 
 def trend_series(buckets, site_ids=()):
@@ -136,6 +147,9 @@ def dashboard(request):
         site_ids = tuple(request.user.sites.values_list("pk", flat=True))
     names, values = trend_series(buckets, site_ids)
     labels = [label for label, _start, _end in buckets]
+    # The current period so far, against the same days a year before.
+    _label, start, end = buckets[-1]
+    _names, last_year = trend_series([("", _a_year_before(start), _a_year_before(end))], site_ids)
     charts = [
         (_("Contacts and people"), ["contacts", "participants"]),
         (_("Naloxone and reversals"), ["naloxone", "reversals"]),
@@ -152,6 +166,30 @@ def dashboard(request):
                 "src": data_uri(svg),
                 "columns": [names[k] for k in keys],
                 "rows": [(label, [values[k][i] for k in keys]) for i, label in enumerate(labels)],
+                "now": [
+                    {
+                        "name": names[k],
+                        "value": values[k][-1],
+                        "last_year": last_year[k][0],
+                        "change": _change(values[k][-1], last_year[k][0]),
+                    }
+                    for k in keys
+                ],
             }
         )
-    return render(request, "reports/dashboard.html", {"panels": panels, "by": kind})
+    context = {
+        "panels": panels,
+        "by": kind,
+        "period": labels[-1],
+        "since": start,
+        "until": end,
+        "year_before": (_a_year_before(start), _a_year_before(end)),
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+def _change(now, before):
+    """The change from a year before, as a signed percentage, or None from zero."""
+    if not before:
+        return None
+    return round((now - before) * 100 / before)

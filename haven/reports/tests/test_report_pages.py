@@ -1,9 +1,11 @@
 import base64
 import csv
+import datetime
 import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -165,6 +167,36 @@ def test_dashboard_has_charts_with_their_numbers(login, max_manager, program):
     panel = response.context["panels"][0]
     assert panel["columns"] == ["Contacts", "Unique participants"]
     assert len(panel["rows"]) == 12
+
+
+def test_the_dashboard_includes_the_current_month_so_far_and_last_year(
+    login, max_manager, program, monkeypatch
+):
+    # The program's contacts are in early 2026; seen on 20 March 2026, March is partial.
+    client = login(max_manager)
+    monkeypatch.setattr(timezone, "localdate", lambda *args: datetime.date(2026, 3, 20))
+    response = client.get(reverse("reports:dashboard"))
+    panel = response.context["panels"][0]
+    label, _values = panel["rows"][-1]
+    assert label == "2026-03 (so far)"
+    assert [label for label, _values in panel["rows"]][-2] == "2026-02"
+    contacts = panel["now"][0]
+    assert contacts["name"] == "Contacts"
+    assert contacts["value"] == panel["rows"][-1][1][0]
+    assert contacts["last_year"] == 0 and contacts["change"] is None
+    content = response.content.decode()
+    assert "2026-03-01 to 2026-03-20" in content and "2025-03-01 to 2025-03-20" in content
+
+
+def test_buckets_end_with_the_current_partial_period():
+    from haven.reports.views import _buckets
+
+    months = _buckets("month", 12, datetime.date(2026, 11, 30))
+    assert months[-1][0] == "2026-11 (so far)" and months[-1][2] == datetime.date(2026, 11, 30)
+    assert months[0][1] == datetime.date(2025, 12, 1)
+    weeks = _buckets("week", 26, datetime.date(2026, 12, 2))  # a Wednesday
+    assert weeks[-1][1:] == (datetime.date(2026, 11, 30), datetime.date(2026, 12, 2))
+    assert len(weeks) == 26
 
 
 def test_report_query_count_is_bounded(login, max_manager, program, django_assert_max_num_queries):
