@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer
 
 from haven.core.pdf import paragraph, plain
 
-from .hours import describe_span
+from .hours import compact_hours
 
 MOST_RESOURCES = 12
 
@@ -54,7 +54,7 @@ def hours_text(resource):
     spans = resource.weekly_spans()
     if not spans:
         return _("Hours not known: call first.")
-    return "; ".join(describe_span(span) for span in spans)
+    return compact_hours(spans)
 
 
 def render(site, resources, finder_url):
@@ -82,7 +82,6 @@ def render(site, resources, finder_url):
         Spacer(1, 0.2 * inch),
     ]
     for resource in resources:
-        story.append(paragraph(resource.name, styles["Heading3"]))
         lines = [
             ", ".join(resource.need_labels()) or _("Services not listed: call to ask."),
             resource.address or _("Address not known."),
@@ -96,8 +95,10 @@ def render(site, resources, finder_url):
         payments = resource.accepted_payment_labels()
         if payments:
             lines.append(_("Accepts: %(payments)s") % {"payments": ", ".join(map(str, payments))})
-        for line in lines:
-            story.append(paragraph(line, styles["Normal"]))
+        # An entry is never split across two pages.
+        entry = [paragraph(resource.name, styles["Heading3"])]
+        entry += [paragraph(line, styles["Normal"]) for line in lines]
+        story.append(KeepTogether(entry))
     story += [
         Spacer(1, 0.3 * inch),
         paragraph(
@@ -106,5 +107,6 @@ def render(site, resources, finder_url):
         ),
         _qr_drawing(finder_url, 1.4 * inch),
     ]
+    story[-2:] = [KeepTogether(story[-2:])]
     doc.build(story)
     return buffer.getvalue()

@@ -216,6 +216,37 @@ def parse_hours(text):
     return spans
 
 
+def compact_hours(spans):
+    """Hours as people write them: "Mon–Fri 08:00–17:00; Sat 09:00–13:00".
+
+    Days in a row with the same hours are one range; a day with two spans
+    lists both ("Mon 08:00–12:00, 13:00–17:00"); every day round the clock is
+    "Open 24 hours, every day". Days with no span are closed and left out.
+    """
+    from django.utils.dates import WEEKDAYS_ABBR
+
+    if len(spans) == 7 and all(span.all_day for span in spans):
+        return str(_("Open 24 hours, every day"))
+    by_day = {}
+    for span in sorted(spans, key=lambda span: (span.weekday, span.opens)):
+        text = str(_("24 hours")) if span.all_day else f"{span.opens:%H:%M}–{span.closes:%H:%M}"
+        by_day.setdefault(span.weekday, []).append(text)
+    runs = []  # [first day, last day, hours]
+    for day in sorted(by_day):
+        hours = ", ".join(by_day[day])
+        if runs and runs[-1][1] == day - 1 and runs[-1][2] == hours:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day, hours])
+    parts = []
+    for first, last, hours in runs:
+        days = str(WEEKDAYS_ABBR[first])
+        if last != first:
+            days += f"–{WEEKDAYS_ABBR[last]}"
+        parts.append(f"{days} {hours}")
+    return "; ".join(parts)
+
+
 def format_hours(spans):
     """The inverse of parse_hours, one day per part (for CSV export)."""
     names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

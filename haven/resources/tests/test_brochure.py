@@ -40,7 +40,7 @@ def test_brochure_is_a_real_pdf_listing_chosen_resources(sam, login, downtown_wi
     assert "Services near Downtown" in text
     assert "Desert Bupe Clinic" in text
     assert "480-555-0100" in text
-    assert "Monday 08:00" in text
+    assert "Mon–Fri 08:00–17:00" in text  # days with the same hours in one range
     assert "/public/resources/" in text
     assert "Night Shelter" not in text
 
@@ -104,3 +104,56 @@ def test_printing_nothing_is_refused(sam, login, downtown_with_area):
     )
     assert response.status_code == 400
     assert b"Tick at least one resource" in response.content
+
+
+@pytest.mark.parametrize(
+    ("spans", "expected"),
+    [
+        ([(day, "08:00", "17:00") for day in range(5)], "Mon–Fri 08:00–17:00"),
+        (
+            [*[(day, "08:00", "17:00") for day in range(5)], (5, "09:00", "13:00")],
+            "Mon–Fri 08:00–17:00; Sat 09:00–13:00",
+        ),
+        ([(day, "00:00", "00:00") for day in range(7)], "Open 24 hours, every day"),
+        (
+            [(0, "08:00", "12:00"), (0, "13:00", "17:00"), (2, "08:00", "12:00")],
+            "Mon 08:00–12:00, 13:00–17:00; Wed 08:00–12:00",
+        ),
+        ([(4, "22:00", "06:00"), (5, "22:00", "06:00")], "Fri–Sat 22:00–06:00"),
+    ],
+)
+def test_hours_are_printed_compactly(spans, expected):
+    import datetime
+
+    from haven.resources.hours import Span, compact_hours
+
+    def time(text):
+        return datetime.time.fromisoformat(text)
+
+    assert compact_hours([Span(day, time(o), time(c)) for day, o, c in spans]) == expected
+
+
+def test_an_entry_is_never_split_across_pages(adam, sam, login, downtown):
+    from pypdf import PdfReader
+
+    from haven.resources import brochure
+    from haven.resources.tests.conftest import make_resource
+
+    resources = [
+        make_resource(adam, f"Clinic number {n}", needs=["naloxone"], phone=f"480-555-01{n:02}")
+        for n in range(12)
+    ]
+    pages = [
+        page.extract_text()
+        for page in PdfReader(
+            io.BytesIO(
+                brochure.render(downtown, resources, "https://haven.example/public/resources/")
+            )
+        ).pages
+    ]
+    assert len(pages) > 1
+    for n in range(12):
+        holding = [text for text in pages if f"Clinic number {n}\n" in text + "\n"]
+        assert len(holding) == 1
+        # The name and the phone number are on the same page.
+        assert f"480-555-01{n:02}" in holding[0]
