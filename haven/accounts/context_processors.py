@@ -8,6 +8,11 @@ def sign_in(request):
     app stays off (no service worker, no background fetches): requests it sent
     while the second factor was being given raced the sign-in itself."""
     user = getattr(request, "user", None)
-    return {
-        "signed_in": bool(user and user.is_authenticated and two_factor.step_needed(user) is None)
-    }
+    if not (user and user.is_authenticated):
+        return {"signed_in": False}
+    # The second-factor middleware has already asked, for most pages.
+    if hasattr(request, "sign_in_step"):
+        step = request.sign_in_step
+    else:
+        step = two_factor.step_needed(user)
+    return {"signed_in": step is None}

@@ -115,7 +115,7 @@ class SecondFactorMiddleware:
         user = request.user
         if not user.is_authenticated:
             return None
-        step = two_factor.step_needed(user)
+        step = request.sign_in_step = two_factor.step_needed(user)
         if step is None:
             return None
         match = request.resolver_match

@@ -6,10 +6,11 @@ or non-fatal, and naloxone given. No participant, note or reporter is in it.
 importing.py reads the file back, so two programs can exchange without re-keying.
 """
 
-import csv
 import io
 
 from django.utils import timezone
+
+from haven.core.spreadsheet import csv_writer
 
 from .models import OverdoseReport
 
@@ -35,15 +36,16 @@ def export_csv(since, until):
         .order_by("occurred_at", "id")
     )
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for report in reports:
         area = report.area
         writer.writerow(
             [
                 timezone.localtime(report.occurred_at).isoformat(timespec="minutes"),
-                "" if area.latitude is None else f"{area.latitude:.2f}",
-                "" if area.longitude is None else f"{area.longitude:.2f}",
+                # Numbers, not text, so that a negative longitude is not read as a formula.
+                "" if area.latitude is None else round(area.latitude, 2),
+                "" if area.longitude is None else round(area.longitude, 2),
                 area.code,
                 FATAL.get(report.outcome, "NA"),
                 naloxone_given(report),
