@@ -4,4 +4,9 @@ The browser fixtures live in haven/core/tests/browser.py; importing them here
 lets any app's browser tests use them without importing anything.
 """
 
-from haven.core.tests.browser import browser, fail_on_csp_violations, page  # noqa: F401
+from haven.core.tests.browser import (  # noqa: F401
+    browser,
+    fail_on_csp_violations,
+    live_server_settles,
+    page,
+)

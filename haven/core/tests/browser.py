@@ -13,6 +13,8 @@ policy (no inline script, no inline style).
 
 import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +86,42 @@ class CspWatchingBrowser:
         context.set_default_timeout(WAIT_MS)
         watch_csp(context, self.csp_violations)
         return context
+
+
+@pytest.fixture(autouse=True)
+def live_server_settles(request):
+    """A browser test ends only once the live server has answered every request.
+
+    The field app's service worker fetches on in the background (kept screens,
+    participants, card codes); a request still in its transaction when the
+    test's database is emptied can deadlock with the emptying on PostgreSQL.
+    """
+    if "live_server" not in request.fixturenames and "page" not in request.fixturenames:
+        yield
+        return
+    from django.core.signals import request_finished, request_started
+
+    in_flight = [0]
+    lock = threading.Lock()
+
+    def started(**kwargs):
+        with lock:
+            in_flight[0] += 1
+
+    def finished(**kwargs):
+        with lock:
+            in_flight[0] -= 1
+
+    request_started.connect(started, weak=False, dispatch_uid="live_server_settles_started")
+    request_finished.connect(finished, weak=False, dispatch_uid="live_server_settles_finished")
+    yield
+    # Teardown runs after the test's browser contexts were closed: nothing new
+    # arrives; wait (a bounded while) for what is under way to finish.
+    deadline = time.monotonic() + 15
+    while in_flight[0] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    request_started.disconnect(dispatch_uid="live_server_settles_started")
+    request_finished.disconnect(dispatch_uid="live_server_settles_finished")
 
 
 @pytest.fixture(autouse=True)
