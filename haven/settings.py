@@ -409,7 +409,9 @@ MAIL_PURGE_DAYS = int(os.environ.get("HAVEN_MAIL_PURGE_DAYS", "14"))
 MAIL_REPEAT_DAYS = int(os.environ.get("HAVEN_MAIL_REPEAT_DAYS", "30"))
 # Discreet packaging: no program name on the outside of the package.
 MAIL_DISCREET = env_bool("HAVEN_MAIL_DISCREET", True)
-MAIL_PROGRAM_NAME = os.environ.get("HAVEN_MAIL_PROGRAM_NAME", "Haven harm reduction program")
+MAIL_PROGRAM_NAME = os.environ.get("HAVEN_MAIL_PROGRAM_NAME", "") or (
+    HAVEN_PROGRAM_NAME or "Haven harm reduction program"
+)
 MAIL_RETURN_ADDRESS = env_list("HAVEN_MAIL_RETURN_ADDRESS", "PO Box 1000,Tempe AZ 85280")
 # The key of the keyed hash that recognises a repeat address without keeping it;
 # by default derived from the secret key (so changing that forgets past requesters).
