@@ -39,6 +39,12 @@ def flush_may_empty_the_audit_log():
 
 
 @pytest.fixture(autouse=True)
+def audit_checkpoints_apart(settings, tmp_path):
+    """Each test keeps its audit checkpoints in a file of its own, never in var/."""
+    settings.HAVEN_AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is slow on purpose; tests that check it ask for it explicitly."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -326,7 +326,16 @@ SCHEDULED_TASKS = {
         os.environ.get("HAVEN_SPIKE_DETECTION_MINUTES", "60")
     ),
     "haven.mail.tasks.purge_addresses": 60,
+    "haven.core.tasks.verify_audit_log": int(os.environ.get("HAVEN_AUDIT_VERIFY_MINUTES", "60")),
 }
+
+# Signed checkpoints of the audit log's chain (haven/core/audit_checks.py). Put
+# the file where the database's owner cannot write (another volume or host);
+# the key signs them and is not in the database (default: derived from SECRET_KEY).
+HAVEN_AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("HAVEN_AUDIT_CHECKPOINT_FILE", BASE_DIR / "var" / "audit-checkpoints.jsonl")
+)
+HAVEN_AUDIT_CHECKPOINT_KEY = os.environ.get("HAVEN_AUDIT_CHECKPOINT_KEY", "")
 
 # The recipe for the optional unique identifier code (UIC); see
 # haven/participants/uic.py for the parts and docs/participants.md.

@@ -8,6 +8,7 @@ password, counted towards the login lockout like a wrong code.
 """
 
 from django.urls import path
+from django.utils.translation import gettext_lazy
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import exceptions
 from django_otp_webauthn import views as webauthn_views
@@ -35,9 +36,36 @@ class BeginAuthentication(webauthn_views.BeginCredentialAuthenticationView):
     pass
 
 
+class AccountLockedOut(exceptions.OTPWebAuthnApiError):
+    status_code = 403
+    default_detail = gettext_lazy(
+        "Too many failed sign-ins: this account is locked for a while. Try again later."
+    )
+    default_code = "locked_out"
+
+
 class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView):
+    def check_device_usable(self, device):
+        super().check_device_usable(device)
+        # A lockout locks the account, whatever the way in: a passkey alone
+        # does not sign in to an account locked after wrong passwords or codes.
+        if not self.request.user.is_authenticated and two_factor.is_locked_out(
+            self.request, device.user
+        ):
+            audit.record(
+                device.user,
+                AuditEntry.Action.SECOND_FACTOR_FAILED,
+                device.user,
+                request=self.request,
+                method="passkey",
+                reason=AccountLockedOut.default_code,
+            )
+            raise AccountLockedOut
+
     def handle_exception(self, exc):
-        if isinstance(exc, exceptions.OTPWebAuthnApiError):
+        if isinstance(exc, exceptions.OTPWebAuthnApiError) and not isinstance(
+            exc, AccountLockedOut
+        ):
             user = self.request.user if self.request.user.is_authenticated else None
             audit.record(
                 user,

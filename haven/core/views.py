@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import access, audit, audit_viewer
+from . import access, audit, audit_checks, audit_viewer
 from .audit_viewer import AuditFilterForm
 from .models import AuditEntry
 from .permissions import AUDIT_ROLES, PARTICIPANT_ROLES, role_required
@@ -86,7 +86,7 @@ def home(request):
 @role_required(*AUDIT_ROLES)
 def audit_log(request):
     form = AuditFilterForm(request.GET)
-    context = {"form": form, "page": None}
+    context = {"form": form, "page": None, "last_check": audit_checks.last_check()}
     if form.is_valid():
         page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
         page.object_list = audit_viewer.label(list(page.object_list))

@@ -3,8 +3,9 @@
 import base64
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -13,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
 from haven.accounts.actions import do_reset_second_factor
+from haven.accounts.passkeys import AccountLockedOut, CompleteAuthentication
 from haven.core.models import AuditEntry
 
 HOME = reverse("core:home")
@@ -451,3 +453,29 @@ def test_an_unverified_session_cannot_remove_a_passkey(sam, settings):
     assert response.status_code == 302
     assert response.url.startswith(VERIFY)
     assert sam.webauthncredential_set.exists()
+
+
+def locked_out_by_wrong_passwords(user, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": user.username, "password": "wrong"})
+    assert failures(user, AuditEntry.Action.LOGIN_FAILED).count() == settings.AXES_FAILURE_LIMIT
+
+
+def passwordless_check(passkey):
+    """What the passkey sign-in checks before it logs anyone in, from a fresh session."""
+    request = RequestFactory().post("/", REMOTE_ADDR="127.0.0.1")
+    request.user = AnonymousUser()
+    view = CompleteAuthentication()
+    view.setup(request)
+    view.check_device_usable(passkey)
+
+
+def test_a_passkey_alone_does_not_sign_in_to_a_locked_account(sam, settings):
+    passkey = a_passkey(sam)
+    passwordless_check(passkey)  # not locked: usable
+    locked_out_by_wrong_passwords(sam, settings)
+    with pytest.raises(AccountLockedOut):
+        passwordless_check(passkey)
+    refused = failures(sam).get()
+    assert refused.detail == {"method": "passkey", "reason": "locked_out"}

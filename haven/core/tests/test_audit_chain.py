@@ -1,10 +1,12 @@
-"""The audit log is a hash chain that the database will not let anyone edit.
+"""The audit log is a hash chain that the database will not let anyone edit, checked on a
+schedule against signed checkpoints kept off the database.
 
 Tampering here is done as an attacker with the database's password would do
 it: switch the triggers off, then change rows with SQL.
 """
 
 import importlib
+import json
 import sqlite3
 import threading
 import uuid
@@ -16,8 +18,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
-from haven.core import audit, chain
+from haven.core import audit, audit_checks, chain
 from haven.core.models import AuditEntry
+from haven.core.tasks import verify_audit_log
 from haven.outreach.actions import EncounterData, do_record_encounters
 
 postgresql_only = pytest.mark.skipif(
@@ -259,3 +262,93 @@ def test_writers_at_once_keep_one_unbroken_chain(sam, participant):
     total = writers * per_writer // 2 * 3
     assert AuditEntry.objects.count() == total
     assert f"OK: {total} audit entries" in verify()
+
+
+# The scheduled check (haven/core/audit_checks.py)
+
+
+def kept_lines(settings):
+    path = settings.HAVEN_AUDIT_CHECKPOINT_FILE
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def rewrite_from_entry_2(log):
+    """What the database's owner can do: edit entry 2, recompute every later hash."""
+    with triggers_off():
+        previous_hash = log[0].entry_hash
+        for entry in log[1:]:
+            if entry.sequence == 2:
+                entry.page = "home"
+            new_hash = chain.entry_digest(previous_hash, entry)
+            sql(
+                "UPDATE core_auditentry SET page = %s, entry_hash = %s WHERE id = %s",
+                [entry.page, new_hash, entry.pk],
+            )
+            previous_hash = new_hash
+
+
+def test_the_scheduled_check_keeps_a_signed_checkpoint_and_logs_it(log, settings, caplog):
+    caplog.set_level("INFO", logger="haven.core.audit_checks")
+    assert verify_audit_log.call() is True
+    (line,) = kept_lines(settings)
+    assert (line["sequence"], line["hash"]) == (5, log[-1].entry_hash)
+    assert line["signature"] == audit_checks.signature(5, log[-1].entry_hash, line["checked_at"])
+    assert log[-1].entry_hash in caplog.text
+    check = audit_checks.last_check()
+    assert check.intact and check.count == 5
+
+
+def test_a_rewritten_log_is_caught_by_the_checkpoint_the_schedule_kept(log, settings, caplog):
+    verify_audit_log.call()
+    rewrite_from_entry_2(log)
+    # The chain alone holds after a rewrite; the kept checkpoint does not.
+    assert verify_audit_log.call() is False
+    assert "entry 5 has a different hash" in caplog.text
+    check = audit_checks.last_check()
+    assert not check.intact and "entry 5 has a different hash" in check.problem
+    # The command reads the same checkpoints, with nothing given by hand.
+    with pytest.raises(CommandError, match="entry 5 has a different hash"):
+        verify()
+
+
+def test_entries_cut_from_the_end_are_caught_by_the_kept_checkpoint(log, settings):
+    verify_audit_log.call()
+    with triggers_off():
+        sql("DELETE FROM core_auditentry WHERE sequence >= 4")
+    with pytest.raises(CommandError, match="there is no entry 5 any more"):
+        verify()
+
+
+def test_a_checkpoint_written_without_the_key_is_refused(log, settings):
+    verify_audit_log.call()
+    rewrite_from_entry_2(log)
+    # The attacker also rewrites the checkpoint file, but cannot sign without the key.
+    forged = kept_lines(settings)[0]
+    forged["hash"] = AuditEntry.objects.get(sequence=5).entry_hash
+    settings.HAVEN_AUDIT_CHECKPOINT_FILE.write_text(json.dumps(forged) + "\n")
+    with pytest.raises(CommandError, match="not signed with this program's key"):
+        verify()
+    # Signed with another key: refused as well.
+    settings.HAVEN_AUDIT_CHECKPOINT_KEY = "someone else's key"
+    forged["signature"] = audit_checks.signature(5, forged["hash"], forged["checked_at"])
+    settings.HAVEN_AUDIT_CHECKPOINT_KEY = ""
+    settings.HAVEN_AUDIT_CHECKPOINT_FILE.write_text(json.dumps(forged) + "\n")
+    with pytest.raises(CommandError, match="not signed with this program's key"):
+        verify()
+
+
+def test_a_garbled_checkpoint_file_is_a_problem_not_a_crash(log, settings):
+    settings.HAVEN_AUDIT_CHECKPOINT_FILE.write_text("not json\n[1, 2]\n")
+    with pytest.raises(CommandError, match="not a checkpoint line"):
+        verify()
+
+
+def test_the_log_grows_between_checks_and_each_check_keeps_its_checkpoint(log, sam, settings):
+    verify_audit_log.call()
+    audit.record(sam, AuditEntry.Action.LOGIN, sam)
+    assert verify_audit_log.call() is True
+    assert [line["sequence"] for line in kept_lines(settings)] == [5, 6]
+
+
+def test_the_check_is_on_the_schedule(settings):
+    assert "haven.core.tasks.verify_audit_log" in settings.SCHEDULED_TASKS

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from haven.core import audit
 from haven.core.models import AuditEntry
+from haven.core.tasks import verify_audit_log
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.participants.models import Participant
 
@@ -258,3 +259,15 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
     response = client.get(reverse("core:audit_log_export", args=["csv"]))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_the_page_says_when_the_log_was_last_checked_and_what_was_found(login, adam, settings):
+    client = login(adam)
+    assert b"has not been checked yet" in client.get(reverse("core:audit_log")).content
+    verify_audit_log.call()
+    page = client.get(reverse("core:audit_log")).content.decode()
+    assert "is intact and matches every kept checkpoint" in page
+    with settings.HAVEN_AUDIT_CHECKPOINT_FILE.open("a") as kept:
+        kept.write('{"checked_at": "2026-12-05T10:00:00+00:00", "broken": "entry id 7: changed"}\n')
+    page = client.get(reverse("core:audit_log")).content.decode()
+    assert "has been tampered with or damaged" in page and "entry id 7: changed" in page

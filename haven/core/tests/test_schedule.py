@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -78,4 +79,5 @@ def test_run_schedule_once_enqueues_every_task(db, capsys):
     out = capsys.readouterr().out
     assert "enqueued haven.overdose.tasks.detect_spikes" in out
     assert "enqueued haven.mail.tasks.purge_addresses" in out
-    assert DBTaskResult.objects.filter(status="READY").count() == 2
+    assert "enqueued haven.core.tasks.verify_audit_log" in out
+    assert DBTaskResult.objects.filter(status="READY").count() == len(settings.SCHEDULED_TASKS)

@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from haven.core import chain
-from haven.core.models import AuditEntry
+from haven.core import audit_checks
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute the audit log's hash chain. Prints OK with the number of entries and a "
-        "checkpoint to keep somewhere else, or names the first broken entry and exits non-zero."
+        "Recompute the audit log's hash chain and hold it against the signed checkpoints the "
+        "scheduler keeps (HAVEN_AUDIT_CHECKPOINT_FILE) and any given here. Prints OK with the "
+        "number of entries and a checkpoint to keep somewhere else, or names the first "
+        "problem and exits non-zero. Writes nothing."
     )
 
     def add_arguments(self, parser):
@@ -25,32 +26,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, checkpoint, **options):
         checkpoints = [self.parse_checkpoint(text) for text in checkpoint]
-        rows = AuditEntry.objects.order_by("sequence").values(*chain.FIELDS).iterator(2000)
-        count, last_hash, breaks = chain.verify(rows)
-        for sequence, expected_hash in checkpoints:
-            stored = (
-                AuditEntry.objects.filter(sequence=sequence)
-                .values_list("entry_hash", flat=True)
-                .first()
-            )
-            if stored is None:
-                breaks.append(f"checkpoint {sequence}: there is no entry {sequence} any more")
-            elif stored != expected_hash:
-                breaks.append(f"checkpoint {sequence}: entry {sequence} has a different hash")
-        if breaks:
-            first = breaks[0]
-            if isinstance(first, chain.Break):
-                first = (
-                    f"entry id {first.id} (sequence {first.sequence}, "
-                    f"{first.at:%Y-%m-%d %H:%M:%S %Z}): {first.reason}"
-                )
+        result = audit_checks.check(checkpoints)
+        if not result.intact:
             raise CommandError(
-                f"The audit log is broken at {first}. "
-                f"{len(breaks)} problem(s) found in {count} entries."
+                f"The audit log is broken at {result.problems[0]}. "
+                f"{len(result.problems)} problem(s) found in {result.count} entries."
             )
-        self.stdout.write(self.style.SUCCESS(f"OK: {count} audit entries, chain intact."))
-        if count:
-            self.stdout.write(f"Checkpoint (keep it off this server): {count}:{last_hash}")
+        self.stdout.write(self.style.SUCCESS(f"OK: {result.count} audit entries, chain intact."))
+        if result.count:
+            self.stdout.write(
+                f"Checkpoint (keep it off this server): {result.count}:{result.last_hash}"
+            )
 
     @staticmethod
     def parse_checkpoint(text):
