@@ -58,13 +58,6 @@ class Participant(models.Model):
         blank=True,
         validators=[RegexValidator(r"^\d{5}$", _("Enter a five-digit ZIP code."))],
     )
-    consent_to_services = models.BooleanField(_("agrees to have contacts recorded"), default=True)
-    consent_to_contact = models.BooleanField(
-        _("agrees to be contacted for follow-up"), default=False
-    )
-    consent_to_data_sharing = models.BooleanField(
-        _("agrees to share records with referral partners"), default=False
-    )
     # A duplicate is linked to the record it duplicates, never deleted, so
     # that both histories stay and the link can be audited.
     merged_into = models.ForeignKey(

@@ -1,15 +1,11 @@
 """The consent pages, enrolment's consents, and the old enrolment boxes carried over."""
 
-import importlib
-
-from django.apps import apps
+import pytest
 from django.urls import reverse
 
 from haven.consents.models import Consent, ConsentText, Kind
 from haven.core.models import AuditEntry
 from haven.participants.models import Participant
-
-migration = importlib.import_module("haven.consents.migrations.0002_enrolment_flags_to_consents")
 
 
 def test_enrolment_asks_each_consent_with_nothing_chosen(login, sam):
@@ -136,31 +132,50 @@ def test_a_manager_writes_a_new_version_of_a_text(login, max_manager):
     assert ConsentText.objects.filter(kind="research").count() == before + 1
 
 
-def test_the_old_enrolment_boxes_become_consents_ticked_ones_only(sam, downtown):
-    Consent.objects.all().delete()
-    ConsentText.objects.all().delete()
-    ticked = Participant.objects.create(
+@pytest.mark.django_db(transaction=True)
+def test_the_old_enrolment_boxes_become_consents_ticked_ones_only(migrator):
+    """consents.0002 on a database as it was before it, boxes and all."""
+    old = migrator.apply_initial_migration(
+        [("consents", "0001_initial"), ("participants", "0002_participant_first_naloxone_at")]
+    )
+    site = old.apps.get_model("accounts", "Site").objects.create(name="Downtown")
+    sam = old.apps.get_model("accounts", "User").objects.create(username="sam", role="specialist")
+    participants = old.apps.get_model("participants", "Participant").objects
+    ticked = participants.create(
+        card_code="ABC123K",
         created_by=sam,
-        enrolled_site=downtown,
+        enrolled_site=site,
         consent_to_services=True,
         consent_to_contact=True,
         consent_to_data_sharing=True,
     )
-    unticked = Participant.objects.create(
-        created_by=sam, enrolled_site=downtown, consent_to_services=False
+    unticked = participants.create(
+        card_code="ABC124L", created_by=sam, enrolled_site=site, consent_to_services=False
     )
-    migration.forwards(apps, None)
-    consents = {c.kind: c for c in Consent.objects.filter(participant=ticked)}
+
+    new = migrator.apply_tested_migration(("consents", "0002_enrolment_flags_to_consents"))
+    Consent = new.apps.get_model("consents", "Consent")
+    ConsentText = new.apps.get_model("consents", "ConsentText")
+    consents = {c.kind: c for c in Consent.objects.filter(participant_id=ticked.pk)}
     assert set(consents) == {"record_keeping", "contact", "sharing"}
     for consent in consents.values():
-        assert (consent.decision, consent.how, consent.recorded_by) == ("given", "old_form", sam)
+        assert (consent.decision, consent.how, consent.recorded_by_id) == (
+            "given",
+            "old_form",
+            sam.pk,
+        )
         assert consent.recorded_at == ticked.enrolled_at
         assert consent.text.version == 1 and "Old enrolment form" in consent.text.body_en
     assert "ticked in advance" in consents["record_keeping"].text.body_en
-    assert not Consent.objects.filter(participant=unticked).exists()
+    assert not Consent.objects.filter(participant_id=unticked.pk).exists()
     # New consents are asked with the program's wording, not the old box.
     assert ConsentText.objects.filter(kind="record_keeping").order_by("-version")[0].version == 2
     assert set(ConsentText.objects.values_list("kind", flat=True)) == set(Kind.values)
+
+    # Then the boxes themselves go.
+    after = migrator.apply_tested_migration(("participants", "0004_drop_old_consent_boxes"))
+    fields = {f.name for f in after.apps.get_model("participants", "Participant")._meta.fields}
+    assert not fields & {"consent_to_services", "consent_to_contact", "consent_to_data_sharing"}
 
 
 def test_the_summary_shows_what_haven_holds_in_the_participants_language(

@@ -60,7 +60,6 @@ def test_enrolling_needs_no_name_and_makes_a_card(login, sam, downtown):
             "alias": "Bird",
             "year_of_birth": "1990",
             "zip_code": "85281",
-            "consent_to_services": "on",
             "uic-mother_first_name": "Lucia",
             "uic-birth_date": "1990-03-04",
         },
@@ -176,7 +175,7 @@ def test_merge_refuses_mistyped_codes(login, sue, participant):
 def test_editing_a_profile_is_audited_by_field_name_only(login, sam, participant):
     response = login(sam).post(
         reverse("participants:edit", args=[participant.pk]),
-        {"alias": "Sunshine", "year_of_birth": "1988", "consent_to_services": "on"},
+        {"alias": "Sunshine", "year_of_birth": "1988"},
     )
     assert response.status_code == 302
     participant.refresh_from_db()
