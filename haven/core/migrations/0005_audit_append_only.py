@@ -8,7 +8,7 @@ migration that alters core_auditentry must make these triggers again
 from django.db import migrations, models
 
 POSTGRESQL = """
-CREATE FUNCTION haven_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION haven_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE'
             AND current_setting('haven.audit_may_be_emptied', true) = 'on' THEN

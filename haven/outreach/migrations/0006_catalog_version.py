@@ -34,7 +34,7 @@ def create_triggers(apps, schema_editor):
     schema_editor.execute(upsert, params=None)
     if vendor == "postgresql":
         schema_editor.execute(
-            "CREATE FUNCTION haven_catalog_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "CREATE OR REPLACE FUNCTION haven_catalog_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
             f"BEGIN {upsert}; RETURN NULL; END; $$",
             params=None,
         )
