@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from haven.core import access, audit
 from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
-from haven.core.permissions import ANALYST, PARTICIPANT_ROLES, can_read_notes_at, role_required
+from haven.core.permissions import PARTICIPANT_ROLES, can_read_notes_at, role_required
 
 from . import charts, figures, odmap
 from . import spike_map as spike_map_module
@@ -46,7 +46,11 @@ from .importing import ImportFailed, decode, plan_import
 from .models import DrugAlert, DrugCheck, NaloxoneDistribution, OverdoseReport, Substance
 
 # Aggregate pages: analysts see figures, never a participant's record.
-FIGURE_ROLES = (*PARTICIPANT_ROLES, ANALYST)
+# Exact counts by area, week and method: staff only. Analysts get figures
+# only through the reports, where small counts are hidden and the hiding is
+# audited against every other figure they can download (docs/reports.md);
+# these pages are outside that audit, so they would undo it.
+FIGURE_ROLES = PARTICIPANT_ROLES
 RECENT_REPORTS = 50
 
 

@@ -54,7 +54,7 @@ def test_the_map_colours_areas_and_outlines_flagged_clusters(cells):
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [("specialist", 200), ("analyst", 200), ("supervisor", 200), ("admin", 403)],
+    [("specialist", 200), ("analyst", 403), ("supervisor", 200), ("admin", 403)],
 )
 def test_map_roles(role, status, personas, login, cells):
     response = login(personas[role]).get(reverse("overdose:spike_map"))
