@@ -196,7 +196,7 @@ def dashboard(request):
 
 
 def _chart_labels(kind, buckets):
-    """Short labels for a chart's axis ("Nov", "Jan 26"; weeks "30 Nov"), the last marked partial."""
+    """Short axis labels ("Nov", "Jan 26"; weeks "30 Nov"), the last one marked partial."""
     labels = []
     for index, (_label, start, _end) in enumerate(buckets):
         if kind == "week":
