@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from haven.core.models import AuditEntry
+from haven.core.tests.pdf_pictures import assert_printable
 
 Q1_QUERY = {"period": "quarter", "year": "2026", "number": "1"}
 
@@ -137,6 +138,7 @@ def test_pdf_export_is_a_real_pdf_with_the_figures(login, max_manager, program):
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Grant progress report" in text
     assert "Unique participants served" in text
+    assert_printable(response.content)
 
 
 def test_csv_export_of_a_quarter_too_small_says_so(login, max_manager, program):
