@@ -89,6 +89,7 @@ def line_chart(labels, series, *, size="desk", partial_last=False, y_max=None):
     for index in range(len(series)):
         colours += [COLOURS[index % len(COLOURS)]] * (2 if partial_last else 1)
     top = max([y_max or 0] + [value for _name, values in series for value in values if value])
+    ticks = count_ticks(top)
     chart = pygal.Line(
         style=style(tuple(colours), spec["text"]),
         js=[],
@@ -109,11 +110,10 @@ def line_chart(labels, series, *, size="desk", partial_last=False, y_max=None):
         show_x_guides=False,
         show_y_guides=True,
         include_x_axis=True,
-        # A count never goes below zero; a scale of at least 0-4 keeps a quiet
-        # area's single report from filling the chart.
-        range=(0, max(top, 4)),
-        min_scale=3,
-        max_scale=5,
+        # A count never goes below zero; the top tick is at or above the highest
+        # point, so no line runs past the last number on the axis.
+        y_labels=ticks,
+        range=(0, ticks[-1]),
         value_formatter=whole_number,
         margin=8,
         # Room above the highest point, drawn hollow when it is the last.
@@ -136,6 +136,20 @@ def line_chart(labels, series, *, size="desk", partial_last=False, y_max=None):
         else:
             chart.add(name, values)
     return SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+def count_ticks(top, most=5):
+    """0 and whole round steps (1, 2, 2.5 or 5 times a power of ten) up to at least `top`,
+    in at most `most` steps; at least 0-4, so that one report does not fill a chart."""
+    top = max(int(-(-top // 1)), 4)
+    magnitude = 1
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude // 2, 5 * magnitude):
+            if step * 2 == 5 * magnitude and magnitude == 1:
+                continue  # no 2.5: counts are whole
+            if -(-top // step) <= most:
+                return [step * n for n in range(-(-top // step) + 1)]
+        magnitude *= 10
 
 
 def _hollow(value):

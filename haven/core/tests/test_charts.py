@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from haven.core import charts
 
@@ -83,3 +85,23 @@ def test_small_multiples_share_one_scale():
     quiet = charts.line_chart(LABELS, [("A", [1] * 12)], size="small", y_max=40)
     ticks = [int(n) for n in re.findall(r'class="(?:major)?">(\d+)</text>', quiet)]
     assert max(ticks) >= 30
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_the_axis_reaches_the_highest_point_in_a_few_whole_round_steps(top):
+    ticks = charts.count_ticks(top)
+    step = ticks[1]
+    assert ticks[0] == 0 and ticks[-1] >= top and len(ticks) <= 6
+    assert all(isinstance(tick, int) for tick in ticks)
+    assert ticks == [step * n for n in range(len(ticks))]
+    assert int(str(step).rstrip("0") or 0) in {1, 2, 25, 5}
+    # Not needlessly tall: one step fewer would fall short (or the scale is the least, 0-4).
+    assert ticks[-2] < top or ticks[-1] == 4
+
+
+def test_no_line_runs_past_the_last_number_on_the_axis():
+    svg = charts.line_chart(LABELS, [("Contacts", [0, 120, 470, 503, 310, 0, 0, 0, 0, 0, 0, 0])])
+    ticks = [
+        int(n.replace(",", "")) for n in re.findall(r'class="(?:major)?">([\d,]+)</text>', svg)
+    ]
+    assert max(ticks) == 600
