@@ -43,10 +43,15 @@ def text_lines(page):
     return boxes
 
 
-def _overlap(one, other, tolerance=1.0):
+def _overlap(one, other):
+    """Whether two runs of text are drawn over each other: lines that cross, or two
+    runs on one line overlapping by more than a slanted or kerned letter does."""
     width = min(one[2], other[2]) - max(one[0], other[0])
     height = min(one[3], other[3]) - max(one[1], other[1])
-    return width > tolerance and height > tolerance
+    if width <= 1 or height <= 1:
+        return False
+    same_line = height > 0.6 * min(one[3] - one[1], other[3] - other[1])
+    return not same_line or width > 3
 
 
 def page_problems(image, page, margin=PRINTER_MARGIN):

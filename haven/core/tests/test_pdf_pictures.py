@@ -34,6 +34,7 @@ def test_a_clean_page_passes():
         ([(500, 700, "An address too long for the label runs off the page")], "text outside"),
         ([(2, 700, "At the very edge")], "ink in the left edge"),
         ([(72, 700, "First line"), (80, 703, "drawn over it")], "text drawn over text"),
+        ([(72, 700, "A line"), (72, 694, "with too little leading")], "text drawn over text"),
     ],
 )
 def test_the_picture_check_catches_real_defects(strings, problem):
