@@ -16,6 +16,7 @@ about its own width, never shrunk to a third.
 """
 
 import base64
+import math
 import re
 
 import pygal
@@ -45,6 +46,7 @@ PARTIAL_DASH = "6,5"
 
 
 def style(colours=COLOURS, text=16):
+    """Haven's pygal style: the page's font and ink, AA colours, plain light guides."""
     return Style(
         background="white",
         plot_background="white",
@@ -72,7 +74,7 @@ def style(colours=COLOURS, text=16):
 
 
 def whole_number(value):
-    """A tick or value as the page writes numbers: 12,400 (12.400 in Spanish)."""
+    """A tick or value as the page writes numbers, grouped in the page's language (12,400)."""
     return number_format(round(value), 0, use_l10n=True, force_grouping=True)
 
 
@@ -141,13 +143,12 @@ def line_chart(labels, series, *, size="desk", partial_last=False, y_max=None):
 def count_ticks(top, most=5):
     """0 and whole round steps (1, 2, 2.5 or 5 times a power of ten) up to at least `top`,
     in at most `most` steps; at least 0-4, so that one report does not fill a chart."""
-    top = max(int(-(-top // 1)), 4)
+    top = max(math.ceil(top), 4)
     magnitude = 1
     while True:
-        for step in (magnitude, 2 * magnitude, 5 * magnitude // 2, 5 * magnitude):
-            if step * 2 == 5 * magnitude and magnitude == 1:
-                continue  # no 2.5: counts are whole
-            if -(-top // step) <= most:
+        for tenfold in (10, 20, 25, 50):
+            step, fraction = divmod(tenfold * magnitude, 10)
+            if not fraction and -(-top // step) <= most:  # no step of 2.5: counts are whole
                 return [step * n for n in range(-(-top // step) + 1)]
         magnitude *= 10
 

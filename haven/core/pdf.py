@@ -25,7 +25,8 @@ from django.conf import settings
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate
 
 from .spreadsheet import CONTROL_CHARACTERS
 
@@ -70,6 +71,19 @@ def register_fonts():
     ):
         addMapping(FONT, bold, italic, name)
     return pdfmetrics.getFont(FONT)
+
+
+def new_canvas(buffer, pagesize):
+    """A reportlab canvas in Haven's font: its first font is Haven's, so that no page
+    names a font the PDF does not embed."""
+    register_fonts()
+    return Canvas(buffer, pagesize=pagesize, initialFontName=FONT)
+
+
+def new_document(buffer, **options):
+    """A flowing document (platypus) in Haven's font, as new_canvas()."""
+    register_fonts()
+    return SimpleDocTemplate(buffer, initialFontName=FONT, **options)
 
 
 def _glyphs():

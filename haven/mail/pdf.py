@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfgen import canvas
 
-from haven.core.pdf import FONT, FONT_BOLD, draw_fitted, plain, register_fonts
+from haven.core.pdf import FONT, FONT_BOLD, draw_fitted, new_canvas, plain
 
 # The text's width on the page: an inch of margin each side.
 TEXT_WIDTH = letter[0] - 2 * inch
@@ -37,9 +36,8 @@ def _lines(pdf, x, y, lines, size=12, leading=16, width=TEXT_WIDTH):
 
 def label_and_slip(request, guide_url):
     """The label and the slip as PDF bytes; `guide_url` is the public guide's full address."""
-    register_fonts()
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=letter, initialFontName=FONT)
+    pdf = new_canvas(buffer, letter)
     pdf.setTitle(request.number)
     width, height = letter
     # The label: the return address (no program name when discreet), then the recipient.

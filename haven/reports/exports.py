@@ -13,10 +13,18 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Image, PageBreak, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import Image, PageBreak, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
-from haven.core.pdf import FONT, FONT_BOLD, paragraph, plain, stylesheet, term_paragraph
+from haven.core.pdf import (
+    FONT,
+    FONT_BOLD,
+    new_document,
+    paragraph,
+    plain,
+    stylesheet,
+    term_paragraph,
+)
 from haven.core.spreadsheet import csv_writer, xlsx_row
 
 from .definitions import definition_of
@@ -126,11 +134,9 @@ def as_pdf(report):
     bold = ParagraphStyle("cell-bold", parent=styles["Normal"], fontName=FONT_BOLD)
     bold_right = ParagraphStyle("cell-bold-right", parent=bold, alignment=TA_RIGHT)
     program = settings.HAVEN_PROGRAM_NAME
-    document = SimpleDocTemplate(
+    document = new_document(
         out,
         pagesize=letter,
-        # The canvas's first font is this one, so no page names a font it does not embed.
-        initialFontName=FONT,
         title=plain(report.title),
         author=plain(program or "Haven"),
         leftMargin=0.75 * inch,

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.units import inch
-from reportlab.platypus import Image, KeepTogether, SimpleDocTemplate, Spacer
+from reportlab.platypus import Image, KeepTogether, Spacer
 
-from haven.core.pdf import FONT, paragraph, plain, qr_png, stylesheet
+from haven.core.pdf import new_document, paragraph, plain, qr_png, stylesheet
 
 from .hours import compact_hours
 
@@ -37,11 +37,9 @@ def render(site, resources, finder_url):
     buffer = io.BytesIO()
     styles = stylesheet()
     title = _("Services near %(site)s") % {"site": site.name}
-    doc = SimpleDocTemplate(
+    doc = new_document(
         buffer,
         pagesize=LETTER,
-        # The canvas's first font is this one, so no page names a font it does not embed.
-        initialFontName=FONT,
         title=plain(title),
         author="Haven",
         leftMargin=0.7 * inch,

@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch, mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen import canvas
 
-from haven.core.pdf import FONT, FONT_BOLD, draw_fitted, plain, qr_png, register_fonts
+from haven.core.pdf import FONT, FONT_BOLD, draw_fitted, new_canvas, plain, qr_png
 
 # ISO/IEC 7810 ID-1, the size of a bank card.
 WALLET = (85.6 * mm, 54 * mm)
@@ -45,8 +44,7 @@ def render(certificate, size, verify_url, language="en"):
     with translation.override(language):
         buffer = io.BytesIO()
         width, height = SIZES[size]
-        register_fonts()
-        pdf = canvas.Canvas(buffer, pagesize=(width, height), initialFontName=FONT)
+        pdf = new_canvas(buffer, (width, height))
         pdf.setTitle(_("Certificate of training"))
         lines = _lines(certificate)
         if size == "wallet":
