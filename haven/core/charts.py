@@ -37,8 +37,8 @@ COLOURS = ("#0b5cad", "#a3161b", "#17603a", "#7a4a00", "#6a3d9a", "#4a5360")
 # at which the page shows it (haven.css: .chart), so one unit is about one pixel.
 SIZES = {
     "desk": {"width": 860, "height": 380, "text": 16, "labels": 12},
-    "phone": {"width": 360, "height": 300, "text": 14, "labels": 4},
-    "small": {"width": 400, "height": 220, "text": 14, "labels": 4},
+    "phone": {"width": 360, "height": 300, "text": 14, "labels": 3},
+    "small": {"width": 400, "height": 220, "text": 14, "labels": 3},
 }
 SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 # The dashed line to the period not over yet, and its point drawn hollow.
@@ -119,9 +119,10 @@ def line_chart(labels, series, *, size="desk", partial_last=False, y_max=None):
         value_formatter=whole_number,
         margin=8,
         # Room above the highest point, drawn hollow when it is the last.
-        margin_top=spec["text"],
-        # Room for the last label, centred on the right edge's point.
-        margin_right=spec["text"] * 3,
+        margin_top=round(spec["text"] * 1.5),
+        # Room for half the last label, centred on the right edge's point (a letter is
+        # about 0.55 of the text size wide).
+        margin_right=round(max(2, 0.3 * len(labels[-1] if labels else "")) * spec["text"]),
         spacing=12,
         disable_xml_declaration=True,
         explicit_size=False,
