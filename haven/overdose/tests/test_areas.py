@@ -47,11 +47,11 @@ def test_counts_by_area_and_week(sam, downtown, area, other_area):
 
 
 def test_area_view_shows_table_and_chart_in_few_queries(
-    ana, login, area, django_assert_max_num_queries
+    sue, login, area, django_assert_max_num_queries
 ):
     for days in range(0, 60, 3):
         report(area, days)
-    client = login(ana)
+    client = login(sue)
     with django_assert_max_num_queries(6):
         page = client.get(reverse("overdose:areas") + "?weeks=12")
     assert page.status_code == 200

@@ -102,10 +102,10 @@ def test_staff_overdose_pages_pass_axe(page, sam, area, downtown):
         assert_accessible(page)
 
 
-def test_the_areas_small_multiples_are_accessible_on_a_phone(page, ana, area):
+def test_the_areas_small_multiples_are_accessible_on_a_phone(page, sue, area):
     for days in (0, 8, 15):
         report(area, days)
-    log_in(page, "ana", PASSWORD)
+    log_in(page, "sue", PASSWORD)
     page.goto("/overdose/areas/")
     expect(
         page.get_by_role("img", name=f"Reported overdoses per week in {area.name}")
