@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pygal
 
+from haven.core import charts
 from haven.overdose import ears, multiscale, spikes
 from haven.overdose.actions import do_detect_spikes, history_days
 from haven.overdose.importing import grid_cell, grid_centre
@@ -181,6 +182,7 @@ def chart(city, flagged, first):
         width=1000,
         height=400,
         show_legend=True,
+        style=charts.style(),  # Haven's one chart theme
         js=[],  # no third-party script in a committed figure
     )
     plot.add(

@@ -405,6 +405,9 @@ HAVEN_NALOXONE_EXPIRY_WARNING_DAYS = 90
 # The program's name and logo (a PNG or JPEG file) on report PDFs; empty for none.
 HAVEN_PROGRAM_NAME = os.environ.get("HAVEN_PROGRAM_NAME", "")
 HAVEN_PROGRAM_LOGO = os.environ.get("HAVEN_PROGRAM_LOGO", "")
+# The folder of DejaVu Sans, embedded in every PDF (Debian: fonts-dejavu-core); without
+# it PDFs use the Bitstream Vera inside reportlab, which has Western European letters only.
+HAVEN_PDF_FONT_DIR = os.environ.get("HAVEN_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 
 # Naloxone and supplies by mail (haven/mail, docs/mail.md).
 # The service area: two-letter states, and optionally a list of ZIP codes within them.

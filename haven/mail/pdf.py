@@ -1,7 +1,8 @@
 """The shipping label and packing slip of a mail request, one PDF: label on page 1, slip on page 2.
 
 Drawn on a reportlab canvas, whose drawString() takes text as it is (no
-markup); haven.core.pdf.plain() removes the control characters. With
+markup); haven.core.pdf.plain() removes the control characters. Lines are
+wrapped to the label's box and the page's margins, in Haven's PDF font. With
 discreet packaging the outside (the label) carries no program name.
 """
 
@@ -12,22 +13,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
-from reportlab.pdfgen import canvas
+from reportlab.lib.utils import simpleSplit
 
-from haven.core.pdf import plain
+from haven.core.pdf import FONT, FONT_BOLD, draw_fitted, new_canvas, plain
+
+# The text's width on the page: an inch of margin each side.
+TEXT_WIDTH = letter[0] - 2 * inch
+# The recipient's box on the label, and the text inside it.
+BOX_WIDTH = letter[0] - 3 * inch
+BOX_TEXT_WIDTH = BOX_WIDTH - 0.6 * inch
 
 
-def _lines(pdf, x, y, lines, size=12, leading=16):
-    pdf.setFont("Helvetica", size)
+def _lines(pdf, x, y, lines, size=12, leading=16, width=TEXT_WIDTH):
+    """Draw `lines` from `y` down, each wrapped within `width`; return the next line's y."""
+    pdf.setFont(FONT, size)
     for line in lines:
-        pdf.drawString(x, y, plain(line)[:90])
-        y -= leading
+        for part in simpleSplit(plain(line), FONT, size, width) or [""]:
+            pdf.drawString(x, y, part)
+            y -= leading
     return y
 
 
-def label_and_slip(request):
+def label_and_slip(request, guide_url):
+    """The label and the slip as PDF bytes; `guide_url` is the public guide's full address."""
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=letter)
+    pdf = new_canvas(buffer, letter)
     pdf.setTitle(request.number)
     width, height = letter
     # The label: the return address (no program name when discreet), then the recipient.
@@ -43,14 +53,21 @@ def label_and_slip(request):
         [request.label_name, *request.address.splitlines()],
         size=14,
         leading=19,
+        width=BOX_TEXT_WIDTH,
     )
-    pdf.setFont("Helvetica", 8)
+    pdf.setFont(FONT, 8)
     pdf.drawString(inch, height - 5.4 * inch, plain(request.number))
     pdf.showPage()
     # The packing slip, inside the package.
-    pdf.setFont("Helvetica-Bold", 16)
-    pdf.drawString(
-        inch, height - inch, plain(_("Packing slip %(number)s") % {"number": request.number})
+    draw_fitted(
+        pdf,
+        inch,
+        height - inch,
+        _("Packing slip %(number)s") % {"number": request.number},
+        font=FONT_BOLD,
+        size=16,
+        width=TEXT_WIDTH,
+        smallest=10,
     )
     y = _lines(
         pdf,
@@ -74,7 +91,7 @@ def label_and_slip(request):
         y - 20,
         [
             _("If someone will not wake up: call 911, give naloxone, keep them breathing."),
-            _("The full guide: /public/mail/guide/"),
+            _("The full guide: %(url)s") % {"url": guide_url},
         ],
         size=10,
     )

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Value, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -179,7 +180,8 @@ def label(request, request_id):
     audit.record(
         request.user, AuditEntry.Action.VIEW, mail_request, request=request, page="mail label"
     )
-    response = HttpResponse(label_and_slip(mail_request), content_type="application/pdf")
+    guide_url = request.build_absolute_uri(reverse("mail_public:guide"))
+    response = HttpResponse(label_and_slip(mail_request, guide_url), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{mail_request.number}.pdf"'
     response["Cache-Control"] = "no-store"
     return response

@@ -1,48 +1,48 @@
-"""Charts drawn on the server as SVG (pygal): no JavaScript, readable without it."""
+"""Reported overdoses per week by area, as small multiples in Haven's chart theme.
 
-import re
+One small chart per busy area, all on one scale, rather than one chart of
+tangled lines: each area's weeks read on their own and heights still compare.
+The areas past the busiest are summed in one more chart.
+"""
 
-import pygal
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-# The areas with the most reports get a line each; the rest are summed.
-MAX_LINES = 6
-# pygal writes its settings into an inline script even with no tooltip script;
-# the picture does not need it, and opened on its own the policy refuses it.
-SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+from haven.core.charts import data_uri, line_chart
+
+# The areas with the most reports get a chart each; the rest are summed.
+MOST_AREAS = 5
 
 
-def reports_by_week(table, weeks):
-    """A line chart of reported overdoses per week for the busiest areas."""
-    week_list = table["weeks"]
-    totals, series = {}, {}
+def reports_by_area(table):
+    """[{area, total, this_week, src}] for the busiest areas and then the others summed.
+
+    `table` is figures.by_area_and_week(); its last week is the current one, so
+    far, and is drawn dashed.
+    """
+    weeks = table["weeks"]
+    totals, counts = {}, {}
     for row in table["rows"]:
         totals[row["area"]] = totals.get(row["area"], 0) + row["reports"]
-        series.setdefault(row["area"], {})[row["week"]] = row["reports"]
+        counts.setdefault(row["area"], {})[row["week"]] = row["reports"]
     busiest = sorted(totals, key=lambda area: (-totals[area], area))
-    config = pygal.Config(
-        js=[],
-        width=800,
-        height=400,
-        show_dots=weeks <= 26,
-        x_label_rotation=45,
-        show_minor_x_labels=False,
-        legend_at_bottom=True,
-        title=_("Reported overdoses per week"),
-        y_title=_("Reports"),
-        print_values=False,
-    )
-    chart = pygal.Line(config)
-    chart.x_labels = [week.isoformat() for week in week_list]
-    chart.x_labels_major = chart.x_labels[:: max(1, len(week_list) // 8)]
-    for area in busiest[:MAX_LINES]:
-        chart.add(area, [series[area].get(week, 0) for week in week_list])
-    rest = busiest[MAX_LINES:]
-    if rest:
-        chart.add(
-            _("Other areas"),
-            [sum(series[area].get(week, 0) for area in rest) for week in week_list],
+    groups = [(area, [area]) for area in busiest[:MOST_AREAS]]
+    if busiest[MOST_AREAS:]:
+        groups.append((_("Other areas"), busiest[MOST_AREAS:]))
+    per_week = {
+        name: [sum(counts[area].get(week, 0) for area in areas) for week in weeks]
+        for name, areas in groups
+    }
+    shared_top = max((max(values) for values in per_week.values()), default=0)
+    labels = [date_format(week, "j M") for week in weeks]
+    labels[-1] = _("%(period)s so far") % {"period": labels[-1]}
+    multiples = []
+    for name, _areas in groups:
+        values = per_week[name]
+        svg = line_chart(
+            labels, [(name, values)], size="small", partial_last=True, y_max=shared_top
         )
-    if not busiest:
-        chart.add(_("All areas"), [0 for _week in week_list])
-    return SCRIPT.sub("", chart.render(is_unicode=True))
+        multiples.append(
+            {"area": name, "total": sum(values), "this_week": values[-1], "src": data_uri(svg)}
+        )
+    return multiples

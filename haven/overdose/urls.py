@@ -21,6 +21,5 @@ urlpatterns = [
     path("alerts/<int:alert_id>/publish/", views.alert_publish, name="alert_publish"),
     path("alerts/<int:alert_id>/withdraw/", views.alert_withdraw, name="alert_withdraw"),
     path("areas/", views.areas, name="areas"),
-    path("areas/chart.svg", views.areas_chart, name="areas_chart"),
     path("areas/map.svg", views.spike_map, name="spike_map"),
 ]

@@ -1,8 +1,6 @@
 import datetime
 import io
 
-from csp.constants import UNSAFE_INLINE
-from csp.decorators import csp_update
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -443,28 +441,18 @@ def areas(request):
     return render(
         request,
         "overdose/areas.html",
-        {"weeks": weeks, "table": table, "week_choices": (4, 12, 26, 52)},
+        {
+            "weeks": weeks,
+            "table": table,
+            "multiples": charts.reports_by_area(table),
+            "week_choices": (4, 12, 26, 52),
+        },
     )
 
 
-# pygal styles the picture with a <style> element in the SVG. Shown in an
-# <img> the picture keeps to itself, but opened on its own (a phone's "open
-# image") the SVG is a document under the policy, so inline style is allowed
-# for this one response, which carries no script and no markup anyone typed
-# that pygal has not escaped.
 @role_required(*FIGURE_ROLES)
 def spike_map(request):
     """Areas coloured by the last 7 days against expected; flagged clusters outlined."""
     response = HttpResponse(spike_map_module.svg(), content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=300"
-    return response
-
-
-@csp_update({"style-src": [UNSAFE_INLINE]})
-@role_required(*FIGURE_ROLES)
-def areas_chart(request):
-    weeks = _weeks(request)
-    svg = charts.reports_by_week(figures.by_area_and_week(weeks), weeks)
-    response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=300"
     return response

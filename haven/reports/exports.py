@@ -8,14 +8,23 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import letter
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Image, PageBreak, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import Image, PageBreak, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
-from haven.core.pdf import paragraph, plain
+from haven.core.pdf import (
+    FONT,
+    FONT_BOLD,
+    new_document,
+    paragraph,
+    plain,
+    stylesheet,
+    term_paragraph,
+)
 from haven.core.spreadsheet import csv_writer, xlsx_row
 
 from .definitions import definition_of
@@ -80,6 +89,9 @@ def as_xlsx(report):
 
 def _figure(value):
     """A count with the reader's thousands separator (1,234 or 1.234); other text as it is."""
+    # Notes carry some counts as text (a table's "Doses" line): group those too.
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
     if isinstance(value, int):
         return formats.number_format(value, force_grouping=True)
     return plain(value)
@@ -101,7 +113,7 @@ class _NumberedCanvas(canvas.Canvas):
         total = len(self._pages)
         for number, state in enumerate(self._pages, start=1):
             self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
+            self.setFont(FONT, 8)
             self.setFillColor(colors.dimgrey)
             width, _height = self._pagesize
             self.drawString(0.75 * inch, 0.5 * inch, plain(self._footer))
@@ -118,10 +130,11 @@ def as_pdf(report):
     """A report fit to hand to a funder: who made it, what it covers, how figures were
     protected, page numbers, table headers repeated on every page, definitions at the end."""
     out = io.BytesIO()
-    styles = getSampleStyleSheet()
-    bold = ParagraphStyle("cell-bold", parent=styles["Normal"], fontName="Helvetica-Bold")
+    styles = stylesheet()
+    bold = ParagraphStyle("cell-bold", parent=styles["Normal"], fontName=FONT_BOLD)
+    bold_right = ParagraphStyle("cell-bold-right", parent=bold, alignment=TA_RIGHT)
     program = settings.HAVEN_PROGRAM_NAME
-    document = SimpleDocTemplate(
+    document = new_document(
         out,
         pagesize=letter,
         title=plain(report.title),
@@ -151,10 +164,12 @@ def as_pdf(report):
             continue
         story.append(Spacer(1, 0.2 * inch))
         # The title is the table's first row, repeated on every page the table runs onto.
-        data = [[paragraph(table.title, bold), paragraph(_("Number"), bold)]]
+        data = [[paragraph(table.title, bold), paragraph(_("Number"), bold_right)]]
         data += [[paragraph(label, styles["Normal"]), _figure(value)] for label, value in rows]
-        pdf_table = PdfTable(data, colWidths=[4.8 * inch, 1.4 * inch], repeatRows=1)
+        # The page's full text width, flush with the heading above.
+        pdf_table = PdfTable(data, colWidths=[5.5 * inch, 1.5 * inch], repeatRows=1, hAlign="LEFT")
         style = [
+            ("FONTNAME", (0, 0), (-1, -1), FONT),
             ("ALIGN", (1, 0), (1, -1), "RIGHT"),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f2f5f8")),
             ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
@@ -162,7 +177,7 @@ def as_pdf(report):
         ]
         if table.total_label:
             total_row = len(table.rows)  # after the header row
-            style.append(("FONTNAME", (1, total_row), (1, total_row), "Helvetica-Bold"))
+            style.append(("FONTNAME", (1, total_row), (1, total_row), FONT_BOLD))
         pdf_table.setStyle(TableStyle(style))
         story.append(pdf_table)
     story += _definitions(report, styles)
@@ -175,12 +190,13 @@ def as_pdf(report):
 
 def _definitions(report, styles):
     """An appendix: what each table counts."""
+    entry = ParagraphStyle("definition", parent=styles["Normal"], spaceAfter=6)
     seen, entries = set(), []
     for table in report.tables:
         definition = definition_of(table.key)
         if definition and definition not in seen:
             seen.add(definition)
-            entries.append(paragraph(f"{table.title}: {definition}", styles["Normal"]))
+            entries.append(term_paragraph(f"{table.title}:", definition, entry))
     if not entries:
         return []
     return [PageBreak(), paragraph(_("Definitions"), styles["Heading2"]), *entries]

@@ -4,14 +4,15 @@ from django.db.models import Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from haven.core import audit
+from haven.core.charts import data_uri, line_chart
 from haven.core.models import AuditEntry
 from haven.core.permissions import ANALYST, MANAGER, SUPERVISOR, role_required
 
 from . import exports, metrics, standard
-from .charts import data_uri, line_chart
 from .forms import ReportForm
 from .models import DailyActivity
 
@@ -156,14 +157,20 @@ def dashboard(request):
         (_("Syringes out and in"), ["syringes_out", "syringes_in"]),
         (_("Referrals linked to care"), ["linked"]),
     ]
+    chart_labels = _chart_labels(kind, buckets)
     panels = []
     for title, keys in charts:
-        svg = line_chart(title, labels, [(names[k], values[k]) for k in keys])
+        series = [(names[k], values[k]) for k in keys]
+        desk, phone = (
+            line_chart(chart_labels, series, size=size, partial_last=True)
+            for size in ("desk", "phone")
+        )
         panels.append(
             {
                 "title": title,
-                "svg": svg,
-                "src": data_uri(svg),
+                "svg": desk,
+                "src": data_uri(desk),
+                "phone_src": data_uri(phone),
                 "columns": [names[k] for k in keys],
                 "rows": [(label, [values[k][i] for k in keys]) for i, label in enumerate(labels)],
                 "now": [
@@ -186,6 +193,20 @@ def dashboard(request):
         "year_before": (_a_year_before(start), _a_year_before(end)),
     }
     return render(request, "reports/dashboard.html", context)
+
+
+def _chart_labels(kind, buckets):
+    """Short axis labels ("Nov", "Jan 26"; weeks "30 Nov"), the last one marked partial."""
+    labels = []
+    for index, (_label, start, _end) in enumerate(buckets):
+        if kind == "week":
+            labels.append(date_format(start, "j M"))
+        elif index == 0 or start.month == 1:
+            labels.append(date_format(start, "M y"))
+        else:
+            labels.append(date_format(start, "M"))
+    labels[-1] = _("%(period)s so far") % {"period": labels[-1]}
+    return labels
 
 
 def _change(now, before):

@@ -1,22 +1,20 @@
 """A printable brochure: chosen resources for a site, in one language, as a PDF.
 
 Made with reportlab's platypus (flowing paragraphs over as many pages as
-needed). The QR code, drawn with segno, points at the public finder so that
+needed). The QR code, made by segno, points at the public finder so that
 a reader can look for more, open now, on their phone.
 """
 
 import io
 
-import segno
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
-from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer
+from reportlab.platypus import Image, KeepTogether, Spacer
 
-from haven.core.pdf import paragraph, plain
+from haven.core.pdf import new_document, paragraph, plain, qr_png, stylesheet
 
 from .hours import compact_hours
 
@@ -25,29 +23,6 @@ MOST_RESOURCES = 12
 
 def finder_path():
     return reverse("public:resource_finder")
-
-
-def _qr_drawing(url, size):
-    from reportlab.graphics.shapes import Drawing, Rect
-
-    qr = segno.make(url, error="m")
-    matrix = [list(row) for row in qr.matrix_iter(border=2)]
-    cell = size / len(matrix)
-    drawing = Drawing(size, size)
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if dark:
-                drawing.add(
-                    Rect(
-                        x * cell,
-                        size - (y + 1) * cell,
-                        cell,
-                        cell,
-                        fillColor="black",
-                        strokeColor=None,
-                    )
-                )
-    return drawing
 
 
 def hours_text(resource):
@@ -60,9 +35,9 @@ def hours_text(resource):
 def render(site, resources, finder_url):
     """The PDF as bytes. Strings come out in the active language."""
     buffer = io.BytesIO()
-    styles = getSampleStyleSheet()
+    styles = stylesheet()
     title = _("Services near %(site)s") % {"site": site.name}
-    doc = SimpleDocTemplate(
+    doc = new_document(
         buffer,
         pagesize=LETTER,
         title=plain(title),
@@ -105,7 +80,7 @@ def render(site, resources, finder_url):
             _("Find more, open now, on your phone: %(url)s") % {"url": finder_url},
             styles["Normal"],
         ),
-        _qr_drawing(finder_url, 1.4 * inch),
+        Image(qr_png(finder_url), width=1.4 * inch, height=1.4 * inch, hAlign="LEFT"),
     ]
     story[-2:] = [KeepTogether(story[-2:])]
     doc.build(story)

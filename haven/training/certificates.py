@@ -2,32 +2,24 @@
 public verification page.
 
 Text is drawn with drawString, which reads no markup, after
-haven.core.pdf.plain() has removed control characters; the QR code is a PNG
-made by segno.
+haven.core.pdf.plain() has removed control characters, in Haven's PDF font; a
+line too long for its place is set smaller, then cut, never run off the card.
+The QR code is a PNG made by segno.
 """
 
 import io
 
-import segno
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch, mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen import canvas
 
-from haven.core.pdf import plain
+from haven.core.pdf import FONT, FONT_BOLD, draw_fitted, new_canvas, plain, qr_png
 
 # ISO/IEC 7810 ID-1, the size of a bank card.
 WALLET = (85.6 * mm, 54 * mm)
 SIZES = {"wallet": WALLET, "letter": letter}
-
-
-def qr_png(url):
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
-    buffer.seek(0)
-    return ImageReader(buffer)
 
 
 def _trainers(session):
@@ -52,7 +44,7 @@ def render(certificate, size, verify_url, language="en"):
     with translation.override(language):
         buffer = io.BytesIO()
         width, height = SIZES[size]
-        pdf = canvas.Canvas(buffer, pagesize=(width, height))
+        pdf = new_canvas(buffer, (width, height))
         pdf.setTitle(_("Certificate of training"))
         lines = _lines(certificate)
         if size == "wallet":
@@ -67,11 +59,29 @@ def render(certificate, size, verify_url, language="en"):
 def _wallet(pdf, lines, url, width, height):
     margin = 4 * mm
     qr_size = 24 * mm
-    pdf.setFont("Helvetica-Bold", 9)
-    pdf.drawString(margin, height - margin - 8, _("Overdose response training"))
-    pdf.setFont("Helvetica-Bold", 11)
-    pdf.drawString(margin, height - margin - 24, lines["name"][:40])
-    pdf.setFont("Helvetica", 7)
+    text_width = width - 2 * margin
+    # The lines beside the QR code stop short of it.
+    beside_qr = width - 2 * margin - qr_size - 2 * mm
+    draw_fitted(
+        pdf,
+        margin,
+        height - margin - 8,
+        _("Overdose response training"),
+        font=FONT_BOLD,
+        size=9,
+        width=text_width,
+        smallest=7,
+    )
+    draw_fitted(
+        pdf,
+        margin,
+        height - margin - 24,
+        lines["name"],
+        font=FONT_BOLD,
+        size=11,
+        width=text_width,
+        smallest=7,
+    )
     y = height - margin - 38
     for text in (
         lines["topic"],
@@ -79,37 +89,61 @@ def _wallet(pdf, lines, url, width, height):
         _("Trainer: %(trainer)s") % {"trainer": lines["trainer"]},
         _("Valid until %(date)s") % {"date": lines["expires"]},
     ):
-        pdf.drawString(margin, y, text[:48])
+        draw_fitted(pdf, margin, y, text, font=FONT, size=7, width=beside_qr, smallest=5.5)
         y -= 9
     pdf.drawImage(
-        qr_png(url), width - margin - qr_size, margin, qr_size, qr_size, preserveAspectRatio=True
+        ImageReader(qr_png(url)),
+        width - margin - qr_size,
+        margin,
+        qr_size,
+        qr_size,
+        preserveAspectRatio=True,
     )
-    pdf.setFont("Helvetica", 5)
-    pdf.drawString(margin, margin, _("Scan to check this card"))
+    draw_fitted(
+        pdf,
+        margin,
+        margin,
+        _("Scan to check this card"),
+        font=FONT,
+        size=6.5,
+        width=beside_qr,
+        smallest=5.5,
+    )
 
 
 def _letter(pdf, lines, url, width, height):
-    pdf.setFont("Helvetica-Bold", 26)
-    pdf.drawCentredString(width / 2, height - 2 * inch, _("Certificate of training"))
-    pdf.setFont("Helvetica", 14)
-    pdf.drawCentredString(width / 2, height - 2.8 * inch, _("This certifies that"))
-    pdf.setFont("Helvetica-Bold", 22)
-    pdf.drawCentredString(width / 2, height - 3.5 * inch, lines["name"][:60])
-    pdf.setFont("Helvetica", 14)
-    pdf.drawCentredString(width / 2, height - 4.2 * inch, _("completed the training"))
-    pdf.setFont("Helvetica-Bold", 16)
-    pdf.drawCentredString(width / 2, height - 4.8 * inch, lines["topic"])
-    pdf.setFont("Helvetica", 12)
-    pdf.drawCentredString(
-        width / 2,
-        height - 5.5 * inch,
-        _("on %(date)s, given by %(trainer)s") % lines,
-    )
-    pdf.drawCentredString(
-        width / 2, height - 6 * inch, _("Valid until %(date)s") % {"date": lines["expires"]}
-    )
+    centre, text_width = width / 2, width - 2 * inch
+    for text, font, size, top in (
+        (_("Certificate of training"), FONT_BOLD, 26, 2),
+        (_("This certifies that"), FONT, 14, 2.8),
+        (lines["name"], FONT_BOLD, 22, 3.5),
+        (_("completed the training"), FONT, 14, 4.2),
+        (lines["topic"], FONT_BOLD, 16, 4.8),
+        (_("on %(date)s, given by %(trainer)s") % lines, FONT, 12, 5.5),
+        (_("Valid until %(date)s") % {"date": lines["expires"]}, FONT, 12, 6),
+    ):
+        draw_fitted(
+            pdf,
+            centre,
+            height - top * inch,
+            text,
+            font=font,
+            size=size,
+            width=text_width,
+            smallest=min(size, 10),
+            align="centre",
+        )
     qr_size = 1.6 * inch
-    pdf.drawImage(qr_png(url), (width - qr_size) / 2, 1.6 * inch, qr_size, qr_size)
-    pdf.setFont("Helvetica", 9)
-    pdf.drawCentredString(width / 2, 1.3 * inch, _("Scan the code to check this certificate:"))
-    pdf.drawCentredString(width / 2, 1.1 * inch, plain(url))
+    pdf.drawImage(ImageReader(qr_png(url)), (width - qr_size) / 2, 1.6 * inch, qr_size, qr_size)
+    for text, bottom in ((_("Scan the code to check this certificate:"), 1.3), (url, 1.1)):
+        draw_fitted(
+            pdf,
+            centre,
+            bottom * inch,
+            text,
+            font=FONT,
+            size=9,
+            width=text_width,
+            smallest=7,
+            align="centre",
+        )

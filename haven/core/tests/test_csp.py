@@ -283,15 +283,6 @@ def test_the_policy_refuses_inline_code_and_other_origins(client):
     assert "unsafe" not in policy
 
 
-def test_only_the_chart_picture_may_style_itself_inline(login, ana):
-    response = login(ana).get(reverse("overdose:areas_chart"))
-    assert response["Content-Type"] == "image/svg+xml"
-    directives = directives_of(response[HEADER])
-    assert directives["style-src"] == "'self' 'unsafe-inline'"
-    assert directives["script-src"] == "'self'"
-    assert "<script" not in response.content.decode()
-
-
 def test_the_no_signal_page_of_the_service_worker_keeps_the_policy(client):
     script = client.get(reverse("service_worker")).content.decode()
     assert "style=" not in script

@@ -10,6 +10,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from haven.core.models import AuditEntry
+from haven.core.tests.pdf_pictures import assert_printable, page_text
 from haven.mail import actions
 from haven.mail.models import MailRequest
 from haven.outreach.models import Encounter
@@ -87,6 +88,27 @@ def test_the_label_of_a_discreet_package_has_no_program_name_outside(
     actions.do_pack_request(other, by=mia)
     first = PdfReader(io.BytesIO(login(mia).get(f"/mail/{other.pk}/label/").content)).pages[0]
     assert "Desert Harm Reduction" in first.extract_text()
+
+
+def test_the_label_and_slip_look_right_as_pictures_with_a_long_address(
+    login, offers, mail_room, mia, sue, mail_settings
+):
+    request = submitted(
+        offers,
+        label_name="José Ñúñez 🙂",
+        line1="Apartamento 4B, Edificio Los Álamos, Calle de la Constitución 1234 esquina con "
+        "Avenida Insurgentes Sur",
+    )
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)
+    pdf = login(mia).get(f"/mail/{request.pk}/label/").content
+    # Wrapped within the label's box, never run off the page.
+    assert_printable(pdf)
+    text = " ".join(page_text(pdf).split())
+    assert "José Ñúñez [slightly smiling face]" in text
+    assert "Avenida Insurgentes Sur" in text
+    # The guide's full address, which a reader can type: a path alone leads nowhere.
+    assert "http://testserver/public/mail/guide/" in text
 
 
 def test_packing_short_of_stock_is_refused_and_writes_nothing(offers, mail_room, mia, sue, strips):

@@ -12,6 +12,8 @@ from haven.core.tests.browser import assert_accessible, log_in
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.overdose.models import DrugAlert, NaloxoneDistribution, OverdoseReport
 
+from .test_areas import report
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -98,3 +100,14 @@ def test_staff_overdose_pages_pass_axe(page, sam, area, downtown):
     ):
         page.goto(url)
         assert_accessible(page)
+
+
+def test_the_areas_small_multiples_are_accessible_on_a_phone(page, sue, area):
+    for days in (0, 8, 15):
+        report(area, days)
+    log_in(page, "sue", PASSWORD)
+    page.goto("/overdose/areas/")
+    expect(
+        page.get_by_role("img", name=f"Reported overdoses per week in {area.name}")
+    ).to_be_visible()
+    assert_accessible(page)

@@ -1,5 +1,6 @@
-"""A manager's quarterly naloxone report, in a real browser."""
+"""A manager's quarterly naloxone report and the dashboard, in a real browser."""
 
+import datetime
 import io
 
 import pytest
@@ -7,6 +8,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
+from haven.core import charts
 from haven.core.tests.browser import assert_accessible, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,10 +47,62 @@ def test_manager_opens_the_naloxone_report_filters_a_site_and_downloads_xlsx(
     assert ("Filters", "Eastside") in rows
 
 
-def test_dashboard_on_a_phone_is_accessible(page, sue, program):
+def shown_charts(page):
+    """For each chart: the picture drawn (desk or phone), its width on the screen, and
+    where the period's numbers sit relative to it."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(".chart-panel")].map((panel) => {
+          const img = panel.querySelector(".chart img");
+          const source = panel.querySelector(".chart source");
+          const chart = img.getBoundingClientRect();
+          const figures = panel.querySelector(".figures.now").getBoundingClientRect();
+          return {
+            phone: img.currentSrc === source.srcset,
+            width: chart.width,
+            beside: figures.left >= chart.right,
+            below: figures.top >= chart.bottom,
+          };
+        })"""
+    )
+
+
+def pin_the_clock(monkeypatch):
+    # The program's contacts are in early 2026; seen on 20 March 2026, March is partial.
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: datetime.date(2026, 3, 20))
+
+
+def test_dashboard_on_a_phone_is_legible_and_accessible(page, sue, program, monkeypatch):
+    pin_the_clock(monkeypatch)
     log_in(page, "sue", PASSWORD)
     page.goto("/reports/dashboard/")
     expect(page.get_by_role("heading", name="Contacts and people")).to_be_visible()
+    expect(page.get_by_text("The last point, 2026-03 (so far), is partial")).to_be_visible()
+    expect(page.locator(".figures.now dt").first).to_have_text("Contacts, 2026-03 (so far)")
+    shown = shown_charts(page)
+    assert len(shown) == 4
+    for chart in shown:
+        # The phone drawing, shown at about its own width: its text stays page-sized.
+        assert chart["phone"] and chart["below"]
+        scale = chart["width"] / charts.SIZES["phone"]["width"]
+        assert charts.SIZES["phone"]["text"] * scale >= 12
     page.get_by_text("The numbers: Contacts and people").click()
     expect(page.get_by_role("table", name="Contacts and people")).to_be_visible()
     assert_accessible(page)
+
+
+def test_dashboard_on_a_desk_has_large_charts_with_their_numbers_beside(
+    browser, live_server, max_manager, program, monkeypatch
+):
+    pin_the_clock(monkeypatch)
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    log_in(page, "max", PASSWORD)
+    page.goto("/reports/dashboard/")
+    expect(page.get_by_role("heading", name="Naloxone and reversals")).to_be_visible()
+    for chart in shown_charts(page):
+        assert not chart["phone"] and chart["beside"]
+        assert chart["width"] >= 0.85 * charts.SIZES["desk"]["width"]
+    assert_accessible(page)
+    context.close()

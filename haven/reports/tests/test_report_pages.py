@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from haven.core.models import AuditEntry
+from haven.core.tests.pdf_pictures import assert_printable
 
 Q1_QUERY = {"period": "quarter", "year": "2026", "number": "1"}
 
@@ -137,6 +138,7 @@ def test_pdf_export_is_a_real_pdf_with_the_figures(login, max_manager, program):
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Grant progress report" in text
     assert "Unique participants served" in text
+    assert_printable(response.content)
 
 
 def test_csv_export_of_a_quarter_too_small_says_so(login, max_manager, program):
@@ -160,7 +162,11 @@ def test_dashboard_has_charts_with_their_numbers(login, max_manager, program):
     content = response.content.decode()
     # Pictures, not SVG markup in the page: pygal's <style> would break the CSP.
     assert "<svg" not in content
-    assert content.count('src="data:image/svg+xml;base64,') == 4
+    assert content.count(' src="data:image/svg+xml;base64,') == 4
+    # A second drawing for phones, whose text stays page-sized at 360 px.
+    assert (
+        content.count('<source media="(max-width: 40rem)" srcset="data:image/svg+xml;base64,') == 4
+    )
     for panel in response.context["panels"]:
         assert "<script" not in panel["svg"]
         assert base64.b64decode(panel["src"].split(",", 1)[1]).decode() == panel["svg"]
@@ -186,6 +192,43 @@ def test_the_dashboard_includes_the_current_month_so_far_and_last_year(
     assert contacts["last_year"] == 0 and contacts["change"] is None
     content = response.content.decode()
     assert "2026-03-01 to 2026-03-20" in content and "2025-03-01 to 2025-03-20" in content
+    # In the chart too: the last label says so and its line is dashed to a hollow point.
+    assert ">Mar so far</text>" in panel["svg"]
+    assert "stroke-dasharray:6,5" in panel["svg"] and panel["svg"].count("fill: white") == 2
+
+
+def test_dashboard_numbers_have_thousands_separators(login, max_manager, program, monkeypatch):
+    monkeypatch.setattr(
+        "haven.reports.views.trend_series",
+        lambda buckets, site_ids=(): (
+            {
+                key: key
+                for key in (
+                    "contacts",
+                    "participants",
+                    "naloxone",
+                    "reversals",
+                    "syringes_out",
+                    "syringes_in",
+                    "linked",
+                )
+            },
+            {
+                key: [12_345] * len(buckets)
+                for key in (
+                    "contacts",
+                    "participants",
+                    "naloxone",
+                    "reversals",
+                    "syringes_out",
+                    "syringes_in",
+                    "linked",
+                )
+            },
+        ),
+    )
+    content = login(max_manager).get(reverse("reports:dashboard")).content.decode()
+    assert "<strong>12,345</strong>" in content and "<td>12,345</td>" in content
 
 
 def test_buckets_end_with_the_current_partial_period():

@@ -9,6 +9,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from haven.core.tests.pdf_pictures import assert_printable
 from haven.reports import exports
 from haven.reports.metrics import Scope
 from haven.reports.standard import Report, Table
@@ -138,3 +139,14 @@ def test_the_pdf_is_fit_for_a_funder(settings):
     assert "Supplies handed out (units)" in pages[1] and "Number" in pages[1]
     assert "Definitions" in pages[-1]
     assert "by the item's reporting group" in pages[-1]
+
+
+def test_the_pdf_looks_right_as_a_picture(settings):
+    settings.HAVEN_PROGRAM_NAME = "Programa de Reducción de Daños del Desierto 💉"
+    report = long_report()
+    report.tables[0].notes = [("Doses", "8388")]
+    pdf = exports.as_pdf(report)
+    assert_printable(pdf)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Reducción de Daños del Desierto [syringe]" in text
+    assert "8,388" in text  # a count kept as text is grouped too

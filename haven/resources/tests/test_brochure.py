@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
+from haven.core.tests.pdf_pictures import assert_printable, page_text, qr_codes
+
 
 def pdf_text(response):
     reader = PdfReader(io.BytesIO(response.content))
@@ -60,6 +62,30 @@ def test_brochure_in_spanish(sam, login, downtown_with_area, night_shelter):
     text = pdf_text(response)
     assert "Servicios cerca de Downtown" in text
     assert "Night Shelter" in text
+
+
+def test_the_brochure_looks_right_as_a_picture_and_its_qr_code_opens_the_finder(
+    sam, login, downtown_with_area, night_shelter
+):
+    night_shelter.name = "Albergue Nocturno Señora de Guadalupe 🏠 · Nguyễn Thị Hương · Ђорђе"
+    night_shelter.address_line1 = "1234 Avenida de los Árboles (entrada por el callejón) " * 3
+    night_shelter.save()
+    response = login(sam).get(
+        reverse("resources:brochure"),
+        {
+            "site": downtown_with_area.pk,
+            "language": "es",
+            "needs": ["housing"],
+            "miles": 10,
+            "resources": [night_shelter.pk],
+            "make": "1",
+        },
+    )
+    assert_printable(response.content)
+    text = " ".join(page_text(response.content).split())
+    # Accents, Vietnamese and Cyrillic print as letters; an emoji as its name, never a box.
+    assert "Señora de Guadalupe [house building] · Nguyễn Thị Hương · Ђорђе" in text
+    assert qr_codes(response.content) == ["http://testserver/public/resources/"]
 
 
 def test_no_matching_resources_is_said_plainly(sam, login, downtown_with_area):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from haven.core.tests.pdf_pictures import assert_printable, page_text, qr_codes
 from haven.training import certificates
 from haven.training.actions import (
     do_add_attendee,
@@ -77,6 +78,26 @@ def test_the_pdf_reads_back_and_its_qr_code_opens_the_check_page(certificate, si
     [image] = page.images
     [barcode] = zxingcpp.read_barcodes(image.image)
     assert barcode.text == url
+
+
+@pytest.mark.parametrize("size", ["wallet", "letter"])
+def test_the_certificate_looks_right_as_a_picture_even_with_a_long_name(session, sam, size):
+    attendee, _ = do_add_attendee(
+        session,
+        client_uuid=uuid.uuid4(),
+        by=sam,
+        name="María José Nguyễn-Ødegård 🌈 de la Santísima Trinidad y Todos los Santos",
+        consent=True,
+    )
+    take_quiz("post", attendee=attendee)
+    certificate, _ = do_issue_certificate(attendee, by=sam)
+    url = "https://haven.example.org" + reverse("training:verify", args=[certificate.code])
+    pdf = certificates.render(certificate, size, url, language="es")
+    # A card is cut from the sheet: 3 mm inside its edge is safe; a letter page keeps 12 pt.
+    assert_printable(pdf, margin=8.5 if size == "wallet" else 12)
+    assert "María José Nguyễn-Ødegård [rainbow]" in page_text(pdf)
+    # The code is read from the printed picture, as a phone's camera would.
+    assert qr_codes(pdf) == [url]
 
 
 def test_markup_in_a_name_prints_as_typed(session, sam):
