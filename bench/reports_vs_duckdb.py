@@ -48,11 +48,13 @@ def copy_rows(con, folder):
     """Copy the raw tables the report counts into DuckDB (through CSV files)."""
     from django.db import connection
 
+    from haven.mail.models import MailRequest, MailRequestLine, MailReversal
     from haven.outreach.models import Encounter, EncounterSupply, Service
     from haven.overdose.models import DrugCheck, OverdoseReport
     from haven.participants.models import Participant
     from haven.resources.models import Referral
-    from haven.supplies.models import Item, SyringeCollection
+    from haven.supplies.models import Item, StockMovement, SyringeCollection
+    from haven.training.models import Attendee, QuizAttempt, SessionKitMovement, TrainingSession
 
     tables = {
         "encounter": (
@@ -72,13 +74,36 @@ def copy_rows(con, folder):
         "syringe_collection": (SyringeCollection, "occurred_at site_id recorded_by_id syringes"),
         "overdose_report": (
             OverdoseReport,
-            "occurred_at source naloxone_doses outcome recorded_by_id encounter_id",
+            "id occurred_at source naloxone_doses outcome recorded_by_id encounter_id",
         ),
         "drug_check": (DrugCheck, "checked_on site_id recorded_by_id result"),
         "referral": (Referral, "made_at linked_at need site_id made_by_id"),
+        "training_session": (TrainingSession, "id held_on site_id audience headcount"),
+        "attendee": (Attendee, "session_id participant_id"),
+        "quiz_attempt": (QuizAttempt, "session_id stage right asked"),
+        "session_kit_movement": (SessionKitMovement, "session_id movement_id"),
+        "mail_request": (MailRequest, "id status created_at packed_at"),
+        "mail_request_line": (MailRequestLine, "request_id item_id quantity"),
+        "mail_reversal": (MailReversal, "report_id"),
     }
     quote = connection.ops.quote_name
+    # Only the ledger movements of trainings: the other four million are not counted.
+    kit_movements = quote(SessionKitMovement._meta.db_table)
+    sources = {
+        "stock_movement": (
+            "id item_id quantity",
+            f"SELECT {quote('id')}, {quote('item_id')}, {quote('quantity')} "  # noqa: S608
+            f"FROM {quote(StockMovement._meta.db_table)} WHERE {quote('id')} IN "
+            f"(SELECT {quote('movement_id')} FROM {kit_movements})",
+        )
+    }
     for name, (model, columns) in tables.items():
+        sources[name] = (
+            columns,
+            f"SELECT {', '.join(quote(c) for c in columns.split())} "  # noqa: S608 - model names
+            f"FROM {quote(model._meta.db_table)}",
+        )
+    for name, (columns, select) in sources.items():
         columns = columns.split()
         times = [
             index
@@ -89,10 +114,7 @@ def copy_rows(con, folder):
         with connection.cursor() as cursor, path.open("w", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(columns)
-            cursor.execute(
-                f"SELECT {', '.join(quote(c) for c in columns)} "  # noqa: S608 - model names only
-                f"FROM {quote(model._meta.db_table)}"
-            )
+            cursor.execute(select)
             while rows := cursor.fetchmany(50_000):
                 for row in rows:
                     row = list(row)
@@ -101,9 +123,10 @@ def copy_rows(con, folder):
                     writer.writerow(row)
         types = {
             column: "TIMESTAMP"
-            if column in ("occurred_at", "enrolled_at", "made_at", "linked_at")
+            if column
+            in ("occurred_at", "enrolled_at", "made_at", "linked_at", "created_at", "packed_at")
             else "DATE"
-            if column == "checked_on"
+            if column in ("checked_on", "held_on")
             else "VARCHAR"
             if column
             in (
@@ -117,6 +140,9 @@ def copy_rows(con, folder):
                 "outcome",
                 "result",
                 "need",
+                "audience",
+                "stage",
+                "status",
             )
             else "BIGINT"
             for column in columns
@@ -335,6 +361,124 @@ def duckdb_tables(con, scope, now):
     figures[("referrals_linked", _("Share linked within 30 days"))] = (
         "—" if not eligible else f"{round(linked / eligible, 3) * 100:.1f}%"
     )
+    figures.update(_training_figures(q, scope))
+    figures.update(_mail_figures(q, start, end))
+    return figures
+
+
+def _training_figures(q, scope):
+    """The group-training tables (haven/training/metrics.py), from the raw rows."""
+    from django.utils.translation import gettext as _
+
+    from haven.supplies.models import Item
+    from haven.training.models import Audience
+
+    Group = Item.ReportingGroup  # noqa: N806
+    in_period = "held_on >= ?::DATE AND held_on <= ?::DATE"
+    period = (scope.start, scope.end)
+    figures = {}
+    participants, named, anonymous = q(
+        f"""
+        WITH sessions AS (SELECT id, headcount FROM training_session WHERE {in_period}),
+        listed AS (
+            SELECT a.session_id, COALESCE(p.merged_into_id, p.id) AS kept, a.participant_id
+            FROM attendee a JOIN sessions s ON s.id = a.session_id
+            LEFT JOIN participant p ON p.id = a.participant_id
+        )
+        SELECT (SELECT COUNT(DISTINCT kept) FROM listed),
+               (SELECT COUNT(*) FROM listed WHERE participant_id IS NULL),
+               (SELECT COALESCE(SUM(GREATEST(0, s.headcount - (
+                    SELECT COUNT(*) FROM listed l WHERE l.session_id = s.id))), 0)
+                FROM sessions s)
+        """,
+        *period,
+    )[0]
+    for label, n in (
+        (_("Participants (each once)"), participants),
+        (_("Named for a certificate"), named),
+        (_("Others present (headcount)"), anonymous),
+        (_("People trained"), participants + named + anonymous),
+    ):
+        figures[("training_people", label)] = n
+    quiz = dict(
+        (stage, (right, asked))
+        for stage, right, asked in q(
+            f"""SELECT stage, SUM("right"), SUM(asked) FROM quiz_attempt WHERE session_id IN
+            (SELECT id FROM training_session WHERE {in_period}) GROUP BY 1""",
+            *period,
+        )
+    )
+
+    def percent(stage):
+        right, asked = quiz.get(stage, (0, 0))
+        return f"{round(100 * right / asked)}%" if asked else "—"
+
+    figures[("training_people", _("Quiz answers right, before → after"))] = (
+        f"{percent('pre')} → {percent('post')}"
+    )
+    by_audience = dict(
+        q(f"SELECT audience, COUNT(*) FROM training_session WHERE {in_period} GROUP BY 1", *period)
+    )
+    for value, label in Audience.choices:
+        figures[("training_sessions", str(label))] = by_audience.get(value, 0)
+    figures[("training_sessions", _("All sessions"))] = sum(by_audience.values())
+    kits = dict(
+        q(
+            f"""SELECT CASE WHEN i.reporting_group IN ('naloxone_nasal', 'naloxone_injectable')
+                       THEN i.reporting_group ELSE 'other' END, -SUM(m.quantity)
+            FROM session_kit_movement k JOIN stock_movement m ON m.id = k.movement_id
+            JOIN item i ON i.id = m.item_id
+            WHERE k.session_id IN (SELECT id FROM training_session WHERE {in_period})
+            GROUP BY 1""",
+            *period,
+        )
+    )
+    labels = dict(Group.choices)
+    for label, group in (
+        (str(labels[Group.NALOXONE_NASAL]), Group.NALOXONE_NASAL),
+        (str(labels[Group.NALOXONE_INJECTABLE]), Group.NALOXONE_INJECTABLE),
+        (_("Other supplies"), "other"),
+    ):
+        figures[("training_kits", label)] = kits.get(group, 0)
+    return figures
+
+
+def _mail_figures(q, start, end):
+    """The mail table (haven/mail/metrics.py), from the raw rows."""
+    from django.utils.translation import gettext as _
+
+    from haven.mail.models import MailRequest
+
+    figures = {}
+    by_status = dict(
+        q(
+            "SELECT status, COUNT(*) FROM mail_request WHERE created_at >= ?::TIMESTAMP "
+            "AND created_at < ?::TIMESTAMP GROUP BY 1",
+            start,
+            end,
+        )
+    )
+    for status, label in MailRequest.Status.choices:
+        figures[("mail", _("Mail requests: %(status)s") % {"status": label})] = by_status.get(
+            status, 0
+        )
+    kits, doses = q(
+        """SELECT COALESCE(SUM(l.quantity), 0), COALESCE(SUM(l.quantity * i.doses_per_unit), 0)
+        FROM mail_request_line l JOIN mail_request r ON r.id = l.request_id
+        JOIN item i ON i.id = l.item_id
+        WHERE i.category = 'naloxone' AND r.packed_at >= ?::TIMESTAMP
+        AND r.packed_at < ?::TIMESTAMP""",
+        start,
+        end,
+    )[0]
+    figures[("mail", _("Naloxone kits mailed"))] = kits
+    figures[("mail", _("Naloxone doses mailed"))] = doses
+    figures[("mail", _("Reversals reported by mail"))] = q(
+        """SELECT COUNT(*) FROM mail_reversal m JOIN overdose_report o ON o.id = m.report_id
+        WHERE o.occurred_at >= ?::TIMESTAMP AND o.occurred_at < ?::TIMESTAMP""",
+        start,
+        end,
+    )[0][0]
     return figures
 
 
