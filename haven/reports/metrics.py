@@ -754,8 +754,17 @@ def _rows_from_json(stored):
     return [tuple(row) for row in stored]
 
 
+def _activity_from_json(stored):
+    # PostgreSQL's jsonb keeps no key order: the contact types go back in theirs.
+    by_type = stored["by_type"]
+    return {
+        **stored,
+        "by_type": {value: by_type.get(value, 0) for value in Encounter.ContactType.values},
+    }
+
+
 CACHED_FIGURES = {
-    "activity": (activity, lambda stored: stored),
+    "activity": (activity, _activity_from_json),
     "people": (people_served, _people_from_json),
     "new_participants": (new_participants, lambda stored: stored),
     "first_kits": (first_kit_rows, _rows_from_json),
