@@ -3,8 +3,11 @@
 Every metric takes a `Scope`: a period of local calendar days (both ends
 included) and optional filters for sites, staff members and contact types.
 Figures are exact: additive counts come from the daily summaries (kept exact on
-every write, see summaries.py), the rest from the raw records. Tests check each
-metric against a hand-built program and the summaries against direct counts.
+every write, see summaries.py), the rest from the raw records; a report of a
+finished period reads its costliest figures from a cache that every write to
+them invalidates in its own transaction (CachedContactFigures, at the end).
+Tests check each metric against a hand-built program, and the summaries and the
+cache against direct counts.
 
 General rules, unless a metric says otherwise:
 - A *contact* is an Encounter. Anonymous contacts count as contacts, and
