@@ -29,6 +29,8 @@ def do_update_participant(participant, *, by, **profile):
         setattr(participant, name, value)
     participant.full_clean()
     participant.save()
+    if summaries.REPORTED_ANSWERS.intersection(changed):
+        summaries.figures_changed()  # the demographics of every period they were served in
     # Field names only: the values are the participant's, not the log's.
     audit.record(by, AuditEntry.Action.UPDATE, participant, fields=changed)
     return participant

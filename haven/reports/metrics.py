@@ -3,8 +3,11 @@
 Every metric takes a `Scope`: a period of local calendar days (both ends
 included) and optional filters for sites, staff members and contact types.
 Figures are exact: additive counts come from the daily summaries (kept exact on
-every write, see summaries.py), the rest from the raw records. Tests check each
-metric against a hand-built program and the summaries against direct counts.
+every write, see summaries.py), the rest from the raw records; a report of a
+finished period reads its costliest figures from a cache that every write to
+them invalidates in its own transaction (CachedContactFigures, at the end).
+Tests check each metric against a hand-built program, and the summaries and the
+cache against direct counts.
 
 General rules, unless a metric says otherwise:
 - A *contact* is an Encounter. Anonymous contacts count as contacts, and
@@ -18,6 +21,8 @@ General rules, unless a metric says otherwise:
 """
 
 import datetime
+import hashlib
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -32,7 +37,15 @@ from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
 from haven.supplies.models import Item
 
-from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine, MonthlySupply
+from .models import (
+    CachedFigures,
+    DailyActivity,
+    DailyService,
+    DailySupply,
+    FiguresGeneration,
+    FirstNaloxoneLine,
+    MonthlySupply,
+)
 
 Group = Item.ReportingGroup
 MAX_PERIOD_DAYS = 3 * 366 + 1
@@ -383,23 +396,36 @@ def naloxone(scope, by_item=None, first_kits=None):
     return result
 
 
-def naloxone_first_kits(scope, by=None):
-    """Naloxone units at each participant's first naloxone contact, when it falls in scope.
-
-    Summed from the lines of first naloxone contacts that summaries.py keeps
-    (FirstNaloxoneLine), a few thousand a year, under the same filters.
-    """
+def first_kit_rows(scope, by=None):
+    """[(member…, item id, units)] handed out at first naloxone contacts in scope."""
     member = [DIMENSION_FIELDS[by]] if by else []
-    rows = (
+    return list(
         scope.summary(FirstNaloxoneLine)
-        .filter(item__reporting_group__in=[Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE])
-        .values_list(*member, "item__reporting_group")
+        .values_list(*member, "item_id")
         .annotate(n=Sum("quantity"))
         .order_by()
     )
 
+
+def naloxone_first_kits(scope, by=None, rows=None):
+    """Naloxone units at each participant's first naloxone contact, when it falls in scope,
+    by formulation: {reporting group: units}.
+
+    Summed from the lines of first naloxone contacts that summaries.py keeps
+    (FirstNaloxoneLine), a few thousand a year, under the same filters, by item,
+    then by the item's reporting group (`rows` are first_kit_rows, from the cache).
+    """
+    rows = first_kit_rows(scope, by) if rows is None else rows
+    items = _items()
+    formulations = (Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE)
+
     def count(rows):
-        return dict(rows)
+        totals = {}
+        for item_id, units in rows:
+            group = items[item_id][0]
+            if group in formulations:
+                totals[group] = totals.get(group, 0) + units
+        return totals
 
     return count(rows) if by is None else _by_member(rows, count, dict)
 
@@ -407,17 +433,24 @@ def naloxone_first_kits(scope, by=None):
 # ---------------------------------------------------------------- services
 
 
-def services(scope, by=None):
-    """Contacts and people given a service at contacts, by the service's reporting group:
-    {group: {"encounters": n, "people": n}} (one contact per service given)."""
+def service_rows(scope, by=None):
+    """[(member…, service id, contacts, people)] given each service at contacts."""
     member = [DIMENSION_FIELDS[by]] if by else []
-    # Summed by service without a join, then by reporting group here (a dozen services).
-    rows = (
+    # Summed by service without a join, then by reporting group (a dozen services).
+    return list(
         scope.summary(DailyService)
         .values_list(*member, "service_id")
         .annotate(encounters=Sum("encounters"), people=Sum("people"))
         .order_by()
     )
+
+
+def services(scope, by=None, rows=None):
+    """Contacts and people given a service at contacts, by the service's reporting group:
+    {group: {"encounters": n, "people": n}} (one contact per service given).
+
+    `rows` are service_rows(scope) when the caller has them (from the cache)."""
+    rows = service_rows(scope, by) if rows is None else rows
     groups = dict(Service.objects.values_list("pk", "reporting_group"))
 
     def count(rows):
@@ -704,3 +737,118 @@ def referrals(scope, now=None, by=None):
 
     rows = made.values_list(*member, "need", "made_at", "linked_at").order_by()
     return count(list(rows)) if by is None else _by_member(rows, count, lambda: count([]))
+
+
+# ---------------------------------------------------------------- cached figures of past periods
+
+
+def _people_from_json(stored):
+    return {
+        name: stored[name] if name == "unique" else Counter(stored[name])
+        for name in _empty_demographics()
+    }
+
+
+# The figures that cost most to count and follow only contacts and participants'
+# answers: {name: (count(scope), from stored JSON)}. Services and first kits are
+# cached by service and item and grouped when read, so that one moved to another
+# reporting group counts under its new one.
+def _rows_from_json(stored):
+    return [tuple(row) for row in stored]
+
+
+def _activity_from_json(stored):
+    # PostgreSQL's jsonb keeps no key order: the contact types go back in theirs.
+    by_type = stored["by_type"]
+    return {
+        **stored,
+        "by_type": {value: by_type.get(value, 0) for value in Encounter.ContactType.values},
+    }
+
+
+CACHED_FIGURES = {
+    "activity": (activity, _activity_from_json),
+    "people": (people_served, _people_from_json),
+    "new_participants": (new_participants, lambda stored: stored),
+    "first_kits": (first_kit_rows, _rows_from_json),
+    "services": (service_rows, _rows_from_json),
+}
+# Those cached as rows by item or service, and what makes them figures when read.
+FROM_CACHED_ROWS = {"first_kits": naloxone_first_kits, "services": services}
+
+
+def is_finished(scope):
+    """A period that ended before today: its figures change only when old records do."""
+    return scope.end < timezone.localdate()
+
+
+class CachedContactFigures:
+    """CACHED_FIGURES of one finished scope, from models.CachedFigures while their data
+    version holds, else counted and stored.
+
+    The version is read before anything is counted: a write that commits while the
+    figures are counted leaves them stored under the version before it, which no
+    longer matches, so they are counted again; never the other way round. Every
+    write that changes these figures moves the version on in its own transaction
+    (summaries.py: the activity rows' `changes`, and the generation).
+    """
+
+    def __init__(self, scope):
+        self.scope = scope
+        described = json.dumps(
+            [str(scope.start), str(scope.end), scope.site_ids, scope.staff_ids, scope.contact_types]
+        )
+        self.key = hashlib.sha256(described.encode()).hexdigest()
+        quote = connection.ops.quote_name
+        activity_table = quote(DailyActivity._meta.db_table)
+        generation_table = quote(FiguresGeneration._meta.db_table)
+        cached_table = quote(CachedFigures._meta.db_table)
+        names = list(CACHED_FIGURES)
+        # One round trip: the version and whatever is stored at it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH version AS (
+                    SELECT (SELECT COALESCE(SUM(changes), 0) FROM {activity_table}
+                            WHERE day >= %s AND day <= %s) AS changes,
+                           (SELECT COALESCE(MAX(generation), 0) FROM {generation_table})
+                           AS generation
+                )
+                SELECT version.changes, version.generation, cached.scope, cached.figures
+                FROM version LEFT JOIN {cached_table} cached
+                ON cached.scope IN ({", ".join(["%s"] * len(names))})
+                AND cached.changes = version.changes AND cached.generation = version.generation
+                """,  # noqa: S608 - only table names from the models go into the text
+                [scope.start, scope.end, *(self._key(name) for name in names)],
+            )
+            rows = cursor.fetchall()
+        self.changes, self.generation = rows[0][0], rows[0][1]
+        self.stored = {
+            stored_key: json.loads(value) if isinstance(value, str) else value
+            for _changes, _generation, stored_key, value in rows
+            if stored_key is not None
+        }
+
+    def _key(self, name):
+        return f"{name} {self.key}"
+
+    def figure(self, name):
+        count, from_stored = CACHED_FIGURES[name]
+        stored = self.stored.get(self._key(name))
+        if stored is not None:
+            return from_stored(stored)
+        value = count(self.scope)
+        CachedFigures.objects.bulk_create(
+            [
+                CachedFigures(
+                    scope=self._key(name),
+                    changes=self.changes,
+                    generation=self.generation,
+                    figures=value,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["scope"],
+            update_fields=["changes", "generation", "figures", "counted_at"],
+        )
+        return value

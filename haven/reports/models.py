@@ -18,6 +18,11 @@ class DailyActivity(models.Model):
     participant_encounters = models.PositiveIntegerField(default=0)
     anonymous_people = models.PositiveIntegerField(default=0)
     secondary_people = models.PositiveIntegerField(default=0)
+    # Writes that touched the bucket (a contact added, edited in or out, or its
+    # first naloxone kit moved): only grows, so the sum over a period is the data
+    # version of the figures cached for it (CachedFigures), bumped by the upsert
+    # that every save already makes, not by a statement of its own.
+    changes = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -25,7 +30,7 @@ class DailyActivity(models.Model):
                 fields=["day", "site", "staff", "contact_type"], name="one_activity_row_per_bucket"
             )
         ]
-        indexes = [models.Index(fields=["day", "site"])]
+        indexes = [models.Index(fields=["day", "site"]), models.Index(fields=["day", "changes"])]
 
 
 class DailySupply(models.Model):
@@ -123,3 +128,26 @@ class MonthlySupply(models.Model):
                 fields=["dimension", "member", "month", "item"], name="one_monthly_supply_row"
             )
         ]
+
+
+class CachedFigures(models.Model):
+    """The costly contact figures of a finished period, with the data version they were
+    counted at: `changes` summed over the period's DailyActivity rows, and the generation
+    (FiguresGeneration) that participant edits, merges and rebuilds move on.
+
+    A cached value is used only while both still hold, so a write commits its own
+    invalidation; see metrics.cached_contact_figures.
+    """
+
+    scope = models.CharField(max_length=200, unique=True)
+    changes = models.BigIntegerField()
+    generation = models.BigIntegerField()
+    figures = models.JSONField()
+    counted_at = models.DateTimeField(auto_now=True)
+
+
+class FiguresGeneration(models.Model):
+    """One row: moved on by every write that changes cached figures of any period
+    (a participant's answers edited, a merge, a rebuild)."""
+
+    generation = models.BigIntegerField(default=0)

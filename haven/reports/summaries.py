@@ -10,6 +10,7 @@ checks after random sequences of writes that the rows equal direct counts.
 repairs and after bulk loads.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -20,7 +21,15 @@ from django.utils import timezone
 from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants.models import Participant
 
-from .models import DailyActivity, DailyService, DailySupply, FirstNaloxoneLine, MonthlySupply
+from .models import (
+    CachedFigures,
+    DailyActivity,
+    DailyService,
+    DailySupply,
+    FiguresGeneration,
+    FirstNaloxoneLine,
+    MonthlySupply,
+)
 
 SUMMARIES = (DailyActivity, DailySupply, DailyService, FirstNaloxoneLine, MonthlySupply)
 
@@ -114,12 +123,42 @@ def _first_line_rows(lines):
     )
 
 
+def _delete_first_lines(column, ids):
+    """Delete the first-naloxone lines whose `column` is in `ids`; return the activity keys
+    (day, site, staff member, type) of the contacts they were at, in one statement."""
+    if not ids:
+        return []
+    quote = connection.ops.quote_name
+    returned = ", ".join(quote(name) for name in ("day", "site_id", "staff_id", "contact_type"))
+    with connection.cursor() as cursor:
+        # Only names from the model go into the text; the ids are parameters.
+        cursor.execute(
+            f"DELETE FROM {quote(FirstNaloxoneLine._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote(column)} IN ({', '.join(['%s'] * len(ids))}) RETURNING {returned}",
+            list(ids),
+        )
+        rows = cursor.fetchall()
+    return [
+        {
+            "day": day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day),
+            "site_id": site_id,
+            "staff_id": staff_id,
+            "contact_type": contact_type,
+        }
+        for day, site_id, staff_id, contact_type in rows
+    ]
+
+
 def _write_first_lines(linked_ids, first):
     """Rewrite the first-naloxone lines of one kept record: the naloxone lines
-    of its contacts at its first naloxone moment (`first`), under any linked record."""
-    FirstNaloxoneLine.objects.filter(participant_id__in=linked_ids).delete()
+    of its contacts at its first naloxone moment (`first`), under any linked record.
+
+    Returns the activity keys of the lines taken away: the first kits of those
+    days changed, so their cached figures must be counted again (see `_apply`).
+    """
+    moved = _delete_first_lines("participant_id", list(linked_ids))
     if first is None:
-        return
+        return moved
     lines = EncounterSupply.objects.filter(
         encounter__participant_id__in=linked_ids,
         encounter__occurred_at=first,
@@ -128,8 +167,9 @@ def _write_first_lines(linked_ids, first):
     rows = list(_first_line_rows(lines))
     # A contact just moved here from another participant may still have rows
     # there; that participant's own refresh rewrites the rest of them.
-    FirstNaloxoneLine.objects.filter(encounter_id__in={row.encounter_id for row in rows}).delete()
+    moved += _delete_first_lines("encounter_id", sorted({row.encounter_id for row in rows}))
     FirstNaloxoneLine.objects.bulk_create(rows)
+    return moved
 
 
 def write_monthly_supply(DailySupply=DailySupply, MonthlySupply=MonthlySupply):  # noqa: N803
@@ -162,8 +202,36 @@ def write_monthly_supply(DailySupply=DailySupply, MonthlySupply=MonthlySupply): 
 
 
 def refresh_first_naloxone(participant):
-    """Set first_naloxone_at on a kept record from all its linked records,
-    and rewrite the lines of that first contact."""
+    """Set first_naloxone_at on a kept record from all its linked records, and rewrite
+    the lines of that first contact: after a merge, which changes who every contact of
+    the duplicate counts as, in every period, so no cached figures hold after it."""
+    figures_changed()
+    _refresh_first_naloxone(participant)
+
+
+# A participant's answers that the cached figures count (demographics, enrolment).
+REPORTED_ANSWERS = frozenset(
+    ("year_of_birth", "gender", "race_ethnicity", "zip_code", "enrolled_site", "merged_into")
+)
+
+
+def figures_changed():
+    """Move the cached figures' generation on: every period is counted again.
+
+    For writes that change figures of any period at once: a participant's answers
+    edited (demographics), a merge, a rebuild. Call inside the write's transaction.
+    """
+    table = connection.ops.quote_name(FiguresGeneration._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, generation) VALUES (1, 1) "  # noqa: S608 - model name
+            f"ON CONFLICT (id) DO UPDATE SET generation = {table}.generation + 1"
+        )
+
+
+def _refresh_first_naloxone(participant):
+    """refresh_first_naloxone for a contact's edit: returns the activity keys of the
+    first-naloxone lines it took away (the edit's own days are counted as changed anyway)."""
     root = Participant.objects.get(pk=participant.pk).canonical()
     linked = root.linked_ids()
     first = EncounterSupply.objects.filter(
@@ -172,7 +240,7 @@ def refresh_first_naloxone(participant):
     Participant.objects.filter(pk=root.pk).update(first_naloxone_at=first)
     # Duplicates carry no date of their own: the kept record speaks for them.
     Participant.objects.filter(merged_into=root).update(first_naloxone_at=None)
-    _write_first_lines(linked, first)
+    return _write_first_lines(linked, first)
 
 
 @dataclass
@@ -279,15 +347,25 @@ def monthly_keys(key):
     ]
 
 
-def _apply(contributions, sign):
-    """Add (sign +1) or take away (-1) contributions: adding is one statement per summary table."""
+ACTIVITY_COUNTS = ("encounters", "participant_encounters", "anonymous_people", "secondary_people")
+
+
+def _apply(contributions, sign, changed_days=()):
+    """Add (sign +1) or take away (-1) contributions: adding is one statement per summary table.
+
+    Every activity row written to, and those of `changed_days` (activity keys whose
+    first kits moved), count one more change whatever the sign: the data version
+    of the cached figures of their days (models.CachedFigures).
+    """
     rows = {}
 
     def add(model, key, **deltas):
         total = rows.setdefault((model, tuple(key.items())), dict.fromkeys(deltas, 0))
         for name, delta in deltas.items():
-            total[name] += sign * delta
+            total[name] += delta if name == "changes" else sign * delta
 
+    for key in changed_days:
+        add(DailyActivity, key, **dict.fromkeys(ACTIVITY_COUNTS, 0), changes=1)
     for contribution in contributions:
         key = contribution.key
         add(
@@ -297,6 +375,7 @@ def _apply(contributions, sign):
             participant_encounters=int(bool(contribution.participant_id)),
             anonymous_people=contribution.anonymous_people,
             secondary_people=contribution.secondary_people,
+            changes=1,
         )
         anonymous = contribution.participant_id is None
         for item_id, quantity in contribution.supplies.items():
@@ -334,7 +413,6 @@ def contacts_added(added):
     summed first, so it costs one statement per summary row, not per contact.
     """
     contributions = [contribution_of(*contact) for contact in added]
-    _apply(contributions, +1)
     firsts = {}
     for contribution, (encounter, _supplies, _services) in zip(contributions, added, strict=True):
         # The contact's participant is already the kept record (see outreach).
@@ -343,6 +421,7 @@ def contacts_added(added):
             firsts[encounter.participant_id] = min(
                 first or encounter.occurred_at, encounter.occurred_at
             )
+    moved = []
     for participant_id, first in firsts.items():
         # Equal counts too: a second contact at the very same first moment adds its lines.
         if (
@@ -350,22 +429,29 @@ def contacts_added(added):
             .filter(Q(first_naloxone_at__isnull=True) | Q(first_naloxone_at__gte=first))
             .update(first_naloxone_at=first)
         ):
-            _write_first_lines(Participant(pk=participant_id).linked_ids(), first)
+            moved += _write_first_lines(Participant(pk=participant_id).linked_ids(), first)
+    # After the first kits, so that a first kit moved to this contact from an older
+    # one counts as a change on that one's day too, in the same upsert.
+    _apply(contributions, +1, changed_days=moved)
 
 
 def contact_changed(before, encounter):
     """Recount an edited contact; `before` is its contribution_of() before the edit."""
     after = contribution_of(encounter)
-    _apply([before], -1)
-    _apply([after], +1)
+    moved = []
     if before.naloxone or after.naloxone:
         for participant_id in {before.participant_id, after.participant_id} - {None}:
-            refresh_first_naloxone(Participant(pk=participant_id))
+            moved += _refresh_first_naloxone(Participant(pk=participant_id))
+    _apply([before], -1)
+    _apply([after], +1, changed_days=moved)
 
 
 @transaction.atomic
 def rebuild_all():
     """Recompute every summary and first-naloxone date: after a bulk load or import."""
+    # The activity rows' changes start again from zero: no cached figure may match them.
+    figures_changed()
+    CachedFigures.objects.all().delete()
     for model in SUMMARIES:
         model.objects.all().delete()
     _write_summaries(Encounter.objects.all())

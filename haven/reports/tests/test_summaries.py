@@ -7,16 +7,17 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from haven.outreach.actions import EncounterData, do_edit_encounter, do_record_encounter
 from haven.outreach.models import Encounter, EncounterSupply
-from haven.participants.actions import do_merge_participants
+from haven.participants.actions import do_merge_participants, do_update_participant
 from haven.participants.models import Participant
 from haven.reports import metrics, summaries
 from haven.reports.models import (
+    CachedFigures,
     DailyActivity,
     DailyService,
     DailySupply,
@@ -183,27 +184,73 @@ steps = st.lists(
             st.integers(0, 3),  # syringes: lines that are not naloxone stay out
         ),
         st.tuples(st.just("merge"), st.integers(0, 3), st.integers(0, 3)),
+        st.tuples(
+            st.just("answers"),
+            st.integers(0, 3),
+            st.sampled_from([None, 1950, 2001]),
+            st.sampled_from(["", "woman", "man"]),
+        ),
     ),
     min_size=1,
     max_size=12,
 )
+
+# Past periods of the random programs below (they start on 2026-03-01), as days from
+# the start: whole months, a part of one, a few days.
+PERIODS = ((0, 40), (3, 33), (0, 30), (10, 12))
+
+
+def assert_cached_figures_hold(start):
+    """Every cached figure of every period equals the same figure counted afresh.
+
+    Each call reads what the call before stored, so a write in between that
+    did not move the data version on leaves a stale figure here.
+    """
+    for first_day, last_day in PERIODS:
+        for filters in ({}, {"contact_types": ("street",)}):
+            scope = metrics.Scope(
+                start + datetime.timedelta(days=first_day),
+                start + datetime.timedelta(days=last_day),
+                **filters,
+            )
+            assert metrics.is_finished(scope)
+            cached = metrics.CachedContactFigures(scope)
+            for name, (count, _from_stored) in metrics.CACHED_FIGURES.items():
+                assert cached.figure(name) == count(scope), (name, scope)
 
 
 @hypothesis_settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=steps)
+# A contact logged late, before a first naloxone kit of a past period: that period's
+# first kits change though the new contact is not in it.
+@example(
+    steps=[("create", 0, 11, 9, 1, False, "street", 0), ("create", 0, 1, 9, 1, False, "street", 0)]
+)
+# Two people served, then found to be one: every period's people served change.
+@example(
+    steps=[
+        ("create", 0, 5, 9, 0, False, "street", 0),
+        ("create", 1, 6, 9, 0, False, "street", 0),
+        ("merge", 1, 0),
+    ]
+)
 def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
     steps, sam, sue, downtown, catalog
 ):
-    for model in summaries.SUMMARIES:
+    for model in (*summaries.SUMMARIES, CachedFigures):
         model.objects.all().delete()
     EncounterSupply.objects.all().delete()
     Encounter.services.through.objects.all().delete()
     Encounter.objects.all().delete()
     # Participants stay (the audit log holds on to them): each example has its own.
-    people = [Participant.objects.create(alias=f"P{n}") for n in range(4)]
+    people = [
+        Participant.objects.create(alias=f"P{n}", created_by=sam, enrolled_site=downtown)
+        for n in range(4)
+    ]
     start = datetime.datetime(2026, 3, 1, tzinfo=LOCAL)
+    assert_cached_figures_hold(start.date())
     for step in steps:
         kind = step[0]
         if kind == "merge":
@@ -212,6 +259,13 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
                 do_merge_participants(duplicate=duplicate, keeper=keeper, by=sue)
             except Exception:  # noqa: BLE001 - a refused merge changes nothing
                 pass
+            assert_cached_figures_hold(start.date())
+            continue
+        if kind == "answers":
+            _kind, who, year_of_birth, gender = step
+            person = Participant.objects.get(pk=people[who].pk)
+            do_update_participant(person, by=sue, year_of_birth=year_of_birth, gender=gender)
+            assert_cached_figures_hold(start.date())
             continue
         _kind, who, days, hour, naloxone, with_service, contact_type, syringes = step
         data = EncounterData(
@@ -230,6 +284,7 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
             encounters = list(Encounter.objects.order_by("pk"))
             if encounters:
                 do_edit_encounter(encounters[who % len(encounters)], data, editor=sam)
+        assert_cached_figures_hold(start.date())
     assert summary_counts() == direct_counts()
     stored = {
         p.pk: p.first_naloxone_at
@@ -264,6 +319,7 @@ def test_summaries_equal_direct_counts_after_any_sequence_of_writes(
     kept = summary_counts(), first_naloxone_lines_stored(), monthly_supply_stored()
     summaries.rebuild_all()
     assert (summary_counts(), first_naloxone_lines_stored(), monthly_supply_stored()) == kept
+    assert_cached_figures_hold(start.date())
 
 
 def test_a_report_equals_a_direct_count(program):
