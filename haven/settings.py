@@ -326,6 +326,7 @@ SCHEDULED_TASKS = {
         os.environ.get("HAVEN_SPIKE_DETECTION_MINUTES", "60")
     ),
     "haven.mail.tasks.purge_addresses": 60,
+    "haven.core.tasks.forget_rate_counts": 60,
 }
 
 # The recipe for the optional unique identifier code (UIC); see
@@ -354,7 +355,8 @@ RESOURCE_STALE_DAYS = int(os.environ.get("HAVEN_RESOURCE_STALE_DAYS", "180"))
 TRAINING_PASS_PERCENT = int(os.environ.get("HAVEN_TRAINING_PASS_PERCENT", "75"))
 TRAINING_CERTIFICATE_YEARS = int(os.environ.get("HAVEN_TRAINING_CERTIFICATE_YEARS", "3"))
 TRAINING_FOLLOW_UP_DAYS = int(os.environ.get("HAVEN_TRAINING_FOLLOW_UP_DAYS", "60"))
-# Public training pages (quiz, course, certificate check): requests per minute per address.
+# Public training pages (quiz, course, certificate check): requests per network address,
+# as "count/unit" (s, m, h, d), counted in the database (haven/core/ratelimit.py).
 TRAINING_PUBLIC_RATE = os.environ.get("HAVEN_TRAINING_PUBLIC_RATE", "60/m")
 
 # Consent and privacy choices of the program (docs/privacy.md).
@@ -416,7 +418,8 @@ MAIL_RETURN_ADDRESS = env_list("HAVEN_MAIL_RETURN_ADDRESS", "PO Box 1000,Tempe A
 # The key of the keyed hash that recognises a repeat address without keeping it;
 # by default derived from the secret key (so changing that forgets past requesters).
 MAIL_ADDRESS_KEY = os.environ.get("HAVEN_MAIL_ADDRESS_KEY", "") or f"mail-address:{SECRET_KEY}"
-# Public forms (mail requests, reversal reports): posts per network address per hour.
+# Public forms (mail requests, reversal reports): posts per network address per hour,
+# counted in the database (haven/core/ratelimit.py) so that it holds across processes.
 PUBLIC_FORM_POSTS_PER_HOUR = int(os.environ.get("HAVEN_PUBLIC_FORM_POSTS_PER_HOUR", "5"))
 # Self-paced overdose-response training, linked from the public guide (empty hides it).
 MAIL_TRAINING_URL = os.environ.get("HAVEN_TRAINING_URL", "")

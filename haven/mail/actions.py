@@ -22,16 +22,11 @@ from haven.supplies.actions import draw_for_encounter
 from haven.supplies.models import StockLocation
 
 from . import addresses
-from .models import MailOffer, MailRequest, MailRequestLine, MailReversal, PublicSubmission
+from .models import MailOffer, MailRequest, MailRequestLine, MailReversal
 
 Status = MailRequest.Status
-RATE_WINDOW = datetime.timedelta(hours=1)
 # The area of a reversal reported from a ZIP the program has no area for.
 UNKNOWN_AREA_CODE = "reported-by-mail"
-
-
-class RateLimited(Exception):
-    """Too many posts of a public form from one network address."""
 
 
 class WrongStatus(ValidationError):
@@ -39,25 +34,6 @@ class WrongStatus(ValidationError):
 
 
 # ------------------------------------------------------------ public forms
-
-
-def check_rate_limit(network_hash, now=None):
-    """Raise RateLimited when the network posted too often this hour."""
-    now = now or timezone.now()
-    recent = PublicSubmission.objects.filter(
-        network_hash=network_hash, created_at__gt=now - RATE_WINDOW
-    ).count()
-    if recent >= settings.PUBLIC_FORM_POSTS_PER_HOUR:
-        raise RateLimited
-
-
-def count_post(form, network_hash):
-    """Count a post that was stored, for the rate limit.
-
-    Posts refused for a mistake store nothing and are not counted, so that a
-    person correcting a typo is not held back.
-    """
-    PublicSubmission.objects.create(form=form, network_hash=network_hash, created_at=timezone.now())
 
 
 @dataclass
@@ -410,7 +386,7 @@ def do_purge_addresses(now=None):
     """Remove the name, address and contact of requests finished MAIL_PURGE_DAYS ago.
 
     The request keeps its state, ZIP, lines and statuses. Each purge is
-    audited. Also forgets the rate-limit rows older than their window.
+    audited.
     Returns how many requests were purged.
     """
     now = now or timezone.now()
@@ -433,5 +409,4 @@ def do_purge_addresses(now=None):
                     page="scheduled address purge",
                     purged="label name, address, contact",
                 )
-    PublicSubmission.objects.filter(created_at__lte=now - RATE_WINDOW).delete()
     return purged

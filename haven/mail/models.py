@@ -129,19 +129,5 @@ class MailReversal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
 
-class PublicSubmission(models.Model):
-    """A public form posted from a network address (keyed hash), for the rate limit.
-
-    Rows older than the rate-limit window are deleted by the purge task.
-    """
-
-    form = models.CharField(max_length=20)
-    network_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["network_hash", "created_at"])]
-
-
 def new_form_token():
     return uuid.uuid4().hex

@@ -10,7 +10,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.core import ALL, is_ratelimited
+
+from haven.core import ratelimit
 
 from .actions import AlreadySubmitted, do_submit_quiz, stages_open, verify
 from .forms import QuizForm
@@ -18,14 +19,10 @@ from .models import Area, Attendee, CourseText, Stage, TrainingSession
 from .quiz import active_questions
 
 
-def _rate(group, request):
-    return settings.TRAINING_PUBLIC_RATE
-
-
 def _limited(request):
-    """Whether this address has asked too often; counts this request."""
-    return is_ratelimited(
-        request, group="training-public", key="ip", rate=_rate, method=ALL, increment=True
+    """Whether this network address has asked too often; counts this request."""
+    return ratelimit.hit(
+        "training-public", ratelimit.network_key(request), settings.TRAINING_PUBLIC_RATE
     )
 
 
