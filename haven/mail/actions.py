@@ -231,6 +231,51 @@ def do_file_reversal(data):
     return MailReversal.objects.create(report=report, form_token=data.form_token)
 
 
+# ------------------------------------------------------------ the catalog
+
+OFFER_FIELDS = ("item", "most_per_request", "active", "sort_order")
+
+
+@transaction.atomic
+def do_save_offer(offer, *, item, most_per_request, active, sort_order, by):
+    """Create or change what the program offers by mail; audited with what changed.
+
+    An offer is never deleted (past requests name its item): it is switched off.
+    """
+    errors = {}
+    if most_per_request < 1:
+        errors["most_per_request"] = _("Offer at least 1 per request.")
+    clash = MailOffer.objects.filter(item=item).exclude(pk=offer.pk)
+    if clash.exists():
+        errors["item"] = _("%(item)s is already offered by mail: change that offer instead.") % {
+            "item": item
+        }
+    if errors:
+        raise ValidationError(errors)
+    created = offer.pk is None
+    before = {name: _plain(getattr(offer, name, None)) for name in OFFER_FIELDS}
+    offer.item, offer.most_per_request = item, most_per_request
+    offer.active, offer.sort_order = active, sort_order
+    offer.save()
+    after = {name: _plain(getattr(offer, name)) for name in OFFER_FIELDS}
+    changed = {
+        name: [before[name], after[name]] for name in OFFER_FIELDS if before[name] != after[name]
+    }
+    audit.record(
+        by,
+        AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+        offer,
+        page="mail catalog",
+        changed=changed,
+    )
+    return offer
+
+
+def _plain(value):
+    """A value as the audit entry keeps it: an item by its id."""
+    return getattr(value, "pk", value)
+
+
 # ------------------------------------------------------------ staff
 
 
