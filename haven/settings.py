@@ -407,6 +407,8 @@ MAIL_ZIP_CODES = env_list("HAVEN_MAIL_ZIP_CODES")
 MAIL_STOCK_LOCATION = os.environ.get("HAVEN_MAIL_STOCK_LOCATION", "Mail room")
 # Addresses are purged this many days after delivery (or return, or decline).
 MAIL_PURGE_DAYS = int(os.environ.get("HAVEN_MAIL_PURGE_DAYS", "14"))
+# ... and this many days after shipping when nobody marked the package delivered or returned.
+MAIL_SHIPPED_PURGE_DAYS = int(os.environ.get("HAVEN_MAIL_SHIPPED_PURGE_DAYS", "60"))
 # One package per address every this many days; a repeat sooner is declined.
 MAIL_REPEAT_DAYS = int(os.environ.get("HAVEN_MAIL_REPEAT_DAYS", "30"))
 # Discreet packaging: no program name on the outside of the package.

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -428,19 +429,24 @@ def _tell_requester(request, message, **values):
 
 
 def do_purge_addresses(now=None):
-    """Remove the name, address and contact of requests finished MAIL_PURGE_DAYS ago.
+    """Remove the name, address and contact of requests whose time is up.
 
-    The request keeps its state, ZIP, lines and statuses. Each purge is
-    audited.
-    Returns how many requests were purged.
+    Due are requests delivered, returned or declined MAIL_PURGE_DAYS ago, and
+    packages shipped MAIL_SHIPPED_PURGE_DAYS ago that nobody marked delivered
+    or returned (a package that arrived is often never marked; its address
+    must not stay for ever). The request keeps its state, ZIP, lines and
+    statuses, so it can still be marked delivered or returned and counted.
+    Each purge is audited with its reason. Returns how many requests were purged.
     """
     now = now or timezone.now()
-    due = MailRequest.objects.filter(
-        address_purged_at__isnull=True,
-        finished_at__lte=now - datetime.timedelta(days=settings.MAIL_PURGE_DAYS),
+    finished = Q(finished_at__lte=now - datetime.timedelta(days=settings.MAIL_PURGE_DAYS))
+    shipped_long_ago = Q(
+        status=Status.SHIPPED,
+        shipped_at__lte=now - datetime.timedelta(days=settings.MAIL_SHIPPED_PURGE_DAYS),
     )
+    due = MailRequest.objects.filter(finished | shipped_long_ago, address_purged_at__isnull=True)
     purged = 0
-    for pk in due.values_list("pk", flat=True):
+    for pk, status in due.values_list("pk", "status"):
         with transaction.atomic():
             updated = MailRequest.objects.filter(pk=pk, address_purged_at__isnull=True).update(
                 label_name="", address="", contact_email="", contact_phone="", address_purged_at=now
@@ -453,5 +459,8 @@ def do_purge_addresses(now=None):
                     MailRequest(pk=pk),
                     page="scheduled address purge",
                     purged="label name, address, contact",
+                    reason="shipped, never marked delivered"
+                    if status == Status.SHIPPED
+                    else status,
                 )
     return purged
