@@ -19,8 +19,14 @@ from haven.outreach.models import Encounter, EncounterSupply
 from haven.overdose.actions import OverdoseReportData, do_record_overdose_report
 from haven.overdose.models import Area, OverdoseReport
 from haven.reports import summaries
-from haven.supplies.actions import draw_for_encounter
-from haven.supplies.models import StockLocation
+from haven.supplies.actions import (
+    do_remove_stock,
+    draw_for_encounter,
+    drawn_for,
+    lock_locations,
+    return_for_encounter,
+)
+from haven.supplies.models import StockLocation, StockMovement
 
 from . import addresses
 from .models import MailOffer, MailRequest, MailRequestLine, MailReversal
@@ -394,16 +400,60 @@ def do_ship_request(request, *, by, tracking_number):
 
 
 @transaction.atomic
-def do_finish_request(request, *, by, status):
-    """Mark a shipped package delivered or returned; its address is purged later."""
+def do_finish_request(request, *, by, status, returned_kits=""):
+    """Mark a shipped package delivered or returned; its address is purged later.
+
+    A returned package's kits never reached the requester, so its hand-out
+    is undone: the packing's ledger movements are reversed (the same lots
+    come back into the mail stock location) and the mail contact no longer
+    counts them as handed out. Kits that can be used again stay there
+    (`returned_kits` RESTOCKED); those of a package that came back opened
+    are then disposed of from the same lots (LOST), so they leave the stock
+    as lost, not as handed out. The status change, taken under a row lock,
+    and the one-to-one link of a reversal to what it reverses make this
+    happen once.
+    """
+    ReturnedKits = MailRequest.ReturnedKits
     if status not in (Status.DELIVERED, Status.RETURNED):
         raise ValidationError({"status": _("Choose delivered or returned.")})
+    if status == Status.RETURNED and returned_kits not in ReturnedKits.values:
+        raise ValidationError(
+            {"returned_kits": _("Say whether the kits go back into stock or were lost.")}
+        )
     request = _locked(request)
     _require(request, Status.SHIPPED)
     request.status, request.finished_at = status, timezone.now()
-    request.save(update_fields=["status", "finished_at"])
-    _changed(by, request)
+    if status == Status.RETURNED:
+        request.returned_kits = returned_kits
+        _take_back_kits(request, by=by, lost=returned_kits == ReturnedKits.LOST)
+    request.save(update_fields=["status", "finished_at", "returned_kits"])
+    _changed(by, request, returned_kits=request.returned_kits)
     return request
+
+
+def _take_back_kits(request, *, by, lost):
+    encounter = Encounter.objects.select_for_update().get(pk=request.encounter_id)
+    drawn = drawn_for(encounter)
+    lock_locations([movement.location_id for movement in drawn])
+    counted_before = summaries.contribution_of(encounter)
+    return_for_encounter(
+        encounter,
+        by=by,
+        reason=_("Returned by mail: %(number)s") % {"number": request.number},
+        movements=drawn,
+    )
+    encounter.supplies.all().delete()
+    summaries.contact_changed(counted_before, encounter)
+    if lost:
+        for movement in drawn:
+            do_remove_stock(
+                location=movement.location,
+                lot=movement.lot,
+                quantity=-movement.quantity,
+                kind=StockMovement.Kind.DISPOSE,
+                reason=_("Returned opened by mail: %(number)s") % {"number": request.number},
+                by=by,
+            )
 
 
 def _tell_requester(request, message, **values):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from haven.overdose.models import OverdoseReport
 from haven.supplies.models import Item
 
-from .models import MailOffer, new_form_token
+from .models import MailOffer, MailRequest, new_form_token
 
 TOKEN_SALT = "haven.mail.form"
 # A form left open longer than this is refused, so that tokens cannot be stockpiled.
@@ -127,6 +127,18 @@ class ReversalForm(PublicForm):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ReturnedForm(forms.Form):
+    returned_kits = forms.ChoiceField(
+        label=_("What became of the kits?"),
+        choices=MailRequest.ReturnedKits.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Say whether the kits go back into stock or were lost."),
+            "invalid_choice": _("Say whether the kits go back into stock or were lost."),
+        },
+    )
 
 
 class ShipForm(forms.Form):

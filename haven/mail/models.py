@@ -82,6 +82,15 @@ class MailRequest(models.Model):
         null=True, blank=True, help_text="When it was delivered, returned or declined."
     )
     tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
+
+    class ReturnedKits(models.TextChoices):
+        RESTOCKED = "restocked", _("Put back into the mail stock")
+        LOST = "lost", _("Lost or destroyed (the package was opened)")
+
+    # What became of the kits of a returned package (see actions.do_finish_request).
+    returned_kits = models.CharField(
+        _("returned kits"), max_length=10, choices=ReturnedKits.choices, blank=True
+    )
     # The mail contact its supplies were handed out at (the ledger's distribution).
     encounter = models.OneToOneField(
         "outreach.Encounter",

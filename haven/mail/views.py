@@ -22,7 +22,7 @@ from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, SUPERVISOR, role_
 from haven.supplies.stock import on_hand
 
 from . import actions
-from .forms import DeclineForm, OfferForm, ShipForm
+from .forms import DeclineForm, OfferForm, ReturnedForm, ShipForm
 from .models import MailOffer, MailRequest
 from .pdf import label_and_slip
 
@@ -93,6 +93,7 @@ def detail(request, request_id):
             "may_pack": works_mail(request.user),
             "decline_form": DeclineForm(),
             "ship_form": ShipForm(),
+            "returned_form": ReturnedForm(),
         },
     )
 
@@ -163,10 +164,11 @@ def returned(request, request_id):
     return _act(
         request,
         request_id,
-        lambda mail_request, by: actions.do_finish_request(
-            mail_request, by=by, status=Status.RETURNED
+        lambda mail_request, by, returned_kits: actions.do_finish_request(
+            mail_request, by=by, status=Status.RETURNED, returned_kits=returned_kits
         ),
         _("%(number)s returned."),
+        ReturnedForm,
     )
 
 
