@@ -213,7 +213,7 @@ def _years_later(day, years):
 
 
 @transaction.atomic
-def do_issue_certificate(attendee, *, by):
+def do_issue_certificate(attendee, *, by, email=""):
     """A certificate for a named, consenting attendee who passed. Returns (certificate, created)."""
     attendee = Attendee.objects.select_for_update().get(pk=attendee.pk)
     existing = Certificate.objects.filter(attendee=attendee).first()
@@ -235,8 +235,54 @@ def do_issue_certificate(attendee, *, by):
         issued_on=today,
         expires_on=_years_later(today, settings.TRAINING_CERTIFICATE_YEARS),
         issued_by=by,
+        email=email.strip(),
+        language=attendee.session.language,
     )
     audit.record(by, AuditEntry.Action.CREATE, certificate)
+    return certificate, True
+
+
+@transaction.atomic
+def do_issue_course_certificate(attempt, *, name, consent, email="", language="en"):
+    """A certificate for someone who passed the public course. Returns (certificate, created).
+
+    One per quiz: asked for twice (a double tap, a reload), it is issued once.
+    The name is kept only with its holder's consent to have it printed and
+    shown on the public verification page.
+    """
+    attempt = QuizAttempt.objects.select_for_update().get(pk=attempt.pk)
+    existing = Certificate.objects.filter(attempt=attempt).first()
+    if existing is not None:
+        return existing, False
+    if attempt.session_id is not None or attempt.attendee_id is not None:
+        raise ValidationError(
+            _("This quiz belongs to a session: the trainer issues its certificates.")
+        )
+    if not attempt.passed():
+        raise ValidationError(
+            _("No certificate: this quiz was not passed. Read the course again and retake it.")
+        )
+    errors = {}
+    if not name.strip():
+        errors["name"] = _("Write the name to print on the certificate.")
+    if not consent:
+        errors["consent"] = _(
+            "A certificate carries your name: agree to it being printed and shown "
+            "to whoever checks it."
+        )
+    if errors:
+        raise ValidationError(errors)
+    today = timezone.localdate()
+    certificate = Certificate.objects.create(
+        attempt=attempt,
+        name=name.strip(),
+        consent_recorded_at=timezone.now(),
+        email=email.strip(),
+        language=language,
+        issued_on=today,
+        expires_on=_years_later(today, settings.TRAINING_CERTIFICATE_YEARS),
+    )
+    audit.record(None, AuditEntry.Action.CREATE, certificate, page="public course certificate")
     return certificate, True
 
 
@@ -254,7 +300,7 @@ def do_revoke_certificate(certificate, *, by):
 def verify(code):
     """(status, certificate) for a verification code: valid, expired, revoked or unknown."""
     certificate = (
-        Certificate.objects.select_related("attendee__session")
+        Certificate.objects.select_related("attendee__session", "attempt")
         .prefetch_related("attendee__session__trainers")
         .filter(code=code)
         .first()

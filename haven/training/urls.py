@@ -31,5 +31,11 @@ urlpatterns = [
     path("q/<str:quiz_token>/<str:stage>/", public.quiz, name="quiz"),
     path("course/", public.course, name="course"),
     path("course/quiz/", public.course_quiz, name="course_quiz"),
+    path("course/certificate/", public.course_certificate, name="course_certificate"),
     path("check/<str:certificate_code>/", public.verify_certificate, name="verify"),
+    path(
+        "check/<str:certificate_code>/certificate.pdf",
+        public.course_certificate_pdf,
+        name="course_certificate_pdf",
+    ),
 ]
