@@ -327,6 +327,7 @@ SCHEDULED_TASKS = {
     ),
     "haven.mail.tasks.purge_addresses": 60,
     "haven.core.tasks.forget_rate_counts": 60,
+    "haven.training.tasks.send_refresher_reminders": 60,
 }
 
 # The recipe for the optional unique identifier code (UIC); see
@@ -354,6 +355,8 @@ RESOURCE_STALE_DAYS = int(os.environ.get("HAVEN_RESOURCE_STALE_DAYS", "180"))
 # lasts, and how many days after a session its follow-up quiz opens.
 TRAINING_PASS_PERCENT = int(os.environ.get("HAVEN_TRAINING_PASS_PERCENT", "75"))
 TRAINING_CERTIFICATE_YEARS = int(os.environ.get("HAVEN_TRAINING_CERTIFICATE_YEARS", "3"))
+# A holder who gave an email is reminded of a refresher this many days before expiry.
+TRAINING_REMINDER_DAYS = int(os.environ.get("HAVEN_TRAINING_REMINDER_DAYS", "60"))
 TRAINING_FOLLOW_UP_DAYS = int(os.environ.get("HAVEN_TRAINING_FOLLOW_UP_DAYS", "60"))
 # Public training pages (quiz, course, certificate check): requests per network address,
 # as "count/unit" (s, m, h, d), counted in the database (haven/core/ratelimit.py).

@@ -237,6 +237,14 @@ class QuestionForm(forms.Form):
         ]
 
 
+class CertificateIssueForm(forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Email for a refresher reminder (optional)"),
+        max_length=120,
+        required=False,
+    )
+
+
 COURSE_CERTIFICATE_SALT = "haven.training.course-certificate"
 # How long after passing the quiz its certificate may be asked for.
 COURSE_CERTIFICATE_MAX_AGE = 24 * 3600

@@ -23,6 +23,7 @@ urlpatterns = [
         views.certificate_revoke,
         name="certificate_revoke",
     ),
+    path("certificates/expiring/", views.expiring, name="expiring"),
     path("course/text/", views.course_text, name="course_text"),
     path("questions/", views.questions, name="questions"),
     path("questions/new/", views.question_edit, name="question_new"),
