@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from haven.core import access
 from haven.core.forms import add_action_errors
@@ -189,9 +189,10 @@ def attendee_add(request, session_id):
 def certificate_issue(request, attendee_id):
     attendee = get_attendee_for_user(request, attendee_id)
     form = CertificateIssueForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["email"]))
+        return redirect("training:session", attendee.session_id)
     try:
-        if not form.is_valid():
-            raise ValidationError(form.errors["email"])
         do_issue_certificate(attendee, by=request.user, email=form.cleaned_data["email"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -233,6 +234,7 @@ def certificate_pdf(request, attendee_id):
 EXPIRING_DAYS = 90
 
 
+@require_GET
 @role_required(*PARTICIPANT_ROLES)
 def expiring(request):
     """Certificates that expire in the next N days: who is due a refresher.
