@@ -327,6 +327,8 @@ SCHEDULED_TASKS = {
     ),
     "haven.mail.tasks.purge_addresses": 60,
     "haven.core.tasks.verify_audit_log": int(os.environ.get("HAVEN_AUDIT_VERIFY_MINUTES", "60")),
+    "haven.core.tasks.forget_rate_counts": 60,
+    "haven.training.tasks.send_refresher_reminders": 60,
 }
 
 # Signed checkpoints of the audit log's chain (haven/core/audit_checks.py). Put
@@ -362,8 +364,11 @@ RESOURCE_STALE_DAYS = int(os.environ.get("HAVEN_RESOURCE_STALE_DAYS", "180"))
 # lasts, and how many days after a session its follow-up quiz opens.
 TRAINING_PASS_PERCENT = int(os.environ.get("HAVEN_TRAINING_PASS_PERCENT", "75"))
 TRAINING_CERTIFICATE_YEARS = int(os.environ.get("HAVEN_TRAINING_CERTIFICATE_YEARS", "3"))
+# A holder who gave an email is reminded of a refresher this many days before expiry.
+TRAINING_REMINDER_DAYS = int(os.environ.get("HAVEN_TRAINING_REMINDER_DAYS", "60"))
 TRAINING_FOLLOW_UP_DAYS = int(os.environ.get("HAVEN_TRAINING_FOLLOW_UP_DAYS", "60"))
-# Public training pages (quiz, course, certificate check): requests per minute per address.
+# Public training pages (quiz, course, certificate check): requests per network address,
+# as "count/unit" (s, m, h, d), counted in the database (haven/core/ratelimit.py).
 TRAINING_PUBLIC_RATE = os.environ.get("HAVEN_TRAINING_PUBLIC_RATE", "60/m")
 
 # Consent and privacy choices of the program (docs/privacy.md).
@@ -417,6 +422,8 @@ MAIL_ZIP_CODES = env_list("HAVEN_MAIL_ZIP_CODES")
 MAIL_STOCK_LOCATION = os.environ.get("HAVEN_MAIL_STOCK_LOCATION", "Mail room")
 # Addresses are purged this many days after delivery (or return, or decline).
 MAIL_PURGE_DAYS = int(os.environ.get("HAVEN_MAIL_PURGE_DAYS", "14"))
+# ... and this many days after shipping when nobody marked the package delivered or returned.
+MAIL_SHIPPED_PURGE_DAYS = int(os.environ.get("HAVEN_MAIL_SHIPPED_PURGE_DAYS", "60"))
 # One package per address every this many days; a repeat sooner is declined.
 MAIL_REPEAT_DAYS = int(os.environ.get("HAVEN_MAIL_REPEAT_DAYS", "30"))
 # Discreet packaging: no program name on the outside of the package.
@@ -428,7 +435,8 @@ MAIL_RETURN_ADDRESS = env_list("HAVEN_MAIL_RETURN_ADDRESS", "PO Box 1000,Tempe A
 # The key of the keyed hash that recognises a repeat address without keeping it;
 # by default derived from the secret key (so changing that forgets past requesters).
 MAIL_ADDRESS_KEY = os.environ.get("HAVEN_MAIL_ADDRESS_KEY", "") or f"mail-address:{SECRET_KEY}"
-# Public forms (mail requests, reversal reports): posts per network address per hour.
+# Public forms (mail requests, reversal reports): posts per network address per hour,
+# counted in the database (haven/core/ratelimit.py) so that it holds across processes.
 PUBLIC_FORM_POSTS_PER_HOUR = int(os.environ.get("HAVEN_PUBLIC_FORM_POSTS_PER_HOUR", "5"))
 # Self-paced overdose-response training, linked from the public guide (empty hides it).
 MAIL_TRAINING_URL = os.environ.get("HAVEN_TRAINING_URL", "")

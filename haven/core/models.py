@@ -99,3 +99,25 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class RateCount(models.Model):
+    """How often one network address used one public form in one time window.
+
+    Kept in the database so that the limit holds across every process and
+    server (see haven/core/ratelimit.py). `key` is a keyed hash, never the
+    address itself; rows of past windows are deleted by a scheduled task.
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "window_start"], name="rate_count_once_per_window"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="rate_count_window")]

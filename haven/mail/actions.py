@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -18,20 +19,21 @@ from haven.outreach.models import Encounter, EncounterSupply
 from haven.overdose.actions import OverdoseReportData, do_record_overdose_report
 from haven.overdose.models import Area, OverdoseReport
 from haven.reports import summaries
-from haven.supplies.actions import draw_for_encounter
-from haven.supplies.models import StockLocation
+from haven.supplies.actions import (
+    do_remove_stock,
+    draw_for_encounter,
+    drawn_for,
+    lock_locations,
+    return_for_encounter,
+)
+from haven.supplies.models import StockLocation, StockMovement
 
 from . import addresses
-from .models import MailOffer, MailRequest, MailRequestLine, MailReversal, PublicSubmission
+from .models import MailOffer, MailRequest, MailRequestLine, MailReversal
 
 Status = MailRequest.Status
-RATE_WINDOW = datetime.timedelta(hours=1)
 # The area of a reversal reported from a ZIP the program has no area for.
 UNKNOWN_AREA_CODE = "reported-by-mail"
-
-
-class RateLimited(Exception):
-    """Too many posts of a public form from one network address."""
 
 
 class WrongStatus(ValidationError):
@@ -39,25 +41,6 @@ class WrongStatus(ValidationError):
 
 
 # ------------------------------------------------------------ public forms
-
-
-def check_rate_limit(network_hash, now=None):
-    """Raise RateLimited when the network posted too often this hour."""
-    now = now or timezone.now()
-    recent = PublicSubmission.objects.filter(
-        network_hash=network_hash, created_at__gt=now - RATE_WINDOW
-    ).count()
-    if recent >= settings.PUBLIC_FORM_POSTS_PER_HOUR:
-        raise RateLimited
-
-
-def count_post(form, network_hash):
-    """Count a post that was stored, for the rate limit.
-
-    Posts refused for a mistake store nothing and are not counted, so that a
-    person correcting a typo is not held back.
-    """
-    PublicSubmission.objects.create(form=form, network_hash=network_hash, created_at=timezone.now())
 
 
 @dataclass
@@ -255,6 +238,51 @@ def do_file_reversal(data):
     return MailReversal.objects.create(report=report, form_token=data.form_token)
 
 
+# ------------------------------------------------------------ the catalog
+
+OFFER_FIELDS = ("item", "most_per_request", "active", "sort_order")
+
+
+@transaction.atomic
+def do_save_offer(offer, *, item, most_per_request, active, sort_order, by):
+    """Create or change what the program offers by mail; audited with what changed.
+
+    An offer is never deleted (past requests name its item): it is switched off.
+    """
+    errors = {}
+    if most_per_request < 1:
+        errors["most_per_request"] = _("Offer at least 1 per request.")
+    clash = MailOffer.objects.filter(item=item).exclude(pk=offer.pk)
+    if clash.exists():
+        errors["item"] = _("%(item)s is already offered by mail: change that offer instead.") % {
+            "item": item
+        }
+    if errors:
+        raise ValidationError(errors)
+    created = offer.pk is None
+    before = {name: _plain(getattr(offer, name, None)) for name in OFFER_FIELDS}
+    offer.item, offer.most_per_request = item, most_per_request
+    offer.active, offer.sort_order = active, sort_order
+    offer.save()
+    after = {name: _plain(getattr(offer, name)) for name in OFFER_FIELDS}
+    changed = {
+        name: [before[name], after[name]] for name in OFFER_FIELDS if before[name] != after[name]
+    }
+    audit.record(
+        by,
+        AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+        offer,
+        page="mail catalog",
+        changed=changed,
+    )
+    return offer
+
+
+def _plain(value):
+    """A value as the audit entry keeps it: an item by its id."""
+    return getattr(value, "pk", value)
+
+
 # ------------------------------------------------------------ staff
 
 
@@ -372,16 +400,60 @@ def do_ship_request(request, *, by, tracking_number):
 
 
 @transaction.atomic
-def do_finish_request(request, *, by, status):
-    """Mark a shipped package delivered or returned; its address is purged later."""
+def do_finish_request(request, *, by, status, returned_kits=""):
+    """Mark a shipped package delivered or returned; its address is purged later.
+
+    A returned package's kits never reached the requester, so its hand-out
+    is undone: the packing's ledger movements are reversed (the same lots
+    come back into the mail stock location) and the mail contact no longer
+    counts them as handed out. Kits that can be used again stay there
+    (`returned_kits` RESTOCKED); those of a package that came back opened
+    are then disposed of from the same lots (LOST), so they leave the stock
+    as lost, not as handed out. The status change, taken under a row lock,
+    and the one-to-one link of a reversal to what it reverses make this
+    happen once.
+    """
+    ReturnedKits = MailRequest.ReturnedKits
     if status not in (Status.DELIVERED, Status.RETURNED):
         raise ValidationError({"status": _("Choose delivered or returned.")})
+    if status == Status.RETURNED and returned_kits not in ReturnedKits.values:
+        raise ValidationError(
+            {"returned_kits": _("Say whether the kits go back into stock or were lost.")}
+        )
     request = _locked(request)
     _require(request, Status.SHIPPED)
     request.status, request.finished_at = status, timezone.now()
-    request.save(update_fields=["status", "finished_at"])
-    _changed(by, request)
+    if status == Status.RETURNED:
+        request.returned_kits = returned_kits
+        _take_back_kits(request, by=by, lost=returned_kits == ReturnedKits.LOST)
+    request.save(update_fields=["status", "finished_at", "returned_kits"])
+    _changed(by, request, returned_kits=request.returned_kits)
     return request
+
+
+def _take_back_kits(request, *, by, lost):
+    encounter = Encounter.objects.select_for_update().get(pk=request.encounter_id)
+    drawn = drawn_for(encounter)
+    lock_locations([movement.location_id for movement in drawn])
+    counted_before = summaries.contribution_of(encounter)
+    return_for_encounter(
+        encounter,
+        by=by,
+        reason=_("Returned by mail: %(number)s") % {"number": request.number},
+        movements=drawn,
+    )
+    encounter.supplies.all().delete()
+    summaries.contact_changed(counted_before, encounter)
+    if lost:
+        for movement in drawn:
+            do_remove_stock(
+                location=movement.location,
+                lot=movement.lot,
+                quantity=-movement.quantity,
+                kind=StockMovement.Kind.DISPOSE,
+                reason=_("Returned opened by mail: %(number)s") % {"number": request.number},
+                by=by,
+            )
 
 
 def _tell_requester(request, message, **values):
@@ -407,19 +479,24 @@ def _tell_requester(request, message, **values):
 
 
 def do_purge_addresses(now=None):
-    """Remove the name, address and contact of requests finished MAIL_PURGE_DAYS ago.
+    """Remove the name, address and contact of requests whose time is up.
 
-    The request keeps its state, ZIP, lines and statuses. Each purge is
-    audited. Also forgets the rate-limit rows older than their window.
-    Returns how many requests were purged.
+    Due are requests delivered, returned or declined MAIL_PURGE_DAYS ago, and
+    packages shipped MAIL_SHIPPED_PURGE_DAYS ago that nobody marked delivered
+    or returned (a package that arrived is often never marked; its address
+    must not stay for ever). The request keeps its state, ZIP, lines and
+    statuses, so it can still be marked delivered or returned and counted.
+    Each purge is audited with its reason. Returns how many requests were purged.
     """
     now = now or timezone.now()
-    due = MailRequest.objects.filter(
-        address_purged_at__isnull=True,
-        finished_at__lte=now - datetime.timedelta(days=settings.MAIL_PURGE_DAYS),
+    finished = Q(finished_at__lte=now - datetime.timedelta(days=settings.MAIL_PURGE_DAYS))
+    shipped_long_ago = Q(
+        status=Status.SHIPPED,
+        shipped_at__lte=now - datetime.timedelta(days=settings.MAIL_SHIPPED_PURGE_DAYS),
     )
+    due = MailRequest.objects.filter(finished | shipped_long_ago, address_purged_at__isnull=True)
     purged = 0
-    for pk in due.values_list("pk", flat=True):
+    for pk, status in due.values_list("pk", "status"):
         with transaction.atomic():
             updated = MailRequest.objects.filter(pk=pk, address_purged_at__isnull=True).update(
                 label_name="", address="", contact_email="", contact_phone="", address_purged_at=now
@@ -432,6 +509,8 @@ def do_purge_addresses(now=None):
                     MailRequest(pk=pk),
                     page="scheduled address purge",
                     purged="label name, address, contact",
+                    reason="shipped, never marked delivered"
+                    if status == Status.SHIPPED
+                    else status,
                 )
-    PublicSubmission.objects.filter(created_at__lte=now - RATE_WINDOW).delete()
     return purged

@@ -60,10 +60,3 @@ def requester_hash(line1, line2, city, state, zip_code):
     key = settings.MAIL_ADDRESS_KEY.encode("utf-8")
     message = normalised(line1, line2, city, state, zip_code).encode("utf-8")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def network_hash(request):
-    """A keyed hash of the visitor's network address, for rate limits; never the address."""
-    address = request.META.get("REMOTE_ADDR", "")
-    key = settings.MAIL_ADDRESS_KEY.encode("utf-8")
-    return hmac.new(key, b"network:" + address.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,11 +1,13 @@
 from django import forms
 from django.core import signing
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from haven.overdose.models import OverdoseReport
+from haven.supplies.models import Item
 
-from .models import MailOffer, new_form_token
+from .models import MailOffer, MailRequest, new_form_token
 
 TOKEN_SALT = "haven.mail.form"
 # A form left open longer than this is refused, so that tokens cannot be stockpiled.
@@ -127,5 +129,56 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
+class ReturnedForm(forms.Form):
+    returned_kits = forms.ChoiceField(
+        label=_("What became of the kits?"),
+        choices=MailRequest.ReturnedKits.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Say whether the kits go back into stock or were lost."),
+            "invalid_choice": _("Say whether the kits go back into stock or were lost."),
+        },
+    )
+
+
 class ShipForm(forms.Form):
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=60)
+
+
+class OfferForm(forms.Form):
+    """What is offered by mail: the catalog item packing draws from the mail stock location."""
+
+    item = forms.ModelChoiceField(
+        label=_("Item"),
+        queryset=Item.objects.none(),
+        help_text=_("The catalog item packing draws from the mail stock location."),
+    )
+    most_per_request = forms.IntegerField(
+        label=_("Most per request"), min_value=1, max_value=1000, initial=2
+    )
+    active = forms.BooleanField(label=_("Offered by mail"), required=False, initial=True)
+    sort_order = forms.IntegerField(
+        label=_("Order on the form"),
+        min_value=0,
+        max_value=32767,
+        initial=100,
+        help_text=_("Smaller numbers come first on the public form."),
+    )
+
+    def __init__(self, *args, offer=None, **kwargs):
+        if offer is not None and offer.pk:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "item": offer.item_id,
+                    "most_per_request": offer.most_per_request,
+                    "active": offer.active,
+                    "sort_order": offer.sort_order,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        # Items no longer in use are not offered anew, but an offer keeps its own.
+        items = Q(active=True)
+        if offer is not None and offer.pk:
+            items |= Q(pk=offer.item_id)
+        self.fields["item"].queryset = Item.objects.filter(items)

@@ -82,6 +82,15 @@ class MailRequest(models.Model):
         null=True, blank=True, help_text="When it was delivered, returned or declined."
     )
     tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
+
+    class ReturnedKits(models.TextChoices):
+        RESTOCKED = "restocked", _("Put back into the mail stock")
+        LOST = "lost", _("Lost or destroyed (the package was opened)")
+
+    # What became of the kits of a returned package (see actions.do_finish_request).
+    returned_kits = models.CharField(
+        _("returned kits"), max_length=10, choices=ReturnedKits.choices, blank=True
+    )
     # The mail contact its supplies were handed out at (the ledger's distribution).
     encounter = models.OneToOneField(
         "outreach.Encounter",
@@ -127,20 +136,6 @@ class MailReversal(models.Model):
     )
     form_token = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-
-class PublicSubmission(models.Model):
-    """A public form posted from a network address (keyed hash), for the rate limit.
-
-    Rows older than the rate-limit window are deleted by the purge task.
-    """
-
-    form = models.CharField(max_length=20)
-    network_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["network_hash", "created_at"])]
 
 
 def new_form_token():

@@ -5,6 +5,9 @@ from . import views
 app_name = "mail"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("offers/", views.offers, name="offers"),
+    path("offers/new/", views.offer_edit, name="offer_new"),
+    path("offers/<int:offer_id>/", views.offer_edit, name="offer_edit"),
     path("<int:request_id>/", views.detail, name="detail"),
     path("<int:request_id>/approve/", views.approve, name="approve"),
     path("<int:request_id>/decline/", views.decline, name="decline"),

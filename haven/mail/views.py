@@ -17,12 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from haven.accounts.models import Site
 from haven.core import audit
+from haven.core.forms import add_action_errors
 from haven.core.models import AuditEntry
 from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, SUPERVISOR, role_required
+from haven.supplies.stock import on_hand
 
 from . import actions
-from .forms import DeclineForm, ShipForm
-from .models import MailRequest
+from .forms import DeclineForm, OfferForm, ReturnedForm, ShipForm
+from .models import MailOffer, MailRequest
 from .pdf import label_and_slip
 
 Status = MailRequest.Status
@@ -92,6 +94,7 @@ def detail(request, request_id):
             "may_pack": works_mail(request.user),
             "decline_form": DeclineForm(),
             "ship_form": ShipForm(),
+            "returned_form": ReturnedForm(),
         },
     )
 
@@ -162,10 +165,11 @@ def returned(request, request_id):
     return _act(
         request,
         request_id,
-        lambda mail_request, by: actions.do_finish_request(
-            mail_request, by=by, status=Status.RETURNED
+        lambda mail_request, by, returned_kits: actions.do_finish_request(
+            mail_request, by=by, status=Status.RETURNED, returned_kits=returned_kits
         ),
         _("%(number)s returned."),
+        ReturnedForm,
     )
 
 
@@ -185,3 +189,47 @@ def label(request, request_id):
     response["Content-Disposition"] = f'inline; filename="{mail_request.number}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# ------------------------------------------------------------ the catalog (managers)
+
+
+@require_GET
+@role_required(MANAGER)
+def offers(request):
+    """What the program offers by mail, with what the mail stock location holds of each."""
+    catalog = list(MailOffer.objects.select_related("item"))
+    try:
+        held = on_hand(actions.mail_stock_location())
+    except ValidationError:
+        held = None  # no mail stock location yet: the page says so
+    return render(
+        request,
+        "mail/offers.html",
+        {
+            "offers": [
+                (offer, None if held is None else held.get(offer.item_id, 0)) for offer in catalog
+            ],
+            "has_location": held is not None,
+        },
+    )
+
+
+@role_required(MANAGER)
+def offer_edit(request, offer_id=None):
+    offer = get_object_or_404(MailOffer, pk=offer_id) if offer_id else MailOffer()
+    form = OfferForm(request.POST or None, offer=offer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_save_offer(offer, **form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("%(item)s: saved.") % {"item": offer.item})
+            return redirect("mail:offers")
+    return render(
+        request,
+        "mail/offer_form.html",
+        {"form": form, "offer": offer},
+        status=400 if form.errors else 200,
+    )

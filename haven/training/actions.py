@@ -6,15 +6,18 @@ same client UUID) is stored once.
 """
 
 import datetime
+import logging
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from haven.core import audit
 from haven.core.models import AuditEntry
@@ -32,6 +35,8 @@ from .models import (
     TrainingSession,
 )
 from .quiz import score
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -213,7 +218,7 @@ def _years_later(day, years):
 
 
 @transaction.atomic
-def do_issue_certificate(attendee, *, by):
+def do_issue_certificate(attendee, *, by, email=""):
     """A certificate for a named, consenting attendee who passed. Returns (certificate, created)."""
     attendee = Attendee.objects.select_for_update().get(pk=attendee.pk)
     existing = Certificate.objects.filter(attendee=attendee).first()
@@ -235,8 +240,54 @@ def do_issue_certificate(attendee, *, by):
         issued_on=today,
         expires_on=_years_later(today, settings.TRAINING_CERTIFICATE_YEARS),
         issued_by=by,
+        email=email.strip(),
+        language=attendee.session.language,
     )
     audit.record(by, AuditEntry.Action.CREATE, certificate)
+    return certificate, True
+
+
+@transaction.atomic
+def do_issue_course_certificate(attempt, *, name, consent, email="", language="en"):
+    """A certificate for someone who passed the public course. Returns (certificate, created).
+
+    One per quiz: asked for twice (a double tap, a reload), it is issued once.
+    The name is kept only with its holder's consent to have it printed and
+    shown on the public verification page.
+    """
+    attempt = QuizAttempt.objects.select_for_update().get(pk=attempt.pk)
+    existing = Certificate.objects.filter(attempt=attempt).first()
+    if existing is not None:
+        return existing, False
+    if attempt.session_id is not None or attempt.attendee_id is not None:
+        raise ValidationError(
+            _("This quiz belongs to a session: the trainer issues its certificates.")
+        )
+    if not attempt.passed():
+        raise ValidationError(
+            _("No certificate: this quiz was not passed. Read the course again and retake it.")
+        )
+    errors = {}
+    if not name.strip():
+        errors["name"] = _("Write the name to print on the certificate.")
+    if not consent:
+        errors["consent"] = _(
+            "A certificate carries your name: agree to it being printed and shown "
+            "to whoever checks it."
+        )
+    if errors:
+        raise ValidationError(errors)
+    today = timezone.localdate()
+    certificate = Certificate.objects.create(
+        attempt=attempt,
+        name=name.strip(),
+        consent_recorded_at=timezone.now(),
+        email=email.strip(),
+        language=language,
+        issued_on=today,
+        expires_on=_years_later(today, settings.TRAINING_CERTIFICATE_YEARS),
+    )
+    audit.record(None, AuditEntry.Action.CREATE, certificate, page="public course certificate")
     return certificate, True
 
 
@@ -251,10 +302,76 @@ def do_revoke_certificate(certificate, *, by):
     return certificate
 
 
+def expiring_certificates(within_days, today=None):
+    """Certificates in force that expire in the next `within_days` days, soonest first."""
+    today = today or timezone.localdate()
+    return (
+        Certificate.objects.filter(
+            revoked_at__isnull=True,
+            expires_on__gte=today,
+            expires_on__lte=today + datetime.timedelta(days=within_days),
+        )
+        .select_related("attendee__session", "attempt")
+        .order_by("expires_on", "pk")
+    )
+
+
+REMINDER = gettext_noop(
+    "Your overdose response training certificate expires on %(date)s. Knowledge fades over "
+    "time: a short refresher keeps you ready to save a life."
+)
+REMINDER_COURSE = gettext_noop("You can take the refresher online: %(url)s")
+
+
+def do_send_refresher_reminders(now=None):
+    """Email each certificate holder who gave an email, once, TRAINING_REMINDER_DAYS before expiry.
+
+    A certificate is claimed (reminder_sent_at set by a conditional UPDATE)
+    before its email is sent, so two runs at once, or a run after a crash,
+    never send it twice; an email that fails to send is released to be tried
+    on the next run. Revoked certificates are never reminded. Returns how
+    many emails were sent.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    due = (
+        Certificate.objects.filter(
+            revoked_at__isnull=True,
+            reminder_sent_at__isnull=True,
+            expires_on__lte=today + datetime.timedelta(days=settings.TRAINING_REMINDER_DAYS),
+        )
+        .exclude(email="")
+        .order_by("expires_on", "pk")
+    )
+    sent = 0
+    for certificate in due:
+        claimed = Certificate.objects.filter(pk=certificate.pk, reminder_sent_at__isnull=True)
+        if not claimed.update(reminder_sent_at=now):
+            continue  # another run took it
+        try:
+            _send_reminder(certificate)
+        except Exception:
+            logger.exception("Refresher reminder for certificate %s not sent", certificate.pk)
+            Certificate.objects.filter(pk=certificate.pk).update(reminder_sent_at=None)
+            continue
+        audit.record(None, AuditEntry.Action.UPDATE, certificate, reminder="sent")
+        sent += 1
+    return sent
+
+
+def _send_reminder(certificate):
+    with translation.override(certificate.language):
+        body = _(REMINDER) % {"date": formats.date_format(certificate.expires_on, "DATE_FORMAT")}
+        if settings.MAIL_TRAINING_URL:
+            body += "\n\n" + _(REMINDER_COURSE) % {"url": settings.MAIL_TRAINING_URL}
+        subject = _("Your training certificate expires soon")
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [certificate.email])
+
+
 def verify(code):
     """(status, certificate) for a verification code: valid, expired, revoked or unknown."""
     certificate = (
-        Certificate.objects.select_related("attendee__session")
+        Certificate.objects.select_related("attendee__session", "attempt")
         .prefetch_related("attendee__session__trainers")
         .filter(code=code)
         .first()

@@ -22,19 +22,12 @@ WALLET = (85.6 * mm, 54 * mm)
 SIZES = {"wallet": WALLET, "letter": letter}
 
 
-def _trainers(session):
-    return ", ".join(
-        plain(trainer.get_full_name() or trainer.username) for trainer in session.trainers.all()
-    )
-
-
 def _lines(certificate):
-    session = certificate.attendee.session
     return {
-        "name": plain(certificate.attendee.name),
-        "topic": plain(session.get_topic_display()),
-        "date": formats.date_format(session.held_on, "DATE_FORMAT"),
-        "trainer": _trainers(session),
+        "name": plain(certificate.holder_name),
+        "topic": plain(str(certificate.topic_label)),
+        "date": formats.date_format(certificate.trained_on, "DATE_FORMAT"),
+        "trainer": plain(str(certificate.trainer_names)),
         "expires": formats.date_format(certificate.expires_on, "DATE_FORMAT"),
     }
 

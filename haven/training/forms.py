@@ -1,6 +1,7 @@
 import uuid
 
 from django import forms
+from django.core import signing
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from haven.participants.models import Participant
 from haven.supplies.models import Item
 
 from .actions import SessionData
-from .models import Area, Audience, Language, Topic
+from .models import Area, Audience, Language, QuizAttempt, Topic
 
 # Kits handed out at a session: the program's naloxone items.
 KIT_CATEGORY = "naloxone"
@@ -234,3 +235,57 @@ class QuestionForm(forms.Form):
             for i in range(self.count)
             if data.get(f"choice_{i}")
         ]
+
+
+class CertificateIssueForm(forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Email for a refresher reminder (optional)"),
+        max_length=120,
+        required=False,
+    )
+
+
+COURSE_CERTIFICATE_SALT = "haven.training.course-certificate"
+# How long after passing the quiz its certificate may be asked for.
+COURSE_CERTIFICATE_MAX_AGE = 24 * 3600
+
+
+def course_certificate_token(attempt):
+    """A signed token naming a passed course quiz: only who took it holds one."""
+    return signing.dumps(str(attempt.client_uuid), salt=COURSE_CERTIFICATE_SALT)
+
+
+class CourseCertificateForm(forms.Form):
+    """Someone who passed the public course asks for a certificate in a name they give."""
+
+    token = forms.CharField(widget=forms.HiddenInput)
+    name = forms.CharField(
+        label=gettext_lazy("Name to print on the certificate"), max_length=80, required=False
+    )
+    consent = forms.BooleanField(
+        label=gettext_lazy(
+            "I agree that this name is printed on the certificate and shown "
+            "to anyone who checks it."
+        ),
+        required=False,
+    )
+    email = forms.EmailField(
+        label=gettext_lazy("Email for a reminder before it expires (optional)"),
+        max_length=120,
+        required=False,
+    )
+
+    def clean(self):
+        # A hidden field's error would not show next to it: it goes to the top of the form.
+        try:
+            client_uuid = signing.loads(
+                self.cleaned_data.get("token", ""),
+                salt=COURSE_CERTIFICATE_SALT,
+                max_age=COURSE_CERTIFICATE_MAX_AGE,
+            )
+            self.attempt = QuizAttempt.objects.get(client_uuid=client_uuid)
+        except (signing.BadSignature, QuizAttempt.DoesNotExist) as error:
+            raise forms.ValidationError(
+                gettext_lazy("This page has expired: take the quiz again to get a certificate.")
+            ) from error
+        return self.cleaned_data

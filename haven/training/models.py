@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from haven.core.crypto import EncryptedTextField
@@ -224,13 +225,33 @@ class SessionKitMovement(models.Model):
 
 
 class Certificate(models.Model):
-    attendee = models.OneToOneField(Attendee, on_delete=models.PROTECT, related_name="certificate")
+    """A certificate of a session's attendee, or of someone who passed the public course.
+
+    A course certificate has no attendee: it carries the quiz attempt that
+    passed and the name its holder gave, with their consent, for it.
+    """
+
+    attendee = models.OneToOneField(
+        Attendee, null=True, blank=True, on_delete=models.PROTECT, related_name="certificate"
+    )
+    # The public course's passed quiz (one certificate per quiz).
+    attempt = models.OneToOneField(
+        QuizAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="certificate"
+    )
+    # The course certificate's name (a session's is the attendee's), given with consent.
+    name = EncryptedTextField(_("name on the certificate"), blank=True)
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Where its holder asked to be reminded of a refresher before it expires (optional).
+    email = EncryptedTextField(_("email for a refresher reminder"), blank=True)
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     # What the verification page's QR code carries; never guessable.
     code = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
     issued_on = models.DateField()
-    expires_on = models.DateField()
+    expires_on = models.DateField(db_index=True)
+    # None for a course certificate: nobody on the staff issued it.
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
@@ -239,6 +260,40 @@ class Certificate(models.Model):
 
     class Meta:
         ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attendee__isnull=False, attempt__isnull=True)
+                | Q(attendee__isnull=True, attempt__isnull=False),
+                name="certificate_of_an_attendee_or_a_course_quiz",
+            )
+        ]
+
+    @property
+    def from_course(self):
+        return self.attendee_id is None
+
+    @property
+    def holder_name(self):
+        return self.name if self.from_course else self.attendee.name
+
+    @property
+    def topic_label(self):
+        if self.from_course:
+            return _("Overdose response and naloxone (self-paced course)")
+        return self.attendee.session.get_topic_display()
+
+    @property
+    def trained_on(self):
+        if self.from_course:
+            return timezone.localdate(self.attempt.submitted_at)
+        return self.attendee.session.held_on
+
+    @property
+    def trainer_names(self):
+        if self.from_course:
+            return _("Self-paced online course")
+        trainers = self.attendee.session.trainers.all()
+        return ", ".join(trainer.get_full_name() or trainer.username for trainer in trainers)
 
 
 class CourseText(models.Model):

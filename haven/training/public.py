@@ -4,28 +4,34 @@ rate-limited per address."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.core import ALL, is_ratelimited
 
-from .actions import AlreadySubmitted, do_submit_quiz, stages_open, verify
-from .forms import QuizForm
-from .models import Area, Attendee, CourseText, Stage, TrainingSession
+from haven.core import ratelimit
+from haven.core.forms import add_action_errors
+
+from . import certificates
+from .actions import (
+    AlreadySubmitted,
+    do_issue_course_certificate,
+    do_submit_quiz,
+    stages_open,
+    verify,
+)
+from .forms import CourseCertificateForm, QuizForm, course_certificate_token
+from .models import Area, Attendee, Certificate, CourseText, Stage, TrainingSession
 from .quiz import active_questions
 
 
-def _rate(group, request):
-    return settings.TRAINING_PUBLIC_RATE
-
-
 def _limited(request):
-    """Whether this address has asked too often; counts this request."""
-    return is_ratelimited(
-        request, group="training-public", key="ip", rate=_rate, method=ALL, increment=True
+    """Whether this network address has asked too often; counts this request."""
+    return ratelimit.hit(
+        "training-public", ratelimit.network_key(request), settings.TRAINING_PUBLIC_RATE
     )
 
 
@@ -34,8 +40,7 @@ def _too_many(request):
 
 
 def _quiz_page(request, *, stage, session=None, attendee=None, course=False):
-    language = translation.get_language()
-    language = "es" if language == "es" else "en"
+    language = _language()
     questions = active_questions()
     form = QuizForm(request.POST or None, questions=questions, language=language)
     context = {"form": form, "stage": Stage(stage), "course": course, "session": session}
@@ -64,6 +69,10 @@ def _quiz_page(request, *, stage, session=None, attendee=None, course=False):
                 ],
                 passed=attempt.passed(),
             )
+            if course and attempt.passed():
+                context["certificate_form"] = CourseCertificateForm(
+                    initial={"token": course_certificate_token(attempt)}
+                )
             return render(request, "training/quiz_result.html", context)
     status = 400 if request.method == "POST" else 200
     return render(request, "training/quiz.html", context, status=status)
@@ -113,6 +122,65 @@ def course_quiz(request):
     return _quiz_page(request, stage=Stage.POST, course=True)
 
 
+@require_http_methods(["POST"])
+@never_cache
+def course_certificate(request):
+    """A certificate for someone who passed the public course, in the name they give."""
+    if _limited(request):
+        return _too_many(request)
+    form = CourseCertificateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            certificate, _created = do_issue_course_certificate(
+                form.attempt,
+                name=data["name"],
+                consent=data["consent"],
+                email=data["email"],
+                language=_language(),
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            return render(
+                request,
+                "training/course_certificate.html",
+                {"certificate": certificate, "verify_url": _verify_url(request, certificate)},
+            )
+    return render(request, "training/course_certificate_form.html", {"form": form}, status=400)
+
+
+def _language():
+    return "es" if translation.get_language() == "es" else "en"
+
+
+def _verify_url(request, certificate):
+    return request.build_absolute_uri(reverse("training:verify", args=[certificate.code]))
+
+
+@require_GET
+@never_cache
+def course_certificate_pdf(request, certificate_code):
+    """The PDF of a public course certificate, for its holder (who has its code)."""
+    if _limited(request):
+        return _too_many(request)
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("attempt"),
+        code=certificate_code,
+        attempt__isnull=False,
+        revoked_at__isnull=True,
+    )
+    size = request.GET.get("size", "wallet")
+    if size not in certificates.SIZES:
+        size = "wallet"
+    pdf = certificates.render(
+        certificate, size, _verify_url(request, certificate), language=_language()
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{size}.pdf"'
+    return response
+
+
 @require_GET
 @never_cache
 def verify_certificate(request, certificate_code):
@@ -122,12 +190,11 @@ def verify_certificate(request, certificate_code):
     status, certificate = verify(certificate_code)
     context = {"status": status, "today": timezone.localdate()}
     if certificate is not None and status != "revoked":
-        session = certificate.attendee.session
         context.update(
-            name=certificate.attendee.name,
-            topic=session.get_topic_display(),
-            held_on=session.held_on,
-            trainers=", ".join(t.get_full_name() or t.username for t in session.trainers.all()),
+            name=certificate.holder_name,
+            topic=certificate.topic_label,
+            held_on=certificate.trained_on,
+            trainers=certificate.trainer_names,
         )
     return render(
         request,

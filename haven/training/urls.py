@@ -23,6 +23,7 @@ urlpatterns = [
         views.certificate_revoke,
         name="certificate_revoke",
     ),
+    path("certificates/expiring/", views.expiring, name="expiring"),
     path("course/text/", views.course_text, name="course_text"),
     path("questions/", views.questions, name="questions"),
     path("questions/new/", views.question_edit, name="question_new"),
@@ -31,5 +32,11 @@ urlpatterns = [
     path("q/<str:quiz_token>/<str:stage>/", public.quiz, name="quiz"),
     path("course/", public.course, name="course"),
     path("course/quiz/", public.course_quiz, name="course_quiz"),
+    path("course/certificate/", public.course_certificate, name="course_certificate"),
     path("check/<str:certificate_code>/", public.verify_certificate, name="verify"),
+    path(
+        "check/<str:certificate_code>/certificate.pdf",
+        public.course_certificate_pdf,
+        name="course_certificate_pdf",
+    ),
 ]

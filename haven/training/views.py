@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from haven.core import access
 from haven.core.forms import add_action_errors
@@ -24,9 +24,10 @@ from .actions import (
     do_revoke_certificate,
     do_save_course_text,
     do_save_question,
+    expiring_certificates,
     stages_open,
 )
-from .forms import AttendeeForm, CourseTextForm, QuestionForm, SessionForm
+from .forms import AttendeeForm, CertificateIssueForm, CourseTextForm, QuestionForm, SessionForm
 from .models import Attendee, CourseText, Question, SessionKitMovement, Stage, TrainingSession
 from .quiz import change_by_area
 
@@ -187,8 +188,12 @@ def attendee_add(request, session_id):
 @require_POST
 def certificate_issue(request, attendee_id):
     attendee = get_attendee_for_user(request, attendee_id)
+    form = CertificateIssueForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["email"]))
+        return redirect("training:session", attendee.session_id)
     try:
-        do_issue_certificate(attendee, by=request.user)
+        do_issue_certificate(attendee, by=request.user, email=form.cleaned_data["email"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -224,6 +229,35 @@ def certificate_pdf(request, attendee_id):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{size}.pdf"'
     return response
+
+
+EXPIRING_DAYS = 90
+
+
+@require_GET
+@role_required(*PARTICIPANT_ROLES)
+def expiring(request):
+    """Certificates that expire in the next N days: who is due a refresher.
+
+    Managers see every certificate, the public course's included; trainers
+    and other staff see those of the sessions they may open. A certificate's
+    name is shown with its holder's consent (the public check page shows it
+    too); the email is never shown, only whether a reminder was sent.
+    """
+    try:
+        days = max(1, min(int(request.GET.get("days", EXPIRING_DAYS)), 3650))
+    except ValueError:
+        days = EXPIRING_DAYS
+    certificates_due = expiring_certificates(days)
+    if request.user.role != MANAGER:
+        certificates_due = certificates_due.filter(
+            attendee__session__in=visible_sessions(request.user).values("pk")
+        )
+    return render(
+        request,
+        "training/expiring.html",
+        {"certificates": certificates_due, "days": days},
+    )
 
 
 @role_required(MANAGER)

@@ -25,7 +25,7 @@ from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
 from haven.core.models import AuditEntry
-from haven.mail.models import MailRequest
+from haven.mail.models import MailOffer, MailRequest
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.overdose.actions import (
     AlertData,
@@ -222,6 +222,7 @@ class World:
             requester_hash="0" * 64,
             first_request=True,
         )
+        self.mail_offer = MailOffer.objects.create(item=catalog["naloxone"])
         self.batch = ImportBatch.objects.create(
             uploaded_by=max_manager, filename="dir.csv", content=b"name\nA clinic\n"
         )
@@ -269,6 +270,7 @@ class World:
             "kit_id": [self.kit],
             "alert_id": [self.alert],
             "request_id": [self.mail_request],  # a mail request (haven/mail)
+            "offer_id": [self.mail_offer],  # what is offered by mail
             # Staff and sites (user and site management pages).
             "user_id": self.users,
             "site_id": self.sites,

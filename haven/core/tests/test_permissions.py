@@ -43,6 +43,9 @@ def pages(participant, encounter):
         (reverse("consents:accounting", args=[participant.pk]), FIELD_STAFF),
         (reverse("consents:summary", args=[participant.pk]), FIELD_STAFF),
         (reverse("consents:texts"), {"manager"}),
+        (reverse("mail:offers"), {"manager"}),
+        (reverse("training:expiring"), FIELD_STAFF),
+        (reverse("mail:offer_new"), {"manager"}),
         # A contact belongs to its site: the other site's specialist is refused.
         (reverse("outreach:saved", args=[encounter.pk]), {"specialist", "supervisor", "manager"}),
         (reverse("outreach:edit", args=[encounter.pk]), {"specialist", "supervisor", "manager"}),

@@ -274,3 +274,84 @@ def _queries(client):
     with CaptureQueriesContext(connection) as queries:
         client.get("/mail/")
     return len(queries)
+
+
+SHIPPED_ON = datetime.datetime(2026, 3, 2, 15, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def pinned_clock(monkeypatch):
+    """timezone.now() answers what the test says, everywhere in Haven."""
+
+    class Clock:
+        now = SHIPPED_ON
+
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: clock.now)
+    return clock
+
+
+def test_a_package_shipped_long_ago_and_never_marked_delivered_loses_its_address(
+    pinned_clock, offers, mail_room, mia, sue, mail_settings, login
+):
+    mail_settings.MAIL_SHIPPED_PURGE_DAYS = 60
+    request = submitted(offers, naloxone=2, contact_email="robin@example.org")
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)
+    actions.do_ship_request(request, by=mia, tracking_number="T1")
+    # Another package, shipped later, is not due yet.
+    later = submitted(offers, line1="99 Oak Street")
+    actions.do_approve_request(later, by=sue)
+    actions.do_pack_request(later, by=mia)
+    pinned_clock.now = SHIPPED_ON + datetime.timedelta(days=10)
+    actions.do_ship_request(later, by=mia, tracking_number="T2")
+
+    pinned_clock.now = SHIPPED_ON + datetime.timedelta(days=60) - datetime.timedelta(seconds=1)
+    assert actions.do_purge_addresses() == 0
+    pinned_clock.now = SHIPPED_ON + datetime.timedelta(days=60)
+    assert actions.do_purge_addresses() == 1
+
+    purged = MailRequest.objects.get(pk=request.pk)
+    assert (purged.label_name, purged.address, purged.contact_email) == ("", "", "")
+    assert purged.address_purged_at == pinned_clock.now
+    assert (purged.state, purged.zip_code, purged.status) == ("AZ", "85281", Status.SHIPPED)
+    assert [(line.item.name, line.quantity) for line in purged.lines.all()] == [
+        ("Naloxone nasal spray", 2)
+    ]
+    entry = AuditEntry.objects.get(
+        action="delete", object_type="mail.mailrequest", object_id=str(request.pk)
+    )
+    assert entry.detail["reason"] == "shipped, never marked delivered"
+    assert MailRequest.objects.get(pk=later.pk).address  # shipped 50 days ago: kept
+    # The label cannot be printed any more; the package can still be marked delivered.
+    assert login(mia).get(f"/mail/{request.pk}/label/").status_code == 302
+    actions.do_finish_request(purged, by=mia, status=Status.DELIVERED)
+    assert MailRequest.objects.get(pk=request.pk).status == Status.DELIVERED
+    # Purged once: a later run neither purges nor audits it again.
+    pinned_clock.now += datetime.timedelta(days=30)
+    assert actions.do_purge_addresses() == 1  # only the later package
+    assert (
+        AuditEntry.objects.filter(
+            action="delete", object_type="mail.mailrequest", object_id=str(request.pk)
+        ).count()
+        == 1
+    )
+
+
+def test_the_shipped_purge_keeps_the_mail_figures(pinned_clock, offers, mail_room, mia, sue):
+    from haven.mail import metrics as mail_metrics
+    from haven.reports.metrics import Scope
+
+    def figures():
+        scope = Scope(SHIPPED_ON.date() - datetime.timedelta(days=1), SHIPPED_ON.date())
+        return (mail_metrics.requests_by_status(scope), mail_metrics.naloxone_mailed(scope))
+
+    request = submitted(offers, naloxone=2)
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)
+    actions.do_ship_request(request, by=mia, tracking_number="T1")
+    before = figures()
+    assert before[1] == {"kits": 2, "doses": 2 * offers["naloxone"].item.doses_per_unit}
+    pinned_clock.now = SHIPPED_ON + datetime.timedelta(days=365)
+    assert actions.do_purge_addresses() == 1
+    assert figures() == before

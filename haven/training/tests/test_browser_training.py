@@ -86,3 +86,25 @@ def test_a_trainer_runs_a_session_and_an_attendee_takes_the_quiz_in_spanish(
     expect(page.locator("#verdict")).to_have_text("This certificate is valid.")
     expect(page.locator("#certificate")).to_contain_text("Rosa Díaz")
     assert_accessible(page)
+
+
+def test_a_visitor_passes_the_course_in_spanish_and_gets_a_certificate(browser, live_server):
+    phone = browser.new_context(base_url=live_server.url, locale="es-ES", **PHONE)
+    visitor = phone.new_page()
+    visitor.goto("/training/course/quiz/")
+    answer_all(visitor, right=True)
+    visitor.get_by_role("button", name="Enviar mis respuestas").tap()
+    expect(visitor.locator("#score")).to_have_text("8 de 8 correctas.")
+    visitor.get_by_label("Nombre que se imprimirá en el certificado").fill("Alex Rivera")
+    visitor.get_by_label("Acepto que este nombre se imprima").check()
+    assert_accessible(visitor)
+    visitor.get_by_role("button", name="Obtener mi certificado").tap()
+    expect(visitor.locator("#certificate-issued")).to_contain_text("Alex Rivera")
+    assert_accessible(visitor)
+    certificate = Certificate.objects.get()
+    assert certificate.name == "Alex Rivera" and certificate.attendee is None
+
+    visitor.locator("#verify-link").tap()
+    expect(visitor.locator("#verdict")).to_have_text("Este certificado es válido.")
+    expect(visitor.locator("#certificate")).to_contain_text("Alex Rivera")
+    phone.close()

@@ -1,0 +1,171 @@
+"""Certificates expire; who is due a refresher is listed; one reminder email, by the scheduler."""
+
+import datetime
+import uuid
+
+import pytest
+from django.core import mail as outbox
+from django.urls import reverse
+from django.utils import timezone
+
+from haven.core.models import AuditEntry
+from haven.training import actions
+from haven.training.actions import (
+    do_add_attendee,
+    do_issue_certificate,
+    do_issue_course_certificate,
+    do_revoke_certificate,
+)
+from haven.training.models import Certificate
+from haven.training.tasks import send_refresher_reminders
+
+from .conftest import take_quiz
+
+NOW = datetime.datetime(2026, 6, 1, 16, 0, tzinfo=datetime.UTC)
+TODAY = timezone.localdate(NOW)
+
+
+@pytest.fixture(autouse=True)
+def reminder_settings(settings):
+    settings.TRAINING_REMINDER_DAYS = 60
+    settings.MAIL_TRAINING_URL = "https://haven.example.org/training/course/"
+    return settings
+
+
+def course_certificate(
+    name="Alex", email="alex@example.org", expires_in=60, language="en", today=TODAY
+):
+    certificate, _created = do_issue_course_certificate(
+        take_quiz("post"), name=name, consent=True, email=email, language=language
+    )
+    Certificate.objects.filter(pk=certificate.pk).update(
+        expires_on=today + datetime.timedelta(days=expires_in)
+    )
+    return Certificate.objects.get(pk=certificate.pk)
+
+
+def session_certificate(session, by, name, expires_in, email="", today=TODAY):
+    attendee, _ = do_add_attendee(session, client_uuid=uuid.uuid4(), by=by, name=name, consent=True)
+    take_quiz("post", attendee=attendee)
+    certificate, _ = do_issue_certificate(attendee, by=by, email=email)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        expires_on=today + datetime.timedelta(days=expires_in)
+    )
+    return certificate
+
+
+def test_a_reminder_is_sent_once_when_the_certificate_is_due(db):
+    due = course_certificate(expires_in=60)
+    course_certificate(name="Later", email="later@example.org", expires_in=61)
+    course_certificate(name="No email", email="", expires_in=10)
+
+    assert actions.do_send_refresher_reminders(now=NOW) == 1
+    [message] = outbox.outbox
+    assert message.to == ["alex@example.org"]
+    assert "expires on" in message.body
+    assert "https://haven.example.org/training/course/" in message.body
+    assert Certificate.objects.get(pk=due.pk).reminder_sent_at == NOW
+    assert AuditEntry.objects.filter(
+        object_type="training.certificate", object_id=str(due.pk), detail__reminder="sent"
+    ).exists()
+
+    # Never twice: not on the next run, nor when it has expired; the next day, the
+    # certificate that expires a day later is due in turn.
+    runs = [
+        actions.do_send_refresher_reminders(now=NOW + datetime.timedelta(days=days))
+        for days in (0, 1, 90)
+    ]
+    assert runs == [0, 1, 0]
+    assert [m.to for m in outbox.outbox] == [["alex@example.org"], ["later@example.org"]]
+
+
+def test_a_revoked_certificate_is_not_reminded(db, sue):
+    certificate = course_certificate(expires_in=5)
+    do_revoke_certificate(certificate, by=sue)
+    assert actions.do_send_refresher_reminders(now=NOW) == 0
+    assert not outbox.outbox
+
+
+def test_the_reminder_is_in_the_holders_language(db):
+    course_certificate(expires_in=30, language="es")
+    actions.do_send_refresher_reminders(now=NOW)
+    [message] = outbox.outbox
+    assert "vence el" in message.body
+    assert "certificado" in message.subject
+
+
+def test_a_reminder_that_fails_to_send_is_tried_again_not_lost(db, monkeypatch):
+    certificate = course_certificate(expires_in=30)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("mail server down")
+
+    monkeypatch.setattr(actions, "send_mail", broken)
+    assert actions.do_send_refresher_reminders(now=NOW) == 0
+    assert Certificate.objects.get(pk=certificate.pk).reminder_sent_at is None
+    monkeypatch.undo()
+    assert actions.do_send_refresher_reminders(now=NOW) == 1
+    assert len(outbox.outbox) == 1
+
+
+def test_the_scheduler_runs_the_reminders_and_a_second_run_sends_nothing(db, settings):
+    from haven.core.schedule import Schedule
+
+    assert send_refresher_reminders in [entry.task for entry in Schedule.from_settings().entries]
+    course_certificate(expires_in=1)
+    course_certificate(name="B", email="b@example.org", expires_in=2)
+    assert send_refresher_reminders.call() == 2
+    assert send_refresher_reminders.call() == 0
+    assert len(outbox.outbox) == 2
+
+
+def test_a_trainer_gives_the_email_when_issuing(login, sam, named_attendee):
+    take_quiz("post", attendee=named_attendee)
+    response = login(sam).post(
+        reverse("training:certificate_issue", args=[named_attendee.pk]),
+        {"email": "rosa@example.org"},
+    )
+    assert response.status_code == 302
+    certificate = Certificate.objects.get(attendee=named_attendee)
+    assert certificate.email == "rosa@example.org"
+
+
+def test_a_wrong_email_issues_nothing(login, sam, named_attendee):
+    take_quiz("post", attendee=named_attendee)
+    login(sam).post(
+        reverse("training:certificate_issue", args=[named_attendee.pk]), {"email": "not an email"}
+    )
+    assert not Certificate.objects.exists()
+
+
+def test_the_expiring_list_shows_who_is_due_a_refresher(login, sam, olga, max_manager, session):
+    today = timezone.localdate()  # the page's today
+    session_certificate(session, sam, "Rosa Díaz", 30, email="rosa@example.org", today=today)
+    session_certificate(session, sam, "Much Later", 400, today=today)
+    session_certificate(session, sam, "Expired", -1, today=today)
+    course_certificate(name="Alex Course", expires_in=20, today=today)
+
+    page = login(max_manager).get(reverse("training:expiring"), {"days": 90}).content.decode()
+    assert "Rosa Díaz" in page and "Alex Course" in page
+    assert "Much Later" not in page and "Expired" not in page
+    assert "rosa@example.org" not in page
+    assert page.index("Alex Course") < page.index("Rosa Díaz")  # soonest first
+    wider = login(max_manager).get(reverse("training:expiring"), {"days": 500}).content.decode()
+    assert "Much Later" in wider
+
+    # The trainer sees the certificates of their sessions, not the public course's.
+    trainer = login(sam).get(reverse("training:expiring")).content.decode()
+    assert "Rosa Díaz" in trainer and "Alex Course" not in trainer
+    # Staff of another site see neither.
+    other = login(olga).get(reverse("training:expiring")).content.decode()
+    assert "Rosa Díaz" not in other and "Alex Course" not in other
+
+
+def test_the_expiring_list_is_in_spanish(login, max_manager, db):
+    page = login(max_manager).get(reverse("training:expiring"), HTTP_ACCEPT_LANGUAGE="es")
+    assert "Certificados que vencen pronto" in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ["analyst", "admin"])
+def test_roles_without_participant_work_cannot_see_the_list(role, personas, login):
+    assert login(personas[role]).get(reverse("training:expiring")).status_code == 403
