@@ -76,16 +76,17 @@ def time_the_write_lock():
     """Count how long SQLite's write queue (haven/core/db/sqlite/base.py) is held."""
     from haven.core.db.sqlite.base import WriterQueue
 
-    held = {"on": True, "seconds": 0.0, "count": 0, "since": None}
+    held = {"on": True, "seconds": 0.0, "cpu": 0.0, "count": 0, "since": None}
     acquire, release = WriterQueue.acquire, WriterQueue.release
 
     def timed_acquire(queue):
         acquire(queue)
-        held["since"] = time.perf_counter()
+        held["since"] = (time.perf_counter(), time.thread_time())
 
     def timed_release(queue):
         if queue.held and held["on"] and held["since"] is not None:
-            held["seconds"] += time.perf_counter() - held["since"]
+            held["seconds"] += time.perf_counter() - held["since"][0]
+            held["cpu"] += time.thread_time() - held["since"][1]
             held["count"] += 1
         release(queue)
 
@@ -177,7 +178,8 @@ def main(argv=None):
     if held["count"]:
         print(
             f"SQLite write lock: held {held['seconds'] * 1000 / args.runs:.1f} ms per request "
-            f"(wall), {held['count'] / args.runs:.1f} times"
+            f"(wall; {held['cpu'] * 1000 / args.runs:.1f} ms of it CPU), "
+            f"{held['count'] / args.runs:.1f} times"
         )
     print("Shares of the CPU time under the profiler (which inflates Python-heavy parts):")
     for label, seconds in sorted(totals.items(), key=lambda pair: -pair[1]):
