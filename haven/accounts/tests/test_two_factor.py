@@ -451,3 +451,25 @@ def test_an_unverified_session_cannot_remove_a_passkey(sam, settings):
     assert response.status_code == 302
     assert response.url.startswith(VERIFY)
     assert sam.webauthncredential_set.exists()
+
+
+@pytest.mark.parametrize("kind", ["app", "recovery codes", "passkey"])
+def test_any_confirmed_device_of_ones_own_counts_as_a_second_factor(sam, sue, kind):
+    from haven.accounts.two_factor import has_device
+
+    def add(user, confirmed):
+        if kind == "passkey":
+            device = a_passkey(user, name=f"Key {confirmed}")
+            device.confirmed = confirmed
+            device.save()
+        elif kind == "app":
+            TOTPDevice.objects.create(user=user, name="App", confirmed=confirmed)
+        else:
+            StaticDevice.objects.create(user=user, name="Codes", confirmed=confirmed)
+
+    add(sam, confirmed=False)
+    add(sue, confirmed=True)
+    assert not has_device(sam)  # unconfirmed, and someone else's
+    assert has_device(sue)
+    add(sam, confirmed=True)
+    assert has_device(sam)
