@@ -195,7 +195,7 @@ def _runs_without_repeats(submissions):
 
 
 def _record_run(submissions, staff, participants_current, look_first):
-    """Check a run before its transaction; inside it, only plan the draws and write.
+    """Check a run before its transaction, then store it in one.
 
     On SQLite a writing transaction holds the whole database, so the draws are
     planned before it too, from what the bags held a moment ago, and the
