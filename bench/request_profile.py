@@ -11,7 +11,9 @@ bench/field_speed.py does, with a real session) under cProfile counting CPU time
 function's own time by where its code lives: SQL execution in the database
 driver, Django's ORM building queries and model instances, forms, templates,
 middleware and the rest of Django, Haven's own code, and everything else.
-Also counts the SQL statements per request.
+Also counts the SQL statements per request and, on SQLite, how long each
+request holds the database's write lock (wall time: the ceiling of saves a
+second, since writers take the lock one at a time).
 """
 
 import argparse
@@ -47,6 +49,51 @@ def area_of(filename, function):
     return "Python's standard library"
 
 
+def stock_the_bag(user):
+    """Stock the user's bag as bench/load_test.py does, so that the save profiled
+    is the load test's: drawn from a lot that holds enough, not recorded as found
+    stock (which the generated bags, drawn down, would otherwise need)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from haven.supplies.actions import do_receive_stock
+    from haven.supplies.models import Item
+
+    for item in Item.objects.filter(usual=True, active=True):
+        do_receive_stock(
+            location=user.draw_from,
+            item=item,
+            quantity=1_000_000,
+            lot_number=f"PROFILE-{timezone.now():%Y%m%d%H%M%S}",
+            expires_on=timezone.localdate() + datetime.timedelta(days=700),
+            supplier="request profile",
+            by=user,
+        )
+
+
+def time_the_write_lock():
+    """Count how long SQLite's write queue (haven/core/db/sqlite/base.py) is held."""
+    from haven.core.db.sqlite.base import WriterQueue
+
+    held = {"on": True, "seconds": 0.0, "cpu": 0.0, "count": 0, "since": None}
+    acquire, release = WriterQueue.acquire, WriterQueue.release
+
+    def timed_acquire(queue):
+        acquire(queue)
+        held["since"] = (time.perf_counter(), time.thread_time())
+
+    def timed_release(queue):
+        if queue.held and held["on"] and held["since"] is not None:
+            held["seconds"] += time.perf_counter() - held["since"][0]
+            held["cpu"] += time.thread_time() - held["since"][1]
+            held["count"] += 1
+        release(queue)
+
+    WriterQueue.acquire, WriterQueue.release = timed_acquire, timed_release
+    return held
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -63,6 +110,7 @@ def main(argv=None):
 
     rng = random.Random(7)
     user = User.objects.filter(role="specialist", draw_from__isnull=False).order_by("pk").first()
+    stock_the_bag(user)
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     codes = list(Participant.objects.values_list("card_code", flat=True)[:500])
@@ -100,10 +148,12 @@ def main(argv=None):
             sql["statements"] += 1
             sql["seconds"] += time.perf_counter() - started
 
+    held = time_the_write_lock()
     started, wall_started = time.process_time(), time.perf_counter()
     with connection.execute_wrapper(count_sql):
         for _ in range(args.runs):
             request()
+    held["on"] = False
     cpu_ms = (time.process_time() - started) * 1000 / args.runs
     wall_ms = (time.perf_counter() - wall_started) * 1000 / args.runs
     profile = cProfile.Profile(time.process_time)
@@ -125,6 +175,12 @@ def main(argv=None):
         f"SQL per request: {sql['statements'] / args.runs:.1f} statements, "
         f"{sql['seconds'] * 1000 / args.runs:.1f} ms wall from the driver call to its answer"
     )
+    if held["count"]:
+        print(
+            f"SQLite write lock: held {held['seconds'] * 1000 / args.runs:.1f} ms per request "
+            f"(wall; {held['cpu'] * 1000 / args.runs:.1f} ms of it CPU), "
+            f"{held['count'] / args.runs:.1f} times"
+        )
     print("Shares of the CPU time under the profiler (which inflates Python-heavy parts):")
     for label, seconds in sorted(totals.items(), key=lambda pair: -pair[1]):
         print(f"  {100 * seconds / whole:5.1f} %  {label}")

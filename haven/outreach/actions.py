@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from haven.participants.models import Participant
 from haven.reports import summaries
 from haven.supplies.actions import (
     Drawing,
+    StockMoved,
     draw_for_encounter,
     drawn_for,
     expand_kits,
@@ -164,8 +165,7 @@ def do_record_encounters(submissions, *, staff, participants_current=False):
             for data, sent_time in zip(run, sent_times, strict=True):
                 data.occurred_at = sent_time
             try:
-                with transaction.atomic():
-                    run_outcomes = _record_run(run, staff, participants_current, look_first)
+                run_outcomes = _record_run(run, staff, participants_current, look_first)
                 break
             except IntegrityError:
                 # The UUID was stored before, or by another request between
@@ -195,6 +195,42 @@ def _runs_without_repeats(submissions):
 
 
 def _record_run(submissions, staff, participants_current, look_first):
+    """Check a run before its transaction, then store it in one.
+
+    On SQLite a writing transaction holds the whole database, so the draws are
+    planned before it too, from what the bags held a moment ago, and the
+    transaction only writes, lowering each lot only if it still holds what is
+    planned from it. When another writer took from a lot meanwhile, or a draw
+    was refused or needs found stock recorded, the draws are planned again
+    inside the transaction, where no one else writes, so a refusal is always a
+    real shortage. On PostgreSQL a transaction locks only the bags it draws
+    from (their rows, read and locked in one statement), so it plans under
+    that lock, as every other writer of a bag does.
+    """
+    outcomes, checked = _checked(submissions, staff, participants_current, look_first)
+    if _plans_ahead():
+        planned = _planned(checked, staff, lock=False)
+        if all(drawing.certain for drawing in planned.drawings.values()):
+            try:
+                with transaction.atomic():
+                    return _written(planned, outcomes, staff)
+            except StockMoved:
+                pass
+    with transaction.atomic():
+        return _written(_planned(checked, staff, lock=True), outcomes, staff)
+
+
+def _plans_ahead():
+    """Whether draws are planned before the transaction: where a transaction
+    holds the whole database (SQLite), not where it can lock a bag's row."""
+    return not connection.features.has_select_for_update
+
+
+def _checked(submissions, staff, participants_current, look_first):
+    """(outcomes so far, [(index, data, fingerprint)] of the new contacts that pass the checks).
+
+    Replays and refusals have their outcome already; the new contacts' are None.
+    """
     stored = {}
     if look_first:
         stored = Encounter.objects.in_bulk(
@@ -202,7 +238,7 @@ def _record_run(submissions, staff, participants_current, look_first):
         )
     fresh = None if participants_current else _fresh_participants(submissions)
     outcomes = [None] * len(submissions)
-    new = []
+    checked = []
     for index, data in enumerate(submissions):
         try:
             existing = stored.get(_uuid(data.client_uuid))
@@ -217,14 +253,29 @@ def _record_run(submissions, staff, participants_current, look_first):
         except (ValidationError, EncounterConflict) as error:
             outcomes[index] = error
             continue
-        new.append((index, data, fingerprint))
+        checked.append((index, data, fingerprint))
+    return outcomes, checked
 
-    handing_out = [data for _index, data, _fingerprint in new if any(data.supplies.values())]
-    # Held until the transaction ends: what the bags hold is read after this.
-    locations = locations_for(staff, list(dict.fromkeys(data.site for data in handing_out)))
+
+@dataclass
+class PlannedRun:
+    contacts: list  # (index, Encounter not yet saved, data)
+    drawings: dict  # stock location -> Drawing
+    refused: dict  # index -> NotEnoughStock
+
+
+def _planned(checked, staff, *, lock):
+    """The contacts to store and their draws from the bags.
+
+    `lock`: inside the transaction, the bags locked as they are read;
+    otherwise read ahead of the transaction (see _record_run).
+    """
+    handing_out = [data for _index, data, _fingerprint in checked if any(data.supplies.values())]
+    sites = list(dict.fromkeys(data.site for data in handing_out))
+    locations = locations_for(staff, sites, lock=lock)
     drawings = _drawings(handing_out, locations, staff)
-    added = []
-    for index, data, fingerprint in new:
+    planned = PlannedRun(contacts=[], drawings=drawings, refused={})
+    for index, data, fingerprint in checked:
         encounter = Encounter(
             client_uuid=data.client_uuid,
             submission_fingerprint=fingerprint,
@@ -242,11 +293,18 @@ def _record_run(submissions, staff, participants_current, look_first):
             if drawing is not None and data.supplies:
                 drawing.plan(encounter, data.supplies)
         except ValidationError as error:
-            outcomes[index] = error
+            planned.refused[index] = error
             continue
-        outcomes[index] = (encounter, True)
-        added.append((encounter, data))
+        planned.contacts.append((index, encounter, data))
+    return planned
 
+
+def _written(planned, outcomes, staff):
+    """Store a planned run; returns the run's outcomes. Call inside its transaction."""
+    outcomes = [planned.refused.get(index, outcome) for index, outcome in enumerate(outcomes)]
+    added = [(encounter, data) for _index, encounter, data in planned.contacts]
+    for index, encounter, _data in planned.contacts:
+        outcomes[index] = (encounter, True)
     Encounter.objects.bulk_create([encounter for encounter, _data in added])
     Encounter.services.through.objects.bulk_create(
         Encounter.services.through(encounter=encounter, service=service)
@@ -254,7 +312,7 @@ def _record_run(submissions, staff, participants_current, look_first):
         for service in set(data.services)
     )
     _write_supplies(added)
-    for drawing in drawings.values():
+    for drawing in planned.drawings.values():
         drawing.write()
     summaries.contacts_added(
         [(encounter, data.supplies, data.services) for encounter, data in added]
@@ -269,7 +327,8 @@ def _record_run(submissions, staff, participants_current, look_first):
 
 
 def _drawings(handing_out, locations, staff):
-    """A Drawing per stock location the contacts hand out from (locked by the caller)."""
+    """A Drawing per stock location the contacts hand out from (locked by the
+    caller, or read ahead of the transaction)."""
     items = defaultdict(set)
     for data in handing_out:
         if locations[data.site] is not None:

@@ -111,21 +111,14 @@ class QuickLogForm(forms.Form):
         )
         self.items = contact_catalog.active_items()
         self.kits = contact_catalog.kits_handed_out()
-        for kit in self.kits:
-            self.fields[f"kit_{kit.pk}"] = forms.IntegerField(
-                label=kit.localised_name(language),
-                required=False,
-                min_value=0,
-                max_value=50,
-                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "class": "qty"}),
-            )
-        for item in self.items:
-            self.fields[f"supply_{item.pk}"] = forms.IntegerField(
-                label=item.localised_name(language),
-                required=False,
-                min_value=0,
-                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "class": "qty"}),
-            )
+        self.language = language
+        # A quantity field per item and kit of the catalog; a form that is
+        # posted needs only those it was sent a quantity for (the empty ones
+        # would clean to nothing), and makes the others when it is shown again.
+        for prefix, rows in (("kit", self.kits), ("supply", self.items)):
+            for row in rows:
+                if not self.is_bound or self.data.get(f"{prefix}_{row.pk}"):
+                    self._quantity(prefix, row)
         if not self.is_bound and encounter is None:
             self.initial.setdefault("client_uuid", uuid.uuid4())
             self.initial.setdefault("site", getattr(user.default_site(), "pk", None))
@@ -141,17 +134,30 @@ class QuickLogForm(forms.Form):
     # supplies, with the rest one tap away.
     SHORT_CATALOG = 12
 
+    def _quantity(self, prefix, row):
+        """The bound quantity field of a kit ("kit") or an item ("supply"), made when asked."""
+        name = f"{prefix}_{row.pk}"
+        if name not in self.fields:
+            self.fields[name] = forms.IntegerField(
+                label=row.localised_name(self.language),
+                required=False,
+                min_value=0,
+                max_value=50 if prefix == "kit" else None,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "class": "qty"}),
+            )
+        return self[name]
+
     def supply_fields(self):
         """Kits and the supplies shown first: [(kit or item, bound field)]."""
-        kits = [(kit, self[f"kit_{kit.pk}"]) for kit in self.kits]
+        kits = [(kit, self._quantity("kit", kit)) for kit in self.kits]
         shown = [i for i in self.items if i.usual or len(self.items) <= self.SHORT_CATALOG]
-        return kits + [(item, self[f"supply_{item.pk}"]) for item in shown]
+        return kits + [(item, self._quantity("supply", item)) for item in shown]
 
     def more_supply_fields(self):
         """The rest of a long catalog."""
         if len(self.items) <= self.SHORT_CATALOG:
             return []
-        return [(item, self[f"supply_{item.pk}"]) for item in self.items if not item.usual]
+        return [(item, self._quantity("supply", item)) for item in self.items if not item.usual]
 
     def more_supplies_open(self):
         """Open the rest of the catalog when one of its lines is filled in or wrong."""

@@ -36,6 +36,12 @@ class NotEnoughStock(ValidationError):
     pass
 
 
+class StockMoved(Exception):
+    """A lot no longer holds what was planned from it: another writer took from it
+    between the plan (read before the transaction) and the write. Plan again
+    with the location locked."""
+
+
 def location_for(user, site):
     """Where a user's hand-outs at `site` are drawn from, or None if stock is not kept."""
     return locations_for(user, [site], lock=False)[site]
@@ -198,7 +204,11 @@ class Drawing:
     """
 
     def __init__(self, location, items, *, by, locked=False):
-        """`locked`: the caller already holds the location (lock_locations, locations_for)."""
+        """`locked`: the caller already holds the location (lock_locations,
+        locations_for), or plans ahead of its transaction from a read taken
+        without the lock (on SQLite, haven/outreach/actions.py): write() then
+        stores the plan only if every lot still holds what is planned from
+        it, and raises StockMoved otherwise."""
         if not locked:
             location = lock_locations([location])[location.pk]
         self.location = location
@@ -207,6 +217,16 @@ class Drawing:
         self.taken = defaultdict(int)  # balance pk -> quantity planned out of it
         self.movements = []
         self.unrecorded = []  # (encounter, when, item, shortfall)
+        self.refused = False  # a plan was refused for want of stock
+
+    @property
+    def certain(self):
+        """Whether a plan made ahead of the lock can stand if its lots still hold enough.
+
+        A refusal read without the lock may not be a real shortage, and found
+        stock writes lot rows: both are planned again under the lock.
+        """
+        return not self.refused and not self.unrecorded
 
     def plan(self, encounter, supplies, *, occurred_at=None):
         """Plan the hand-outs ({item: qty}) of one contact, which may not be saved yet.
@@ -247,6 +267,7 @@ class Drawing:
                     }
                 )
         if errors:
+            self.refused = True
             raise NotEnoughStock({"supplies": errors})
         when = occurred_at or encounter.occurred_at
         for balance, item, take in takes:
@@ -298,7 +319,10 @@ class Drawing:
 def _take_from_balances(taken):
     """Lower balances ({balance pk: quantity}) in one statement.
 
-    The location is locked and the plan kept within what it holds; the check
+    Each row is lowered only if it still holds what is taken from it; when one
+    does not (a plan made ahead of the lock, and another writer took from the
+    lot meanwhile), StockMoved is raised, and the caller's transaction rolls
+    back what was lowered. Under the lock the plan always fits; the check
     constraint stays as the last guard.
     """
     taken = {pk: quantity for pk, quantity in taken.items() if quantity}
@@ -307,13 +331,16 @@ def _take_from_balances(taken):
     table = connection.ops.quote_name(StockBalance._meta.db_table)
     cases = " ".join("WHEN %s THEN %s" for _pk in taken)
     ids = ", ".join("%s" for _pk in taken)
+    pairs = [value for pair in taken.items() for value in pair]
     with connection.cursor() as cursor:
         cursor.execute(
             # Only the quoted model table name goes into the text; values are parameters.
             f"UPDATE {table} SET quantity = quantity - CASE id {cases} END "  # noqa: S608
-            f"WHERE id IN ({ids})",
-            [value for pair in taken.items() for value in pair] + list(taken),
+            f"WHERE id IN ({ids}) AND quantity >= CASE id {cases} END",
+            [*pairs, *taken, *pairs],
         )
+        if cursor.rowcount != len(taken):
+            raise StockMoved
 
 
 def draw_for_encounter(encounter, supplies, *, location, by, locked=False):

@@ -479,3 +479,25 @@ def test_a_passkey_alone_does_not_sign_in_to_a_locked_account(sam, settings):
         passwordless_check(passkey)
     refused = failures(sam).get()
     assert refused.detail == {"method": "passkey", "reason": "locked_out"}
+
+
+@pytest.mark.parametrize("kind", ["app", "recovery codes", "passkey"])
+def test_any_confirmed_device_of_ones_own_counts_as_a_second_factor(sam, sue, kind):
+    from haven.accounts.two_factor import has_device
+
+    def add(user, confirmed):
+        if kind == "passkey":
+            device = a_passkey(user, name=f"Key {confirmed}")
+            device.confirmed = confirmed
+            device.save()
+        elif kind == "app":
+            TOTPDevice.objects.create(user=user, name="App", confirmed=confirmed)
+        else:
+            StaticDevice.objects.create(user=user, name="Codes", confirmed=confirmed)
+
+    add(sam, confirmed=False)
+    add(sue, confirmed=True)
+    assert not has_device(sam)  # unconfirmed, and someone else's
+    assert has_device(sue)
+    add(sam, confirmed=True)
+    assert has_device(sam)

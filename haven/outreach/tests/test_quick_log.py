@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants import codes
+from haven.supplies.models import Item
 
 LOG = reverse("outreach:quick_log")
 
@@ -129,6 +130,23 @@ def test_bad_input_is_refused_next_to_the_field_and_nothing_saved(
     assert message in text, errors
     assert Encounter.objects.count() == 0
     assert EncounterSupply.objects.count() == 0
+
+
+def test_a_refused_form_is_shown_again_with_every_supply_and_what_was_typed(
+    login, sam, downtown, catalog
+):
+    # A posted form makes quantity fields only for what it was sent; shown
+    # again, it offers the whole catalog, the typed quantities kept.
+    pads = Item.objects.create(name="Alcohol pads", category="hygiene")
+    data = form_data(downtown, catalog, card_code="ABDCEF2")
+    data[f"supply_{catalog['naloxone'].pk}"] = ""
+    response = login(sam).post(LOG, data)
+    assert response.status_code == 400
+    shown = {item.name: field.value() for item, field in response.context["form"].supply_fields()}
+    assert shown == {"Naloxone nasal spray": "", "Syringes 1cc": "20", "Alcohol pads": None}
+    page = response.content.decode()
+    for item in (catalog["naloxone"], catalog["syringes"], pads):
+        assert f'name="supply_{item.pk}"' in page
 
 
 def test_an_absurd_quantity_is_refused_with_the_item_named(
