@@ -317,3 +317,87 @@ def test_training_attendance_listed_with_no_signal_is_stored_once(
         (participant, ""),
         (None, "Alex Rivera"),
     }
+
+
+def test_haven_stopped_in_the_middle_of_a_sync_stores_each_kind_of_record_once(
+    browser, transactional_db, settings, sam, adam, downtown, participant, catalog
+):
+    from haven.core.tests.browser import PHONE
+    from haven.outreach.tests.test_browser_offline import start_haven
+    from haven.outreach.tests.test_browser_offline_shift import enrol, ready_for_no_signal
+    from haven.overdose.models import OverdoseReport
+    from haven.participants.models import Participant
+    from haven.resources.actions import do_save_resource
+    from haven.resources.models import Referral, Resource
+    from haven.training.models import Attendee
+
+    make_area()
+    do_save_resource(
+        Resource(name="Desert Bupe Clinic", zip_code="85281"),
+        by=adam,
+        needs=["buprenorphine"],
+        languages=["en"],
+        spans=[],
+    )
+    session = make_training(sam, downtown)
+    settings.ALLOWED_HOSTS = ["localhost"]
+    server = start_haven()
+    port = server.port
+    context = browser.new_context(base_url=f"http://localhost:{port}", locale="en-US", **PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    stopped = []
+
+    def stop_haven_before_it_answers(route):
+        route.fetch()  # Haven stores the batch...
+        server.terminate()  # ...and stops before the phone hears back.
+        stopped.append(True)
+        route.abort("connectionrefused")
+
+    def stored():
+        return {
+            "enrolled": Participant.objects.filter(alias="Robin").count(),
+            "reports": OverdoseReport.objects.count(),
+            "referrals": Referral.objects.count(),
+            "attendees": Attendee.objects.count(),
+        }
+
+    try:
+        log_in(page, "sam", PASSWORD)
+        ready_for_no_signal(page)
+        ready(page, "/overdose/reports/new/", "/resources/referrals/new/", "/api/v1/resources")
+        page.goto(f"/training/sessions/{session.pk}/")
+        context.set_offline(True)
+        page.get_by_label("Card code (a participant)").fill(participant.display_code)
+        page.get_by_role("button", name="List attendee").tap()
+        expect(page.locator("#attendance-kept")).to_be_focused()
+        enrol(page, "Robin")
+        report_overdose(page, "85281 Downtown")
+        page.goto("/resources/referrals/new/")
+        page.get_by_label("Card code").fill(participant.display_code)
+        page.get_by_label("Need").select_option(label="Buprenorphine")
+        page.get_by_label("Resource").select_option(label="Desert Bupe Clinic")
+        page.get_by_role("button", name="Make the referral").tap()
+        expect(page.locator("#referral-kept")).to_be_focused()
+        expect(page.locator("#outbox-pending")).to_contain_text("Waiting to send: 4")
+
+        page.route("**/api/v1/sync", stop_haven_before_it_answers, times=1)
+        go_online(page)
+        for _ in range(100):
+            if stopped:
+                break
+            page.wait_for_timeout(100)
+        assert stopped
+        assert stored() == {"enrolled": 1, "reports": 1, "referrals": 1, "attendees": 1}
+
+        # Haven is down: the phone opens its own copy of a screen; all four still wait.
+        page.goto("/outreach/log/")
+        expect(page.get_by_role("heading", name="Waiting to send: 4")).to_be_visible()
+
+        server = start_haven(port)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+        assert stored() == {"enrolled": 1, "reports": 1, "referrals": 1, "attendees": 1}
+    finally:
+        context.close()
+        server.terminate()
