@@ -177,7 +177,8 @@
     };
   }
 
-  // One attempt: { state: "idle" | "sent" | "answered" | "offline" | "log-in" | "error", sent, notices }.
+  // One attempt: { state, sent, notices }, the state one of idle, sent,
+  // answered (only refusals), offline, log-in or error.
   async function sendPending() {
     const { own } = await ownRecords();
     // Records for someone whose enrolment Haven refused wait until it is fixed.
@@ -187,7 +188,9 @@
         .map((record) => normaliseCardCode(record.body.card_code)),
     );
     const forRefused = (record) =>
-      record.kind !== "enrolment" && record.body.card_code && refused.has(normaliseCardCode(record.body.card_code));
+      record.kind !== "enrolment" &&
+      Boolean(record.body.card_code) &&
+      refused.has(normaliseCardCode(record.body.card_code));
     const pending = own.filter((record) => record.state === "pending" && !forRefused(record));
     if (!pending.length) return { state: "idle", sent: 0, notices: [] };
     let response;
@@ -296,15 +299,18 @@
     const uuid = sessionStorage.getItem(EDIT_KEY);
     if (!uuid) return null;
     const records = await outbox.all();
-    const record = records.find((r) => r.client_uuid === uuid && r.user === USER && r.kind === kind);
+    const record = records.find(
+      (r) => r.client_uuid === uuid && r.user === USER && r.kind === kind,
+    );
     if (!record) sessionStorage.removeItem(EDIT_KEY);
     return record || null;
   }
   // Haven's reasons, and that the form holds a record to fix.
   function whyRefused(record) {
     const problem = record.problem || {};
-    const reasons = problem.errors && problem.errors.length ? problem.errors : [{ detail: problem.detail }];
-    return [sender ? sender.dataset.editing : "", ...reasons.map((r) => r.detail).filter(Boolean)].join(" ");
+    const reasons = problem.errors && problem.errors.length ? problem.errors : [problem];
+    const intro = sender ? sender.dataset.editing : "";
+    return [intro, ...reasons.map((reason) => reason.detail).filter(Boolean)].join(" ");
   }
   // Saving the fixed record: after a 409 its UUID belongs to another record,
   // so it gets a new one (and records that name it, e.g. naloxone details of
@@ -321,17 +327,20 @@
     };
     if (clientUuid !== old.client_uuid) {
       await outbox.remove(old.client_uuid);
-      for (const other of await outbox.all()) {
-        if (other.body.contact === old.client_uuid) {
-          other.body.contact = clientUuid;
-          await outbox.put(other);
-        }
-      }
+      await followNewUuid(old.client_uuid, clientUuid);
     }
     await outbox.put(record);
     sessionStorage.removeItem(EDIT_KEY);
     sendOutbox();
     return record;
+  }
+  // Records that name a contact retried under a new UUID (its naloxone details) follow it.
+  async function followNewUuid(oldUuid, newUuid) {
+    for (const record of await outbox.all()) {
+      if (record.body.contact !== oldUuid) continue;
+      record.body.contact = newUuid;
+      await outbox.put(record);
+    }
   }
   // An enrolment retried with another card code (its own was taken): the
   // records waiting for that person follow it, and those Haven refused for
@@ -381,6 +390,7 @@
     recordToEdit,
     whyRefused,
     retryRecord,
+    followNewUuid,
     followNewCardCode,
     csrfToken,
     forget,

@@ -155,7 +155,12 @@
     form.elements.occurred_at.value = local.toISOString().slice(0, 16);
     form.elements.note.value = body.note || "";
     // After a 409 the UUID is taken by another record: the retry needs its own.
-    editing = { client_uuid: record.client_uuid, newUuid: record.problem?.status === 409 };
+    editing = {
+      client_uuid: record.client_uuid,
+      newUuid: record.problem?.status === 409,
+      // It keeps its place: naloxone details made for it are sent after it.
+      created_at: record.created_at,
+    };
     showFormError(MESSAGES.editing);
     form.scrollIntoView();
   }
@@ -228,7 +233,7 @@
       kind: "contact",
       body: read.body,
       label: read.label,
-      created_at: new Date().toISOString(),
+      created_at: editing ? editing.created_at : new Date().toISOString(),
       state: "pending",
     };
     const replaces = editing && editing.client_uuid !== record.client_uuid && editing.client_uuid;
@@ -236,7 +241,10 @@
     resetForm();
     showFormError("");
     try {
-      if (replaces) await field.outbox.remove(replaces);
+      if (replaces) {
+        await field.outbox.remove(replaces);
+        await field.followNewUuid(replaces, record.client_uuid);
+      }
       await field.outbox.put(record);
     } catch (error) {
       // No IndexedDB here (e.g. private browsing): post the form as it was.
@@ -326,7 +334,8 @@
       if (record.kind === "contact") {
         item.append(button(MESSAGES.edit, () => fillForm(record)), " ");
       } else if (screenFor(record)) {
-        item.append(button(MESSAGES.edit, () => field.editInItsScreen(record, screenFor(record))), " ");
+        const edit = () => field.editInItsScreen(record, screenFor(record));
+        item.append(button(MESSAGES.edit, edit), " ");
       }
       item.append(discard);
     }
@@ -342,7 +351,8 @@
   function screenFor(record) {
     const url = MESSAGES.edit_screens[record.kind];
     if (!url) return null;
-    return record.kind === "training_attendee" ? url.replace("/0/", `/${record.body.session}/`) : url;
+    if (record.kind !== "training_attendee") return url;
+    return url.replace("/0/", `/${record.body.session}/`);
   }
 
   function button(text, onClick) {
@@ -355,7 +365,11 @@
   }
 
   // Each attempt of field_app.js to send the outbox: say how it went, list what is left.
-  const SAID = { sent: null, offline: MESSAGES.offline, "log-in": MESSAGES.log_in_again, error: MESSAGES.server_error };
+  const SAID = {
+    offline: MESSAGES.offline,
+    "log-in": MESSAGES.log_in_again,
+    error: MESSAGES.server_error,
+  };
   document.addEventListener("haven:outbox", ({ detail: { outcome } }) => {
     if (outcome.state === "sent") {
       setStatus([say(MESSAGES.sent, { n: outcome.sent }), ...outcome.notices].join(" "));

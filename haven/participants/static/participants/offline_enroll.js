@@ -52,7 +52,7 @@
     editing = record;
     const body = record.body;
     const prefixed = (prefix, answers) =>
-      Object.fromEntries(Object.entries(answers || {}).map(([key, value]) => [prefix + key, value]));
+      Object.fromEntries(Object.entries(answers || {}).map(([key, v]) => [prefix + key, v]));
     field.fillFields(form, {
       alias: body.alias,
       year_of_birth: body.year_of_birth ?? "",

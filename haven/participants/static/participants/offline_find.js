@@ -69,7 +69,8 @@
     timeline.className = "button secondary";
     timeline.href = form.dataset.detailUrl.replace("/0/", `/${participant.id}/`);
     timeline.textContent = MESSAGES.timeline;
-    timeline.setAttribute("aria-label", say(MESSAGES.timeline_named, { who: participant.card_code }));
+    const named = say(MESSAGES.timeline_named, { who: participant.card_code });
+    timeline.setAttribute("aria-label", named);
     item.append(" ", log, " ", timeline);
     return item;
   }

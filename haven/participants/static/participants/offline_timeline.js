@@ -26,7 +26,8 @@
   function when(iso) {
     const date = new Date(iso);
     const pad = (n) => String(n).padStart(2, "0");
-    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+    return `${day} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
   }
 
   // One contact, as the timeline on Haven shows it (no note, no staff); a
@@ -46,7 +47,9 @@
       .filter((supply) => names.items.has(supply.item))
       .map((supply) => `${supply.quantity} × ${names.items.get(supply.item)}`);
     if (supplies.length) item.append(line(supplies.join(", ")));
-    if (contact.secondary_people) item.append(line(say(MESSAGES.also_for, { n: contact.secondary_people })));
+    if (contact.secondary_people) {
+      item.append(line(say(MESSAGES.also_for, { n: contact.secondary_people })));
+    }
     if (mark) {
       const strong = document.createElement("strong");
       strong.textContent = mark;
@@ -66,12 +69,16 @@
   function waitingFor(records, person) {
     const code = field.normaliseCardCode(person.card_code);
     const theirs = (body) =>
-      body.participant === person.id || (body.card_code && field.normaliseCardCode(body.card_code) === code);
-    return records.filter((r) => r.user === page.dataset.user && ["contact", "referral"].includes(r.kind) && theirs(r.body));
+      body.participant === person.id ||
+      (Boolean(body.card_code) && field.normaliseCardCode(body.card_code) === code);
+    return records.filter(
+      (r) => r.user === page.dataset.user && ["contact", "referral"].includes(r.kind) && theirs(r.body),
+    );
   }
 
   function goWith(person, url) {
-    sessionStorage.setItem(LOG_FOR_KEY, JSON.stringify({ card_code: person.card_code, alias: person.alias }));
+    const chosen = { card_code: person.card_code, alias: person.alias };
+    sessionStorage.setItem(LOG_FOR_KEY, JSON.stringify(chosen));
     window.location.assign(url);
   }
 
@@ -101,9 +108,11 @@
     } catch (error) {
       records = []; // No IndexedDB (private mode): nothing waits.
     }
-    const waiting = waitingFor(records, person).sort((a, b) => b.created_at.localeCompare(a.created_at));
+    const waiting = waitingFor(records, person);
+    waiting.sort((a, b) => b.created_at.localeCompare(a.created_at));
     const entries = waiting.map((record) => {
-      const mark = record.state === "problem" ? `${MESSAGES.not_sent} · ${MESSAGES.problem}` : MESSAGES.not_sent;
+      const mark =
+        record.state === "problem" ? `${MESSAGES.not_sent} · ${MESSAGES.problem}` : MESSAGES.not_sent;
       if (record.kind === "contact") return contactItem(record.body, names, { mark });
       return contactItem({ occurred_at: record.created_at }, names, { mark, label: record.label });
     });
@@ -111,8 +120,10 @@
     list.replaceChildren(...entries);
     document.getElementById("timeline-empty").hidden = entries.length > 0;
     document.getElementById("timeline-contacts-section").hidden = false;
-    document.getElementById("timeline-log").addEventListener("click", () => goWith(person, page.dataset.logUrl));
-    document.getElementById("timeline-refer").addEventListener("click", () => goWith(person, page.dataset.referUrl));
+    const onTap = (id, url) =>
+      document.getElementById(id).addEventListener("click", () => goWith(person, url));
+    onTap("timeline-log", page.dataset.logUrl);
+    onTap("timeline-refer", page.dataset.referUrl);
     document.getElementById("timeline-actions").hidden = false;
   }
 

@@ -141,7 +141,8 @@
       return;
     }
     showError("");
-    const who = body.card_code ? field.normaliseCardCode(body.card_code).replace(/^(.{4})/, "$1-") : body.name;
+    const code = field.normaliseCardCode(body.card_code);
+    const who = code ? code.replace(/^(.{4})/, "$1-") : body.name;
     const label = say(MESSAGES.label, { who });
     if (editing) {
       await field.retryRecord(editing, body, label);
