@@ -283,7 +283,7 @@
       sender.hidden = !parts.length || Boolean(document.getElementById("outbox"));
       sender.classList.toggle("problem", problems > 0);
     }
-    document.dispatchEvent(new CustomEvent("haven:outbox", { detail: { outcome, own, others } }));
+    document.dispatchEvent(new CustomEvent("haven:outbox", { detail: { outcome } }));
   }
 
   // --------------------------------------- editing a record Haven refused
