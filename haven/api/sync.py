@@ -131,10 +131,10 @@ def sync(request, body: SyncIn):
     with transaction.atomic():
         for kind, run in itertools.groupby(parsed, key=lambda entry: entry[1]):
             run = list(run)
-            waiting = [entry for entry in run if _names(entry[2], refused_enrolments)]
-            for result, _kind, body in waiting:
-                result.update(status=400, **_waits_for_enrolment(body).body())
-            run = [entry for entry in run if entry not in waiting]
+            for result, _kind, body in run:
+                if _names(body, refused_enrolments):
+                    result.update(status=400, **_waits_for_enrolment(body).body())
+            run = [entry for entry in run if not _names(entry[2], refused_enrolments)]
             if kind == "contact":
                 outcomes = store_contacts(user, [body for _r, _k, body in run], lookups)
             else:
