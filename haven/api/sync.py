@@ -18,7 +18,13 @@ from ninja import Field, Router, Schema, Status
 from haven.core import access
 from haven.core.permissions import PARTICIPANT_ROLES
 from haven.outreach.api import ContactIn, Lookups, store_contact, store_contacts
-from haven.overdose.api import OverdoseReportIn, store_overdose_report
+from haven.overdose.api import (
+    NaloxoneDetailsIn,
+    OverdoseReportIn,
+    store_naloxone_details,
+    store_overdose_report,
+)
+from haven.participants import codes
 from haven.participants.api import EnrolmentIn, store_enrolment
 from haven.resources.api import (
     ReferralIn,
@@ -43,6 +49,8 @@ KINDS = {
     "stock_receive": (ReceiveIn, store_receipt, STOCK_ROLES),
     "stock_transfer": (TransferIn, store_transfer, STOCK_ROLES),
     "overdose_report": (OverdoseReportIn, store_overdose_report, PARTICIPANT_ROLES),
+    # After the contact it belongs to, which is made before it on the phone.
+    "naloxone_details": (NaloxoneDetailsIn, store_naloxone_details, PARTICIPANT_ROLES),
     "referral": (ReferralIn, store_referral, PARTICIPANT_ROLES),
     "referral_status": (ReferralStatusSyncIn, store_referral_status, PARTICIPANT_ROLES),
     "training_attendee": (AttendeeIn, store_attendee, PARTICIPANT_ROLES),
@@ -57,7 +65,9 @@ class SyncIn(StrictSchema):
             "/contacts, /stock/receive, /stock/transfer, /overdose-reports, /referrals, "
             "/referrals/{id}/status with `referral` and a `client_uuid`, /training/attendees) "
             "plus `kind`: enrolment, contact, stock_receive, stock_transfer, overdose_report, "
-            "referral, referral_status or training_attendee."
+            "referral, referral_status or training_attendee; or `naloxone_details` (sync only: "
+            "`contact`, the contact's client UUID, and `lines` of item, formulation and "
+            "refill_reason)."
         ),
     )
 
@@ -114,16 +124,26 @@ def sync(request, body: SyncIn):
     # together, a few statements per table (see do_record_encounters); other
     # records each in a savepoint. Either way one refused record is undone
     # alone and the others are kept, in the order sent.
+    # The card codes of enrolments refused in this batch: the records sent
+    # after them for that person wait (refused too) until the enrolment is
+    # fixed, rather than reach whoever else has that code.
+    refused_enrolments = set()
     with transaction.atomic():
         for kind, run in itertools.groupby(parsed, key=lambda entry: entry[1]):
             run = list(run)
+            for result, _kind, body in run:
+                if _names(body, refused_enrolments):
+                    result.update(status=400, **_waits_for_enrolment(body).body())
+            run = [entry for entry in run if not _names(entry[2], refused_enrolments)]
             if kind == "contact":
                 outcomes = store_contacts(user, [body for _r, _k, body in run], lookups)
             else:
                 outcomes = [_store_one(user, kind, body, lookups) for _r, _k, body in run]
-            for (result, _kind, _body), outcome in zip(run, outcomes, strict=True):
+            for (result, _kind, body), outcome in zip(run, outcomes, strict=True):
                 if isinstance(outcome, ApiError):
                     result.update(status=outcome.status, **outcome.body())
+                    if kind == "enrolment":
+                        refused_enrolments.add(codes.normalise(body.card_code))
                 else:
                     status, stored, *rest = outcome
                     notice = rest[0] if rest else None
@@ -134,6 +154,23 @@ def sync(request, body: SyncIn):
                             request, stored.participant, stored, page="API sync (linked record)"
                         )
     return Status(200, {"results": results})
+
+
+def _names(body, card_codes):
+    card_code = getattr(body, "card_code", None)
+    return bool(card_code) and codes.normalise(card_code) in card_codes
+
+
+def _waits_for_enrolment(body):
+    return ApiError.one(
+        400,
+        _(
+            "%(code)s is the card of someone whose enrolment Haven did not accept: "
+            "fix the enrolment first, then send this again."
+        )
+        % {"code": codes.format_code(codes.normalise(body.card_code))},
+        "card_code",
+    )
 
 
 def _store_one(user, kind, body, lookups):

@@ -1,3 +1,5 @@
+import re
+
 from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
@@ -66,7 +68,13 @@ def quick_log(request, participant_id=None):
     return render(
         request,
         "outreach/quick_log.html",
-        {"form": form, "participant": participant, "offline_messages": offline_messages()},
+        {
+            "form": form,
+            "participant": participant,
+            "offline_messages": offline_messages(),
+            # A contact with these waiting on the phone offers its naloxone details.
+            "naloxone_items": ",".join(str(i.pk) for i in form.items if i.category == "naloxone"),
+        },
         status=status,
     )
 
@@ -123,10 +131,18 @@ KEPT_SCREENS = (
     ("participants:enroll", _lazy("Enroll someone new")),
     ("overdose:report_new", _lazy("Report an overdose")),
     ("resources:refer_offline", _lazy("Make a referral")),
+    ("overdose:naloxone_offline", _lazy("Naloxone: first kit or refill")),
     ("supplies:my_bag", _lazy("My supplies")),
     ("resources:directory", _lazy("Resources")),
 )
 OFFLINE_PAGES = tuple(name for name, _label in KEPT_SCREENS)
+# The page of one record (its id in the path), opened with no signal, opens
+# instead a kept screen that shows what the phone keeps of it; the record's
+# own page is never kept.
+KEPT_RECORD_SCREENS = (
+    ("participants:detail", "participants:kept_timeline"),
+    ("training:session", "training:attendance_offline"),
+)
 # Shown by the service worker for any other page opened with no signal; kept
 # in the user's language, and refreshed when they change it (field_app.js).
 OFFLINE_FALLBACK = "outreach:offline"
@@ -152,7 +168,10 @@ OFFLINE_STATIC = (
     "outreach/icon.svg",
     "participants/offline_find.js",
     "participants/offline_enroll.js",
+    "participants/offline_timeline.js",
+    "training/offline_attendance.js",
     "overdose/offline_report.js",
+    "overdose/offline_naloxone.js",
     "resources/offline_refer.js",
     "resources/locate.js",
     "resources/offline_search.js",
@@ -189,8 +208,9 @@ def offline_messages():
         "server_error": _("Haven could not be reached; trying again shortly."),
         "problem": _("Needs your attention"),
         "edit": _("Edit and retry"),
+        "naloxone_details": _("Naloxone details"),
         "discard": _("Discard"),
-        "confirm_discard": _("Discard this contact? It has not been saved in Haven."),
+        "confirm_discard": _("Discard this record? It has not been saved in Haven."),
         "editing": _("Editing a contact that was not saved: fix it and save again."),
         "anonymous": _("Anonymous, %(n)s"),
         "other_user": _("%(n)s contacts on this phone belong to another user."),
@@ -199,14 +219,34 @@ def offline_messages():
         ),
         "people_needed": _("Enter how many people (at least 1)."),
         **codes.messages_for_the_phone(),
+        # Where a refused record of each other kind is fixed (field_app.js, editInItsScreen).
+        "edit_screens": {
+            "enrolment": reverse("participants:enroll"),
+            "overdose_report": reverse("overdose:report_new"),
+            "referral": reverse("resources:refer_offline"),
+            "naloxone_details": reverse("overdose:naloxone_offline"),
+            "training_attendee": reverse("training:session", args=[0]),
+        },
     }
+
+
+def _path_pattern(url_name):
+    """A JavaScript regular expression for the paths of a URL that takes one id."""
+    return "^" + re.escape(reverse(url_name, args=[0])).replace("/0/", r"/\d+/") + "$"
 
 
 def service_worker(request):
     """The service worker, served from the site root so that it may cover every page."""
     context = {
         "cache_name": f"haven-{settings.VERSION}",
-        "pages": [reverse(name) for name in (*OFFLINE_PAGES, OFFLINE_FALLBACK)],
+        "pages": [
+            reverse(name)
+            for name in (*OFFLINE_PAGES, *(screen for _r, screen in KEPT_RECORD_SCREENS))
+        ]
+        + [reverse(OFFLINE_FALLBACK)],
+        "record_screens": [
+            (_path_pattern(record), reverse(screen)) for record, screen in KEPT_RECORD_SCREENS
+        ],
         "offline_page": reverse(OFFLINE_FALLBACK),
         "kept_participants": f"/api/v1/{KEPT_PARTICIPANTS}",
         "api": [f"/api/v1/{path}" for path in OFFLINE_API],

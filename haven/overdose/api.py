@@ -16,9 +16,16 @@ from ninja import Field, Router, Schema, Status
 from pydantic import StrictInt
 
 from haven.api.schemas import ApiError, ErrorOut, Id, Moment, StrictSchema, Text, YesNo
+from haven.core import access
+from haven.outreach.models import Encounter
 
-from .actions import OverdoseReportData, do_record_overdose_report
-from .models import MAX_DOSES_PER_OVERDOSE, Area, OverdoseReport, Substance
+from .actions import (
+    OverdoseReportData,
+    do_record_naloxone_details,
+    do_record_overdose_report,
+    naloxone_lines,
+)
+from .models import MAX_DOSES_PER_OVERDOSE, Area, NaloxoneDistribution, OverdoseReport, Substance
 
 router = Router(tags=["overdose"])
 
@@ -166,3 +173,65 @@ def create_overdose_report(request, body: OverdoseReportIn):
     """Report an overdose. Idempotent by client_uuid; the note is stored, never sent back."""
     status, report = store_overdose_report(request.auth, body)
     return Status(status, overdose_report_out(report))
+
+
+# Naloxone details made on the phone (a kind of the sync batch only) ----------
+
+FormulationChoice = Literal[tuple(NaloxoneDistribution.Formulation.values)]
+RefillReasonChoice = Literal[("", *NaloxoneDistribution.RefillReason.values)]
+
+
+class NaloxoneLineIn(StrictSchema):
+    item: Id
+    formulation: FormulationChoice
+    refill_reason: RefillReasonChoice = ""
+
+
+class NaloxoneDetailsIn(StrictSchema):
+    """First kit or refill, and why, for the naloxone of a contact logged on the phone.
+
+    `contact` is that contact's client UUID: the details travel behind it in
+    the outbox and are stored once it is in Haven. Sent again, they store
+    nothing more (one detail per item of the contact).
+    """
+
+    client_uuid: UUID
+    contact: UUID
+    lines: list[NaloxoneLineIn] = Field(min_length=1, max_length=50)
+
+
+def store_naloxone_details(user, body, lookups=None):
+    """Record the naloxone details of a contact; returns (201 or 200, encounter). Raises ApiError.
+
+    200 when the same details were stored already (a batch sent again).
+    """
+    encounter = Encounter.objects.filter(client_uuid=body.contact).first()
+    if encounter is None:
+        raise ApiError.one(
+            400,
+            _("The contact of these naloxone details is not in Haven: fix or send it first."),
+            "contact",
+        )
+    if not access.may_edit_contact(user, encounter):
+        raise ApiError.one(403, _("You may not change this contact."), "contact")
+    handed_out = {line.item_id for line in naloxone_lines(encounter)}
+    errors = [
+        ("lines", _("Item %(id)s is not naloxone handed out at this contact.") % {"id": line.item})
+        for line in body.lines
+        if line.item not in handed_out
+    ]
+    if errors:
+        raise ApiError(400, errors)
+    reasons = {line.item: line.refill_reason for line in body.lines}
+    formulations = {line.item: line.formulation for line in body.lines}
+    stored = {
+        detail.item_id: (detail.formulation, detail.refill_reason)
+        for detail in NaloxoneDistribution.objects.filter(encounter=encounter)
+    }
+    if all(stored.get(item) == (formulations[item], reasons[item]) for item in reasons):
+        return 200, encounter
+    try:
+        do_record_naloxone_details(encounter, by=user, reasons=reasons, formulations=formulations)
+    except ValidationError as error:
+        raise ApiError.from_validation(error) from error
+    return 201, encounter

@@ -13,6 +13,7 @@ urlpatterns = [
         "contacts/<int:encounter_id>/report/", views.report_for_contact, name="report_for_contact"
     ),
     path("contacts/<int:encounter_id>/naloxone/", views.naloxone, name="naloxone"),
+    path("naloxone/", views.naloxone_offline, name="naloxone_offline"),
     path("drug-checks/", views.drug_checks, name="drug_checks"),
     path("drug-checks/new/", views.drug_check_new, name="drug_check_new"),
     path("alerts/", views.alerts, name="alerts"),

@@ -286,6 +286,26 @@ def naloxone(request, encounter_id):
     )
 
 
+@role_required(*PARTICIPANT_ROLES)
+def naloxone_offline(request):
+    """The naloxone details of a contact still waiting on the phone (offline_naloxone.js).
+
+    Kept on the phone by the service worker: the page holds no participant
+    data; the contact and its naloxone come from the phone's outbox, and the
+    details wait there behind it (the sync kind naloxone_details).
+    """
+    context = {
+        "formulations": NaloxoneDistribution.Formulation.choices,
+        "reasons": NaloxoneDistribution.RefillReason.choices,
+        "offline_messages": {
+            "label": _("Naloxone details, contact of %(when)s"),
+            "contact": _("Contact of %(when)s · %(who)s"),
+            "anonymous": _("anonymous"),
+        },
+    }
+    return render(request, "overdose/naloxone_offline.html", context)
+
+
 def _formulation_guess(line, details):
     from .actions import default_formulation
 

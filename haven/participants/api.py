@@ -24,7 +24,7 @@ from .actions import (
     do_reserve_card_codes,
 )
 from .forms import ParticipantForm, UICForm
-from .lookup import kept_for_offline, recent_participants
+from .lookup import kept_contacts, kept_for_offline, recent_participants
 from .models import Participant
 
 router = Router(tags=["participants"])
@@ -96,9 +96,41 @@ def recent(request):
     return [participant_out(participant) for participant in recent]
 
 
-@router.get("/kept", response=list[ParticipantOut])
+class KeptSupplyOut(Schema):
+    item: int
+    quantity: int
+
+
+class KeptContactOut(Schema):
+    """What the timeline shows of a contact with no signal: no note, no staff, no site."""
+
+    occurred_at: str
+    contact_type: str
+    services: list[int]
+    supplies: list[KeptSupplyOut]
+
+
+class KeptParticipantOut(ParticipantOut):
+    recent_contacts: list[KeptContactOut]
+
+
+def kept_contact_out(encounter):
+    return {
+        "occurred_at": encounter.occurred_at.isoformat(),
+        "contact_type": encounter.contact_type,
+        "services": sorted(service.pk for service in encounter.services.all()),
+        "supplies": [
+            {"item": line.item_id, "quantity": line.quantity}
+            for line in sorted(encounter.supplies.all(), key=lambda line: line.item_id)
+            if line.quantity
+        ],
+    }
+
+
+@router.get("/kept", response=list[KeptParticipantOut])
 def kept_participants(request):
-    """The participants the phone keeps to find them with no signal (card code and alias).
+    """The participants the phone keeps to find them with no signal: card code,
+    alias and their last few contacts (when, what kind, services and supplies).
 
     The user's recent participants and their sites' active ones (see
     lookup.kept_for_offline). Each is audited as shown when the phone
@@ -106,7 +138,14 @@ def kept_participants(request):
     """
     kept = kept_for_offline(request.auth)
     access.shown_each(request, kept, page="API participants kept on the phone")
-    return [participant_out(participant) for participant in kept]
+    contacts = kept_contacts(kept)
+    return [
+        {
+            **participant_out(participant),
+            "recent_contacts": [kept_contact_out(e) for e in contacts.get(participant.pk, [])],
+        }
+        for participant in kept
+    ]
 
 
 class CardCodesIn(StrictSchema):

@@ -3,7 +3,9 @@
 import itertools
 from datetime import timedelta
 
-from django.db.models import Max, Q
+from django.apps import apps
+from django.db.models import F, Max, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,3 +102,37 @@ def kept_for_offline(user):
             break
         kept.setdefault(participant.pk, participant)
     return list(kept.values())
+
+
+# How many of a kept participant's latest contacts the phone keeps for their
+# timeline with no signal: enough to see what they had lately, no more.
+KEPT_CONTACTS = 5
+
+
+def kept_contacts(participants):
+    """{participant id: [contact, newest first]}: the last KEPT_CONTACTS contacts of each
+    (theirs and their linked duplicates') in the last ACTIVE_DAYS days, with their
+    services and supplies read, in three queries."""
+    ids = [participant.pk for participant in participants]
+    if not ids:
+        return {}
+    # Read by the model's name: outreach sits above participants (imports point down).
+    encounters = apps.get_model("outreach", "Encounter").objects
+    owner = Coalesce("participant__merged_into_id", "participant_id")
+    latest = (
+        encounters.filter(
+            Q(participant_id__in=ids) | Q(participant__merged_into_id__in=ids),
+            occurred_at__gte=timezone.now() - timedelta(days=ACTIVE_DAYS),
+        )
+        .annotate(
+            owner=owner,
+            rank=Window(RowNumber(), partition_by=[owner], order_by=F("occurred_at").desc()),
+        )
+        .filter(rank__lte=KEPT_CONTACTS)
+        .prefetch_related("services", "supplies")
+        .order_by("owner", "-occurred_at")
+    )
+    kept = {}
+    for encounter in latest:
+        kept.setdefault(encounter.owner, []).append(encounter)
+    return kept

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 import segno
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -63,6 +64,8 @@ def offline_find_messages():
         ),
         "log_for": _("Log a contact"),
         "log_for_named": _("Log a contact for %(who)s"),
+        "timeline": _("Timeline"),
+        "timeline_named": _("Timeline of %(who)s"),
         **codes.messages_for_the_phone(),
     }
 
@@ -186,6 +189,29 @@ def detail(request, participant_id):
         "can_merge": request.user.role in MERGE_ROLES,
     }
     return render(request, "participants/detail.html", context)
+
+
+@role_required(*PARTICIPANT_ROLES)
+def kept_timeline(request):
+    """A participant's timeline with no signal (participants/offline_timeline.js).
+
+    The service worker keeps this page, which holds no participant data, and
+    opens it for a participant's page (/participants/<id>/) asked for with no
+    signal; the script shows what the phone keeps of them: their last few
+    contacts (/participants/kept) and what waits for them in the outbox.
+    """
+    contact_types = apps.get_model("outreach", "Encounter").ContactType.choices
+    messages_for_the_phone = {
+        "contact_types": dict(contact_types),
+        "not_sent": _("Not sent yet"),
+        "problem": _("Needs your attention"),
+        "also_for": _("Also for %(n)s other people"),
+    }
+    return render(
+        request,
+        "participants/timeline_offline.html",
+        {"offline_messages": messages_for_the_phone},
+    )
 
 
 @role_required(*PARTICIPANT_ROLES)

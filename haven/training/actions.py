@@ -156,6 +156,22 @@ def do_add_attendee(session, *, client_uuid, by, participant=None, name="", cons
     return attendee, True
 
 
+def do_raise_headcount(session, headcount, *, by):
+    """Raise the session's headcount to `headcount`, never lower it. Returns whether it changed.
+
+    Counts made on phones with no signal arrive late, in any order, maybe
+    twice, maybe from two trainers: the largest stands, so nobody in the room
+    is counted twice. (The session's own form sets it exactly.)
+    """
+    raised = TrainingSession.objects.filter(pk=session.pk, headcount__lt=headcount).update(
+        headcount=headcount
+    )
+    if raised:
+        session.headcount = headcount
+        audit.record(by, AuditEntry.Action.UPDATE, session, fields=["headcount"])
+    return bool(raised)
+
+
 class AlreadySubmitted(ValidationError):
     pass
 

@@ -1,16 +1,19 @@
 """Attendance from a phone: one attendee at a time, or many in the sync batch
 when the phone had no signal during the session. Idempotent by client UUID."""
 
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
+from pydantic import StrictInt
 
 from haven.api.schemas import ApiError, ErrorOut, Id, StrictSchema, Text, YesNo
 from haven.participants.api import participant_by_card_code
 
-from .actions import do_add_attendee
+from .actions import do_add_attendee, do_raise_headcount
+from .forms import MAX_HEADCOUNT
 from .models import TrainingSession
 from .views import may_see_session
 
@@ -18,15 +21,22 @@ router = Router(tags=["training"])
 
 
 class AttendeeIn(StrictSchema):
+    """One attendee (a card code, or a name with consent), or the headcount alone, or both."""
+
     client_uuid: UUID
     session: Id
     card_code: Text(20) = ""
     name: Text(120) = ""
     consents_to_named_certificate: YesNo = False
+    headcount: Annotated[StrictInt, Field(ge=0, le=MAX_HEADCOUNT)] | None = Field(
+        None,
+        description="People present as counted on the phone: the session's headcount is "
+        "raised to it, never lowered, so a count sent twice or late counts nobody twice",
+    )
 
 
 class AttendeeOut(Schema):
-    id: int
+    id: int | None = Field(description="The attendee listed; none for a headcount alone")
     session: int
     listed: bool
 
@@ -38,6 +48,10 @@ def store_attendee(user, body, lookups=None):
         raise ApiError.one(404, _("No training session has this id."), "session")
     if not may_see_session(user, session):
         raise ApiError.one(403, _("You may not list attendees at this session."), "session")
+    if body.headcount is not None:
+        raised = do_raise_headcount(session, body.headcount, by=user)
+        if not body.card_code and not body.name and not body.consents_to_named_certificate:
+            return (201 if raised else 200), session
     participant = participant_by_card_code(body.card_code)[1] if body.card_code else None
     try:
         attendee, created = do_add_attendee(
@@ -60,8 +74,10 @@ def store_attendee(user, body, lookups=None):
     return (201 if created else 200), attendee
 
 
-def attendee_out(attendee):
-    return {"id": attendee.pk, "session": attendee.session_id, "listed": True}
+def attendee_out(stored):
+    if isinstance(stored, TrainingSession):  # the headcount alone
+        return {"id": None, "session": stored.pk, "listed": False}
+    return {"id": stored.pk, "session": stored.session_id, "listed": True}
 
 
 @router.post(

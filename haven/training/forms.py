@@ -15,6 +15,8 @@ from haven.supplies.models import Item
 from .actions import SessionData
 from .models import Area, Audience, Language, QuizAttempt, Topic
 
+# The most people a session's headcount may say.
+MAX_HEADCOUNT = 2000
 # Kits handed out at a session: the program's naloxone items.
 KIT_CATEGORY = "naloxone"
 
@@ -37,7 +39,7 @@ class SessionForm(forms.Form):
     audience = forms.ChoiceField(label=gettext_lazy("Audience"), choices=Audience.choices)
     language = forms.ChoiceField(label=gettext_lazy("Language"), choices=Language.choices)
     headcount = forms.IntegerField(
-        label=gettext_lazy("People present"), min_value=0, max_value=2000, initial=0
+        label=gettext_lazy("People present"), min_value=0, max_value=MAX_HEADCOUNT, initial=0
     )
     trainers = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(),

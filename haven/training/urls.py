@@ -7,6 +7,7 @@ urlpatterns = [
     path("sessions/", views.sessions, name="sessions"),
     path("sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:session_id>/", views.session_detail, name="session"),
+    path("sessions/kept/", views.attendance_offline, name="attendance_offline"),
     path("sessions/<int:session_id>/attendees/", views.attendee_add, name="attendee_add"),
     path(
         "attendees/<int:attendee_id>/certificate/",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from haven.core import access
 from haven.core.forms import add_action_errors
 from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, role_required
+from haven.participants import codes
 
 from . import certificates
 from .actions import (
@@ -146,6 +147,7 @@ def _session_context(request, session, attendee_form=None):
         },
         "kits": kits,
         "attendee_form": attendee_form or AttendeeForm(),
+        "offline_messages": offline_attendance_messages(),
     }
 
 
@@ -153,6 +155,40 @@ def _session_context(request, session, attendee_form=None):
 def session_detail(request, session_id):
     session = get_session_for_user(request, session_id)
     return render(request, "training/session.html", _session_context(request, session))
+
+
+def offline_attendance_messages():
+    """What the attendance script says (training/offline_attendance.js)."""
+    return {
+        "kept": _("Attendee saved on this phone. It will be sent when there is signal."),
+        "headcount_kept": _("Headcount saved on this phone. It will be sent when there is signal."),
+        "label": _("Attendee at a training, %(who)s"),
+        "headcount_label": _("People present at a training: %(n)s"),
+        "consent_needed": _("A name is kept only when the person agrees to a named certificate."),
+        "name_needed": _("Write the name to print on the certificate."),
+        "nobody": _(
+            "List a participant by card code, or a name with consent; else the headcount is enough."
+        ),
+        "not_sent": _("Not sent yet"),
+        "problem": _("Needs your attention"),
+        **codes.messages_for_the_phone(),
+    }
+
+
+@role_required(*PARTICIPANT_ROLES)
+def attendance_offline(request):
+    """A session's attendance with no signal (training/offline_attendance.js).
+
+    The service worker keeps this page, which holds no session or attendee
+    data, and opens it for a session's page (/training/sessions/<id>/) asked
+    for with no signal: attendees and the headcount are listed into the
+    outbox, sent with the sync kind training_attendee, stored once.
+    """
+    return render(
+        request,
+        "training/attendance_offline.html",
+        {"attendee_form": AttendeeForm(), "offline_messages": offline_attendance_messages()},
+    )
 
 
 @role_required(*PARTICIPANT_ROLES)

@@ -205,3 +205,30 @@ def test_too_many_records_are_refused(sam):
     response = api_client(sam).post_json("/api/v1/sync", {"records": [{}] * 1001})
     assert response.status_code == 400
     assert response.json()["field"] == "records"
+
+
+def test_records_for_a_refused_enrolment_wait_and_never_reach_whoever_has_the_code(
+    sam, downtown, participant, catalog
+):
+    from haven.outreach.models import Encounter
+
+    # The phone enrols with a code that is not held for it (here: the code of
+    # someone enrolled already), then logs a contact for that person.
+    enrolment = {
+        "kind": "enrolment",
+        "client_uuid": str(uuid.uuid4()),
+        "card_code": participant.display_code,
+        "alias": "Robin",
+    }
+    contact = {
+        "kind": "contact",
+        "client_uuid": str(uuid.uuid4()),
+        "site": downtown.pk,
+        "contact_type": "street",
+        "card_code": participant.card_code.lower(),
+    }
+    response = api_client(sam).post_json("/api/v1/sync", {"records": [enrolment, contact]})
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [400, 400]
+    assert "fix the enrolment first" in results[1]["detail"]
+    assert not Encounter.objects.exists()

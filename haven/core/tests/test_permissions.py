@@ -33,6 +33,10 @@ def pages(participant, encounter):
         (reverse("outreach:quick_log_for", args=[participant.pk]), FIELD_STAFF),
         (reverse("outreach:offline"), FIELD_STAFF),
         (reverse("resources:refer_offline"), FIELD_STAFF),
+        # The kept screens for a record's page opened with no signal, and naloxone details.
+        (reverse("participants:kept_timeline"), FIELD_STAFF),
+        (reverse("training:attendance_offline"), FIELD_STAFF),
+        (reverse("overdose:naloxone_offline"), FIELD_STAFF),
         (reverse("participants:find"), FIELD_STAFF),
         (reverse("participants:enroll"), FIELD_STAFF),
         (reverse("participants:detail", args=[participant.pk]), FIELD_STAFF),

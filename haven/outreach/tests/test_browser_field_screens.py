@@ -22,6 +22,7 @@ from haven.resources.actions import do_make_referral, do_save_resource
 from haven.resources.models import Resource
 from haven.supplies.actions import do_receive_stock
 from haven.supplies.models import StockLocation
+from haven.training.actions import SessionData, do_add_attendee, do_record_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -116,7 +117,21 @@ def shift(sam, sue, max_manager, adam, downtown, participant, catalog):
         note="",
         follow_up_on=timezone.localdate(),
     )
+    training = do_record_session(
+        SessionData(
+            client_uuid=uuid.uuid4(),
+            topic="overdose_response",
+            held_on=timezone.localdate(),
+            audience="community",
+            headcount=9,
+            place="Public library on the riverbank",
+            site=downtown,
+        ),
+        by=sam,
+    )[0]
+    do_add_attendee(training, client_uuid=uuid.uuid4(), by=sam, participant=participant)
     return {
+        "training": training,
         "contact": contact,
         "report": contact,
         "bag": bag,
@@ -147,6 +162,11 @@ def field_screens(shift, participant):
         reverse("resources:follow_ups"),
         reverse("resources:refer_offline"),
         reverse("resources:referral", args=[shift["referral"].pk]),
+        # The kept screens for a record's page opened with no signal, and naloxone details.
+        reverse("participants:kept_timeline"),
+        reverse("overdose:naloxone_offline"),
+        reverse("training:attendance_offline"),
+        reverse("training:session", args=[shift["training"].pk]),
     ]
     supervisor = [
         reverse("supplies:overview"),

@@ -105,8 +105,8 @@ def test_the_phone_keeps_recent_and_site_participants_and_each_download_is_audit
 
     assert response.status_code == 200
     kept = response.json()
-    # The least the search needs: no year of birth, UIC or consents.
-    assert {tuple(entry) for entry in kept} == {("id", "card_code", "alias")}
+    # The least the search and the timeline need: no year of birth, UIC or consents.
+    assert {tuple(entry) for entry in kept} == {("id", "card_code", "alias", "recent_contacts")}
     assert {entry["alias"] for entry in kept} == {"Sunny", "East"}
     reads = AuditEntry.objects.filter(action="view", page="API participants kept on the phone")
     assert {entry.participant for entry in reads} == {participant, eastsider}
@@ -117,3 +117,63 @@ def test_another_sites_specialist_keeps_none_of_downtowns_participants(olga, par
     response = api_client(olga).get("/api/v1/participants/kept")
     assert response.status_code == 200
     assert response.json() == []
+
+
+def test_the_phone_keeps_each_participants_last_five_contacts_without_notes(
+    sam, sue, downtown, participant, catalog, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    duplicate = Participant.objects.create(alias="Dupe", created_by=sam, enrolled_site=downtown)
+    now = timezone.now()
+
+    def contact(days_ago, who=participant, **fields):
+        do_record_encounter(
+            EncounterData(
+                client_uuid=uuid.uuid4(),
+                site=downtown,
+                contact_type="street",
+                participant=who,
+                occurred_at=now - timedelta(days=days_ago),
+                note="Told us where they sleep",
+                **fields,
+            ),
+            staff=sam,
+        )
+
+    contact(100)  # before the active days: not kept
+    for days_ago in (9, 8, 7, 6):
+        contact(days_ago)
+    contact(
+        1,
+        who=duplicate,
+        services=[catalog["support"]],
+        supplies={catalog["naloxone"]: 2},
+    )
+    do_merge_participants(duplicate=duplicate, keeper=participant, by=sue)
+    contact(3)
+
+    with django_assert_max_num_queries(14):
+        response = api_client(sam).get("/api/v1/participants/kept")
+
+    [kept] = response.json()
+    contacts = kept["recent_contacts"]
+    # The five newest, the linked duplicate's among them, newest first.
+    assert [
+        round((now - timezone.datetime.fromisoformat(c["occurred_at"])).days) for c in contacts
+    ] == [
+        1,
+        3,
+        6,
+        7,
+        8,
+    ]
+    assert contacts[0] == {
+        "occurred_at": contacts[0]["occurred_at"],
+        "contact_type": "street",
+        "services": [catalog["support"].pk],
+        "supplies": [{"item": catalog["naloxone"].pk, "quantity": 2}],
+    }
+    assert "Told us" not in response.content.decode()

@@ -59,3 +59,51 @@ def test_analysts_may_not_send_attendance(ana, session):
         {"client_uuid": str(uuid.uuid4()), "session": session.pk, "name": "X"},
     )
     assert response.status_code == 403
+
+
+def test_a_headcount_from_phones_is_raised_never_lowered_and_counts_nobody_twice(sam, sue, session):
+    from haven.core.models import AuditEntry
+
+    def send(user, headcount):
+        record = {
+            "kind": "training_attendee",
+            "client_uuid": str(uuid.uuid4()),
+            "session": session.pk,
+            "headcount": headcount,
+        }
+        [result] = (
+            api_client(user).post_json("/api/v1/sync", {"records": [record]}).json()["results"]
+        )
+        session.refresh_from_db()
+        return result["status"], session.headcount
+
+    assert session.headcount == 12
+    assert send(sam, 15) == (201, 15)
+    # The same count sent again, a smaller one arriving late, another trainer's: the largest stands.
+    assert send(sam, 15) == (200, 15)
+    assert send(sue, 9) == (200, 15)
+    assert send(sue, 18) == (201, 18)
+    assert not Attendee.objects.exists()
+    assert (
+        AuditEntry.objects.filter(action="update", object_type="training.trainingsession").count()
+        == 2
+    )
+
+
+def test_an_attendee_and_the_headcount_in_one_record(sam, session, participant):
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "session": session.pk,
+        "card_code": participant.display_code,
+        "headcount": 20,
+    }
+    response = api_client(sam).post_json("/api/v1/training/attendees", body)
+    assert response.status_code == 201
+    assert response.json()["listed"] is True
+    session.refresh_from_db()
+    assert session.headcount == 20
+    assert session.attendees.get().participant == participant
+    too_many = api_client(sam).post_json(
+        "/api/v1/training/attendees", {**body, "client_uuid": str(uuid.uuid4()), "headcount": 5000}
+    )
+    assert too_many.status_code == 400

@@ -154,8 +154,244 @@
     return code || null;
   }
 
+  // ------------------------------------------------- sending the outbox
+  // Every page of the field app sends the outbox whenever there is signal:
+  // when it opens, when the signal comes back or the page is shown again,
+  // after a save (sendOutbox) and every half minute. A record leaves the
+  // outbox only when Haven confirms it (201 or 200); one Haven refuses stays,
+  // marked as a problem with Haven's reasons, until the worker edits and
+  // retries it or discards it. Pages hear of each attempt through the
+  // "haven:outbox" event; the count is shown on every page (#outbox-pending).
+  const SYNC_EVERY_MS = 30000;
+  const sender = document.getElementById("outbox-pending");
+  const USER = (document.currentScript && document.currentScript.dataset.user) || "";
+  let sending = false;
+  let sendAgain = false;
+
+  async function ownRecords() {
+    const records = await outbox.all();
+    records.sort((a, b) => a.created_at.localeCompare(b.created_at));
+    return {
+      own: records.filter((record) => record.user === USER),
+      others: records.filter((record) => record.user !== USER).length,
+    };
+  }
+
+  // One attempt: { state, sent, notices }, the state one of idle, sent,
+  // answered (only refusals), offline, log-in or error.
+  async function sendPending() {
+    const { own } = await ownRecords();
+    // Records for someone whose enrolment Haven refused wait until it is fixed.
+    const refused = new Set(
+      own
+        .filter((record) => record.kind === "enrolment" && record.state === "problem")
+        .map((record) => normaliseCardCode(record.body.card_code)),
+    );
+    const forRefused = (record) =>
+      record.kind !== "enrolment" &&
+      Boolean(record.body.card_code) &&
+      refused.has(normaliseCardCode(record.body.card_code));
+    const pending = own.filter((record) => record.state === "pending" && !forRefused(record));
+    if (!pending.length) return { state: "idle", sent: 0, notices: [] };
+    let response;
+    try {
+      response = await fetch(sender.dataset.syncUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({
+          records: pending.map((record) => ({ kind: record.kind, ...record.body })),
+        }),
+      });
+    } catch (error) {
+      return { state: "offline", sent: 0, notices: [] };
+    }
+    if (response.status === 401 || response.status === 403) {
+      return { state: "log-in", sent: 0, notices: [] };
+    }
+    if (!response.ok) return { state: "error", sent: 0, notices: [] };
+    const { results } = await response.json();
+    let sent = 0;
+    const notices = [];
+    for (const result of results) {
+      const record = pending[result.index];
+      if (!record || result.client_uuid !== record.client_uuid) continue;
+      if (result.status === 200 || result.status === 201) {
+        await outbox.remove(record.client_uuid);
+        sent += 1;
+        // E.g. the participant's record was linked to another: say where it went.
+        if (result.notice) notices.push(result.notice);
+      } else if (result.status >= 400 && result.status < 500) {
+        record.state = "problem";
+        record.problem = {
+          status: result.status,
+          detail: result.detail,
+          errors: result.errors || [],
+        };
+        await outbox.put(record);
+      }
+    }
+    return { state: sent ? "sent" : "answered", sent, notices };
+  }
+
+  async function sendOutbox() {
+    if (!sender || !USER) return;
+    if (sending) {
+      // E.g. the signal came back while an attempt without it was failing:
+      // try again as soon as that attempt ends, not half a minute later.
+      sendAgain = true;
+      return;
+    }
+    sending = true;
+    sendAgain = false;
+    let outcome;
+    try {
+      outcome = await sendPending();
+    } catch (error) {
+      outcome = { state: "error", sent: 0, notices: [] };
+    } finally {
+      sending = false;
+    }
+    await showOutbox(outcome);
+    if (sendAgain) sendOutbox();
+  }
+
+  const say = (template, values = {}) =>
+    template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
+
+  // The count on every page, and the news for the page's own outbox panel.
+  async function showOutbox(outcome = { state: "idle", sent: 0, notices: [] }) {
+    let mine;
+    try {
+      mine = await ownRecords();
+    } catch (error) {
+      return; // No IndexedDB (private mode): nothing waits.
+    }
+    const { own, others } = mine;
+    notePending(own.length + others);
+    if (sender) {
+      const problems = own.filter((record) => record.state === "problem").length;
+      const parts = [];
+      if (own.length) parts.push(say(sender.dataset.pending, { n: own.length }));
+      if (problems) parts.push(say(sender.dataset.problems, { n: problems }));
+      if (!own.length && outcome.sent) {
+        parts.push(say(sender.dataset.sent, { n: outcome.sent }), ...outcome.notices);
+      }
+      document.getElementById("outbox-pending-text").textContent = parts.join(" · ");
+      sender.querySelector("a").hidden = !own.length;
+      // The quick-log screen lists the records itself.
+      sender.hidden = !parts.length || Boolean(document.getElementById("outbox"));
+      sender.classList.toggle("problem", problems > 0);
+    }
+    document.dispatchEvent(new CustomEvent("haven:outbox", { detail: { outcome } }));
+  }
+
+  // --------------------------------------- editing a record Haven refused
+  // A refused record other than a contact is fixed on its own screen: the
+  // outbox names it in this tab's session storage, the screen fills its form
+  // from it and says why Haven refused it, and saving puts it back to send.
+  const EDIT_KEY = "haven-outbox-edit";
+  function editInItsScreen(record, url) {
+    sessionStorage.setItem(EDIT_KEY, record.client_uuid);
+    window.location.assign(url);
+  }
+  async function recordToEdit(kind) {
+    const uuid = sessionStorage.getItem(EDIT_KEY);
+    if (!uuid) return null;
+    const records = await outbox.all();
+    const record = records.find(
+      (r) => r.client_uuid === uuid && r.user === USER && r.kind === kind,
+    );
+    if (!record) sessionStorage.removeItem(EDIT_KEY);
+    return record || null;
+  }
+  // Haven's reasons, and that the form holds a record to fix.
+  function whyRefused(record) {
+    const problem = record.problem || {};
+    const reasons = problem.errors && problem.errors.length ? problem.errors : [problem];
+    const intro = sender ? sender.dataset.editing : "";
+    return [intro, ...reasons.map((reason) => reason.detail).filter(Boolean)].join(" ");
+  }
+  // Saving the fixed record: after a 409 its UUID belongs to another record,
+  // so it gets a new one (and records that name it, e.g. naloxone details of
+  // a contact, follow). It keeps its place in the order records are sent.
+  async function retryRecord(old, body, label) {
+    const clientUuid = old.problem && old.problem.status === 409 ? newUuid() : old.client_uuid;
+    const record = {
+      ...old,
+      client_uuid: clientUuid,
+      body: { ...body, client_uuid: clientUuid },
+      label,
+      state: "pending",
+      problem: null,
+    };
+    if (clientUuid !== old.client_uuid) {
+      await outbox.remove(old.client_uuid);
+      await followNewUuid(old.client_uuid, clientUuid);
+    }
+    await outbox.put(record);
+    sessionStorage.removeItem(EDIT_KEY);
+    sendOutbox();
+    return record;
+  }
+  // Records that name a contact retried under a new UUID (its naloxone details) follow it.
+  async function followNewUuid(oldUuid, newUuid) {
+    for (const record of await outbox.all()) {
+      if (record.body.contact !== oldUuid) continue;
+      record.body.contact = newUuid;
+      await outbox.put(record);
+    }
+  }
+  // An enrolment retried with another card code (its own was taken): the
+  // records waiting for that person follow it, and those Haven refused for
+  // want of the person are sent again.
+  async function followNewCardCode(oldCode, newCode) {
+    for (const record of await outbox.all()) {
+      const code = record.body.card_code;
+      const mine = record.user === USER && record.kind !== "enrolment";
+      if (!mine || !code || normaliseCardCode(code) !== normaliseCardCode(oldCode)) {
+        continue;
+      }
+      record.body.card_code = newCode;
+      if (record.state === "problem") {
+        record.state = "pending";
+        record.problem = null;
+      }
+      await outbox.put(record);
+    }
+  }
+
+  // Puts a record's values back into its form, by field name: radios and
+  // checkboxes are ticked when their value is (among) the one given.
+  function fillFields(form, values) {
+    for (const [name, value] of Object.entries(values)) {
+      for (const input of form.querySelectorAll(`[name="${name}"]`)) {
+        if (input.type === "radio" || input.type === "checkbox") {
+          const wanted = (Array.isArray(value) ? value : [value]).map(String);
+          input.checked = wanted.includes(input.value);
+        } else {
+          input.value = value ?? "";
+        }
+      }
+    }
+  }
+  // An ISO time as a datetime-local field shows it, in the phone's time.
+  function localTime(iso) {
+    const when = new Date(iso);
+    return new Date(when.getTime() - when.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  }
+
   window.havenField = {
+    fillFields,
+    localTime,
     outbox,
+    sendOutbox,
+    editInItsScreen,
+    recordToEdit,
+    whyRefused,
+    retryRecord,
+    followNewUuid,
+    followNewCardCode,
     csrfToken,
     forget,
     notePending,
@@ -217,6 +453,16 @@
       if (kept !== null && registration.active) registration.active.postMessage("refresh");
       localStorage.setItem(LANGUAGE_KEY, language);
     });
+  }
+
+  // Send what waits, on every page (see "sending the outbox" above).
+  if (sender && window.indexedDB && window.fetch) {
+    window.addEventListener("online", sendOutbox);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") sendOutbox();
+    });
+    setInterval(sendOutbox, SYNC_EVERY_MS);
+    showOutbox().then(sendOutbox);
   }
 
   // Keep the phone's block of card codes full while there is signal.

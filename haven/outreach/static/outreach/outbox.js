@@ -1,13 +1,11 @@
 // The quick-log screen, offline.
 //
 // With no signal, or when Haven does not answer, saving a contact puts it in
-// an outbox on the phone (IndexedDB) under the form's client UUID, and the
-// outbox is sent to /api/v1/sync right away when there is signal, when the
-// signal comes back, when the page opens and every half minute. A contact
-// leaves the outbox only when Haven confirms it (201 or 200 for that record);
-// one Haven refuses stays, shown with the reason, until the worker edits and
-// retries it or discards it. Without JavaScript the form posts as an
-// ordinary form.
+// an outbox on the phone (IndexedDB) under the form's client UUID; every page
+// sends the outbox (field_app.js), and this one lists what waits. A record
+// Haven refuses stays, shown with the reason, until the worker edits and
+// retries it (a contact here, any other record on its own screen) or
+// discards it. Without JavaScript the form posts as an ordinary form.
 (() => {
   const form = document.getElementById("quick-log");
   const field = window.havenField;
@@ -15,8 +13,6 @@
 
   const MESSAGES = JSON.parse(document.getElementById("offline-messages").textContent);
   const USER = form.dataset.user;
-  const SYNC_URL = form.dataset.syncUrl;
-  const SYNC_EVERY_MS = 30000;
   // A phone can show signal and still not reach Haven: give up on the
   // ordinary post after this long and keep the contact on the phone.
   const POST_TIMEOUT_MS = 12000;
@@ -25,8 +21,6 @@
   const list = document.getElementById("outbox-list");
   const formError = document.getElementById("offline-form-error");
   let editing = null;
-  let syncing = false;
-  let syncAgain = false;
 
   // Whether this phone keeps the field screens yet: a worker about to go
   // where there is no signal needs to know before, not after.
@@ -161,7 +155,12 @@
     form.elements.occurred_at.value = local.toISOString().slice(0, 16);
     form.elements.note.value = body.note || "";
     // After a 409 the UUID is taken by another record: the retry needs its own.
-    editing = { client_uuid: record.client_uuid, newUuid: record.problem?.status === 409 };
+    editing = {
+      client_uuid: record.client_uuid,
+      newUuid: record.problem?.status === 409,
+      // It keeps its place: naloxone details made for it are sent after it.
+      created_at: record.created_at,
+    };
     showFormError(MESSAGES.editing);
     form.scrollIntoView();
   }
@@ -234,7 +233,7 @@
       kind: "contact",
       body: read.body,
       label: read.label,
-      created_at: new Date().toISOString(),
+      created_at: editing ? editing.created_at : new Date().toISOString(),
       state: "pending",
     };
     const replaces = editing && editing.client_uuid !== record.client_uuid && editing.client_uuid;
@@ -242,7 +241,10 @@
     resetForm();
     showFormError("");
     try {
-      if (replaces) await field.outbox.remove(replaces);
+      if (replaces) {
+        await field.outbox.remove(replaces);
+        await field.followNewUuid(replaces, record.client_uuid);
+      }
       await field.outbox.put(record);
     } catch (error) {
       // No IndexedDB here (e.g. private browsing): post the form as it was.
@@ -254,7 +256,7 @@
     await render();
     // The form was long: show the confirmation where the worker is looking.
     showConfirmation();
-    sync();
+    field.sendOutbox();
   });
 
   // ---------------------------------------------------------- the outbox
@@ -279,7 +281,6 @@
 
   async function render() {
     const { own, others } = await mine();
-    field.notePending(own.length + others);
     panel.hidden = own.length === 0 && others === 0 && !statusLine.textContent;
     document.getElementById("outbox-count").textContent = own.length
       ? say(MESSAGES.pending, { n: own.length })
@@ -302,6 +303,14 @@
     const title = document.createElement("span");
     title.textContent = `${when} · ${record.label}`;
     item.append(title);
+    if (hasNaloxone(record)) {
+      // First kit or refill, and why: asked on its own screen, kept behind the contact.
+      const details = button(MESSAGES.naloxone_details, () => {
+        sessionStorage.setItem("haven-naloxone-for", record.client_uuid);
+        window.location.assign(MESSAGES.edit_screens.naloxone_details);
+      });
+      item.append(" ", details);
+    }
     if (record.state === "problem") {
       const reasons = document.createElement("ul");
       reasons.className = "errorlist";
@@ -321,11 +330,29 @@
         render();
       });
       item.append(" — ", strong, reasons);
-      // Only a contact is fixed in this form; another record is discarded and made again.
-      if (record.kind === "contact") item.append(button(MESSAGES.edit, () => fillForm(record)), " ");
+      // A contact is fixed in this form, another record on its own screen.
+      if (record.kind === "contact") {
+        item.append(button(MESSAGES.edit, () => fillForm(record)), " ");
+      } else if (screenFor(record)) {
+        const edit = () => field.editInItsScreen(record, screenFor(record));
+        item.append(button(MESSAGES.edit, edit), " ");
+      }
       item.append(discard);
     }
     return item;
+  }
+
+  const NALOXONE_ITEMS = (form.dataset.naloxoneItems || "").split(",").filter(Boolean).map(Number);
+  const hasNaloxone = (record) =>
+    record.kind === "contact" &&
+    (record.body.supplies || []).some((line) => NALOXONE_ITEMS.includes(line.item));
+
+  // Where each other kind of record is made (an attendee: on its session's page).
+  function screenFor(record) {
+    const url = MESSAGES.edit_screens[record.kind];
+    if (!url) return null;
+    if (record.kind !== "training_attendee") return url;
+    return url.replace("/0/", `/${record.body.session}/`);
   }
 
   function button(text, onClick) {
@@ -337,76 +364,19 @@
     return element;
   }
 
-  async function sync() {
-    if (syncing) {
-      // E.g. the signal came back while an attempt without it was failing:
-      // try again as soon as that attempt ends, not half a minute later.
-      syncAgain = true;
-      return;
+  // Each attempt of field_app.js to send the outbox: say how it went, list what is left.
+  const SAID = {
+    offline: MESSAGES.offline,
+    "log-in": MESSAGES.log_in_again,
+    error: MESSAGES.server_error,
+  };
+  document.addEventListener("haven:outbox", ({ detail: { outcome } }) => {
+    if (outcome.state === "sent") {
+      setStatus([say(MESSAGES.sent, { n: outcome.sent }), ...outcome.notices].join(" "));
+    } else if (SAID[outcome.state]) {
+      setStatus(SAID[outcome.state]);
     }
-    syncing = true;
-    syncAgain = false;
-    try {
-      const { own } = await mine();
-      const pending = own.filter((record) => record.state === "pending");
-      if (!pending.length) return;
-      let response;
-      try {
-        response = await fetch(SYNC_URL, {
-          method: "POST",
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": field.csrfToken() },
-          body: JSON.stringify({
-            records: pending.map((record) => ({ kind: record.kind, ...record.body })),
-          }),
-        });
-      } catch (error) {
-        setStatus(MESSAGES.offline);
-        return;
-      }
-      if (response.status === 401 || response.status === 403) {
-        setStatus(MESSAGES.log_in_again);
-        return;
-      }
-      if (!response.ok) {
-        setStatus(MESSAGES.server_error);
-        return;
-      }
-      const { results } = await response.json();
-      let sent = 0;
-      const notices = [];
-      for (const result of results) {
-        const record = pending[result.index];
-        if (!record || result.client_uuid !== record.client_uuid) continue;
-        if (result.status === 200 || result.status === 201) {
-          await field.outbox.remove(record.client_uuid);
-          sent += 1;
-          // E.g. the participant's record was linked to another: say where it went.
-          if (result.notice) notices.push(result.notice);
-        } else if (result.status >= 400 && result.status < 500) {
-          record.state = "problem";
-          record.problem = {
-            status: result.status,
-            detail: result.detail,
-            errors: result.errors || [],
-          };
-          await field.outbox.put(record);
-        }
-      }
-      if (sent) setStatus([say(MESSAGES.sent, { n: sent }), ...notices].join(" "));
-    } catch (error) {
-      setStatus(MESSAGES.server_error);
-    } finally {
-      syncing = false;
-      await render();
-      if (syncAgain) sync();
-    }
-  }
-
-  window.addEventListener("online", sync);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") sync();
+    render();
   });
-  setInterval(sync, SYNC_EVERY_MS);
-  render().then(sync);
+  render();
 })();

@@ -12,6 +12,11 @@ const OFFLINE = new Set([
 {% endfor %}{% for url in static %}  "{{ url|escapejs }}",
 {% endfor %}]);
 const QUICK_LOG = "{{ quick_log|escapejs }}";
+// A record's page (a participant, a training session) opened with no signal
+// opens the kept screen that shows what the phone keeps of it.
+const RECORD_SCREENS = [
+{% for pattern, url in record_screens %}  [new RegExp("{{ pattern|escapejs }}"), "{{ url|escapejs }}"],
+{% endfor %}];
 // Haven's own "No signal" page, kept in the user's language.
 const OFFLINE_PAGE = "{{ offline_page|escapejs }}";
 const STYLESHEET = "{{ stylesheet|escapejs }}";
@@ -88,7 +93,7 @@ self.addEventListener("fetch", (event) => {
   if (OFFLINE.has(key) && (request.mode === "navigate" || !url.search)) {
     event.respondWith(networkFirst(request, key));
   } else if (request.mode === "navigate") {
-    event.respondWith(fetch(request).catch(() => offlinePage()));
+    event.respondWith(fetch(request).catch(() => offlinePage(key)));
   }
 });
 
@@ -107,12 +112,15 @@ async function networkFirst(request, key) {
   } catch (error) {
     const cached = cache && (await cache.match(key));
     if (cached) return cached;
-    if (request.mode === "navigate") return offlinePage();
+    if (request.mode === "navigate") return offlinePage(key);
     throw error;
   }
 }
 
-async function offlinePage() {
+async function offlinePage(path) {
+  const screen = RECORD_SCREENS.find(([pattern]) => pattern.test(path));
+  const keptScreen = screen && (await caches.match(screen[1]));
+  if (keptScreen) return keptScreen;
   const kept = await caches.match(OFFLINE_PAGE);
   if (kept) return kept;
   // Not kept yet (the phone lost signal while installing): a plain page,

@@ -1,9 +1,10 @@
 // Recording an overdose report with no signal.
 //
 // With signal the form posts to Haven as always. Without, the report waits in
-// the outbox (sent by the quick-log screen, as contacts are) under its own
-// client UUID, so that it is stored once however often it is sent. A report
-// Haven refuses stays in the outbox with the reason, never dropped.
+// the outbox (sent from every page, see field_app.js) under its own client
+// UUID, so that it is stored once however often it is sent. A report Haven
+// refuses stays in the outbox with the reason, never dropped; the worker
+// fixes it here (its "Edit and retry" opens this screen with it filled in).
 (() => {
   const form = document.getElementById("overdose-report");
   const field = window.havenField;
@@ -47,6 +48,30 @@
     };
   }
 
+  // A refused report to fix, from the outbox list: fixing it always goes
+  // through the outbox, with or without signal.
+  let editing = null;
+  field.recordToEdit("overdose_report").then((record) => {
+    if (!record) return;
+    editing = record;
+    const body = record.body;
+    const yesNo = (answer) => ({ true: "yes", false: "no" })[answer] ?? "unknown";
+    field.fillFields(form, {
+      occurred_at: body.occurred_at ? field.localTime(body.occurred_at) : "",
+      area: body.area || "",
+      reported_by: body.reported_by,
+      outcome: body.outcome,
+      naloxone_doses: body.naloxone_doses ?? "",
+      naloxone_source: body.naloxone_source,
+      emergency_services_called: yesNo(body.emergency_services_called),
+      rescue_breathing: yesNo(body.rescue_breathing),
+      stayed_with_person: yesNo(body.stayed_with_person),
+      substances: body.substances,
+      note: body.note,
+    });
+    showError(field.whyRefused(record));
+  });
+
   function problem(body) {
     if (!body.occurred_at) return MESSAGES.when_needed;
     if (!body.area) return MESSAGES.area_needed;
@@ -63,7 +88,7 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     done.hidden = true;
-    if (await field.havenAnswers(form.dataset.probeUrl)) {
+    if (!editing && (await field.havenAnswers(form.dataset.probeUrl))) {
       form.submit();
       return;
     }
@@ -74,15 +99,22 @@
       return;
     }
     const area = form.elements.area.selectedOptions[0];
-    await field.outbox.put({
-      client_uuid: body.client_uuid,
-      user: form.dataset.user,
-      kind: "overdose_report",
-      body,
-      label: MESSAGES.label.replace("%(area)s", area ? area.textContent.trim() : ""),
-      created_at: new Date().toISOString(),
-      state: "pending",
-    });
+    const label = MESSAGES.label.replace("%(area)s", area ? area.textContent.trim() : "");
+    if (editing) {
+      await field.retryRecord(editing, body, label);
+      editing = null;
+    } else {
+      await field.outbox.put({
+        client_uuid: body.client_uuid,
+        user: form.dataset.user,
+        kind: "overdose_report",
+        body,
+        label,
+        created_at: new Date().toISOString(),
+        state: "pending",
+      });
+      field.sendOutbox();
+    }
     showError("");
     form.reset();
     freshUuid();

@@ -2,10 +2,12 @@
 //
 // With signal the form posts to Haven as always. Without, the person gets a
 // card code from the block Haven holds for this phone (field_app.js), and the
-// enrolment waits in the outbox until the quick-log screen sends it; Haven
+// enrolment waits in the outbox until a page sends it (field_app.js); Haven
 // stores it once, under its client UUID. The worker writes the code on a card
 // and can log a contact for them straight away: the contact waits behind the
-// enrolment in the outbox and is sent after it.
+// enrolment in the outbox and is sent after it. An enrolment Haven refuses is
+// fixed here; when its code was taken meanwhile it gets another from the
+// block, and the records waiting for that person follow the new code.
 (() => {
   const form = document.getElementById("enroll");
   const field = window.havenField;
@@ -43,6 +45,26 @@
     };
   }
 
+  // A refused enrolment to fix, from the outbox list.
+  let editing = null;
+  field.recordToEdit("enrolment").then((record) => {
+    if (!record) return;
+    editing = record;
+    const body = record.body;
+    const prefixed = (prefix, answers) =>
+      Object.fromEntries(Object.entries(answers || {}).map(([key, v]) => [prefix + key, v]));
+    field.fillFields(form, {
+      alias: body.alias,
+      year_of_birth: body.year_of_birth ?? "",
+      gender: body.gender,
+      race_ethnicity: body.race_ethnicity,
+      zip_code: body.zip_code,
+      ...prefixed("uic-", body.uic_answers),
+      ...prefixed("consent-", body.consents),
+    });
+    showError(field.whyRefused(record));
+  });
+
   function showError(message) {
     formError.textContent = message || "";
     formError.hidden = !message;
@@ -51,30 +73,45 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (await field.havenAnswers(form.dataset.probeUrl)) {
+    if (!editing && (await field.havenAnswers(form.dataset.probeUrl))) {
       form.submit();
       return;
     }
-    let cardCode;
-    try {
-      cardCode = await field.takeCardCode(USER);
-    } catch (error) {
-      cardCode = null;
+    // A code Haven refused (used meanwhile, or no longer held for this user)
+    // is replaced; otherwise the person keeps theirs.
+    const problem = editing && editing.problem;
+    const codeTaken = Boolean(problem) &&
+      (problem.status === 409 || (problem.errors || []).some((e) => e.field === "card_code"));
+    let cardCode = editing && !codeTaken ? editing.body.card_code : null;
+    if (!cardCode) {
+      try {
+        cardCode = await field.takeCardCode(USER);
+      } catch (error) {
+        cardCode = null;
+      }
     }
     if (!cardCode) {
       showError(MESSAGES.no_codes);
       return;
     }
     const body = readForm(cardCode);
-    await field.outbox.put({
-      client_uuid: body.client_uuid,
-      user: USER,
-      kind: "enrolment",
-      body,
-      label: say(MESSAGES.label, { code: cardCode }),
-      created_at: new Date().toISOString(),
-      state: "pending",
-    });
+    const label = say(MESSAGES.label, { code: cardCode });
+    if (editing) {
+      if (codeTaken) await field.followNewCardCode(editing.body.card_code, cardCode);
+      await field.retryRecord(editing, body, label);
+      editing = null;
+    } else {
+      await field.outbox.put({
+        client_uuid: body.client_uuid,
+        user: USER,
+        kind: "enrolment",
+        body,
+        label,
+        created_at: new Date().toISOString(),
+        state: "pending",
+      });
+      field.sendOutbox();
+    }
     showError("");
     form.reset();
     document.getElementById("enrolled-code").textContent = cardCode;

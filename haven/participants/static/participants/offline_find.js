@@ -64,7 +64,14 @@
       sessionStorage.setItem(LOG_FOR_KEY, JSON.stringify(participant));
       window.location.assign(form.dataset.logUrl);
     });
-    item.append(" ", log);
+    // Their timeline: the kept screen the phone opens for their page with no signal.
+    const timeline = document.createElement("a");
+    timeline.className = "button secondary";
+    timeline.href = form.dataset.detailUrl.replace("/0/", `/${participant.id}/`);
+    timeline.textContent = MESSAGES.timeline;
+    const named = say(MESSAGES.timeline_named, { who: participant.card_code });
+    timeline.setAttribute("aria-label", named);
+    item.append(" ", log, " ", timeline);
     return item;
   }
 

@@ -3,8 +3,9 @@
 // The resource is chosen among those the phone keeps (/api/v1/resources, kept
 // by the service worker) that offer the need. With signal the referral is
 // sent to /api/v1/referrals at once; with none (or when Haven does not
-// answer) it waits in the outbox, which the quick-log screen sends, stored
-// once by its client UUID. A refused referral stays there with the reason.
+// answer) it waits in the outbox, which every page sends (field_app.js),
+// stored once by its client UUID. A refused referral stays there with the
+// reason until the worker fixes it here or discards it.
 (() => {
   const form = document.getElementById("referral");
   const field = window.havenField;
@@ -49,7 +50,23 @@
     else showError("");
   }
   need.addEventListener("change", offerResources);
-  loadDirectory();
+
+  // A refused referral to fix, from the outbox list (e.g. a card code Haven
+  // no longer has): fixing it always goes through the outbox.
+  let editing = null;
+  Promise.all([loadDirectory(), field.recordToEdit("referral")]).then(([, record]) => {
+    if (!record) return;
+    editing = record;
+    const body = record.body;
+    field.fillFields(form, { card_code: body.card_code, need: body.need, site: body.site });
+    offerResources();
+    field.fillFields(form, {
+      resource: body.resource,
+      follow_up_on: body.follow_up_on || "",
+      note: body.note,
+    });
+    showError(field.whyRefused(record));
+  });
 
   function showError(message) {
     formError.textContent = message || "";
@@ -90,6 +107,14 @@
     }
     showError("");
     const label = say(MESSAGES.label, { resource: resource.selectedOptions[0].textContent });
+    if (editing) {
+      await field.retryRecord(editing, body, label);
+      editing = null;
+      form.reset();
+      offerResources();
+      confirm(MESSAGES.kept);
+      return;
+    }
     if (await field.havenAnswers(form.dataset.probeUrl)) {
       try {
         const response = await fetch(form.dataset.referralsUrl, {
@@ -123,5 +148,6 @@
     form.reset();
     offerResources();
     confirm(MESSAGES.kept);
+    field.sendOutbox();
   });
 })();
