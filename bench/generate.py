@@ -465,9 +465,6 @@ def make_participants(rng, writer, scale, catalogue, start_epoch, end_epoch):
                 rng.choices(genders, cum_weights=gender_weights)[0],
                 rng.choices(races, cum_weights=race_weights)[0],
                 rng.choice(["85281", "85282", "85283", "85201", "85004", ""]),
-                True,
-                rng.random() < 0.5,
-                rng.random() < 0.2,
                 writer.datetime(at),
                 rng.choice(sites).pk,
                 rng.choice(creators),
@@ -475,8 +472,7 @@ def make_participants(rng, writer, scale, catalogue, start_epoch, end_epoch):
         )
     fields = [
         "id", "card_code", "uic", "alias", "alias_folded", "year_of_birth", "gender",
-        "race_ethnicity", "zip_code", "consent_to_services", "consent_to_contact",
-        "consent_to_data_sharing", "enrolled_at", "enrolled_site", "created_by",
+        "race_ethnicity", "zip_code", "enrolled_at", "enrolled_site", "created_by",
     ]  # fmt: skip
     for chunk_start in range(0, len(rows), 50_000):
         writer.write(Participant, fields, rows[chunk_start : chunk_start + 50_000])
