@@ -247,3 +247,22 @@ def test_after_logout_the_keys_are_refused_and_old_records_cannot_be_read(
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_load_state("networkidle")
     assert not Encounter.objects.exists()
+
+
+def test_participants_an_earlier_version_kept_in_the_cache_are_dropped(page, sam, downtown):
+    from django.conf import settings
+
+    cache_name = f"haven-{settings.VERSION}"
+    page.goto("/accounts/login/")
+    # As the earlier service worker left it, under the same cache name.
+    page.evaluate(
+        """async (name) => (await caches.open(name)).put(
+          "/api/v1/participants/kept", new Response('[{"card_code": "5C8W-VDV"}]'))""",
+        cache_name,
+    )
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
+    page.evaluate("navigator.serviceWorker.ready")
+    still_kept = "async () => '/api/v1/participants/kept' in (await (" + RAW_CACHES + ")())"
+    assert wait_for(page, still_kept, False) is False

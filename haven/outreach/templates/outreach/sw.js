@@ -36,9 +36,21 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
       .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then(forgetWhatIsNoLongerKept)
       .then(() => self.clients.claim()),
   );
 });
+
+// An earlier worker, under the same cache name, may have kept answers this one
+// does not (the participants, before they were sealed in IndexedDB): drop them.
+async function forgetWhatIsNoLongerKept() {
+  if (!(await caches.has(CACHE))) return;
+  const cache = await caches.open(CACHE);
+  const requests = await cache.keys();
+  await Promise.all(
+    requests.filter((r) => !OFFLINE.has(new URL(r.url).pathname)).map((r) => cache.delete(r)),
+  );
+}
 
 // The page asks for a refresh of the cache after the language changed, and
 // to forget everything at logout.
