@@ -326,6 +326,8 @@ SCHEDULED_TASKS = {
         os.environ.get("HAVEN_SPIKE_DETECTION_MINUTES", "60")
     ),
     "haven.mail.tasks.purge_addresses": 60,
+    # Expired sessions hold the field app's session keys (outreach/field_keys.py).
+    "haven.outreach.tasks.clear_expired_sessions": 60,
 }
 
 # The recipe for the optional unique identifier code (UIC); see

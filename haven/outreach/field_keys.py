@@ -14,13 +14,15 @@ Two AES-256-GCM keys, handed to the signed-in field app by POST
 
 The phone drops its copies whenever it sees a logged-out page, so that
 what it keeps is unreadable until Haven hands the keys out again; see
-docs/offline.md.
+docs/api.md (Sealed on the phone).
 """
 
 import base64
 import secrets
+from importlib import import_module
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
@@ -62,6 +64,12 @@ def device_key(user, device):
         # The phone asked twice at once, and the other request made it.
         held = FieldDeviceKey.objects.get(user=user, device=device)
     return held
+
+
+def delete_expired_sessions():
+    """An expired session is never loaded again, but its stored data (with its key)
+    stays until deleted: deleted here, on a schedule (tasks.py), as `clearsessions` does."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
 
 
 @receiver(user_logged_out)

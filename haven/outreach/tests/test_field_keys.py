@@ -4,11 +4,13 @@ import base64
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import PASSWORD
 from haven.accounts.middleware import LAST_SEEN_KEY
@@ -163,3 +165,20 @@ def test_a_device_id_that_is_not_a_uuid_is_refused(sam, device):
     response = ask(signed_in(sam), device=device)
     assert response.status_code == 400
     assert not FieldDeviceKey.objects.exists()
+
+
+def test_an_expired_sessions_key_is_deleted_from_the_database_on_schedule(sam, settings):
+    from django.contrib.sessions.models import Session
+
+    from haven.outreach.tasks import clear_expired_sessions
+
+    assert "haven.outreach.tasks.clear_expired_sessions" in settings.SCHEDULED_TASKS
+    expired, live = signed_in(sam), signed_in(sam)
+    ask(expired)
+    ask(live)
+    Session.objects.filter(session_key=expired.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    clear_expired_sessions.call()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session.session_key]
+    assert SESSION_KEY in live.session

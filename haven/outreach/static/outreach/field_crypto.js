@@ -11,7 +11,7 @@
 // logged-out page drops them (field_app.js), so what is left on the phone
 // stays unreadable until Haven hands the keys out again after a sign-in;
 // Haven forgets the session key when the session ends and the device key at
-// logout. See docs/offline.md.
+// logout. See docs/api.md (Sealed on the phone).
 (() => {
   const DB_NAME = "haven-field-private";
   const KEYS = "keys";
