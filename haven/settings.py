@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "haven.accounts.context_processors.sign_in",
+                "haven.outreach.context_processors.field_app",
             ],
         },
     },

@@ -23,7 +23,7 @@ from importlib import import_module
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.http import HttpResponse
@@ -70,6 +70,14 @@ def delete_expired_sessions():
     """An expired session is never loaded again, but its stored data (with its key)
     stays until deleted: deleted here, on a schedule (tasks.py), as `clearsessions` does."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+@receiver(user_logged_in)
+def make_session_key_at_sign_in(sender, request, user, **kwargs):
+    """Made now rather than on first use, so that every page the phone keeps from this
+    session names the same key id, and rendering a page never writes the session."""
+    if request is not None and hasattr(request, "session"):
+        session_key(request.session)
 
 
 @receiver(user_logged_out)

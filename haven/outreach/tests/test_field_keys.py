@@ -64,6 +64,14 @@ def test_the_session_key_is_kept_with_the_session_and_the_device_key_stored_encr
     assert FieldDeviceKey.objects.get().key == keys["device"]["key"]
 
 
+def test_the_session_key_is_made_at_sign_in_and_pages_name_its_id(sam, downtown):
+    client = signed_in(sam)
+    made = client.session[SESSION_KEY]
+    page = client.get(reverse("outreach:quick_log")).content.decode()
+    assert f'data-key-id="{made["id"]}"' in page
+    assert ask(client).json()["session"] == made
+
+
 def test_the_key_is_in_no_page_url_or_audit_entry(sam, downtown):
     client = signed_in(sam)
     keys = ask(client).json()

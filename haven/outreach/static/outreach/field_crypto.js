@@ -129,12 +129,14 @@
     return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
   }
 
+  const held = (purpose, user) =>
+    run(KEYS, "readonly", (store) => store.get(keyName(purpose, user)));
+
   // Fetch the keys unless this session's are held already (the page names the
   // session's key id, not the key). With no signal, the keys held are used.
   async function fetchKeys({ user, keyId, url, device, csrfToken }) {
-    const held = await run(KEYS, "readonly", (store) => store.get(keyName("session", user)));
-    const deviceHeld = await run(KEYS, "readonly", (store) => store.get(keyName("device", user)));
-    if (held && held.id === keyId && deviceHeld) return false;
+    const session = await held("session", user);
+    if (session && session.id === keyId && (await held("device", user))) return false;
     if (!url || !navigator.onLine) return false;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
@@ -153,15 +155,15 @@
     } finally {
       clearTimeout(timer);
     }
-    const session = { name: keyName("session", user), id: keys.session.id };
-    session.key = await importKey(keys.session.key);
+    const sessionKey = { name: keyName("session", user), id: keys.session.id };
+    sessionKey.key = await importKey(keys.session.key);
     const deviceKey = { name: keyName("device", user), id: keys.device.id };
     deviceKey.key = await importKey(keys.device.key);
     const db = await openDb();
     try {
       await new Promise((resolve, reject) => {
         const tx = db.transaction(KEYS, "readwrite");
-        tx.objectStore(KEYS).put(session);
+        tx.objectStore(KEYS).put(sessionKey);
         tx.objectStore(KEYS).put(deviceKey);
         tx.oncomplete = resolve;
         tx.onerror = () => reject(tx.error);
@@ -174,9 +176,14 @@
 
   // Called once per signed-in page; resolves true when new keys were fetched
   // (a new session: what was sealed under the last one's key is fetched again).
+  // Sealing and opening wait for the keys only when the phone holds none for
+  // this user: with a weak signal, the outbox must not wait on Haven.
   function start(options) {
     const fetched = fetchKeys(options).catch(() => false);
-    ready = fetched.then(() => undefined);
+    ready = Promise.all([held("session", options.user), held("device", options.user)])
+      .then((keys) => (keys.every(Boolean) ? undefined : fetched))
+      .catch(() => fetched)
+      .then(() => undefined);
     return fetched;
   }
 
