@@ -159,18 +159,10 @@
     sessionKey.key = await importKey(keys.session.key);
     const deviceKey = { name: keyName("device", user), id: keys.device.id };
     deviceKey.key = await importKey(keys.device.key);
-    const db = await openDb();
-    try {
-      await new Promise((resolve, reject) => {
-        const tx = db.transaction(KEYS, "readwrite");
-        tx.objectStore(KEYS).put(sessionKey);
-        tx.objectStore(KEYS).put(deviceKey);
-        tx.oncomplete = resolve;
-        tx.onerror = () => reject(tx.error);
-      });
-    } finally {
-      db.close();
-    }
+    await run(KEYS, "readwrite", (store) => {
+      store.put(sessionKey);
+      return store.put(deviceKey);
+    });
     return true;
   }
 
