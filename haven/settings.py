@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "haven.accounts.context_processors.sign_in",
+                "haven.outreach.context_processors.field_app",
             ],
         },
     },
@@ -329,6 +330,8 @@ SCHEDULED_TASKS = {
     "haven.core.tasks.verify_audit_log": int(os.environ.get("HAVEN_AUDIT_VERIFY_MINUTES", "60")),
     "haven.core.tasks.forget_rate_counts": 60,
     "haven.training.tasks.send_refresher_reminders": 60,
+    # Expired sessions hold the field app's session keys (outreach/field_keys.py).
+    "haven.outreach.tasks.clear_expired_sessions": 60,
 }
 
 # Signed checkpoints of the audit log's chain (haven/core/audit_checks.py). Put

@@ -15,6 +15,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from haven.consents.api import router as consents_router
 from haven.core import overload
 from haven.outreach.api import router as outreach_router
+from haven.outreach.field_keys import router as field_keys_router
 from haven.overdose.api import router as overdose_router
 from haven.participants.api import router as participants_router
 from haven.resources.api import router as resources_router
@@ -61,6 +62,7 @@ api.add_router("/", overdose_router)
 api.add_router("/", resources_router)
 api.add_router("/", training_router)
 api.add_router("/", sync_router)
+api.add_router("/", field_keys_router)
 
 
 def _error(request, status, detail, field=None):

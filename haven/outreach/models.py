@@ -159,3 +159,26 @@ class CatalogVersion(models.Model):
     """
 
     token = models.CharField(max_length=36)
+
+
+class FieldDeviceKey(models.Model):
+    """The key that seals the outbox on one phone of one user (see field_keys.py).
+
+    It outlives a session, so that a worker whose session ended mid-shift
+    finds their queued records readable again after signing in on the same
+    phone; the deliberate logout on that phone deletes it. Stored encrypted,
+    like free text.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="field_device_keys"
+    )
+    # The phone's own random id (localStorage), the one its card codes are held for.
+    device = models.UUIDField()
+    key = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "device"], name="one_field_key_per_device")
+        ]

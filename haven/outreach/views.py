@@ -146,17 +146,15 @@ KEPT_RECORD_SCREENS = (
 # Shown by the service worker for any other page opened with no signal; kept
 # in the user's language, and refreshed when they change it (field_app.js).
 OFFLINE_FALLBACK = "outreach:offline"
-# The participants a phone can find with no signal (participants/offline_find.js).
-KEPT_PARTICIPANTS = "participants/kept"
 # The resource directory and the areas are answered in full when asked with no
-# query string, which is what the service worker keeps.
+# query string, which is what the service worker keeps. Nothing here names a
+# participant: the participants a phone keeps are sealed in IndexedDB instead
+# (field_app.js, field_crypto.js), never in the worker's cache.
 OFFLINE_API = (
     "sites",
     "items",
     "kits",
     "services",
-    "participants/recent",
-    KEPT_PARTICIPANTS,
     "resources",
     "areas",
 )
@@ -164,6 +162,7 @@ OFFLINE_STATIC = (
     "core/haven.css",
     "outreach/quick_log.js",
     "outreach/outbox.js",
+    "outreach/field_crypto.js",
     "outreach/field_app.js",
     "outreach/icon.svg",
     "participants/offline_find.js",
@@ -207,6 +206,7 @@ def offline_messages():
         "log_in_again": _("Log in again to send the waiting contacts."),
         "server_error": _("Haven could not be reached; trying again shortly."),
         "problem": _("Needs your attention"),
+        "locked": _("Locked on this phone: sign in again here to send it."),
         "edit": _("Edit and retry"),
         "naloxone_details": _("Naloxone details"),
         "discard": _("Discard"),
@@ -248,7 +248,6 @@ def service_worker(request):
             (_path_pattern(record), reverse(screen)) for record, screen in KEPT_RECORD_SCREENS
         ],
         "offline_page": reverse(OFFLINE_FALLBACK),
-        "kept_participants": f"/api/v1/{KEPT_PARTICIPANTS}",
         "api": [f"/api/v1/{path}" for path in OFFLINE_API],
         "static": [static(path) for path in OFFLINE_STATIC],
         "quick_log": reverse("outreach:quick_log"),

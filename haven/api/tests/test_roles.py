@@ -1,8 +1,10 @@
 """Every API endpoint, every role: analysts and admins are refused, field staff let in."""
 
+import json
 import re
 
 import pytest
+from django.test import Client
 
 from haven.api.api import api
 from haven.api.tests.client import api_client
@@ -17,6 +19,8 @@ NARROWER = {
     "/api/v1/stock/receive": STOCK_STAFF,
     "/api/v1/stock/transfer": STOCK_STAFF,
 }
+# Endpoints for the web app's own session only (a device token is refused with 401).
+SESSION_ONLY = {"/api/v1/field-keys"}
 
 
 def operations():
@@ -58,19 +62,39 @@ def test_the_api_has_the_endpoints_the_field_app_needs():
         "/api/v1/referrals",
         "/api/v1/referrals/{referral_id}/status",
         "/api/v1/referrals/follow-ups",
+        "/api/v1/field-keys",
     } <= paths
 
 
 @pytest.mark.parametrize("role", sorted(FIELD_STAFF | {"analyst", "admin"}))
 def test_each_role_reaches_only_its_endpoints(role, personas):
-    client = api_client(personas[role])
+    with_token = api_client(personas[role])
+    with_session = SessionClient(personas[role])
     for method, path in operations():
+        client = with_session if path in SESSION_ONLY else with_token
         status = call(client, method, path).status_code
         allowed = role in NARROWER.get(path, FIELD_STAFF)
         if allowed:
             assert status not in (401, 403), f"{role} {method} {path}: {status}"
         else:
             assert status == 403, f"{role} {method} {path}: {status}, expected 403"
+
+
+def test_a_device_token_cannot_use_the_session_only_endpoints(sam):
+    client = api_client(sam)
+    for path in SESSION_ONLY:
+        assert client.post_json(path, {}).status_code == 401
+
+
+class SessionClient(Client):
+    """The web app's own signed-in session, as the field app's scripts call the API."""
+
+    def __init__(self, user):
+        super().__init__()
+        self.force_login(user)
+
+    def post_json(self, path, body):
+        return self.post(path, json.dumps(body), content_type="application/json")
 
 
 def test_nobody_without_credentials_gets_in(client, db):

@@ -26,6 +26,17 @@ WAIT_FOR_OFFLINE_CACHE = """async (path) => {
 }"""
 
 
+# The participants the phone keeps are sealed in IndexedDB (field_crypto.js).
+WAIT_FOR_KEPT_PARTICIPANTS = """async () => {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const kept = window.havenField.keptParticipants && (await window.havenField.keptParticipants());
+    if (kept && kept.length) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}"""
+
+
 WHAT_IS_LEFT_ON_THE_PHONE = """async () => {
   const names = await caches.keys();
   const records = await new Promise((resolve) => {

@@ -8,7 +8,11 @@ from playwright.sync_api import expect
 from conftest import PASSWORD
 from haven.core.tests.browser import assert_accessible, log_in
 from haven.outreach.models import Encounter
-from haven.outreach.tests.test_browser_offline import WAIT_FOR_OFFLINE_CACHE, log_contact
+from haven.outreach.tests.test_browser_offline import (
+    WAIT_FOR_KEPT_PARTICIPANTS,
+    WAIT_FOR_OFFLINE_CACHE,
+    log_contact,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -109,7 +113,7 @@ def test_a_participant_found_with_no_signal_gets_the_contact_once(
     Participant.objects.create(alias="Rivet", created_by=olga, enrolled_site=eastside)
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
-    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/participants/kept")
+    assert page.evaluate(WAIT_FOR_KEPT_PARTICIPANTS)
     assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/participants/")
     # Downloading the kept set is a read of each participant in it.
     kept_reads = AuditEntry.objects.filter(page="API participants kept on the phone", user=sam)
@@ -306,7 +310,7 @@ def test_a_participant_linked_to_another_while_the_phone_was_offline(
     duplicate = Participant.objects.create(alias="Sunny B", created_by=sam, enrolled_site=downtown)
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
-    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/participants/kept")
+    assert page.evaluate(WAIT_FOR_KEPT_PARTICIPANTS)
     assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/participants/")
     page.context.set_offline(True)
     page.goto("/participants/")

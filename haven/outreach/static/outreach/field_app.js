@@ -30,9 +30,19 @@
     }
   }
 
+  // A record's participant data and free text are sealed with the device
+  // key (field_crypto.js); a record that cannot be opened comes back locked.
+  const SEALED_FIELDS = ["body", "label", "problem"];
+  const sealing = () => window.havenCrypto;
   const outbox = {
-    all: () => run("readonly", (store) => store.getAll()),
-    put: (record) => run("readwrite", (store) => store.put(record)),
+    all: async () => {
+      const stored = await run("readonly", (store) => store.getAll());
+      return Promise.all(stored.map((record) => sealing().openFields("device", record)));
+    },
+    put: async (record) => {
+      const sealed = await sealing().sealFields("device", record, SEALED_FIELDS);
+      return run("readwrite", (store) => store.put(sealed));
+    },
     remove: (key) => run("readwrite", (store) => store.delete(key)),
     clear: () => run("readwrite", (store) => store.clear()),
   };
@@ -47,13 +57,20 @@
   // Wipe what this phone holds for Haven: the outbox and the cached pages.
   async function forget() {
     try {
+      await sealing().clear();
       await outbox.clear();
     } catch (error) {
       // No IndexedDB (private mode): nothing to clear.
     }
-    // Unregister first, so that the worker caches nothing more once logged out.
+    // Stop the worker first (its install may still be fetching; it aborts
+    // those fetches), so that it caches nothing more once logged out.
     if ("serviceWorker" in navigator) {
       const registrations = await navigator.serviceWorker.getRegistrations();
+      for (const registration of registrations) {
+        for (const worker of [registration.installing, registration.waiting, registration.active]) {
+          if (worker) worker.postMessage("forget");
+        }
+      }
       await Promise.all(registrations.map((registration) => registration.unregister()));
     }
     if (window.caches) {
@@ -403,8 +420,13 @@
     takeCardCode,
   };
 
-  const loggedIn = Boolean(document.currentScript && document.currentScript.dataset.user);
-  if (!loggedIn) {
+  const script = document.currentScript;
+
+  const user = script && script.dataset.user;
+  if (!user) {
+    // The session is over: the phone drops its keys, so what it keeps stays
+    // unreadable until Haven hands them out again after a sign-in.
+    sealing().dropKeys().catch(() => {});
     // Logged out: nothing of Haven's stays on the phone. A session that
     // merely ended (the login page after a long shift) keeps the outbox, or
     // logging in again to send it would lose it.
@@ -419,27 +441,40 @@
   // wipe the phone when the session ends later.
   localStorage.removeItem(LOGGING_OUT_KEY);
 
+  const newKeys = sealing().start({
+    user,
+    keyId: script.dataset.keyId,
+    url: script.dataset.keysUrl,
+    device: deviceId(),
+    csrfToken: csrfToken(),
+  });
+  // The participants kept for finding them with no signal, sealed with the session key.
+  window.havenField.keptParticipants = () =>
+    sealing().sealedStore.get("participants", "session", user);
+
   if ("serviceWorker" in navigator && window.isSecureContext) {
     // Kept for the quick-log screen, which says whether the phone is ready.
     window.havenField.registration = navigator.serviceWorker.register("/sw.js", { scope: "/" });
     window.havenField.registration.catch(() => {});
     keepScreensInTheUsersLanguage();
-    keepParticipantsFresh();
   }
+  keepParticipantsFresh().catch(() => {});
 
   // The participants kept for finding them with no signal grow stale as
-  // people are enrolled and seen: fetch a fresh set now and then, with signal.
+  // people are enrolled and seen: fetch a fresh set now and then, with signal,
+  // and at once in a new session (the last one's key sealed the old set).
   // (Either way round, in case the phone's clock was wrong and is now right.)
-  function keepParticipantsFresh() {
+  async function keepParticipantsFresh() {
     const KEPT_AT_KEY = "haven-kept-participants-at";
     const KEEP_EVERY_MS = 20 * 60 * 1000;
     const last = parseInt(localStorage.getItem(KEPT_AT_KEY), 10) || 0;
-    if (!navigator.onLine || Math.abs(Date.now() - last) < KEEP_EVERY_MS) return;
-    navigator.serviceWorker.ready.then((registration) => {
-      // The first time, the worker's install has just fetched them.
-      if (last && registration.active) registration.active.postMessage("refresh-participants");
-      localStorage.setItem(KEPT_AT_KEY, String(Date.now()));
-    });
+    const url = script.dataset.keptUrl;
+    const stale = (await newKeys) || Math.abs(Date.now() - last) >= KEEP_EVERY_MS;
+    if (!url || !navigator.onLine || !stale) return;
+    const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok || response.redirected) return;
+    await sealing().sealedStore.put("participants", "session", user, await response.json());
+    localStorage.setItem(KEPT_AT_KEY, String(Date.now()));
   }
 
   // The kept screens (and the "No signal" page) are in the language they were

@@ -301,7 +301,8 @@
       minute: "2-digit",
     });
     const title = document.createElement("span");
-    title.textContent = `${when} · ${record.label}`;
+    // Sealed with a key the phone does not hold now (field_crypto.js): kept, not sent.
+    title.textContent = `${when} · ${record.locked ? MESSAGES.locked : record.label}`;
     item.append(title);
     if (hasNaloxone(record)) {
       // First kit or refill, and why: asked on its own screen, kept behind the contact.

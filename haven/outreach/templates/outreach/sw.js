@@ -25,12 +25,15 @@ const POLICY = "{{ policy|escapejs }}";
 // With a weak signal, wait this long for the network before using the cache.
 const NETWORK_TIMEOUT_MS = 4000;
 
+// The fetches under way (the install's, a refresh's): the logged-out page
+// tells the worker to "forget", which aborts them, so that none of them can
+// put a screen back in the cache after the phone was wiped.
+const fetching = new AbortController();
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(CACHE).then((cache) =>
-      // One missing file (or a logged-out user) must not stop the install.
-      Promise.allSettled([...OFFLINE].map((url) => refresh(cache, url))),
-    ).then(() => self.skipWaiting()),
+    // One missing file (or a logged-out user) must not stop the install.
+    Promise.allSettled([...OFFLINE].map(refresh)).then(() => self.skipWaiting()),
   );
 });
 
@@ -38,31 +41,41 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
       .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then(forgetWhatIsNoLongerKept)
       .then(() => self.clients.claim()),
   );
 });
 
-// The participants kept for finding them with no signal: the page asks for a
-// fresh set now and then (field_app.js), without fetching every screen again.
-const KEPT_PARTICIPANTS = "{{ kept_participants|escapejs }}";
+// An earlier worker, under the same cache name, may have kept answers this one
+// does not (the participants, before they were sealed in IndexedDB): drop them.
+async function forgetWhatIsNoLongerKept() {
+  if (!(await caches.has(CACHE))) return;
+  const cache = await caches.open(CACHE);
+  const requests = await cache.keys();
+  await Promise.all(
+    requests.filter((r) => !OFFLINE.has(new URL(r.url).pathname)).map((r) => cache.delete(r)),
+  );
+}
 
-// The page asks for a refresh of the cache after logging in or syncing.
+// The page asks for a refresh of the cache after the language changed, and
+// to forget everything at logout.
 self.addEventListener("message", (event) => {
-  if (event.data === "refresh-participants") {
-    event.waitUntil(caches.open(CACHE).then((cache) => refresh(cache, KEPT_PARTICIPANTS)));
+  if (event.data === "forget") {
+    // For good: this worker is being unregistered; a sign-in registers a new one.
+    fetching.abort();
+    event.waitUntil(caches.delete(CACHE));
   }
   if (event.data === "refresh") {
-    event.waitUntil(
-      caches.open(CACHE).then((cache) =>
-        Promise.allSettled([...OFFLINE].map((url) => refresh(cache, url))),
-      ),
-    );
+    event.waitUntil(Promise.allSettled([...OFFLINE].map(refresh)));
   }
 });
 
-async function refresh(cache, url) {
-  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
-  if (cacheable(response)) await cache.put(url, response);
+async function refresh(url) {
+  const signal = fetching.signal;
+  const response = await fetch(url, { credentials: "same-origin", cache: "no-store", signal });
+  // Aborted once the answer was in: the phone has been wiped since, and
+  // opening the cache now would make it again.
+  if (cacheable(response) && !signal.aborted) await (await caches.open(CACHE)).put(url, response);
   return response;
 }
 

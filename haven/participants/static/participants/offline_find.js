@@ -2,7 +2,7 @@
 //
 // With signal the search form posts to Haven as always. Without, the search
 // is answered from the participants the phone keeps (/api/v1/participants/kept,
-// kept by the service worker and audited when it was downloaded): a card code
+// sealed on the phone by field_app.js and audited when it was downloaded): a card code
 // must match exactly, an alias by its beginning. Each match offers logging a
 // contact for that person, whose card code travels to the quick-log screen in
 // this tab's session storage, never in a URL.
@@ -18,10 +18,11 @@
   const say = (template, values = {}) =>
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
 
+  // Sealed on the phone with this session's key (field_app.js, field_crypto.js).
   async function keptParticipants() {
-    const response = await fetch(form.dataset.keptUrl, { credentials: "same-origin" });
-    if (!response.ok) throw new Error(String(response.status));
-    return response.json();
+    const kept = field.keptParticipants && (await field.keptParticipants());
+    if (!kept) throw new Error("nothing kept");
+    return kept;
   }
 
   function search(kept, typed) {

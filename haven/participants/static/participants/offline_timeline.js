@@ -3,7 +3,7 @@
 // The service worker opens this kept page for /participants/<id>/ when there
 // is no signal. It shows what the phone keeps of that person: their last few
 // contacts from the kept set (/api/v1/participants/kept, which holds no
-// notes) and the records waiting for them in the outbox, marked as not yet
+// notes; sealed on the phone, read through havenField.keptParticipants) and the records waiting for them in the outbox, marked as not yet
 // sent. Logging a contact or a referral for them passes their card code in
 // this tab's session storage, never in a URL.
 (() => {
@@ -86,7 +86,8 @@
     const match = window.location.pathname.match(/\/(\d+)\/$/);
     const id = match ? parseInt(match[1], 10) : null;
     const [people, items, services] = await Promise.all([
-      kept(page.dataset.keptUrl),
+      // Sealed on the phone under the session's key (field_app.js).
+      field.keptParticipants && field.keptParticipants().then((kept) => kept || []),
       kept(page.dataset.itemsUrl).catch(() => []),
       kept(page.dataset.servicesUrl).catch(() => []),
     ]);
