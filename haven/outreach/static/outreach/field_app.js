@@ -277,6 +277,7 @@
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
 
   // The count on every page, and the news for the page's own outbox panel.
+  let lastSent = null;
   async function showOutbox(outcome = { state: "idle", sent: 0, notices: [] }) {
     let mine;
     try {
@@ -291,8 +292,11 @@
       const parts = [];
       if (own.length) parts.push(say(sender.dataset.pending, { n: own.length }));
       if (problems) parts.push(say(sender.dataset.problems, { n: problems }));
-      if (!own.length && outcome.sent) {
-        parts.push(say(sender.dataset.sent, { n: outcome.sent }), ...outcome.notices);
+      // What was sent stays said until there is news: a later attempt that
+      // found nothing to send must not wipe "Sent: 1" before anyone read it.
+      if (outcome.sent) lastSent = outcome;
+      if (!own.length && lastSent) {
+        parts.push(say(sender.dataset.sent, { n: lastSent.sent }), ...lastSent.notices);
       }
       document.getElementById("outbox-pending-text").textContent = parts.join(" · ");
       sender.querySelector("a").hidden = !own.length;
