@@ -360,6 +360,11 @@ if not 1 <= PROTECTION_WIDTH <= SMALL_COUNT_THRESHOLD:
     raise ImproperlyConfigured(
         "HAVEN_PROTECTION_WIDTH must be from 1 to HAVEN_SMALL_COUNT_THRESHOLD."
     )
+# Figures with small counts hidden cover one kind of calendar period only, so
+# that no two such reports overlap and none can be subtracted from another.
+SUPPRESSED_PERIOD = os.environ.get("HAVEN_SUPPRESSED_PERIOD", "quarter")
+if SUPPRESSED_PERIOD not in ("month", "quarter", "year"):
+    raise ImproperlyConfigured("HAVEN_SUPPRESSED_PERIOD must be month, quarter or year.")
 
 # Directory entries not verified for this many days are listed for re-verification.
 RESOURCE_STALE_DAYS = int(os.environ.get("HAVEN_RESOURCE_STALE_DAYS", "180"))

@@ -1,6 +1,7 @@
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,6 +88,8 @@ class ReportForm(forms.Form):
         self.user = user
         year, quarter = last_full_quarter(timezone.localdate())
         initial = {"period": "quarter", "year": year, "number": quarter}
+        if user.role in self.ALWAYS_SUPPRESSED and settings.SUPPRESSED_PERIOD != "quarter":
+            initial = self.last_full_period(settings.SUPPRESSED_PERIOD)
         if not data or "period" not in data:
             data = {**initial, **(data.dict() if hasattr(data, "dict") else data or {})}
         super().__init__(data, **kwargs)
@@ -102,17 +105,41 @@ class ReportForm(forms.Form):
             .order_by("username")
         )
 
+    @staticmethod
+    def last_full_period(kind):
+        today = timezone.localdate()
+        if kind == "year":
+            return {"period": "year", "year": today.year - 1}
+        last_month = today.replace(day=1) - datetime.timedelta(days=1)
+        return {"period": "month", "year": last_month.year, "number": last_month.month}
+
     def allowed_sites(self):
         """Supervisors report on their own sites; managers and analysts on all."""
         if self.user.role == "supervisor":
             return Site.objects.filter(staff=self.user)
         return Site.objects.all()
 
+    def one_kind_of_period_message(self):
+        # Overlapping periods (a year and its quarters, custom dates a day
+        # apart) could be subtracted from each other to work out a hidden
+        # count, so suppressed figures come for one kind of period only.
+        kind = dict(self.fields["period"].choices)[settings.SUPPRESSED_PERIOD]
+        message = _(
+            "With small counts hidden, reports cover one calendar period of one kind "
+            "(here: %(kind)s), so that no two overlap and one cannot be subtracted "
+            "from another to work out a hidden count. Choose a %(kind)s."
+        ) % {"kind": str(kind).lower()}
+        if self.user.role not in self.ALWAYS_SUPPRESSED:
+            message += " " + _("For use inside the program, turn off hiding small counts.")
+        return message
+
     def clean(self):
         cleaned = super().clean()
         if self.user.role in self.ALWAYS_SUPPRESSED:
             cleaned["suppress"] = True
         kind = cleaned.get("period")
+        if cleaned.get("suppress") and kind and kind != settings.SUPPRESSED_PERIOD:
+            raise ValidationError(self.one_kind_of_period_message())
         if kind == "custom":
             if not cleaned.get("start") or not cleaned.get("end"):
                 raise ValidationError(_("Enter both dates of a custom period."))

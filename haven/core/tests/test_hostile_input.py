@@ -58,7 +58,7 @@ def test_every_download_is_audited_as_an_export(role, personas, world, login):
     user = personas[role]
     client = login(user)
     downloads = []
-    queries = {"/reports/": "?format=csv&period=month&year=2026&number=1"}
+    queries = {"/reports/": "?format=csv&period=quarter&year=2026&number=1"}
     for route in walk(get_resolver().url_patterns):
         for path in concrete_paths(route, world.ids()):
             query = next((q for prefix, q in queries.items() if path.startswith(prefix)), "")
