@@ -393,6 +393,8 @@ def test_a_mistyped_card_code_is_caught_on_the_phone(page, sam, downtown, partic
 def test_logging_out_clears_the_phone(page, sam, downtown, participant, catalog):
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
+    # The screen is kept (and its scripts have started) before the signal goes.
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
     page.context.set_offline(True)
     log_contact(page, card_code=participant.card_code)
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()

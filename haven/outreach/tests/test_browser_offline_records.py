@@ -14,6 +14,7 @@ from haven.core.tests.browser import assert_accessible, log_in
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Encounter
 from haven.outreach.tests.test_browser_offline import (
+    WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
     WHAT_IS_LEFT_ON_THE_PHONE,
     log_contact,
@@ -192,7 +193,9 @@ def test_the_timeline_with_no_signal_shows_the_kept_contacts_and_what_waits(
         staff=sam,
     )
     log_in(page, "sam", PASSWORD)
-    ready(page, "/participants/kept/", "/api/v1/participants/kept", "/api/v1/services")
+    ready(page, "/participants/kept/", "/api/v1/services")
+    # The kept participants are sealed on the phone, not in the page cache.
+    assert page.evaluate(WAIT_FOR_KEPT_PARTICIPANTS)
     page.context.set_offline(True)
     page.goto("/participants/")
     page.get_by_label("Card code, UIC or alias").fill("Sun")
