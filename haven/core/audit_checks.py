@@ -177,13 +177,17 @@ class LastCheck:
 
 def last_check(path=None):
     """What the last recorded check found, for the audit log page; None if never checked."""
-    lines, _ = read_lines(path)
-    if not lines:
+    path = path or checkpoint_file()
+    if not path.exists():
         return None
-    line = lines[-1]
+    # The file grows by a line a check: the page reads only its end.
+    with path.open("rb") as kept:
+        kept.seek(max(0, path.stat().st_size - 4096))
+        lines = [line for line in kept.read().splitlines() if line.strip()]
     try:
+        line = json.loads(lines[-1])
         checked_at = datetime.datetime.fromisoformat(line["checked_at"])
-    except (KeyError, TypeError, ValueError):
+    except (IndexError, KeyError, TypeError, ValueError):
         return None
     return LastCheck(
         checked_at=checked_at,
