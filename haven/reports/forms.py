@@ -146,12 +146,11 @@ class ReportForm(forms.Form):
         # Overlapping periods (a year and its quarters, custom dates a day
         # apart) could be subtracted from each other to work out a hidden
         # count, so suppressed figures come for one kind of period only.
-        kind = dict(self.fields["period"].choices)[settings.SUPPRESSED_PERIOD]
         message = _(
             "With small counts hidden, reports cover one calendar period of one kind "
             "(here: %(kind)s), so that no two overlap and one cannot be subtracted "
             "from another to work out a hidden count. Choose a %(kind)s."
-        ) % {"kind": str(kind).lower()}
+        ) % {"kind": self.suppressed_period_name}
         if self.user.role not in self.ALWAYS_SUPPRESSED:
             message += " " + _("For use inside the program, turn off hiding small counts.")
         return message
