@@ -9,6 +9,7 @@ Two sites: Downtown (where most people work) and Eastside (the other site).
 import pytest
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import Client
+from django.utils import translation
 
 from haven.accounts.models import Site, User
 from haven.outreach.models import Service
@@ -48,6 +49,17 @@ def audit_checkpoints_apart(settings, tmp_path):
 def fast_password_hashing(settings):
     """Argon2 is slow on purpose; tests that check it ask for it explicitly."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def language_put_back():
+    """Each test starts in the default language.
+
+    A request in Spanish (Accept-Language: es) or translation.activate() switches the
+    language of the thread the tests run in, and nothing switches it back.
+    """
+    yield
+    translation.deactivate()
 
 
 def make_user(username, role, sites=()):

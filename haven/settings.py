@@ -421,6 +421,13 @@ HAVEN_PROGRAM_LOGO = os.environ.get("HAVEN_PROGRAM_LOGO", "")
 # The folder of DejaVu Sans, embedded in every PDF (Debian: fonts-dejavu-core); without
 # it PDFs use the Bitstream Vera inside reportlab, which has Western European letters only.
 HAVEN_PDF_FONT_DIR = os.environ.get("HAVEN_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+# TrueType fonts for the letters DejaVu lacks (Chinese, Japanese, Korean), first found
+# wins (haven/core/pdf.py); separated by ":". Debian's fonts-droid-fallback.
+HAVEN_PDF_FALLBACK_FONTS = os.environ.get(
+    "HAVEN_PDF_FALLBACK_FONTS",
+    "/usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf:"
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+).split(":")
 
 # Naloxone and supplies by mail (haven/mail, docs/mail.md).
 # The service area: two-letter states, and optionally a list of ZIP codes within them.

@@ -7,39 +7,23 @@ have every element of 42 CFR 2.31, and every disclosure carries the notice of
 42 CFR 2.32.
 """
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haven.core import part2
+
 from .models import DISCLOSURE_KINDS, Consent, Kind
 
-# The notice of 42 CFR 2.32(a)(1) (as amended in 2024) that goes with every
-# disclosure in Part 2 mode.
-PART2_NOTICE = _(
-    "This record which has been disclosed to you is protected by Federal confidentiality "
-    "rules (42 CFR part 2). These rules prohibit you from using or disclosing this record, "
-    "or testimony that describes the information contained in this record, in any civil, "
-    "criminal, administrative, or legislative proceedings by any Federal, State, or local "
-    "authority, against the patient, unless authorized by the consent of the patient, "
-    "except as provided at 42 CFR 2.12(c)(5) or as authorized by a court in accordance with "
-    "42 CFR 2.64 or 2.65. In addition, the Federal rules prohibit you from making any other "
-    "use or disclosure of this record unless at least one of the following applies: "
-    "further use or disclosure is expressly permitted by the written consent of the "
-    "individual whose information is being disclosed in this record or as otherwise "
-    "permitted by 42 CFR part 2; you are a covered entity or business associate and have "
-    "received the record for treatment, payment, or health care operations; or you have "
-    "received the record from a covered entity or business associate as permitted by 45 CFR "
-    "part 164, subparts A and E. A general authorization for the release of medical or "
-    "other information is NOT sufficient to meet the required elements of written consent "
-    "to further use or redisclose the record (see 42 CFR 2.31)."
-)
+# The notice of 42 CFR 2.32 that goes with every disclosure in Part 2 mode; it
+# lives in haven/core so that documents of any app can print it.
+PART2_NOTICE = part2.NOTICE
 
 # How far back the accounting of disclosures goes (42 CFR 2.24: three years).
 ACCOUNTING_YEARS = 3
 
 
 def part2_mode():
-    return settings.HAVEN_PART2_MODE
+    return part2.part2_mode()
 
 
 def consents_of(participant):

@@ -134,8 +134,6 @@ def participant_summary(request, participant_id):
                 "printing": printing,
                 "language": language,
                 "languages": TextLanguage.choices,
-                "part2_mode": rules.part2_mode(),
-                "notice": rules.PART2_NOTICE,
             }
         )
         return render(request, "consents/summary.html", context)

@@ -20,6 +20,7 @@ from openpyxl.styles import Font
 
 from haven.participants import codes
 
+from . import part2
 from .models import AuditEntry
 from .spreadsheet import csv_writer, xlsx_row
 
@@ -244,9 +245,17 @@ def _rows_of(chunk):
         ]
 
 
+def notice_rows():
+    """The rows a file opens with: in Part 2 mode, the 42 CFR 2.32 notice and a blank
+    row, since the card codes in it are participant records that can leave the program."""
+    text = part2.notice()
+    return [[text], []] if text else []
+
+
 def as_csv(entries):
     out = io.StringIO()
     writer = csv_writer(out)
+    writer.writerows(notice_rows())
     writer.writerow(columns())
     writer.writerows(rows(entries))
     return out.getvalue().encode("utf-8-sig")
@@ -256,6 +265,8 @@ def as_xlsx(entries):
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Audit log")
+    for row in notice_rows():
+        xlsx_row(sheet, row)
     for cell in xlsx_row(sheet, columns()):
         cell.font = Font(bold=True)
     for row in rows(entries):

@@ -8,9 +8,19 @@ so that whatever a person typed prints as the letters they typed.
 Every PDF uses one embedded font, DejaVu Sans (Debian's fonts-dejavu-core, or
 HAVEN_PDF_FONT_DIR): reportlab's built-in Helvetica knows only Western
 European letters, so a Vietnamese name or a Cyrillic word printed as black
-boxes. A character the font still lacks (an emoji, a Chinese name) is never
-printed as a box: a symbol becomes its name in brackets ("[syringe]"), any
-other character a "?".
+boxes. DejaVu has no Chinese, Japanese or Korean letters: those are drawn in a
+fallback font, Droid Sans Fallback (Debian's fonts-droid-fallback; the files
+in HAVEN_PDF_FALLBACK_FONTS, first found wins), embedded only in PDFs that
+need it. reportlab picks no font per character itself, so every text goes
+through `runs()`, which cuts it into pieces each drawn in a font that has its
+letters. Without the fallback font (a machine without the package) PDFs print
+as they did before it: a character no font has (an emoji; a Chinese name there)
+is never printed as a box: a symbol becomes its name in brackets ("[syringe]"),
+any other character a "?".
+
+Right-to-left scripts (Arabic, Hebrew) have glyphs in DejaVu but are drawn
+left to right and unjoined: reportlab shapes text only with uharfbuzz, which
+Haven does not install.
 """
 
 import functools
@@ -55,6 +65,27 @@ def font_files():
     }
 
 
+def fallback_files():
+    """The fallback fonts' TrueType files that exist, in order of preference."""
+    return [Path(path) for path in settings.HAVEN_PDF_FALLBACK_FONTS if Path(path).is_file()]
+
+
+@functools.cache
+def register_fallback_fonts():
+    """Register each fallback font found, once; return their names, in order."""
+    from reportlab.lib.fonts import addMapping
+
+    names = []
+    for number, path in enumerate(fallback_files()):
+        name = f"HavenFallback{number}"
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+        # One face: bold or italic text in it (a Paragraph's <b>) is drawn upright.
+        for bold, italic in ((0, 0), (1, 0), (0, 1), (1, 1)):
+            addMapping(name, bold, italic, name)
+        names.append(name)
+    return tuple(names)
+
+
 @functools.cache
 def register_fonts():
     """Register Haven's PDF font family with reportlab once; return the regular face."""
@@ -90,16 +121,24 @@ def _glyphs():
     return register_fonts().face.charToGlyph
 
 
+def _fallback_for(character):
+    """The name of the first fallback font that has `character`, or None."""
+    for name in register_fallback_fonts():
+        if ord(character) in pdfmetrics.getFont(name).face.charToGlyph:
+            return name
+    return None
+
+
 def plain(text):
-    """`text` as Haven's PDF font can draw it: control characters (NUL among them) removed,
-    and each character the font has no glyph for replaced by text, never a black box."""
+    """`text` as Haven's PDF fonts can draw it: control characters (NUL among them) removed,
+    and each character no font has a glyph for replaced by text, never a black box."""
     text = unicodedata.normalize("NFC", CONTROL_CHARACTERS.sub("", str(text)))
     glyphs = _glyphs()
     if all(ord(character) in glyphs for character in text):
         return text
     out = []
     for character in text:
-        if ord(character) in glyphs or character in "\n\t":
+        if ord(character) in glyphs or character in "\n\t" or _fallback_for(character):
             out.append(character)
         elif unicodedata.category(character) in JOINERS:
             continue
@@ -110,15 +149,73 @@ def plain(text):
     return "".join(out)
 
 
+def runs(text, font):
+    """[(font name, piece)]: `text` (already plain()) cut where the font that has its
+    letters changes; `font` for everything it has, a fallback font for the rest."""
+    glyphs = pdfmetrics.getFont(font).face.charToGlyph
+    if all(ord(character) in glyphs for character in text):
+        return [(font, text)] if text else []
+    pieces = []
+    for character in text:
+        wanted = font if ord(character) in glyphs else _fallback_for(character) or font
+        if pieces and pieces[-1][0] == wanted:
+            pieces[-1][1] += character
+        else:
+            pieces.append([wanted, character])
+    return [(name, piece) for name, piece in pieces]
+
+
+def _marked_up(text):
+    """`text` escaped for a Paragraph, with the pieces a fallback font draws set in it."""
+    return "".join(
+        escape(piece) if name == FONT else f'<font face="{name}">{escape(piece)}</font>'
+        for name, piece in runs(plain(text), FONT)
+    )
+
+
 def paragraph(text, style):
     """A Paragraph that shows `text` literally; never pass markup through here."""
     # Line breaks in data become spaces: a Paragraph flows its text anyway.
-    return Paragraph(escape(plain(text)), style)
+    return Paragraph(_marked_up(text), style)
 
 
 def term_paragraph(term, text, style):
     """`term` in bold, then `text`, both shown literally (each is escaped)."""
-    return Paragraph(f"<b>{escape(plain(term))}</b> {escape(plain(text))}", style)
+    return Paragraph(f"<b>{_marked_up(term)}</b> {_marked_up(text)}", style)
+
+
+def text_width(text, font, size):
+    """How wide `text` (already plain()) is drawn by draw_text()."""
+    return sum(pdfmetrics.stringWidth(piece, name, size) for name, piece in runs(text, font))
+
+
+def draw_text(pdf, x, y, text, *, font, size, align="left"):
+    """Draw one line of `text` (already plain()) at `size`, each piece in a font that has
+    its letters; `align="centre"` centres it on `x`."""
+    if align == "centre":
+        x -= text_width(text, font, size) / 2
+    for name, piece in runs(text, font):
+        pdf.setFont(name, size)
+        pdf.drawString(x, y, piece)
+        x += pdfmetrics.stringWidth(piece, name, size)
+    pdf.setFont(font, size)
+
+
+def wrap(text, font, size, width):
+    """`text` (already plain()) cut into lines no wider than `width`: at spaces, and
+    between letters where one word is wider (a Chinese address has no spaces)."""
+    lines = []
+    for word in text.split():
+        line = f"{lines[-1]} {word}" if lines else word
+        if lines and text_width(line, font, size) <= width:
+            lines[-1] = line
+            continue
+        lines.append("")
+        for character in word:
+            if lines[-1] and text_width(lines[-1] + character, font, size) > width:
+                lines.append("")
+            lines[-1] += character
+    return lines
 
 
 def stylesheet():
@@ -133,16 +230,16 @@ def stylesheet():
 
 def fit_font_size(text, font, size, width, smallest):
     """The largest size from `size` down to `smallest` at which `text` fits in `width`."""
-    while size > smallest and pdfmetrics.stringWidth(text, font, size) > width:
+    while size > smallest and text_width(text, font, size) > width:
         size -= 0.5
     return size
 
 
 def clip_to_width(text, font, size, width):
     """`text`, cut with an ellipsis if it would run wider than `width`."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
+    if text_width(text, font, size) <= width:
         return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
+    while text and text_width(text + "…", font, size) > width:
         text = text[:-1]
     return text.rstrip() + "…"
 
@@ -152,11 +249,7 @@ def draw_fitted(pdf, x, y, text, *, font, size, width, smallest=None, align="lef
     text = plain(text)
     size = fit_font_size(text, font, size, width, smallest or size)
     text = clip_to_width(text, font, size, width)
-    pdf.setFont(font, size)
-    if align == "centre":
-        pdf.drawCentredString(x, y, text)
-    else:
-        pdf.drawString(x, y, text)
+    draw_text(pdf, x, y, text, font=font, size=size, align=align)
     return size
 
 

@@ -2,7 +2,7 @@
 
 Drawn on a reportlab canvas, whose drawString() takes text as it is (no
 markup); haven.core.pdf.plain() removes the control characters. Lines are
-wrapped to the label's box and the page's margins, in Haven's PDF font. With
+wrapped to the label's box and the page's margins, in Haven's PDF fonts. With
 discreet packaging the outside (the label) carries no program name.
 """
 
@@ -13,9 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
-from reportlab.lib.utils import simpleSplit
 
-from haven.core.pdf import FONT, FONT_BOLD, draw_fitted, new_canvas, plain
+from haven.core.pdf import FONT, FONT_BOLD, draw_fitted, draw_text, new_canvas, plain, wrap
 
 # The text's width on the page: an inch of margin each side.
 TEXT_WIDTH = letter[0] - 2 * inch
@@ -26,10 +25,9 @@ BOX_TEXT_WIDTH = BOX_WIDTH - 0.6 * inch
 
 def _lines(pdf, x, y, lines, size=12, leading=16, width=TEXT_WIDTH):
     """Draw `lines` from `y` down, each wrapped within `width`; return the next line's y."""
-    pdf.setFont(FONT, size)
     for line in lines:
-        for part in simpleSplit(plain(line), FONT, size, width) or [""]:
-            pdf.drawString(x, y, part)
+        for part in wrap(plain(line), FONT, size, width) or [""]:
+            draw_text(pdf, x, y, part, font=FONT, size=size)
             y -= leading
     return y
 
@@ -55,8 +53,7 @@ def label_and_slip(request, guide_url):
         leading=19,
         width=BOX_TEXT_WIDTH,
     )
-    pdf.setFont(FONT, 8)
-    pdf.drawString(inch, height - 5.4 * inch, plain(request.number))
+    draw_text(pdf, inch, height - 5.4 * inch, plain(request.number), font=FONT, size=8)
     pdf.showPage()
     # The packing slip, inside the package.
     draw_fitted(

@@ -19,6 +19,7 @@ from reportlab.platypus import Table as PdfTable
 from haven.core.pdf import (
     FONT,
     FONT_BOLD,
+    draw_text,
     new_document,
     paragraph,
     plain,
@@ -116,7 +117,7 @@ class _NumberedCanvas(canvas.Canvas):
             self.setFont(FONT, 8)
             self.setFillColor(colors.dimgrey)
             width, _height = self._pagesize
-            self.drawString(0.75 * inch, 0.5 * inch, plain(self._footer))
+            draw_text(self, 0.75 * inch, 0.5 * inch, plain(self._footer), font=FONT, size=8)
             self.drawRightString(
                 width - 0.75 * inch,
                 0.5 * inch,

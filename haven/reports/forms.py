@@ -93,9 +93,14 @@ class ReportForm(forms.Form):
         if not data or "period" not in data:
             data = {**initial, **(data.dict() if hasattr(data, "dict") else data or {})}
         super().__init__(data, **kwargs)
+        self.suppressed_period = settings.SUPPRESSED_PERIOD
+        period = self.fields["period"]
+        self.suppressed_period_name = str(dict(period.choices)[self.suppressed_period]).lower()
+        self.offers_custom_dates = self.offers_number = True
         if user.role in self.ALWAYS_SUPPRESSED:
             # Not offered, and whatever the request says is not read.
             del self.fields["suppress"]
+            self.offer_only_the_suppressed_period()
         self.fields["site"].queryset = self.allowed_sites()
         self.fields["staff"].queryset = (
             User.objects.filter(
@@ -104,6 +109,24 @@ class ReportForm(forms.Form):
             .distinct()
             .order_by("username")
         )
+
+    def offer_only_the_suppressed_period(self):
+        """Show only the kind of period suppressed figures come for.
+
+        Only the widget's choices shrink: the field still reads any kind, so that a
+        crafted request for another gets the refusal that says why (see clean).
+        """
+        period = self.fields["period"]
+        period.widget.choices = [
+            (kind, name) for kind, name in period.choices if kind == self.suppressed_period
+        ]
+        self.offers_custom_dates = False
+        self.offers_number = self.suppressed_period != "year"
+        if self.offers_number:
+            self.fields["number"].label = {
+                "month": gettext_lazy("Month (1–12)"),
+                "quarter": gettext_lazy("Quarter (1–4)"),
+            }[self.suppressed_period]
 
     @staticmethod
     def last_full_period(kind):
@@ -123,12 +146,11 @@ class ReportForm(forms.Form):
         # Overlapping periods (a year and its quarters, custom dates a day
         # apart) could be subtracted from each other to work out a hidden
         # count, so suppressed figures come for one kind of period only.
-        kind = dict(self.fields["period"].choices)[settings.SUPPRESSED_PERIOD]
         message = _(
             "With small counts hidden, reports cover one calendar period of one kind "
             "(here: %(kind)s), so that no two overlap and one cannot be subtracted "
             "from another to work out a hidden count. Choose a %(kind)s."
-        ) % {"kind": str(kind).lower()}
+        ) % {"kind": self.suppressed_period_name}
         if self.user.role not in self.ALWAYS_SUPPRESSED:
             message += " " + _("For use inside the program, turn off hiding small counts.")
         return message

@@ -157,6 +157,7 @@ class Figures:
         "overdose": metrics.overdose_reports,
         "checks": metrics.drug_checks,
         "referrals": metrics.referrals,
+        "training": training.training_figures,
     }
 
     def __init__(self, scope):
@@ -435,9 +436,9 @@ TRAINING_LINKS = {"site": SUM, "staff": OVERLAP, "type": SAME}
 TRAINING_PEOPLE = {"site": OVERLAP, "staff": OVERLAP, "type": SAME}
 
 
-def _training_tables(scope):
+def _training_tables(figures):
     """People trained, sessions by audience and kits at group trainings (haven/training)."""
-    people = training.people_trained(scope)
+    people = figures.training["people"]
     trained = _table(
         _("People trained at group sessions"),
         [
@@ -449,14 +450,14 @@ def _training_tables(scope):
         key="training_people",
         links=TRAINING_PEOPLE,
     )
-    change = training.knowledge_change(scope)
+    change = figures.training["change"]
     trained.notes = [
         (
             _("Quiz answers right, before → after"),
             f"{_percent_or_dash(change['pre'])} → {_percent_or_dash(change['post'])}",
         )
     ]
-    by_audience = training.sessions_by_audience(scope)
+    by_audience = figures.training["audiences"]
     sessions = _table(
         _("Training sessions by audience"),
         [(str(label), by_audience.get(value, 0)) for value, label in Audience.choices],
@@ -464,7 +465,7 @@ def _training_tables(scope):
         key="training_sessions",
         links=TRAINING_LINKS,
     )
-    kits = training.kits_at_trainings(scope)
+    kits = figures.training["kits"]
     labels = dict(Group.choices)
     handed = _table(
         _("Supplies handed out at trainings (units)"),
@@ -508,7 +509,7 @@ def naloxone_quarterly(scope, figures=None):
             key="services",  # the same figure as in the other reports' service table
         ),
         _overdose_table(figures),
-        *_training_tables(figures.scope),
+        *_training_tables(figures),
         _mail_table(figures.scope),
     ]
     return Report("naloxone", str(REPORTS["naloxone"]), scope, tables)
@@ -525,7 +526,7 @@ def grant_progress(scope, figures=None):
         _service_table(figures),
         _overdose_table(figures),
         *_referral_tables(figures),
-        *_training_tables(figures.scope),
+        *_training_tables(figures),
         _mail_table(figures.scope),
     ]
     return Report("grant", str(REPORTS["grant"]), scope, tables)

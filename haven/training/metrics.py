@@ -7,7 +7,7 @@ sessions that staff member gave (a session with two trainers counts for
 each); the contact-type filter does not apply to trainings.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.db.models import Sum
 
@@ -44,6 +44,11 @@ def people_trained(scope):
             "session_id", "participant_id", "participant__merged_into_id"
         )
     )
+    return _people(sessions, attendees)
+
+
+def _people(sessions, attendees):
+    """people_trained() of these sessions' rows ("pk", "headcount") and their attendees'."""
     listed = Counter(attendee["session_id"] for attendee in attendees)
     participants = {
         attendee["participant__merged_into_id"] or attendee["participant_id"]
@@ -76,10 +81,14 @@ def kits_at_trainings(scope):
         .values("movement__item__reporting_group")
         .annotate(units=Sum("movement__quantity"))
     )
+    return _kit_totals((row["movement__item__reporting_group"], row["units"]) for row in rows)
+
+
+def _kit_totals(rows):
+    """{naloxone group or "other": units handed out} from (reporting group, ledger units)."""
     totals = dict.fromkeys([*KIT_GROUPS, "other"], 0)
-    for row in rows:
-        group = row["movement__item__reporting_group"]
-        totals[group if group in KIT_GROUPS else "other"] += -row["units"]
+    for group, units in rows:
+        totals[group if group in KIT_GROUPS else "other"] += -units
     return totals
 
 
@@ -90,5 +99,91 @@ def knowledge_change(scope):
     result = {}
     for stage in (Stage.PRE, Stage.POST):
         sums = attempts.filter(stage=stage).aggregate(right=Sum("right"), asked=Sum("asked"))
-        result[stage] = round(100 * sums["right"] / sums["asked"]) if sums["asked"] else None
+        result[stage] = _percent_right(sums["right"], sums["asked"])
+    return result
+
+
+def _percent_right(right, asked):
+    return round(100 * right / asked) if asked else None
+
+
+# ---------------------------------------------------------------- every slice at once
+
+
+class _PeriodTrainings:
+    """A period's sessions and what hangs off them, read in five queries whatever the
+    slices; the figures of any set of those sessions are then counted in Python, by the
+    same definitions as the functions above (the tests hold them equal)."""
+
+    def __init__(self, scope):
+        sessions = sessions_in(scope)
+        ids = sessions.values("pk")
+        self.sessions = list(sessions.values("pk", "headcount", "audience", "site_id"))
+        self.trainers = list(
+            TrainingSession.trainers.through.objects.filter(trainingsession_id__in=ids)
+            .values_list("trainingsession_id", "user_id")
+            .order_by()
+        )
+        self.attendees = list(
+            Attendee.objects.filter(session_id__in=ids).values(
+                "session_id", "participant_id", "participant__merged_into_id"
+            )
+        )
+        self.kits = list(
+            SessionKitMovement.objects.filter(session_id__in=ids)
+            .values_list("session_id", "movement__item__reporting_group")
+            .annotate(units=Sum("movement__quantity"))
+            .order_by()
+        )
+        self.quizzes = list(
+            QuizAttempt.objects.filter(session_id__in=ids)
+            .values_list("session_id", "stage")
+            .annotate(right=Sum("right"), asked=Sum("asked"))
+            .order_by()
+        )
+
+    def figures(self, session_ids):
+        """{people, audiences, kits, change} of the sessions in `session_ids`."""
+        sessions = [s for s in self.sessions if s["pk"] in session_ids]
+        attendees = [a for a in self.attendees if a["session_id"] in session_ids]
+        sums = defaultdict(lambda: [0, 0])
+        for session_id, stage, right, asked in self.quizzes:
+            if session_id in session_ids:
+                sums[stage][0] += right
+                sums[stage][1] += asked
+        return {
+            "people": _people(sessions, attendees),
+            "audiences": Counter(s["audience"] for s in sessions),
+            "kits": _kit_totals(
+                (group, units) for session, group, units in self.kits if session in session_ids
+            ),
+            "change": {stage: _percent_right(*sums[stage]) for stage in (Stage.PRE, Stage.POST)},
+        }
+
+
+def training_figures(scope, by=None):
+    """The training figures of `scope`: {people, audiences, kits, change}, as
+    people_trained, sessions_by_audience, kits_at_trainings and knowledge_change give.
+
+    With `by` ("site", "staff" or "type"), {member: those figures} for every member of
+    that breakdown, from the same five queries: a session belongs to its site's slice
+    and to each of its trainers'; the contact-type breakdown does not apply, so every
+    type's figures are the whole's.
+    """
+    period = _PeriodTrainings(scope)
+    every = {s["pk"] for s in period.sessions}
+    if by is None or by == "type":
+        whole = period.figures(every)
+        return whole if by is None else defaultdict(lambda: whole)
+    members = defaultdict(set)
+    if by == "site":
+        for session in period.sessions:
+            members[session["site_id"]].add(session["pk"])
+    else:
+        for session_id, user_id in period.trainers:
+            members[user_id].add(session_id)
+    nobody = period.figures(set())
+    result = defaultdict(lambda: nobody)
+    for member, session_ids in members.items():
+        result[member] = period.figures(session_ids)
     return result

@@ -7,9 +7,11 @@ substitutes one, and letters it lacks print as boxes). `qr_codes(pdf)` reads
 the QR codes back from the rendered picture, as a phone would.
 """
 
+import ctypes
 import io
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 import zxingcpp
 from pypdf import PdfReader
 
@@ -113,3 +115,32 @@ def qr_codes(pdf, scale=3):
     for image, _page in render(pdf, scale):
         found += [result.text for result in zxingcpp.read_barcodes(image)]
     return found
+
+
+def _font_of(text_page, index):
+    size = pdfium_raw.FPDFText_GetFontInfo(text_page.raw, index, None, 0, None)
+    name = ctypes.create_string_buffer(size)
+    pdfium_raw.FPDFText_GetFontInfo(text_page.raw, index, name, size, None)
+    return name.value.decode()
+
+
+def letters_drawn(pdf, text, scale=4):
+    """{character: (the font PDFium draws it in, whether its box on the page has ink)}
+    for each character of `text`, on the first page whose text holds it; a character
+    missing from the PDF's text (printed as "?") fails."""
+    for image, page in render(pdf, scale):
+        text_page = page.get_textpage()
+        start = text_page.get_text_range().find(text)
+        if start < 0:
+            continue
+        _width, height = page.get_size()
+        drawn = {}
+        for index, character in enumerate(text, start=start):
+            if character.isspace():
+                continue
+            left, bottom, right, top = text_page.get_charbox(index)
+            box = (left * scale, (height - top) * scale, right * scale, (height - bottom) * scale)
+            inked = right > left and top > bottom and _has_ink(image, tuple(map(round, box)))
+            drawn[character] = (_font_of(text_page, index), inked)
+        return drawn
+    raise AssertionError(f"{text!r} is not in the PDF's text")

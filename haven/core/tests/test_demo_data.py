@@ -1,3 +1,4 @@
+import datetime
 import io
 import re
 
@@ -5,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from haven.accounts.models import Site, User
 from haven.outreach.models import Encounter
@@ -82,3 +84,45 @@ def test_demo_stock_is_consistent_and_drawn_by_recent_contacts(db):
     assert specialist.draw_from.holder == specialist
     assert stock.on_hand(specialist.draw_from)
     assert StockLocation.objects.filter(kind="warehouse").count() == 1
+
+
+def test_demo_syringes_come_back_every_week_at_a_plausible_rate(db, settings):
+    from haven.outreach.models import EncounterSupply
+    from haven.reports.metrics import Scope, syringe_return_ratio
+    from haven.supplies.models import SyringeCollection
+
+    call_command("load_demo_data", **{**SMALL, "days": 60})
+    end = timezone.localdate()
+    ratio = syringe_return_ratio(Scope(end - datetime.timedelta(days=60), end))
+    assert 0.3 <= ratio <= 0.9
+    # Each site with a drop box empties it every week in which it handed syringes out,
+    # so the charts of syringes back are never flat where syringes went out.
+    handed_out = EncounterSupply.objects.filter(
+        item__reporting_group="syringes", encounter__site__kind__in=["drop_in", "mobile"]
+    ).values_list("encounter__site_id", "encounter__occurred_at")
+    weeks_out = set()
+    for site_id, occurred_at in handed_out:
+        sunday = timezone.localdate(occurred_at) + datetime.timedelta(
+            days=6 - timezone.localdate(occurred_at).weekday()
+        )
+        if sunday < end:
+            weeks_out.add((site_id, sunday))
+    drop_box = SyringeCollection.objects.filter(encounter__isnull=True)
+    weeks_back = {(c.site_id, timezone.localdate(c.occurred_at)) for c in drop_box}
+    assert weeks_out and weeks_out <= weeks_back
+    collections = SyringeCollection.objects.select_related("encounter", "recorded_by")
+    assert collections.filter(encounter__isnull=False).exists()
+    assert collections.filter(is_estimate=True).exists()
+    for collection in collections:
+        assert collection.syringes >= 1
+        if collection.encounter:
+            # Brought back at a contact: there, then, to whoever saw them.
+            assert collection.site_id == collection.encounter.site_id
+            assert collection.occurred_at == collection.encounter.occurred_at
+            assert collection.recorded_by_id == collection.encounter.staff_id
+        assert collection.site in collection.recorded_by.sites.all()
+        if collection.is_estimate:
+            weight = collection.weight_grams
+            assert collection.syringes == max(1, round(weight / settings.SYRINGE_GRAMS_EACH))
+        else:
+            assert collection.weight_grams is None

@@ -5,9 +5,10 @@ import io
 import pytest
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph
 
 from haven.core import pdf
-from haven.core.tests.pdf_pictures import assert_printable, page_text, qr_codes
+from haven.core.tests.pdf_pictures import assert_printable, letters_drawn, page_text, qr_codes
 
 
 def drawn(*strings, font=pdf.FONT, pages=1):
@@ -72,7 +73,7 @@ def test_what_the_font_lacks_is_replaced_by_text_the_same_way_everywhere():
     assert nurse.startswith("[adult]") and "🏽" not in nurse
     glyphs = pdf.register_fonts().face.charToGlyph
     assert all(ord(character) in glyphs for character in nurse)
-    assert pdf.plain("社区") == "??"
+    assert pdf.plain("ไทย") == "???"  # Thai: in no font Haven embeds
     assert pdf.plain("a\x00b") == "ab"
     # Decomposed accents are put back together, so they print as one letter.
     assert pdf.plain("Jose\u0301") == "José"
@@ -109,3 +110,83 @@ def test_qr_codes_are_read_back_from_the_picture():
     page.showPage()
     page.save()
     assert qr_codes(out.getvalue()) == ["https://haven.example.org/x"]
+
+
+FALLBACK = "DroidSansFallback"
+NAMES = "王秀英 · 김민준 · たなか"
+
+
+def fitted(text, width=400, size=14, smallest=None):
+    out = io.BytesIO()
+    page = pdf.new_canvas(out, letter)
+    pdf.draw_fitted(page, 72, 700, text, font=pdf.FONT, size=size, width=width, smallest=smallest)
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def assert_in_the_fallback_font(drawn, letters):
+    for character in letters:
+        font, inked = drawn[character]
+        assert FALLBACK in font and inked, (character, font, inked)
+
+
+def test_the_fallback_font_is_installed():
+    # .ci/run installs Debian's fonts-droid-fallback; without it CJK prints as "?".
+    assert pdf.fallback_files(), "install fonts-droid-fallback (see .ci/run)"
+
+
+def test_chinese_korean_and_japanese_names_are_drawn_in_the_fallback_font():
+    assert pdf.plain(NAMES) == NAMES
+    document = fitted(f"Wang {NAMES}")
+    assert_printable(document)
+    drawn = letters_drawn(document, f"Wang {NAMES}")
+    assert_in_the_fallback_font(drawn, "王秀英김민준たなか")
+    assert all("DejaVuSans" in drawn[letter][0] for letter in "Wang·")
+
+
+def test_a_long_chinese_line_is_measured_in_the_font_that_draws_it():
+    document = fitted("张" * 60, width=200, size=20, smallest=8)
+    assert_printable(document)
+    assert "…" in page_text(document)
+
+
+def test_paragraphs_set_cjk_in_the_fallback_font_and_still_escape_markup():
+    out = io.BytesIO()
+    styles = pdf.stylesheet()
+    document = pdf.new_document(out, pagesize=letter)
+    document.build(
+        [
+            pdf.paragraph("<b>社区</b> 中心", styles["Normal"]),
+            pdf.term_paragraph("地址", "北京市朝阳区", styles["Normal"]),
+        ]
+    )
+    text = page_text(out.getvalue())
+    assert "<b>社区</b> 中心" in text
+    assert_in_the_fallback_font(letters_drawn(out.getvalue(), "社区</b> 中心"), "社区中心")
+    assert_in_the_fallback_font(letters_drawn(out.getvalue(), "北京市朝阳区"), "北京市朝阳区")
+    assert isinstance(pdf.paragraph("x", styles["Normal"]), Paragraph)
+
+
+def test_a_line_without_spaces_wraps_between_letters_within_its_width():
+    pdf.register_fonts()
+    address = "北京市朝阳区建国路八十八号现代城五号楼一单元二零三室 Apt 4B"
+    lines = pdf.wrap(address, pdf.FONT, 14, 150)
+    assert len(lines) > 2
+    assert all(pdf.text_width(line, pdf.FONT, 14) <= 150 for line in lines)
+    assert "".join(lines).replace(" ", "") == address.replace(" ", "")
+
+
+@pytest.fixture
+def no_fallback_font(settings):
+    settings.HAVEN_PDF_FALLBACK_FONTS = ["/nowhere/DroidSansFallback.ttf"]
+    pdf.register_fallback_fonts.cache_clear()
+    yield
+    pdf.register_fallback_fonts.cache_clear()
+
+
+def test_without_the_fallback_font_cjk_prints_as_question_marks_never_boxes(no_fallback_font):
+    assert pdf.plain("王秀英 Wang") == "??? Wang"
+    document = fitted("王秀英 Wang")
+    assert_printable(document)
+    assert "??? Wang" in page_text(document)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from haven.core.models import AuditEntry
-from haven.core.tests.pdf_pictures import assert_printable, page_text
+from haven.core.tests.pdf_pictures import assert_printable, letters_drawn, page_text
 from haven.mail import actions
 from haven.mail.models import MailRequest
 from haven.outreach.models import Encounter
@@ -109,6 +109,22 @@ def test_the_label_and_slip_look_right_as_pictures_with_a_long_address(
     assert "Avenida Insurgentes Sur" in text
     # The guide's full address, which a reader can type: a path alone leads nowhere.
     assert "http://testserver/public/mail/guide/" in text
+
+
+def test_a_chinese_name_and_address_print_in_letters_on_the_label(
+    login, offers, mail_room, mia, sue, mail_settings
+):
+    address = "北京市朝阳区建国路八十八号现代城五号楼一单元二零三室北京市朝阳区建国路八十八号"
+    request = submitted(offers, label_name="王秀英", line1=address)
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)
+    pdf = login(mia).get(f"/mail/{request.pk}/label/").content
+    # The address has no spaces: it wraps between letters, within the label's box.
+    assert_printable(pdf)
+    drawn = letters_drawn(pdf, "王秀英")
+    drawn.update(letters_drawn(pdf, address[:20]))
+    for letter, (font, inked) in drawn.items():
+        assert "DroidSansFallback" in font and inked, letter
 
 
 def test_packing_short_of_stock_is_refused_and_writes_nothing(offers, mail_room, mia, sue, strips):

@@ -106,3 +106,45 @@ def test_dashboard_on_a_desk_has_large_charts_with_their_numbers_beside(
         assert chart["width"] >= 0.85 * charts.SIZES["desk"]["width"]
     assert_accessible(page)
     context.close()
+
+
+def periods_offered(page):
+    return page.eval_on_selector_all(
+        "select[name=period] option:not([disabled]):not([hidden])", "os => os.map(o => o.value)"
+    )
+
+
+def test_analyst_is_offered_quarters_only(page, ana, program):
+    log_in(page, "ana", PASSWORD)
+    page.goto("/reports/ssp/")
+    page.get_by_text("Period and filters").click()
+    assert periods_offered(page) == ["quarter"]
+    expect(page.get_by_label("Quarter (1–4)")).to_be_visible()
+    expect(page.get_by_label("From")).to_have_count(0)
+    expect(
+        page.get_by_text("With small counts hidden, a report covers one quarter.")
+    ).to_be_visible()
+    assert_accessible(page)
+
+
+def test_manager_hiding_small_counts_is_offered_quarters_only(page, max_manager, program):
+    log_in(page, "max", PASSWORD)
+    page.goto("/reports/ssp/?period=year&year=2026")
+    page.get_by_text("Period and filters").click()
+    assert periods_offered(page) == ["month", "quarter", "year", "custom"]
+    page.get_by_label("Hide small counts (for sharing outside the program)").check()
+    assert periods_offered(page) == ["quarter"]
+    expect(page.get_by_label("Period")).to_have_value("quarter")
+    expect(page.get_by_label("From")).to_be_hidden()
+    assert_accessible(page)
+    page.get_by_label("Month (1–12) or quarter (1–4)").fill("1")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("p.meta")).to_contain_text("From 2026-01-01 to 2026-03-31")
+    expect(page.locator(".figures-status")).to_be_visible()
+
+    # Exact figures, for use inside the program, come for any period again.
+    page.get_by_text("Period and filters").click()
+    page.get_by_label("Hide small counts (for sharing outside the program)").uncheck()
+    assert periods_offered(page) == ["month", "quarter", "year", "custom"]
+    page.get_by_label("Period").select_option("custom")
+    expect(page.get_by_label("From")).to_be_visible()

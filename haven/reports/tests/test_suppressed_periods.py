@@ -7,6 +7,8 @@ about different contacts, so nothing published for one says anything about
 another.
 """
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -78,3 +80,47 @@ def test_a_program_that_reports_by_year_shares_years_only(login, ana, settings):
     assert report(client, {"period": "year", "year": "2025"}).status_code == 200
     quarter = report(client, {"period": "quarter", "year": "2025", "number": "4"})
     assert quarter.status_code == 400 and "Choose a year." in text(quarter)
+
+
+def offered(response, name):
+    """The values of the options a <select> shows."""
+    select = re.search(rf'<select name="{name}".*?</select>', response.content.decode(), re.S)
+    return re.findall(r'<option value="([^"]*)"', select.group(0))
+
+
+@pytest.mark.parametrize("kind", ["month", "quarter", "year"])
+def test_an_analyst_is_offered_only_the_kind_of_period_suppressed_figures_come_for(
+    login, ana, settings, kind
+):
+    settings.SUPPRESSED_PERIOD = kind
+    response = login(ana).get(reverse("reports:report", args=["ssp"]))
+    assert response.status_code == 200
+    assert offered(response, "period") == [kind]
+    page = response.content.decode()
+    # Custom dates are never offered to an analyst; a year needs no number.
+    assert 'name="start"' not in page and 'name="end"' not in page
+    assert ('name="number"' in page) == (kind != "year")
+
+
+def test_an_analyst_asked_for_a_quarter_is_asked_for_a_quarter_number(login, ana):
+    response = login(ana).get(reverse("reports:report", args=["ssp"]))
+    assert "Quarter (1–4)" in text(response)
+    assert "Month (1–12) or quarter (1–4)" not in text(response)
+
+
+def test_a_manager_is_offered_every_kind_and_told_which_one_hidden_counts_come_for(
+    login, max_manager
+):
+    response = login(max_manager).get(reverse("reports:report", args=["ssp"]))
+    assert offered(response, "period") == ["month", "quarter", "year", "custom"]
+    page = response.content.decode()
+    # The form says which kind, for the page's script (reports/filters.js) to offer
+    # only that one when "hide small counts" is ticked.
+    assert 'data-suppressed-period="quarter"' in page
+    assert "With small counts hidden, a report covers one quarter." in text(response)
+    assert 'name="start"' in page and "reports/filters.js" in page
+
+
+def test_spanish_names_the_kind_of_period(login, ana):
+    response = report(login(ana), {}, "es")
+    assert "Con las cifras pequeñas ocultas, un informe abarca un trimestre." in text(response)

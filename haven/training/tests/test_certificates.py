@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from haven.core.tests.pdf_pictures import assert_printable, page_text, qr_codes
+from haven.core.tests.pdf_pictures import assert_printable, letters_drawn, page_text, qr_codes
 from haven.training import certificates
 from haven.training.actions import (
     do_add_attendee,
@@ -155,3 +155,18 @@ def test_the_trainer_downloads_both_sizes(login, sam, certificate):
         )
         assert response["Content-Type"] == "application/pdf"
         assert response.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("size", ["wallet", "letter"])
+def test_a_chinese_name_prints_in_letters_not_question_marks(session, sam, size):
+    attendee, _ = do_add_attendee(
+        session, client_uuid=uuid.uuid4(), by=sam, name="王秀英 (Wang Xiuying)", consent=True
+    )
+    take_quiz("post", attendee=attendee)
+    certificate, _ = do_issue_certificate(attendee, by=sam)
+    pdf = certificates.render(certificate, size, "https://haven.example.org/v/x", language="es")
+    assert_printable(pdf, margin=8.5 if size == "wallet" else 12)
+    drawn = letters_drawn(pdf, "王秀英 (Wang Xiuying)")
+    for letter in "王秀英":
+        font, inked = drawn[letter]
+        assert "DroidSansFallback" in font and inked
