@@ -31,6 +31,7 @@ docs/api.md (Sealed on the phone).
 """
 
 import base64
+import re
 import secrets
 from datetime import timedelta
 from importlib import import_module
@@ -186,6 +187,7 @@ def field_keys(request, response: HttpResponse, body: FieldKeysIn):
 @router.post("/field-keys/release", response={204: None}, auth=[SessionAuth(PARTICIPANT_ROLES)])
 def release_field_keys(request, body: ReleaseIn):
     """The phone no longer needs these retired device keys: Haven deletes them."""
-    ids = [int(key_id) for key_id in body.ids if key_id.isdigit()]
+    # Key ids are the phone's copies of ours: anything else names no key.
+    ids = [int(key_id) for key_id in body.ids if re.fullmatch(r"[0-9]{1,18}", key_id)]
     release_retired_keys(request.auth, str(body.device), ids)
     return Status(204, None)
