@@ -46,7 +46,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from haven.api.auth import SessionAuth
-from haven.api.schemas import StrictSchema
+from haven.api.schemas import StrictSchema, Text
 from haven.core.permissions import PARTICIPANT_ROLES
 
 from .models import FieldDeviceKey
@@ -162,7 +162,7 @@ class FieldKeysOut(Schema):
 
 class ReleaseIn(StrictSchema):
     device: UUID
-    ids: list[str] = Field(max_length=100, description="Retired keys no record needs now.")
+    ids: list[Text(20)] = Field(max_length=100, description="Retired keys no record needs now.")
 
 
 @router.post(
