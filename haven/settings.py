@@ -249,6 +249,11 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = env_bool("HAVEN_PASSWORDLESS_LOGIN", Tru
 # contacts stay on the phone; only a real logout clears them).
 HAVEN_IDLE_TIMEOUT_MINUTES = int(os.environ.get("HAVEN_IDLE_TIMEOUT_MINUTES", "30"))
 
+# The key that seals a phone's outbox (outreach/field_keys.py) seals new
+# records for this many days, then is replaced; a phone not signed in on for
+# this long is taken as lost and its key destroyed.
+HAVEN_FIELD_DEVICE_KEY_DAYS = int(os.environ.get("HAVEN_FIELD_DEVICE_KEY_DAYS", "30"))
+
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -330,7 +335,8 @@ SCHEDULED_TASKS = {
     "haven.core.tasks.verify_audit_log": int(os.environ.get("HAVEN_AUDIT_VERIFY_MINUTES", "60")),
     "haven.core.tasks.forget_rate_counts": 60,
     "haven.training.tasks.send_refresher_reminders": 60,
-    # Expired sessions hold the field app's session keys (outreach/field_keys.py).
+    # Expired sessions hold the field app's session keys, and old phones' device
+    # keys expire (outreach/field_keys.py).
     "haven.outreach.tasks.clear_expired_sessions": 60,
 }
 

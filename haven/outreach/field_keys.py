@@ -12,13 +12,28 @@ Two AES-256-GCM keys, handed to the signed-in field app by POST
   this key outlives the session; signing in again on the same phone hands
   the same key back. The deliberate logout on that phone deletes it.
 
+A phone that is never logged out must not keep one key for ever, so a
+device key seals new records for HAVEN_FIELD_DEVICE_KEY_DAYS only. The
+first hand-out after that retires it and makes a new one; the retired key
+is still handed out (`retired`), so that records sealed with it are opened
+and sent as ever, never lost. The phone seals those records again with the
+new key and then releases the old one (POST /field-keys/release), which
+deletes it. (Refusing to rotate while the outbox holds records would let a
+phone whose outbox never empties, e.g. a record waiting to be fixed, keep
+its key for ever.) A key its phone has not been handed for a whole
+lifetime is deleted by the hourly cleanup (tasks.py): that phone has not
+been signed in on for a month and is taken as lost, so what it still
+holds stays unreadable for good.
+
 The phone drops its copies whenever it sees a logged-out page, so that
 what it keeps is unreadable until Haven hands the keys out again; see
 docs/api.md (Sealed on the phone).
 """
 
 import base64
+import re
 import secrets
+from datetime import timedelta
 from importlib import import_module
 from uuid import UUID
 
@@ -27,10 +42,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.http import HttpResponse
-from ninja import Field, Router, Schema
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
 
 from haven.api.auth import SessionAuth
-from haven.api.schemas import StrictSchema
+from haven.api.schemas import StrictSchema, Text
 from haven.core.permissions import PARTICIPANT_ROLES
 
 from .models import FieldDeviceKey
@@ -53,23 +69,52 @@ def session_key(session):
     return held
 
 
-def device_key(user, device):
-    """The key of this user's phone, made on first use."""
+def device_key_lifetime():
+    return timedelta(days=settings.HAVEN_FIELD_DEVICE_KEY_DAYS)
+
+
+def device_keys(user, device):
+    """(the key that seals this phone's new records, [retired keys it still needs to open
+    older ones]), made or rotated as needed, all marked as handed out now."""
+    now = timezone.now()
     try:
         with transaction.atomic():
-            held, _made = FieldDeviceKey.objects.get_or_create(
-                user=user, device=device, defaults={"key": _new_key()}
+            held = list(
+                FieldDeviceKey.objects.select_for_update()
+                .filter(user=user, device=device)
+                .order_by("created_at", "pk")
             )
+            sealing = next((key for key in held if key.retired_at is None), None)
+            if sealing is not None and sealing.created_at <= now - device_key_lifetime():
+                sealing.retired_at = now
+                sealing.save(update_fields=["retired_at"])
+                sealing = None
+            if sealing is None:
+                sealing = FieldDeviceKey.objects.create(user=user, device=device, key=_new_key())
+            FieldDeviceKey.objects.filter(user=user, device=device).update(handed_at=now)
     except IntegrityError:
-        # The phone asked twice at once, and the other request made it.
-        held = FieldDeviceKey.objects.get(user=user, device=device)
-    return held
+        # The phone asked twice at once, and the other request made the key.
+        return device_keys(user, device)
+    return sealing, [key for key in held if key.retired_at is not None]
+
+
+def release_retired_keys(user, device, ids):
+    """The phone sealed its records again with its new key: the old ones it names go.
+    Only retired keys of this user's phone: the key that seals stays."""
+    FieldDeviceKey.objects.filter(
+        user=user, device=device, pk__in=ids, retired_at__isnull=False
+    ).delete()
 
 
 def delete_expired_sessions():
     """An expired session is never loaded again, but its stored data (with its key)
     stays until deleted: deleted here, on a schedule (tasks.py), as `clearsessions` does."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+def delete_expired_device_keys():
+    """The keys of phones not handed them for a whole lifetime (lost phones); see above."""
+    FieldDeviceKey.objects.filter(handed_at__lt=timezone.now() - device_key_lifetime()).delete()
 
 
 @receiver(user_logged_in)
@@ -108,7 +153,16 @@ class KeyOut(Schema):
 
 class FieldKeysOut(Schema):
     session: KeyOut
-    device: KeyOut
+    device: KeyOut = Field(description="The key that seals new records in the outbox.")
+    retired: list[KeyOut] = Field(
+        description="Older device keys of this phone, to open what they sealed: seal it "
+        "again with `device`, then release them (POST /field-keys/release)."
+    )
+
+
+class ReleaseIn(StrictSchema):
+    device: UUID
+    ids: list[Text(20)] = Field(max_length=100, description="Retired keys no record needs now.")
 
 
 @router.post(
@@ -120,10 +174,20 @@ class FieldKeysOut(Schema):
 def field_keys(request, response: HttpResponse, body: FieldKeysIn):
     """The keys the field app seals participant data on the phone with (see field_keys.py)."""
     device = str(body.device)
-    held = device_key(request.auth, device)
+    sealing, retired = device_keys(request.auth, device)
     request.session[SESSION_DEVICE] = device
     response["Cache-Control"] = "no-store"
     return {
         "session": session_key(request.session),
-        "device": {"id": str(held.pk), "key": held.key},
+        "device": {"id": str(sealing.pk), "key": sealing.key},
+        "retired": [{"id": str(key.pk), "key": key.key} for key in retired],
     }
+
+
+@router.post("/field-keys/release", response={204: None}, auth=[SessionAuth(PARTICIPANT_ROLES)])
+def release_field_keys(request, body: ReleaseIn):
+    """The phone no longer needs these retired device keys: Haven deletes them."""
+    # Key ids are the phone's copies of ours: anything else names no key.
+    ids = [int(key_id) for key_id in body.ids if re.fullmatch(r"[0-9]{1,18}", key_id)]
+    release_retired_keys(request.auth, str(body.device), ids)
+    return Status(204, None)

@@ -166,8 +166,10 @@ class FieldDeviceKey(models.Model):
 
     It outlives a session, so that a worker whose session ended mid-shift
     finds their queued records readable again after signing in on the same
-    phone; the deliberate logout on that phone deletes it. Stored encrypted,
-    like free text.
+    phone; the deliberate logout on that phone deletes it. It seals new
+    records for HAVEN_FIELD_DEVICE_KEY_DAYS, then is retired for a new one
+    and kept only until the phone has sealed its records again. Stored
+    encrypted, like free text.
     """
 
     user = models.ForeignKey(
@@ -177,8 +179,17 @@ class FieldDeviceKey(models.Model):
     device = models.UUIDField()
     key = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Last handed to the phone: a key its phone has not asked for in a whole
+    # lifetime is deleted (the phone is taken as lost; field_keys.py).
+    handed_at = models.DateTimeField(default=timezone.now)
+    # Replaced by a newer key for sealing; still handed out to open older records.
+    retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "device"], name="one_field_key_per_device")
+            models.UniqueConstraint(
+                fields=["user", "device"],
+                condition=models.Q(retired_at__isnull=True),
+                name="one_sealing_field_key_per_device",
+            )
         ]

@@ -5,10 +5,12 @@
 
 from django_tasks import task
 
-from .field_keys import delete_expired_sessions
+from .field_keys import delete_expired_device_keys, delete_expired_sessions
 
 
 @task()
 def clear_expired_sessions():
-    """Delete expired sessions, and with them their keys (field_keys.py); safe to run twice."""
+    """Delete expired sessions, and with them their keys, and the device keys of phones
+    not signed in on for a whole key lifetime (field_keys.py); safe to run twice."""
     delete_expired_sessions()
+    delete_expired_device_keys()

@@ -17,7 +17,6 @@ from haven.core import access
 from haven.core.forms import add_action_errors
 from haven.core.permissions import PARTICIPANT_ROLES, role_required
 from haven.participants import codes
-from haven.participants.lookup import recent_participants
 
 from .actions import EncounterConflict, do_edit_encounter, do_record_encounter
 from .forms import QuickLogForm, initial_from_encounter
@@ -59,12 +58,17 @@ def quick_log(request, participant_id=None):
         initial = {"participant": participant.pk} if participant else {}
         form = QuickLogForm(user=request.user, initial=initial)
         status = 200
-    recent = recent_participants(request.user)
-    if participant is not None and participant not in recent:
-        recent = [participant, *recent]
-    # The form offers each recent participant by alias and card code.
-    access.shown_each(request, recent, page="quick log (recent participants)")
-    form.offer_recent(recent)
+    # The screen the phone keeps (GET /outreach/log/) names nobody: the
+    # recent participants are listed on the phone, from what it keeps sealed
+    # (quick_log.js). Only a person this page is for is named in it: the one
+    # in its address, or the one a refused form was posted for; neither
+    # page is kept on the phone.
+    chosen = [participant] if participant else []
+    posted = getattr(form, "cleaned_data", {}).get("participant")
+    if posted is not None and access.may_open_participant(request.user, posted):
+        chosen = [posted]
+    access.shown_each(request, chosen, page="quick log (chosen participant)")
+    form.offer_recent(chosen)
     return render(
         request,
         "outreach/quick_log.html",
@@ -72,6 +76,7 @@ def quick_log(request, participant_id=None):
             "form": form,
             "participant": participant,
             "offline_messages": offline_messages(),
+            "chosen": chosen,
             # A contact with these waiting on the phone offers its naloxone details.
             "naloxone_items": ",".join(str(i.pk) for i in form.items if i.category == "naloxone"),
         },

@@ -111,6 +111,8 @@ class KeptContactOut(Schema):
 
 
 class KeptParticipantOut(ParticipantOut):
+    # One of the user's recent participants, offered first on the quick log (newest first).
+    recent: bool
     recent_contacts: list[KeptContactOut]
 
 
@@ -142,6 +144,7 @@ def kept_participants(request):
     return [
         {
             **participant_out(participant),
+            "recent": participant.recent,
             "recent_contacts": [kept_contact_out(e) for e in contacts.get(participant.pk, [])],
         }
         for participant in kept

@@ -81,9 +81,10 @@ MOST_KEPT = 1000
 def kept_for_offline(user):
     """The participants a phone keeps for finding them with no signal.
 
-    The user's recent participants, then those enrolled or seen at the user's
-    sites in the last ACTIVE_DAYS days, newest first; merged records are
-    left out (their contacts go to the record they were linked to).
+    The user's recent participants (marked `recent`, newest first), then
+    those enrolled or seen at the user's sites in the last ACTIVE_DAYS days,
+    newest first; merged records are left out (their contacts go to the
+    record they were linked to).
     """
     since = timezone.now() - timedelta(days=ACTIVE_DAYS)
     site_ids = list(user.sites.values_list("id", flat=True))
@@ -96,10 +97,14 @@ def kept_for_offline(user):
     enrolled = current.filter(enrolled_site_id__in=site_ids, enrolled_at__gte=since).order_by(
         "-enrolled_at"
     )[:MOST_KEPT]
+    recent = recent_participants(user)
+    recent_ids = {participant.pk for participant in recent}
     kept = {}
-    for participant in itertools.chain(recent_participants(user), seen, enrolled):
+    for participant in itertools.chain(recent, seen, enrolled):
         if len(kept) == MOST_KEPT:
             break
+        # The quick log and the search list the recent ones from what the phone keeps.
+        participant.recent = participant.pk in recent_ids
         kept.setdefault(participant.pk, participant)
     return list(kept.values())
 

@@ -34,14 +34,13 @@ def find(request):
             return redirect("participants:detail", participant_id=participant.pk)
         if card_error:
             form.add_error("q", card_error)
-    recent = lookup.recent_participants(request.user)
+    # The page the phone keeps (GET) names nobody: the recent participants are
+    # listed on the phone, from what it keeps sealed (offline_find.js).
     access.shown_each(request, matches, page="participant search results")
-    access.shown_each(request, recent, page="recent participants")
     context = {
         "form": form,
         "matches": matches,
         "searched": searched,
-        "recent": recent,
         "offline_messages": offline_find_messages(),
     }
     return render(request, "participants/find.html", context)
@@ -65,6 +64,7 @@ def offline_find_messages():
         "log_for": _("Log a contact"),
         "log_for_named": _("Log a contact for %(who)s"),
         "timeline": _("Timeline"),
+        "not_sent": _("enrolled on this phone, not sent yet"),
         "timeline_named": _("Timeline of %(who)s"),
         **codes.messages_for_the_phone(),
     }

@@ -20,7 +20,7 @@ NARROWER = {
     "/api/v1/stock/transfer": STOCK_STAFF,
 }
 # Endpoints for the web app's own session only (a device token is refused with 401).
-SESSION_ONLY = {"/api/v1/field-keys"}
+SESSION_ONLY = {"/api/v1/field-keys", "/api/v1/field-keys/release"}
 
 
 def operations():
@@ -63,6 +63,7 @@ def test_the_api_has_the_endpoints_the_field_app_needs():
         "/api/v1/referrals/{referral_id}/status",
         "/api/v1/referrals/follow-ups",
         "/api/v1/field-keys",
+        "/api/v1/field-keys/release",
     } <= paths
 
 

@@ -20,7 +20,7 @@ import re
 import uuid
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 
@@ -434,9 +434,9 @@ def test_every_page_that_shows_a_participant_audited_the_read(role, personas, wo
     if role not in NO_PARTICIPANT_DATA:
         # The fixture gives every kind of page something to show: a sweep
         # that saw no participant would prove nothing.
+        assert any(path.startswith("/outreach/log/participant/") for path in showing)
         for expected in (
             "/",
-            "/outreach/log/",
             "/resources/referrals/",
             "/api/v1/participants/recent",
         ):
@@ -444,6 +444,25 @@ def test_every_page_that_shows_a_participant_audited_the_read(role, personas, wo
         if role != "other_site_specialist":  # a Downtown training is not Olga's
             assert f"/training/sessions/{world.training.pk}/" in showing
         assert len(showing) > 20
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - set(NO_PARTICIPANT_DATA)))
+def test_the_screens_the_phone_keeps_name_no_participant(role, personas, world, login):
+    """The service worker keeps these pages on the phone, unsealed: they must name nobody
+    (the phone lists its participants from what it keeps sealed)."""
+    from haven.outreach.views import KEPT_RECORD_SCREENS, OFFLINE_FALLBACK, OFFLINE_PAGES
+
+    client = login(personas[role])
+    # The user's recent participants, the kind of data the kept screens used to list.
+    for participant in world.ids()["participant_id"]:
+        client.get(f"/outreach/log/participant/{participant.pk}/")
+    kept = [*OFFLINE_PAGES, *(screen for _record, screen in KEPT_RECORD_SCREENS), OFFLINE_FALLBACK]
+    for name in kept:
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        text = content_of(response)
+        shown = [marker for marker, _owner in world.giveaways() if marker in text]
+        assert not shown, f"{name} shows {shown}"
 
 
 # The sweep itself, played against a page written without the access module.

@@ -190,3 +190,112 @@ def test_an_expired_sessions_key_is_deleted_from_the_database_on_schedule(sam, s
     clear_expired_sessions.call()
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session.session_key]
     assert SESSION_KEY in live.session
+
+
+# A phone that is never logged out does not keep one device key for ever.
+
+
+def age(days):
+    """Make every device key as old as this, and last handed out then."""
+    then = timezone.now() - timedelta(days=days)
+    FieldDeviceKey.objects.update(created_at=then, handed_at=then)
+
+
+def release(client, ids, device=PHONE):
+    body = json.dumps({"device": device, "ids": ids})
+    return client.post(URL + "/release", body, content_type="application/json")
+
+
+def test_a_device_key_past_its_lifetime_is_replaced_and_still_handed_out_to_open_old_records(
+    sam, settings
+):
+    settings.HAVEN_FIELD_DEVICE_KEY_DAYS = 30
+    first = ask(signed_in(sam)).json()
+    assert first["retired"] == []
+    age(29)
+    assert ask(signed_in(sam)).json()["device"] == first["device"]  # not yet
+    age(31)
+    rotated = ask(signed_in(sam)).json()
+    # New records are sealed with a new key; the old one opens what it sealed.
+    assert rotated["device"]["key"] != first["device"]["key"]
+    assert rotated["retired"] == [first["device"]]
+    # Until the phone releases it, every sign-in hands it out again.
+    client = signed_in(sam)
+    again = ask(client).json()
+    assert again["device"] == rotated["device"] and again["retired"] == [first["device"]]
+
+    assert release(client, [first["device"]["id"]]).status_code == 204
+    assert ask(client).json()["retired"] == []
+    assert list(FieldDeviceKey.objects.values_list("key", flat=True)) == [rotated["device"]["key"]]
+
+
+def test_releasing_never_deletes_the_key_that_seals_nor_another_users_or_phones(sam, sue):
+    other_phone = str(uuid.uuid4())
+    mine = ask(signed_in(sam)).json()["device"]
+    ask(signed_in(sam), device=other_phone)
+    age(400)
+    retired_elsewhere = ask(signed_in(sam), device=other_phone).json()["retired"][0]
+    colleague = signed_in(sue)
+    theirs = ask(colleague).json()["device"]
+    client = signed_in(sam)
+    current = ask(client).json()
+    assert current["retired"] == [mine]
+    # Sam's current key, Sue's key, and Sam's other phone's retired key stay.
+    ids = [current["device"]["id"], theirs["id"], retired_elsewhere["id"], "x", "-1", "²", "9" * 19]
+    assert release(client, ids).status_code == 204
+    assert FieldDeviceKey.objects.count() == 5
+    assert release(colleague, [mine["id"]]).status_code == 204
+    assert FieldDeviceKey.objects.count() == 5
+
+
+def test_the_lifetime_is_a_setting(sam, settings):
+    settings.HAVEN_FIELD_DEVICE_KEY_DAYS = 2
+    first = ask(signed_in(sam)).json()["device"]
+    age(3)
+    assert ask(signed_in(sam)).json()["retired"] == [first]
+
+
+def test_asking_twice_after_the_lifetime_rotates_once(sam):
+    client = signed_in(sam)
+    ask(client)
+    age(40)
+    answers = [ask(client).json(), ask(client).json()]
+    assert answers[0]["device"] == answers[1]["device"]
+    assert FieldDeviceKey.objects.filter(retired_at__isnull=True).count() == 1
+
+
+def test_the_hourly_cleanup_deletes_the_keys_of_phones_not_signed_in_on_for_a_lifetime(
+    sam, settings
+):
+    from haven.outreach.tasks import clear_expired_sessions
+
+    settings.HAVEN_FIELD_DEVICE_KEY_DAYS = 30
+    lost_phone = str(uuid.uuid4())
+    ask(signed_in(sam), device=lost_phone)
+    ask(signed_in(sam))
+    age(31)
+    # The phone in use: its old key was retired today, and both were handed out today.
+    in_use = ask(signed_in(sam)).json()
+    assert len(in_use["retired"]) == 1
+    clear_expired_sessions.call()
+    assert set(FieldDeviceKey.objects.values_list("device", flat=True)) == {uuid.UUID(PHONE)}
+    assert {key.key for key in FieldDeviceKey.objects.all()} == {
+        in_use["device"]["key"],
+        *(old["key"] for old in in_use["retired"]),
+    }
+    # Nor does a retired key go while its phone still comes back for it.
+    FieldDeviceKey.objects.update(handed_at=timezone.now() - timedelta(days=29))
+    clear_expired_sessions.call()
+    assert FieldDeviceKey.objects.count() == 2
+    FieldDeviceKey.objects.update(handed_at=timezone.now() - timedelta(days=31))
+    clear_expired_sessions.call()
+    assert not FieldDeviceKey.objects.exists()
+
+
+def test_logout_destroys_the_retired_keys_too(sam):
+    ask(signed_in(sam))
+    age(40)
+    client = signed_in(sam)
+    assert len(ask(client).json()["retired"]) == 1
+    client.post(reverse("accounts:logout"))
+    assert not FieldDeviceKey.objects.exists()

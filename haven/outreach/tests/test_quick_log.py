@@ -65,10 +65,25 @@ def test_logging_a_contact_by_card_code(login, sam, downtown, participant, catal
 def test_picking_a_recent_participant(login, sam, downtown, participant, catalog):
     client = login(sam)
     client.post(LOG, form_data(downtown, catalog, card_code=participant.card_code))
+    # The screen the phone keeps names nobody: the phone lists the recent
+    # participants from what it keeps sealed (quick_log.js), and posts the one picked.
     page = client.get(LOG).content.decode()
-    assert participant.display_code in page
+    assert participant.display_code not in page and participant.alias not in page
     client.post(LOG, form_data(downtown, catalog, participant=participant.pk))
     assert Encounter.objects.filter(participant=participant).count() == 2
+
+
+def test_the_quick_log_for_one_participant_names_them_alone(
+    login, sam, downtown, participant, catalog
+):
+    from haven.participants.models import Participant
+
+    other = Participant.objects.create(alias="Moon", created_by=sam, enrolled_site=downtown)
+    client = login(sam)
+    client.post(LOG, form_data(downtown, catalog, card_code=other.card_code))
+    page = client.get(reverse("outreach:quick_log_for", args=[participant.pk])).content.decode()
+    assert f"Sunny · {participant.display_code}" in page
+    assert other.display_code not in page and "Moon" not in page
 
 
 def test_a_double_submitted_form_is_stored_once(login, sam, downtown, participant, catalog):

@@ -106,7 +106,9 @@ def test_the_phone_keeps_recent_and_site_participants_and_each_download_is_audit
     assert response.status_code == 200
     kept = response.json()
     # The least the search and the timeline need: no year of birth, UIC or consents.
-    assert {tuple(entry) for entry in kept} == {("id", "card_code", "alias", "recent_contacts")}
+    assert {tuple(entry) for entry in kept} == {
+        ("id", "card_code", "alias", "recent", "recent_contacts")
+    }
     assert {entry["alias"] for entry in kept} == {"Sunny", "East"}
     reads = AuditEntry.objects.filter(action="view", page="API participants kept on the phone")
     assert {entry.participant for entry in reads} == {participant, eastsider}
@@ -177,3 +179,22 @@ def test_the_phone_keeps_each_participants_last_five_contacts_without_notes(
         "supplies": [{"item": catalog["naloxone"].pk, "quantity": 2}],
     }
     assert "Told us" not in response.content.decode()
+
+
+def test_the_kept_set_marks_the_users_recent_participants_first(
+    sam, sue, olga, downtown, eastside, participant
+):
+    eastsider = Participant.objects.create(alias="East", created_by=olga, enrolled_site=eastside)
+    for staff, someone in ((sue, eastsider), (sam, participant)):
+        do_record_encounter(
+            EncounterData(
+                client_uuid=uuid.uuid4(), site=downtown, contact_type="fixed", participant=someone
+            ),
+            staff=staff,
+        )
+    kept = api_client(sam).get("/api/v1/participants/kept").json()
+    # Sam's own recent participant comes first; one a colleague saw is kept, not recent.
+    assert [(entry["alias"], entry["recent"]) for entry in kept] == [
+        ("Sunny", True),
+        ("East", False),
+    ]

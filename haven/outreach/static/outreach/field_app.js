@@ -56,6 +56,7 @@
 
   // Wipe what this phone holds for Haven: the outbox and the cached pages.
   async function forget() {
+    forgetChosen();
     try {
       await sealing().clear();
       await outbox.clear();
@@ -159,12 +160,21 @@
     });
     if (!response.ok) return;
     const { card_codes: codes } = await response.json();
-    localStorage.setItem(codesKey(user), JSON.stringify(codes));
+    // A code given to someone whose enrolment has not reached Haven yet is
+    // theirs: it is not kept here in plain text, next to the free ones.
+    const waiting = await codesWaiting();
+    const free = codes.filter((code) => !waiting.has(normaliseCardCode(code)));
+    localStorage.setItem(codesKey(user), JSON.stringify(free));
   }
+  const codesWaiting = async () =>
+    new Set(
+      (await outbox.all())
+        .filter((r) => r.kind === "enrolment" && r.body.card_code)
+        .map((r) => normaliseCardCode(r.body.card_code)),
+    );
   async function takeCardCode(user) {
-    const records = await outbox.all();
-    const waiting = new Set(records.filter((r) => r.kind === "enrolment").map((r) => r.body.card_code));
-    const code = heldCodes(user).find((held) => !waiting.has(held));
+    const waiting = await codesWaiting();
+    const code = heldCodes(user).find((held) => !waiting.has(normaliseCardCode(held)));
     if (code) {
       localStorage.setItem(codesKey(user), JSON.stringify(heldCodes(user).filter((c) => c !== code)));
     }
@@ -382,6 +392,64 @@
     }
   }
 
+  // ------------------------------------- the person a screen is opened for
+  // A participant chosen on one screen (found, enrolled, their timeline) goes
+  // to the next (log a contact, make a referral) in this tab's session
+  // storage, sealed with the session key (field_crypto.js): never in a URL,
+  // never in plain text. Without a key nobody is carried over, and the
+  // worker types the card code.
+  const CHOSEN_KEY = "haven-log-for";
+  const toBase64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+  const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  async function chooseFor(person, url) {
+    const chosen = { card_code: person.card_code, alias: person.alias || "" };
+    try {
+      const { iv, data } = await sealing().seal("session", USER, chosen, CHOSEN_KEY);
+      sessionStorage.setItem(CHOSEN_KEY, JSON.stringify({ iv: toBase64(iv), data: toBase64(data) }));
+    } catch (error) {
+      sessionStorage.removeItem(CHOSEN_KEY);
+    }
+    if (url) window.location.assign(url);
+  }
+  // The person chosen on the screen before, or null.
+  async function chosenPerson() {
+    const stored = sessionStorage.getItem(CHOSEN_KEY);
+    if (!stored) return null;
+    try {
+      const { iv, data } = JSON.parse(stored);
+      const sealed = { iv: fromBase64(iv), data: fromBase64(data) };
+      return await sealing().open("session", USER, sealed, CHOSEN_KEY);
+    } catch (error) {
+      sessionStorage.removeItem(CHOSEN_KEY);
+      return null;
+    }
+  }
+  const forgetChosen = () => sessionStorage.removeItem(CHOSEN_KEY);
+
+  // The user's recent participants, newest first: with signal as Haven has
+  // them now (/api/v1/participants/recent, which the service worker never
+  // keeps), else from the participants the phone keeps sealed.
+  async function recentParticipants(url) {
+    if (url && navigator.onLine) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 3000);
+      try {
+        const response = await fetch(url, {
+          credentials: "same-origin",
+          cache: "no-store",
+          signal: controller.signal,
+        });
+        if (response.ok && !response.redirected) return await response.json();
+      } catch (error) {
+        // No answer: what the phone keeps.
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const kept = window.havenField.keptParticipants && (await window.havenField.keptParticipants());
+    return (kept || []).filter((person) => person.recent);
+  }
+
   // Puts a record's values back into its form, by field name: radios and
   // checkboxes are ticked when their value is (among) the one given.
   function fillFields(form, values) {
@@ -422,6 +490,10 @@
     newUuid,
     havenAnswers,
     takeCardCode,
+    chooseFor,
+    chosenPerson,
+    forgetChosen,
+    recentParticipants,
   };
 
   const script = document.currentScript;
@@ -463,6 +535,45 @@
     keepScreensInTheUsersLanguage();
   }
   keepParticipantsFresh().catch(() => {});
+  newKeys.then(resealWithTheCurrentKey).catch(() => {});
+
+  // A device key Haven retired for being old (field_keys.py) still opens what
+  // it sealed: this user's records sealed with it are sealed again with the
+  // current key, then Haven is told it may delete the old one. Nothing is
+  // lost: a record is put back only if it is still there as it was read (not
+  // sent or fixed meanwhile), and a key is released only when no record needs it.
+  async function resealWithTheCurrentKey() {
+    const ids = await sealing().deviceKeyIds(user);
+    if (!ids.retired.length || !ids.current || !script.dataset.releaseUrl) return;
+    const sameBytes = (a, b) => String(new Uint8Array(a)) === String(new Uint8Array(b));
+    const mine = async () =>
+      (await run("readonly", (store) => store.getAll())).filter(
+        (record) => record.user === user && record.sealed,
+      );
+    for (const record of await mine()) {
+      if (record.sealed.key === ids.current) continue;
+      const opened = await sealing().openFields("device", record);
+      if (opened.locked) continue;
+      const resealed = await sealing().sealFields("device", opened, SEALED_FIELDS);
+      await run("readwrite", (store) => {
+        const now = store.get(record.client_uuid);
+        now.onsuccess = () => {
+          if (now.result && sameBytes(now.result.sealed.iv, record.sealed.iv)) store.put(resealed);
+        };
+        return now;
+      });
+    }
+    const needed = new Set((await mine()).map((record) => record.sealed.key));
+    const release = ids.retired.filter((id) => !needed.has(id));
+    if (!release.length || !navigator.onLine) return;
+    const response = await fetch(script.dataset.releaseUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ device: deviceId(), ids: release }),
+    });
+    if (response.ok) await sealing().dropRetired(user, release);
+  }
 
   // The participants kept for finding them with no signal grow stale as
   // people are enrolled and seen: fetch a fresh set now and then, with signal,

@@ -47,37 +47,65 @@
   }
 
   const keyName = (purpose, user) => `${purpose}:${user}`;
+  // A device key Haven retired (field_keys.py): it opens what it sealed until
+  // the phone has sealed that again with the current key.
+  const RETIRED = "retired";
+  const retiredName = (user, id) => `${RETIRED}:${user}:${id}`;
   const encoder = new TextEncoder();
 
-  async function keyFor(purpose, user) {
+  async function heldKey(purpose, user) {
     await ready;
     const held = await run(KEYS, "readonly", (store) => store.get(keyName(purpose, user)));
     if (!held) throw new Error("no key");
-    return held.key;
+    return held;
+  }
+
+  // This user's retired device keys held on the phone.
+  async function retiredKeys(user) {
+    await ready;
+    const all = await run(KEYS, "readonly", (store) => store.getAll());
+    return all.filter((held) => held.name.startsWith(`${RETIRED}:${user}:`));
   }
 
   // `context` (e.g. the record's UUID) is bound to the ciphertext, so that a
-  // sealed value cannot be passed off as another record's.
+  // sealed value cannot be passed off as another record's. The sealed value
+  // names the key (its id, not the key) that sealed it.
   async function seal(purpose, user, value, context = "") {
-    const key = await keyFor(purpose, user);
+    const held = await heldKey(purpose, user);
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const data = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv, additionalData: encoder.encode(context) },
-      key,
+      held.key,
       encoder.encode(JSON.stringify(value)),
     );
-    return { iv, data };
+    return { iv, data, key: held.id };
   }
 
-  // Throws when the key is missing or is not the one it was sealed with.
+  // The keys that may open a sealed value: the one it names, else (sealed
+  // before values named their key) each one held.
+  async function keysToTry(purpose, user, sealed) {
+    const current = await heldKey(purpose, user).catch(() => null);
+    const held = [current, ...(purpose === "device" ? await retiredKeys(user) : [])];
+    const candidates = held.filter(Boolean);
+    const named = candidates.filter((candidate) => candidate.id === sealed.key);
+    return sealed.key && named.length ? named : candidates;
+  }
+
+  // Throws when no key held is the one it was sealed with.
   async function open(purpose, user, sealed, context = "") {
-    const key = await keyFor(purpose, user);
-    const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: sealed.iv, additionalData: encoder.encode(context) },
-      key,
-      sealed.data,
-    );
-    return JSON.parse(new TextDecoder().decode(plain));
+    for (const held of await keysToTry(purpose, user, sealed)) {
+      try {
+        const plain = await crypto.subtle.decrypt(
+          { name: "AES-GCM", iv: sealed.iv, additionalData: encoder.encode(context) },
+          held.key,
+          sealed.data,
+        );
+        return JSON.parse(new TextDecoder().decode(plain));
+      } catch (error) {
+        // Not this key: try the next.
+      }
+    }
+    throw new Error("no key opens it");
   }
 
   // A record whose `fields` are sealed; the rest (its UUID, user, kind, state,
@@ -159,7 +187,17 @@
     sessionKey.key = await importKey(keys.session.key);
     const deviceKey = { name: keyName("device", user), id: keys.device.id };
     deviceKey.key = await importKey(keys.device.key);
+    const retired = [];
+    for (const old of keys.retired || []) {
+      retired.push({ name: retiredName(user, old.id), id: old.id, key: await importKey(old.key) });
+    }
+    const heldBefore = await run(KEYS, "readonly", (store) => store.getAllKeys());
     await run(KEYS, "readwrite", (store) => {
+      // Haven lists every retired key still needed: one it no longer lists was released.
+      for (const name of heldBefore) {
+        if (String(name).startsWith(`${RETIRED}:${user}:`)) store.delete(name);
+      }
+      for (const old of retired) store.put(old);
       store.put(sessionKey);
       return store.put(deviceKey);
     });
@@ -179,6 +217,20 @@
     return fetched;
   }
 
+  // The ids of this user's retired device keys held here, and of the current one.
+  async function deviceKeyIds(user) {
+    const current = await heldKey("device", user).catch(() => null);
+    return {
+      current: current && current.id,
+      retired: (await retiredKeys(user)).map((held) => held.id),
+    };
+  }
+  // Haven deleted these retired keys (the phone released them): so does the phone.
+  const dropRetired = (user, ids) =>
+    run(KEYS, "readwrite", (store) => {
+      for (const id of ids) store.delete(retiredName(user, id));
+    });
+
   // A logged-out page: the session is over, on this phone the keys go too.
   const dropKeys = () => run(KEYS, "readwrite", (store) => store.clear());
   // The logout wipe: the sealed values go as well.
@@ -187,5 +239,16 @@
     await run(SEALED, "readwrite", (store) => store.clear());
   };
 
-  window.havenCrypto = { seal, open, sealFields, openFields, sealedStore, start, dropKeys, clear };
+  window.havenCrypto = {
+    seal,
+    open,
+    sealFields,
+    openFields,
+    sealedStore,
+    start,
+    dropKeys,
+    clear,
+    deviceKeyIds,
+    dropRetired,
+  };
 })();

@@ -12,8 +12,38 @@ document.addEventListener("click", (event) => {
   input.dispatchEvent(new Event("change", { bubbles: true }));
 });
 
-// Picking a recent participant clears a typed card code, and the other way round.
+// The recent participants are listed here, on the phone, from what it keeps
+// sealed (field_app.js): the screen Haven sends, which the phone keeps for use
+// with no signal, names nobody. They are listed once, when the page opens, so
+// that the list never moves under the worker's thumb.
+const recentBox = document.querySelector("#quick-log #recent-participants");
+if (recentBox && window.havenField) {
+  const form = recentBox.closest("form");
+  const list = recentBox.querySelector("ul");
+  window.havenField.recentParticipants(form.dataset.recentUrl).then((people) => {
+    const listed = new Set([...list.querySelectorAll("input")].map((radio) => radio.value));
+    for (const person of people) {
+      if (listed.has(String(person.id))) continue;
+      const item = document.createElement("li");
+      const radio = document.createElement("input");
+      radio.type = "radio";
+      radio.name = "participant";
+      radio.value = String(person.id);
+      radio.id = `id_participant_recent_${person.id}`;
+      const label = document.createElement("label");
+      label.htmlFor = radio.id;
+      label.textContent = person.alias ? `${person.alias} · ${person.card_code}` : person.card_code;
+      item.append(radio, label);
+      list.append(item);
+    }
+    recentBox.hidden = list.querySelectorAll("input").length < 2;
+  });
+}
+
+// Picking a recent participant clears a typed card code, and the other way
+// round. (Listened to on the document: the radios are listed after the page opens.)
 const cardCode = document.getElementById("id_card_code");
+const isPicked = (target) => target.name === "participant" && target.checked && target.value;
 if (cardCode) {
   cardCode.addEventListener("input", () => {
     if (cardCode.value) {
@@ -21,10 +51,8 @@ if (cardCode) {
       if (someoneElse) someoneElse.checked = true;
     }
   });
-  document.querySelectorAll("input[name=participant]").forEach((radio) => {
-    radio.addEventListener("change", () => {
-      if (radio.value) cardCode.value = "";
-    });
+  document.addEventListener("change", ({ target }) => {
+    if (isPicked(target)) cardCode.value = "";
   });
 }
 
@@ -53,9 +81,7 @@ if (anonymous && cardCode) {
     anonymous.dispatchEvent(new Event("change"));
   };
   cardCode.addEventListener("input", () => cardCode.value && untick());
-  document.querySelectorAll("input[name=participant]").forEach((radio) => {
-    radio.addEventListener("change", () => radio.value && untick());
-  });
+  document.addEventListener("change", ({ target }) => isPicked(target) && untick());
 }
 
 // Scanning the QR code on a participant's card with the phone's camera, where
@@ -106,32 +132,29 @@ if (scanButton && cardCode && "BarcodeDetector" in window && navigator.mediaDevi
   });
 }
 
-// A participant found on the phone with no signal (participants/offline_find.js)
-// comes here in this tab's session storage: their card code fills the form,
-// and they are shown at the top of it, so that the contact is logged on them;
-// changing person is a deliberate tap.
+// A participant chosen on another screen (found, enrolled, their timeline)
+// comes here sealed in this tab's session storage (field_app.js): their card
+// code fills the form, and they are shown at the top of it, so that the
+// contact is logged on them; changing person is a deliberate tap.
 const chosen = document.getElementById("logging-for");
 const chosenForm = chosen && chosen.closest("form");
-if (chosen && cardCode) {
-  const LOG_FOR_KEY = "haven-log-for";
+if (chosen && cardCode && window.havenField) {
+  const field = window.havenField;
   let person = null;
-  try {
-    person = JSON.parse(sessionStorage.getItem(LOG_FOR_KEY));
-  } catch (error) {
-    person = null;
-  }
   const forget = () => {
-    sessionStorage.removeItem(LOG_FOR_KEY);
+    field.forgetChosen();
     chosen.hidden = true;
   };
-  if (person && person.card_code) {
+  field.chosenPerson().then((found) => {
+    person = found;
+    if (!person || !person.card_code) return;
     cardCode.value = person.card_code;
     cardCode.dispatchEvent(new Event("input", { bubbles: true }));
     document.getElementById("logging-for-name").textContent = person.alias
       ? `${person.alias} · ${person.card_code}`
       : person.card_code;
     chosen.hidden = false;
-  }
+  });
   document.getElementById("change-person").addEventListener("click", () => {
     forget();
     cardCode.value = "";
@@ -141,9 +164,10 @@ if (chosen && cardCode) {
   // person is typed or picked, the header no longer says who.
   chosenForm.addEventListener("reset", forget);
   cardCode.addEventListener("input", () => {
-    if (!chosen.hidden && cardCode.value !== person.card_code) forget();
+    if (!chosen.hidden && person && cardCode.value !== person.card_code) forget();
   });
-  chosenForm.querySelectorAll("input[name=participant], #id_anonymous").forEach((input) => {
-    input.addEventListener("change", () => input.checked && input.value && forget());
+  chosenForm.addEventListener("change", ({ target }) => {
+    const other = isPicked(target) || (target.id === "id_anonymous" && target.checked);
+    if (other) forget();
   });
 }

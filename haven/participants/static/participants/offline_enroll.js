@@ -16,7 +16,6 @@
   const USER = form.dataset.user;
   const done = document.getElementById("enrolled-offline");
   const formError = document.getElementById("enroll-offline-error");
-  const LOG_FOR_KEY = "haven-log-for";
 
   const say = (template, values = {}) =>
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
@@ -96,12 +95,13 @@
     }
     const body = readForm(cardCode);
     const label = say(MESSAGES.label, { code: cardCode });
+    let saved;
     if (editing) {
       if (codeTaken) await field.followNewCardCode(editing.body.card_code, cardCode);
-      await field.retryRecord(editing, body, label);
+      saved = await field.retryRecord(editing, body, label);
       editing = null;
     } else {
-      await field.outbox.put({
+      saved = {
         client_uuid: body.client_uuid,
         user: USER,
         kind: "enrolment",
@@ -109,20 +109,19 @@
         label,
         created_at: new Date().toISOString(),
         state: "pending",
-      });
+      };
+      await field.outbox.put(saved);
       field.sendOutbox();
     }
     showError("");
     form.reset();
     document.getElementById("enrolled-code").textContent = cardCode;
-    const logFor = document.getElementById("log-for-enrolled");
-    logFor.onclick = () => {
-      sessionStorage.setItem(
-        LOG_FOR_KEY,
-        JSON.stringify({ card_code: cardCode, alias: body.alias }),
-      );
-      window.location.assign(form.dataset.logUrl);
-    };
+    const person = { card_code: cardCode, alias: body.alias };
+    document.getElementById("log-for-enrolled").onclick = () =>
+      field.chooseFor(person, form.dataset.logUrl);
+    // Their timeline, from the outbox until Haven has them (offline_timeline.js).
+    const timeline = document.getElementById("timeline-of-enrolled");
+    timeline.href = `${form.dataset.timelineUrl}#${saved.client_uuid}`;
     done.hidden = false;
     // The confirmation where the eye is: the form was long.
     done.scrollIntoView({ block: "start" });

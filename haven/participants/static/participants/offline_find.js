@@ -3,9 +3,10 @@
 // With signal the search form posts to Haven as always. Without, the search
 // is answered from the participants the phone keeps (/api/v1/participants/kept,
 // sealed on the phone by field_app.js and audited when it was downloaded): a card code
-// must match exactly, an alias by its beginning. Each match offers logging a
-// contact for that person, whose card code travels to the quick-log screen in
-// this tab's session storage, never in a URL.
+// must match exactly, an alias by its beginning; people enrolled on this
+// phone and not yet sent are found too. Each match offers logging a contact
+// for that person, whose card code travels to the quick-log screen sealed in
+// this tab's session storage (field_app.js), never in a URL.
 (() => {
   const form = document.getElementById("participant-search");
   const field = window.havenField;
@@ -13,16 +14,24 @@
   const MESSAGES = JSON.parse(document.getElementById("offline-find-messages").textContent);
   const results = document.getElementById("offline-results");
   const input = form.elements.q;
-  const LOG_FOR_KEY = "haven-log-for";
 
   const say = (template, values = {}) =>
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
 
-  // Sealed on the phone with this session's key (field_app.js, field_crypto.js).
+  // Sealed on the phone with this session's key (field_app.js, field_crypto.js),
+  // and the people enrolled on this phone whose enrolment waits in the outbox.
   async function keptParticipants() {
     const kept = field.keptParticipants && (await field.keptParticipants());
-    if (!kept) throw new Error("nothing kept");
-    return kept;
+    const enrolled = (await field.outbox.all().catch(() => []))
+      .filter((r) => r.kind === "enrolment" && r.user === form.dataset.user && !r.locked)
+      .map((r) => ({
+        id: null,
+        card_code: r.body.card_code,
+        alias: r.body.alias,
+        enrolled: r.client_uuid,
+      }));
+    if (!kept && !enrolled.length) throw new Error("nothing kept");
+    return [...enrolled, ...(kept || [])];
   }
 
   function search(kept, typed) {
@@ -57,23 +66,46 @@
     name.textContent = participant.card_code;
     item.append(name);
     if (participant.alias) item.append(` · ${participant.alias}`);
+    if (participant.enrolled) item.append(` · ${MESSAGES.not_sent}`);
     const log = document.createElement("button");
     log.type = "button";
     log.textContent = MESSAGES.log_for;
     log.setAttribute("aria-label", say(MESSAGES.log_for_named, { who: participant.card_code }));
-    log.addEventListener("click", () => {
-      sessionStorage.setItem(LOG_FOR_KEY, JSON.stringify(participant));
-      window.location.assign(form.dataset.logUrl);
-    });
-    // Their timeline: the kept screen the phone opens for their page with no signal.
+    log.addEventListener("click", () => field.chooseFor(participant, form.dataset.logUrl));
+    // Their timeline: the kept screen the phone opens for their page with no
+    // signal; for someone enrolled on this phone, that screen from the outbox.
     const timeline = document.createElement("a");
     timeline.className = "button secondary";
-    timeline.href = form.dataset.detailUrl.replace("/0/", `/${participant.id}/`);
+    timeline.href = participant.enrolled
+      ? `${form.dataset.keptTimelineUrl}#${participant.enrolled}`
+      : form.dataset.detailUrl.replace("/0/", `/${participant.id}/`);
     timeline.textContent = MESSAGES.timeline;
     const named = say(MESSAGES.timeline_named, { who: participant.card_code });
     timeline.setAttribute("aria-label", named);
     item.append(" ", log, " ", timeline);
     return item;
+  }
+
+  // The recent participants, listed here from what the phone keeps (the
+  // page Haven sends, which the phone keeps, names nobody).
+  const recent = document.getElementById("recent-participants");
+  if (recent) {
+    field.recentParticipants(recent.dataset.recentUrl).then((people) => {
+      const list = document.getElementById("recent-list");
+      list.replaceChildren(
+        ...people.map((person) => {
+          const item = document.createElement("li");
+          const link = document.createElement("a");
+          link.href = form.dataset.detailUrl.replace("/0/", `/${person.id}/`);
+          link.textContent = person.card_code;
+          item.append(link);
+          if (person.alias) item.append(` · ${person.alias}`);
+          return item;
+        }),
+      );
+      list.hidden = !people.length;
+      document.getElementById("recent-empty").hidden = people.length > 0;
+    });
   }
 
   form.addEventListener("submit", async (event) => {

@@ -3,15 +3,16 @@
 // The service worker opens this kept page for /participants/<id>/ when there
 // is no signal. It shows what the phone keeps of that person: their last few
 // contacts from the kept set (/api/v1/participants/kept, which holds no
-// notes; sealed on the phone, read through havenField.keptParticipants) and the records waiting for them in the outbox, marked as not yet
-// sent. Logging a contact or a referral for them passes their card code in
-// this tab's session storage, never in a URL.
+// notes; sealed on the phone, read through havenField.keptParticipants) and
+// the records waiting for them in the outbox, marked as not yet sent; someone
+// enrolled on this phone is shown from the outbox alone. Logging a contact or
+// a referral for them passes their card code sealed in this tab's session
+// storage (field_app.js), never in a URL.
 (() => {
   const page = document.getElementById("kept-timeline");
   const field = window.havenField;
   if (!page || !field || !window.fetch) return;
   const MESSAGES = JSON.parse(document.getElementById("offline-timeline-messages").textContent);
-  const LOG_FOR_KEY = "haven-log-for";
   const list = document.getElementById("timeline-contacts");
 
   const say = (template, values = {}) =>
@@ -65,33 +66,50 @@
     return div;
   }
 
-  // Records in the outbox for this person: contacts and referrals, by id or card code.
+  // Records in the outbox for this person, by id or card code (their
+  // enrolment too, when they were enrolled on this phone).
   function waitingFor(records, person) {
     const code = field.normaliseCardCode(person.card_code);
-    const theirs = (body) =>
-      body.participant === person.id ||
-      (Boolean(body.card_code) && field.normaliseCardCode(body.card_code) === code);
-    return records.filter(
-      (r) => r.user === page.dataset.user && ["contact", "referral"].includes(r.kind) && theirs(r.body),
-    );
+    const theirs = (record) =>
+      record.kind === "enrolment"
+        ? record.client_uuid === person.enrolled
+        : (person.id !== null && record.body.participant === person.id) ||
+          (Boolean(record.body.card_code) && field.normaliseCardCode(record.body.card_code) === code);
+    return records.filter((r) => r.user === page.dataset.user && !r.locked && theirs(r));
   }
 
-  function goWith(person, url) {
-    const chosen = { card_code: person.card_code, alias: person.alias };
-    sessionStorage.setItem(LOG_FOR_KEY, JSON.stringify(chosen));
-    window.location.assign(url);
+  // Someone enrolled on this phone (/participants/kept/#<their enrolment's
+  // UUID>) is shown from the outbox until Haven has them; anyone else from
+  // the participants the phone keeps (/participants/<id>/).
+  function whoIsShown(people, records) {
+    const enrolment = window.location.hash.slice(1);
+    if (enrolment) {
+      const record = records.find(
+        (r) => r.kind === "enrolment" && r.client_uuid === enrolment && r.user === page.dataset.user,
+      );
+      if (!record || record.locked) return null;
+      const { card_code: cardCode, alias } = record.body;
+      return { id: null, card_code: cardCode, alias, recent_contacts: [], enrolled: enrolment };
+    }
+    const match = window.location.pathname.match(/\/(\d+)\/$/);
+    const id = match ? parseInt(match[1], 10) : null;
+    return people.find((p) => p.id === id) || null;
   }
 
   async function show() {
-    const match = window.location.pathname.match(/\/(\d+)\/$/);
-    const id = match ? parseInt(match[1], 10) : null;
     const [people, items, services] = await Promise.all([
       // Sealed on the phone under the session's key (field_app.js).
       field.keptParticipants && field.keptParticipants().then((kept) => kept || []),
       kept(page.dataset.itemsUrl).catch(() => []),
       kept(page.dataset.servicesUrl).catch(() => []),
     ]);
-    const person = people.find((p) => p.id === id);
+    let records = [];
+    try {
+      records = await field.outbox.all();
+    } catch (error) {
+      records = []; // No IndexedDB (private mode): nothing waits.
+    }
+    const person = whoIsShown(people || [], records);
     if (!person) {
       document.getElementById("timeline-unknown").hidden = false;
       return;
@@ -103,12 +121,6 @@
       items: new Map(items.map((item) => [item.id, item.name])),
       services: new Map(services.map((service) => [service.id, service.name])),
     };
-    let records = [];
-    try {
-      records = await field.outbox.all();
-    } catch (error) {
-      records = []; // No IndexedDB (private mode): nothing waits.
-    }
     const waiting = waitingFor(records, person);
     waiting.sort((a, b) => b.created_at.localeCompare(a.created_at));
     const entries = waiting.map((record) => {
@@ -122,7 +134,7 @@
     document.getElementById("timeline-empty").hidden = entries.length > 0;
     document.getElementById("timeline-contacts-section").hidden = false;
     const onTap = (id, url) =>
-      document.getElementById(id).addEventListener("click", () => goWith(person, url));
+      document.getElementById(id).addEventListener("click", () => field.chooseFor(person, url));
     onTap("timeline-log", page.dataset.logUrl);
     onTap("timeline-refer", page.dataset.referUrl);
     document.getElementById("timeline-actions").hidden = false;

@@ -16,19 +16,15 @@
   const cardCode = form.elements.card_code;
   const done = document.getElementById("referral-kept");
   const formError = document.getElementById("referral-error");
-  const LOG_FOR_KEY = "haven-log-for";
   let directory = [];
 
   const say = (template, values = {}) =>
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
 
-  // A person found on the phone (participants/offline_find.js) comes with their code.
-  try {
-    const person = JSON.parse(sessionStorage.getItem(LOG_FOR_KEY));
-    if (person && person.card_code) cardCode.value = person.card_code;
-  } catch (error) {
-    // Nothing chosen.
-  }
+  // A person chosen on another screen comes with their code (sealed, field_app.js).
+  field.chosenPerson().then((person) => {
+    if (person && person.card_code && !cardCode.value) cardCode.value = person.card_code;
+  });
 
   async function loadDirectory() {
     try {
