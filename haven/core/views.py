@@ -39,7 +39,12 @@ def healthz(request):
 
 
 def week_summary():
-    """Counts for the last seven days, for every role: aggregate figures only."""
+    """Exact counts for the last seven days, for staff who work with participants.
+
+    Analysts get small counts suppressed and admins no figures at all
+    (docs/reports.md): a rolling week, asked for day after day, could be
+    subtracted to work out one day's count, so it is not shown to them.
+    """
     from haven.outreach.models import Encounter, EncounterSupply
 
     since = timezone.now() - datetime.timedelta(days=7)
@@ -70,8 +75,9 @@ def _people_trained_this_week():
 def home(request):
     from haven.outreach.models import Encounter
 
-    context = {"summary": week_summary()}
+    context = {}
     if request.user.role in PARTICIPANT_ROLES:
+        context["summary"] = week_summary()
         today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         contacts = list(
             Encounter.objects.filter(staff=request.user, occurred_at__gte=today)
