@@ -34,4 +34,3 @@ def test_field_staff_see_the_weeks_figures(role, personas, login, three_contacts
     response = login(personas[role]).get(reverse("core:home"))
     assert response.context["summary"]["contacts"] == 3
     assert "The last seven days" in response.content.decode()
-
