@@ -1,6 +1,8 @@
 """Certificates expire; who is due a refresher is listed; one reminder email, by the scheduler."""
 
 import datetime
+import logging
+import smtplib
 import uuid
 
 import pytest
@@ -106,6 +108,19 @@ def test_a_reminder_that_fails_to_send_is_tried_again_not_lost(db, monkeypatch):
     monkeypatch.undo()
     assert actions.do_send_refresher_reminders(now=NOW) == 1
     assert len(outbox.outbox) == 1
+
+
+def test_a_refused_reminder_is_logged_without_the_holders_email(db, monkeypatch, caplog):
+    certificate = course_certificate(expires_in=30)
+
+    def refused(*args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"alex@example.org": (550, b"No such user")})
+
+    monkeypatch.setattr(actions, "send_mail", refused)
+    with caplog.at_level(logging.INFO):
+        assert actions.do_send_refresher_reminders(now=NOW) == 0
+    assert f"certificate {certificate.pk} not sent (SMTPRecipientsRefused)" in caplog.text
+    assert "alex@example.org" not in caplog.text
 
 
 def test_the_scheduler_runs_the_reminders_and_a_second_run_sends_nothing(db, settings):
