@@ -20,6 +20,7 @@ rolled back so that one does not change what the next shows.
 """
 
 import datetime
+import io
 import itertools
 import re
 import uuid
@@ -30,6 +31,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
+from pypdf import PdfReader
 
 from haven.core.models import AuditEntry
 from haven.mail.models import MailOffer, MailRequest
@@ -262,6 +264,10 @@ class World:
         self.certificate = Certificate.objects.create(
             attendee=named, issued_on=past, expires_on=past, issued_by=sam
         )
+        # Zephyrine's own certificate: its PDF is walked too.
+        Certificate.objects.create(
+            attendee=self.trainee, issued_on=past, expires_on=past, issued_by=sam
+        )
         self.question = Question.objects.create(area="risks", text="Risk?", text_es="¿Riesgo?")
 
     def ids(self):
@@ -363,8 +369,12 @@ def world(personas, downtown, eastside, catalog):
 
 
 def content_of(response):
+    """The text a response shows: a PDF's text as a reader would see it."""
     if response.streaming:
         return b"".join(response.streaming_content).decode("utf-8", "replace")
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        return "\n".join(page.extract_text() for page in pages)
     return response.content.decode("utf-8", "replace")
 
 
