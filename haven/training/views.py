@@ -16,6 +16,7 @@ from haven.core import access
 from haven.core.forms import add_action_errors
 from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, role_required
 from haven.participants import codes
+from haven.participants.models import Participant
 
 from . import certificates
 from .actions import (
@@ -302,6 +303,12 @@ def expiring(request):
     if request.user.role != MANAGER:
         certificates_due = certificates_due.filter(
             attendee__session__in=visible_sessions(request.user).values("pk")
+        )
+    if access.site_scoped(request.user):
+        # A participant out of this user's record scope is left off the list.
+        in_scope = access.participants_in_scope(request.user, Participant.objects.all())
+        certificates_due = certificates_due.filter(
+            Q(attendee__participant__isnull=True) | Q(attendee__participant__in=in_scope)
         )
     certificates_due = list(certificates_due)
     for certificate in certificates_due:
