@@ -478,7 +478,7 @@ def _mail_figures(q, start, end):
         end,
     )[0]
     figures[("mail", _("Naloxone kits mailed"))] = kits
-    figures[("mail", _("Naloxone doses mailed"))] = doses
+    figures[("mail", _("Naloxone doses mailed"))] = str(doses)  # a note, as text
     figures[("mail", _("Reversals reported by mail"))] = q(
         """SELECT COUNT(*) FROM mail_reversal m JOIN overdose_report o ON o.id = m.report_id
         WHERE o.occurred_at >= ?::TIMESTAMP AND o.occurred_at < ?::TIMESTAMP""",

@@ -12,6 +12,7 @@ import json
 from django import forms
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,7 +49,13 @@ class AuditFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
-    def __init__(self, *args, **kwargs):
+    # Card codes never go in addresses (docs/privacy.md): a typed card code is
+    # posted, and the page, its pages and its exports name the participant by
+    # database id in the query string.
+    PARTICIPANT_IN_ADDRESS = "participant_id"
+
+    def __init__(self, *args, unknown_participant=False, **kwargs):
+        self.unknown_participant = unknown_participant
         super().__init__(*args, **kwargs)
         usernames = get_user_model().objects.order_by("username").values_list("username", flat=True)
         self.fields["user"].choices = [("", _("Anyone"))] + [(name, name) for name in usernames]
@@ -69,8 +76,40 @@ class AuditFilterForm(forms.Form):
         except codes.CardCodeError as error:
             raise forms.ValidationError(str(error)) from error
 
+    @classmethod
+    def from_address(cls, query):
+        """The filters of a page's or an export's query string (participant by database id)."""
+        data = query.copy()
+        data.pop("participant", None)
+        wanted = data.pop(cls.PARTICIPANT_IN_ADDRESS, [""])[-1]
+        person = None
+        if wanted:
+            model = apps.get_model("participants", "participant")
+            person = model.objects.filter(pk=wanted).first() if wanted.isdigit() else None
+            data["participant"] = person.card_code if person else ""
+        return cls(data, unknown_participant=bool(wanted) and person is None)
+
+    def address_query(self):
+        """The query string of these (valid) filters: ids and dates, never a card code."""
+        data = self.cleaned_data
+        query = QueryDict(mutable=True)
+        person = self.chosen_participant()
+        if person is not None:
+            query[self.PARTICIPANT_IN_ADDRESS] = str(person.pk)
+        for name in ("user", "action", "object_type"):
+            if data[name]:
+                query[name] = data[name]
+        for name in ("since", "until"):
+            if data[name]:
+                query[name] = data[name].isoformat()
+        return query.urlencode()
+
     def clean(self):
         cleaned = super().clean()
+        if self.unknown_participant or (
+            cleaned.get("participant") and self.chosen_participant() is None
+        ):
+            self.add_error("participant", _("No participant has this card code."))
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
             self.add_error("until", _("The end of the period is before its start."))
@@ -100,7 +139,7 @@ class AuditFilterForm(forms.Form):
 
     def chosen_participant(self):
         """The participant the filters name, for the audit entry of an export."""
-        if not self.cleaned_data["participant"]:
+        if not self.cleaned_data.get("participant"):
             return None
         model = apps.get_model("participants", "participant")
         return model.objects.filter(card_code=self.cleaned_data["participant"]).first()

@@ -22,10 +22,12 @@ FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # readers. They carry nothing a person typed on purpose, so they are dropped.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-# Text that starts with quotes and then a formula sign. The quotes a reader
-# would take for ours are doubled up so that `unquote_cell()` gives back
-# exactly what was written, even for a name that itself starts with a quote.
-_QUOTED_FORMULA = re.compile("'*[" + re.escape("".join(FORMULA_LEADS)) + "]")
+# Text that starts with a formula sign after any quotes and white space
+# (spreadsheets that trim cells, LibreOffice among them, read " =1+1" as a
+# formula). The quotes a reader would take for ours are doubled up so that
+# `unquote_cell()` gives back exactly what was written, even for a name that
+# itself starts with a quote.
+_QUOTED_FORMULA = re.compile("[\\s'\"]*[" + re.escape("".join(FORMULA_LEADS)) + "]")
 
 
 def safe_cell(value):

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -39,7 +39,12 @@ def healthz(request):
 
 
 def week_summary():
-    """Counts for the last seven days, for every role: aggregate figures only."""
+    """Exact counts for the last seven days, for staff who work with participants.
+
+    Analysts get small counts suppressed and admins no figures at all
+    (docs/reports.md): a rolling week, asked for day after day, could be
+    subtracted to work out one day's count, so it is not shown to them.
+    """
     from haven.outreach.models import Encounter, EncounterSupply
 
     since = timezone.now() - datetime.timedelta(days=7)
@@ -70,8 +75,9 @@ def _people_trained_this_week():
 def home(request):
     from haven.outreach.models import Encounter
 
-    context = {"summary": week_summary()}
+    context = {}
     if request.user.role in PARTICIPANT_ROLES:
+        context["summary"] = week_summary()
         today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         contacts = list(
             Encounter.objects.filter(staff=request.user, occurred_at__gte=today)
@@ -85,23 +91,46 @@ def home(request):
 
 @role_required(*AUDIT_ROLES)
 def audit_log(request):
-    form = AuditFilterForm(request.GET)
+    typed = _typed_card_code(request)
+    if typed is not None:
+        return typed
+    form = AuditFilterForm.from_address(request.GET)
     context = {"form": form, "page": None, "last_check": audit_checks.last_check()}
     if form.is_valid():
         page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
         page.object_list = audit_viewer.label(list(page.object_list))
-        query = request.GET.copy()
-        query.pop("page", None)
-        context.update({"page": page, "query": query.urlencode(), "formats": audit_viewer.FORMATS})
+        context.update(
+            {"page": page, "query": form.address_query(), "formats": audit_viewer.FORMATS}
+        )
     return render(request, "core/audit_log.html", context, status=200 if form.is_valid() else 400)
+
+
+def _typed_card_code(request):
+    """Filters with a card code typed in (posted, or in an old link): the same filters
+    again at an address that names the participant by database id, or the form's errors.
+
+    None when the request names no card code.
+    """
+    typed = request.POST if request.method == "POST" else request.GET
+    if "participant" not in typed:
+        return None
+    form = AuditFilterForm(typed)
+    if not form.is_valid():
+        context = {"form": form, "page": None, "last_check": audit_checks.last_check()}
+        return render(request, "core/audit_log.html", context, status=400)
+    query = form.address_query()
+    return redirect(f"{request.path}?{query}" if query else request.path)
 
 
 @role_required(*AUDIT_ROLES)
 def audit_log_export(request, file_format):
     """The entries the audit log's filters select, as a file for an auditor."""
-    form = AuditFilterForm(request.GET)
     if file_format not in audit_viewer.FORMATS:
         raise Http404
+    typed = _typed_card_code(request)
+    if typed is not None:
+        return typed
+    form = AuditFilterForm.from_address(request.GET)
     if not form.is_valid():
         return render(request, "core/audit_log.html", {"form": form, "page": None}, status=400)
     content_type, render_file = audit_viewer.FORMATS[file_format]

@@ -354,10 +354,14 @@ def _mail_table(scope):
             for status, count in mail.requests_by_status(scope).items()
         ),
         (_("Naloxone kits mailed"), naloxone["kits"]),
-        (_("Naloxone doses mailed"), naloxone["doses"]),
         (_("Reversals reported by mail"), mail.reversals_by_mail(scope)),
     ]
-    return _table(_("Naloxone and supplies by mail"), rows, key="mail", links=MAIL_LINKS)
+    table = _table(_("Naloxone and supplies by mail"), rows, key="mail", links=MAIL_LINKS)
+    # Doses are kits times the doses in a kit: a note, hidden with any hidden
+    # count, like the naloxone tables' doses (12 doses shown beside a hidden
+    # count of kits of 2 doses would give the kits away).
+    table.notes = [(_("Naloxone doses mailed"), str(naloxone["doses"]))]
+    return table
 
 
 def _referral_tables(figures):

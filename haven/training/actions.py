@@ -366,8 +366,14 @@ def do_send_refresher_reminders(now=None):
             continue  # another run took it
         try:
             _send_reminder(certificate)
-        except Exception:
-            logger.exception("Refresher reminder for certificate %s not sent", certificate.pk)
+        except Exception as error:  # noqa: BLE001 - any failure: try again on the next run
+            # Only the kind of error: a mail server's refusal (SMTPRecipientsRefused
+            # and the like) names the holder's email address, which logs never carry.
+            logger.warning(
+                "Refresher reminder for certificate %s not sent (%s); tried again on the next run",
+                certificate.pk,
+                type(error).__name__,
+            )
             Certificate.objects.filter(pk=certificate.pk).update(reminder_sent_at=None)
             continue
         audit.record(None, AuditEntry.Action.UPDATE, certificate, reminder="sent")

@@ -16,6 +16,7 @@ from haven.core import access
 from haven.core.forms import add_action_errors
 from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, role_required
 from haven.participants import codes
+from haven.participants.models import Participant
 
 from . import certificates
 from .actions import (
@@ -105,6 +106,10 @@ def _session_context(request, session, attendee_form=None):
     access.shown_each(
         request, [a.participant for a in attendees if a.participant], page="training session"
     )
+    # A name given for a certificate is read like a participant's record.
+    for attendee in attendees:
+        if attendee.participant is None and attendee.name:
+            access.shown(request, record=attendee, page="training session")
     attempts = list(session.attempts.all())
     quiz_links = []
     for stage in stages_open(session):
@@ -260,6 +265,7 @@ def certificate_pdf(request, attendee_id):
     size = request.GET.get("size", "wallet")
     if size not in certificates.SIZES:
         size = "wallet"
+    _shown_holder(request, certificate, page="certificate")
     url = request.build_absolute_uri(reverse("training:verify", args=[certificate.code]))
     pdf = certificates.render(certificate, size, url, language=get_language())
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -268,6 +274,15 @@ def certificate_pdf(request, attendee_id):
 
 
 EXPIRING_DAYS = 90
+
+
+def _shown_holder(request, certificate, *, page):
+    """A certificate's holder is read: the attendee (and participant), or the course taker."""
+    attendee = certificate.attendee
+    if attendee is None:
+        access.shown(request, record=certificate, page=page)
+    else:
+        access.shown(request, attendee.participant, attendee, page=page)
 
 
 @require_GET
@@ -284,11 +299,20 @@ def expiring(request):
         days = max(1, min(int(request.GET.get("days", EXPIRING_DAYS)), 3650))
     except ValueError:
         days = EXPIRING_DAYS
-    certificates_due = expiring_certificates(days)
+    certificates_due = expiring_certificates(days).select_related("attendee__participant")
     if request.user.role != MANAGER:
         certificates_due = certificates_due.filter(
             attendee__session__in=visible_sessions(request.user).values("pk")
         )
+    if access.site_scoped(request.user):
+        # A participant out of this user's record scope is left off the list.
+        in_scope = access.participants_in_scope(request.user, Participant.objects.all())
+        certificates_due = certificates_due.filter(
+            Q(attendee__participant__isnull=True) | Q(attendee__participant__in=in_scope)
+        )
+    certificates_due = list(certificates_due)
+    for certificate in certificates_due:
+        _shown_holder(request, certificate, page="expiring certificates")
     return render(
         request,
         "training/expiring.html",

@@ -3,9 +3,11 @@
 import csv
 import datetime
 import io
+import re
 import uuid
 from contextlib import contextmanager
 from unittest import mock
+from urllib.parse import unquote_plus
 
 import pytest
 from django.urls import reverse
@@ -103,7 +105,7 @@ def test_filter_by_participant_card_code_as_people_type_it(
     audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
     audit.record(sam, AuditEntry.Action.VIEW, other_participant, page="participant timeline")
     typed = participant.display_code.lower().replace("-", " ")
-    page = login(adam).get(reverse("core:audit_log"), {"participant": typed})
+    page = login(adam).post(reverse("core:audit_log"), {"participant": typed}, follow=True)
     assert [entry.participant for entry in page.context["page"].object_list] == [participant]
 
 
@@ -116,28 +118,70 @@ def test_filter_by_card_code_includes_records_linked_as_duplicates(
     do_merge_participants(duplicate=other_participant, keeper=participant, by=sue)
     audit.record(sam, AuditEntry.Action.VIEW, participant, page="read as the kept record")
     for code in (participant.card_code, other_participant.card_code):
-        page = login(adam).get(reverse("core:audit_log"), {"participant": code, "action": "view"})
+        page = login(adam).post(
+            reverse("core:audit_log"), {"participant": code, "action": "view"}, follow=True
+        )
         assert [entry.page for entry in page.context["page"].object_list] == [
             "read as the kept record",
             "read as the duplicate",
         ]
 
 
-def test_a_card_code_of_no_one_finds_no_entries(login, adam, sam, participant):
+def test_a_card_code_of_no_one_is_refused_with_what_is_wrong(login, adam, sam, participant):
     from haven.participants import codes
 
     audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
     body = "222222" if participant.card_code[:6] != "222222" else "333333"
     unused = body + codes.check_character(body)
-    page = login(adam).get(reverse("core:audit_log"), {"participant": unused})
+    page = login(adam).post(reverse("core:audit_log"), {"participant": unused})
+    assert page.status_code == 400
+    assert page.context["page"] is None
+    assert "No participant has this card code." in page.content.decode()
+
+
+def test_a_card_code_never_goes_in_an_address(login, adam, sam, participant):
+    """Typed card codes are posted; the page, its pages and its exports carry the record's id."""
+    for number in range(60):
+        audit.record(sam, AuditEntry.Action.VIEW, participant, page=f"read {number}")
+    client = login(adam)
+    posted = client.post(reverse("core:audit_log"), {"participant": participant.display_code})
+    assert posted.status_code == 302
+    assert participant.card_code not in posted.url
+    assert f"participant_id={participant.pk}" in posted.url
+    page = client.get(posted.url)
     assert page.status_code == 200
-    assert list(page.context["page"].object_list) == []
+    assert len(page.context["page"].object_list) == 50
+    links = re.findall(r'href="([^"]*)"', page.content.decode())
+    filtered = [link for link in links if "participant_id=" in link]
+    assert len(filtered) >= 3  # both exports and the next page
+    for link in links:
+        for code in (participant.card_code, participant.display_code):
+            assert code.lower().replace("-", "") not in unquote_plus(link).lower().replace("-", "")
+    assert 'method="post"' in page.content.decode()
+
+
+def test_an_old_link_with_a_card_code_is_sent_to_the_address_by_id(login, adam, participant):
+    for url in (reverse("core:audit_log"), reverse("core:audit_log_export", args=["csv"])):
+        response = login(adam).get(url, {"participant": participant.card_code, "action": "view"})
+        assert response.status_code == 302
+        assert response.url.startswith(url)
+        assert participant.card_code not in response.url
+        assert f"participant_id={participant.pk}" in response.url
+
+
+def test_an_unknown_participant_id_is_refused(login, adam):
+    response = login(adam).get(reverse("core:audit_log"), {"participant_id": "999999"})
+    assert response.status_code == 400
+    response = login(adam).get(
+        reverse("core:audit_log_export", args=["csv"]), {"participant_id": "x"}
+    )
+    assert response.status_code == 400
 
 
 def test_a_mistyped_card_code_is_refused_with_what_is_wrong(login, adam, participant):
     code = participant.card_code
     swapped = code[1] + code[0] + code[2:] if code[0] != code[1] else code[:-1] + "2"
-    response = login(adam).get(reverse("core:audit_log"), {"participant": swapped})
+    response = login(adam).post(reverse("core:audit_log"), {"participant": swapped})
     assert response.status_code == 400
     assert "not a valid card code" in response.content.decode()
 
@@ -175,6 +219,7 @@ def test_export_who_read_a_participants_record(
     response = login(adam).get(
         reverse("core:audit_log_export", args=["csv"]),
         {"participant": participant.display_code, "action": "view"},
+        follow=True,
     )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -219,6 +264,7 @@ def test_an_export_is_itself_in_the_audit_log(login, adam, sam, participant):
     login(adam).get(
         reverse("core:audit_log_export", args=["csv"]),
         {"participant": participant.card_code, "user": "sam", "since": "2026-01-01"},
+        follow=True,
     )
     export = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT)
     assert export.user == adam

@@ -11,18 +11,27 @@ fill it with.
 A response that contains a participant's card code or alias, or a note, must
 have a VIEW entry written during that request by that user naming that
 participant (or, for a record with no participant, that record), and must
-carry Cache-Control: no-store. Analysts and admins must see none of it.
+carry Cache-Control: no-store. Analysts, admins and visitors who are not
+signed in must see none of it.
+
+Every route is asked for with GET, and again with POST (a search for a
+participant's alias and card code in the body; JSON for the API), each POST
+rolled back so that one does not change what the next shows.
 """
 
 import datetime
+import io
 import itertools
 import re
 import uuid
 
 import pytest
+from django.db import transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
+from pypdf import PdfReader
 
 from haven.core.models import AuditEntry
 from haven.mail.models import MailOffer, MailRequest
@@ -50,13 +59,23 @@ from haven.supplies.models import Kit, KitComponent, StockLocation
 from haven.training.actions import SessionData, do_add_attendee, do_record_session
 from haven.training.models import Certificate, Question
 
-ROLES = ["specialist", "other_site_specialist", "supervisor", "manager", "analyst", "admin"]
-NO_PARTICIPANT_DATA = {"analyst", "admin"}
+ROLES = [
+    "specialist",
+    "other_site_specialist",
+    "supervisor",
+    "manager",
+    "analyst",
+    "admin",
+    "anonymous",
+]
+NO_PARTICIPANT_DATA = {"analyst", "admin", "anonymous"}
 
 # The one exception: the audit log names the participant of each entry by card
 # code (never alias or notes), so that an auditor can answer "who read this
 # participant's record" (issue 10). Only the admin reads it.
 AUDIT_LOG_PATH = "/audit/"
+# Anyone with a certificate's code may check it, and see the name it was issued in.
+CERTIFICATE_CHECK_PATH = "/training/check/"
 
 # The Django admin is the admin helper's: its pages are searched for card
 # codes by its own test (Haven's user and site pages replace it).
@@ -103,7 +122,7 @@ class World:
         area = Area.objects.create(code="85281", name="85281 Downtown", kind=Area.Kind.ZIP)
 
         self.zephyrine = Participant.objects.create(
-            alias="Zephyrine", created_by=sam, enrolled_site=downtown
+            alias="Zephyrine", uic="XUICZEPH88", created_by=sam, enrolled_site=downtown
         )
         self.quillon = Participant.objects.create(
             alias="Quillon", created_by=olga, enrolled_site=eastside
@@ -242,10 +261,15 @@ class World:
             self.training, client_uuid=uuid.uuid4(), by=sam, participant=self.zephyrine
         )[0]
         named = do_add_attendee(
-            self.training, client_uuid=uuid.uuid4(), by=sam, name="Named", consent=True
+            self.training, client_uuid=uuid.uuid4(), by=sam, name="Xnamed-attendee", consent=True
         )[0]
+        self.notes["Xnamed-attendee"] = named
         self.certificate = Certificate.objects.create(
             attendee=named, issued_on=past, expires_on=past, issued_by=sam
+        )
+        # Zephyrine's own certificate: its PDF is walked too.
+        Certificate.objects.create(
+            attendee=self.trainee, issued_on=past, expires_on=past, issued_by=sam
         )
         self.question = Question.objects.create(area="risks", text="Risk?", text_es="¿Riesgo?")
 
@@ -302,6 +326,7 @@ class World:
         for participant in (self.zephyrine, self.quillon, self.marigoldo):
             for text in (participant.card_code, participant.display_code, participant.alias):
                 found.append((text, participant))
+        found.append((self.zephyrine.uic, self.zephyrine))
         found.extend(self.notes.items())
         return found
 
@@ -347,8 +372,12 @@ def world(personas, downtown, eastside, catalog):
 
 
 def content_of(response):
+    """The text a response shows: a PDF's text as a reader would see it."""
     if response.streaming:
         return b"".join(response.streaming_content).decode("utf-8", "replace")
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        return "\n".join(page.extract_text() for page in pages)
     return response.content.decode("utf-8", "replace")
 
 
@@ -372,13 +401,30 @@ def unknown_parameters(patterns, ids):
     return sorted(unknown)
 
 
-def sweep(login, user, world, patterns):
-    """GET every route as `user`; return what went wrong, and how many pages were visited.
+def client_of(login, user):
+    """A fresh client signed in as `user`, or not signed in at all (None)."""
+    return Client() if user is None else login(user)
+
+
+def post_body(path, world):
+    """A search for Zephyrine by alias and by card code, as a form or as the API's JSON."""
+    if path.startswith("/api/"):
+        return {
+            "data": {"card_code": world.zephyrine.card_code},
+            "content_type": "application/json",
+        }
+    return {"data": {"q": world.zephyrine.alias, "card_code": world.zephyrine.card_code}}
+
+
+def sweep(login, user, world, patterns, method="get"):
+    """Ask for every route as `user`; return what went wrong, and how many pages were visited.
 
     Each page is asked for in a fresh session, so that a message left by one
-    page (e.g. "X was linked to this record") is not blamed on the next.
+    page (e.g. "X was linked to this record") is not blamed on the next. A
+    POST is rolled back once checked, so that it changes nothing for the next.
     """
     giveaways = world.giveaways()
+    role = user.role if user is not None else "anonymous"
     problems = []
     visited = 0
     showing = []
@@ -389,35 +435,64 @@ def sweep(login, user, world, patterns):
             problems.append(f"{route}: the sweep cannot fill {error}")
             continue
         for path in paths:
-            last = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            response = login(user).get(path)
+            client = client_of(login, user)
+            with transaction.atomic():
+                found = check_page(client, user, role, path, method, world, giveaways)
+                transaction.set_rollback(True)
             visited += 1
-            if 300 <= response.status_code < 400:
-                continue
-            text = content_of(response)
-            shown = [(marker, owner) for marker, owner in giveaways if marker in text]
-            if not shown:
-                continue
-            showing.append(path)
-            if user.role == "admin" and path.startswith(AUDIT_LOG_PATH):
-                codes = world.card_codes()
-                shown = [(marker, owner) for marker, owner in shown if marker not in codes]
-                if not shown:
-                    continue
-            if user.role in NO_PARTICIPANT_DATA:
-                problems.append(f"{path}: {user.role} was shown {[m for m, _ in shown]}")
-                continue
-            entries = list(
-                AuditEntry.objects.filter(
-                    id__gt=last, user=user, action=AuditEntry.Action.VIEW
-                ).only("participant_id", "object_type", "object_id")
-            )
-            for marker, owner in shown:
-                if not audited(entries, owner):
-                    problems.append(f"{path}: shows {marker!r} with no VIEW entry for {owner!r}")
-            if "no-store" not in response.get("Cache-Control", ""):
-                problems.append(f"{path}: shows a participant without Cache-Control: no-store")
+            if found is not None:
+                showing.append(path)
+                problems.extend(found)
     return problems, visited, showing
+
+
+def check_page(client, user, role, path, method, world, giveaways):
+    """None if the page shows no participant; else the problems with what it shows."""
+    last = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    typed = set()
+    if method == "get":
+        response = client.get(path)
+    else:
+        body = post_body(path, world)
+        response = client.post(path, **body)
+        # A form sent back with its errors shows what was typed in it: the
+        # person's own input, not a read of a record (a display code, an
+        # alias found for a typed code and the like still count).
+        typed = {value for value in body["data"].values() if isinstance(value, str)}
+    if 300 <= response.status_code < 400:
+        return None
+    text = content_of(response)
+    shown = [
+        (marker, owner) for marker, owner in giveaways if marker in text and marker not in typed
+    ]
+    if not shown:
+        return None
+    if path.startswith(CERTIFICATE_CHECK_PATH):
+        # The holder's name, given for the certificate, is what checking it
+        # shows anyone, signed in or not: a public page, not a read of a record.
+        shown = [(marker, owner) for marker, owner in shown if marker != "Xnamed-attendee"]
+        if not shown:
+            return None
+    if role == "admin" and path.startswith(AUDIT_LOG_PATH):
+        codes = world.card_codes()
+        shown = [(marker, owner) for marker, owner in shown if marker not in codes]
+        if not shown:
+            return None
+    label = f"{method.upper()} {path}"
+    if role in NO_PARTICIPANT_DATA:
+        return [f"{label}: {role} was shown {[m for m, _ in shown]}"]
+    problems = []
+    entries = list(
+        AuditEntry.objects.filter(id__gt=last, user=user, action=AuditEntry.Action.VIEW).only(
+            "participant_id", "object_type", "object_id"
+        )
+    )
+    for marker, owner in shown:
+        if not audited(entries, owner):
+            problems.append(f"{label}: shows {marker!r} with no VIEW entry for {owner!r}")
+    if "no-store" not in response.get("Cache-Control", ""):
+        problems.append(f"{label}: shows a participant without Cache-Control: no-store")
+    return problems
 
 
 def test_every_route_is_known_to_the_sweep(world):
@@ -427,7 +502,7 @@ def test_every_route_is_known_to_the_sweep(world):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_that_shows_a_participant_audited_the_read(role, personas, world, login):
-    user = personas[role]
+    user = personas.get(role)
     problems, visited, showing = sweep(login, user, world, get_resolver().url_patterns)
     assert visited > 100
     assert not problems, "\n".join(problems)
@@ -465,28 +540,43 @@ def test_the_screens_the_phone_keeps_name_no_participant(role, personas, world, 
         assert not shown, f"{name} shows {shown}"
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_every_answer_to_a_post_that_shows_a_participant_audited_the_read(
+    role, personas, world, login
+):
+    user = personas.get(role)
+    problems, visited, showing = sweep(
+        login, user, world, get_resolver().url_patterns, method="post"
+    )
+    assert visited > 100
+    assert not problems, "\n".join(problems)
+    if role not in NO_PARTICIPANT_DATA:
+        # The search box and the API's look-up answer a POST with a participant.
+        assert "/participants/" in showing
+        assert "/api/v1/participants/lookup" in showing
+
+
 # The sweep itself, played against a page written without the access module.
 
 
 @pytest.mark.urls("haven.core.tests.leaky_urls")
-@pytest.mark.parametrize("role", ["specialist", "analyst"])
-def test_the_sweep_catches_a_new_page_that_forgets_to_audit(role, personas, world, login):
-    user = personas[role]
-    problems, visited, _showing = sweep(login, user, world, get_resolver().url_patterns)
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("role", ["specialist", "analyst", "anonymous"])
+def test_the_sweep_catches_a_new_page_that_forgets_to_audit(role, method, personas, world, login):
+    user = personas.get(role)
+    problems, visited, _showing = sweep(
+        login, user, world, get_resolver().url_patterns, method=method
+    )
     assert visited == 3  # three participants; the mystery page cannot be filled
     assert "mystery/<int:gadget_id>/: the sweep cannot fill 'gadget_id'" in problems
     leaked = world.zephyrine.display_code
-    if role == "analyst":
-        assert any(
-            p.startswith(f"/leaky/{world.zephyrine.pk}/: analyst was shown") for p in problems
-        )
+    page = f"{method.upper()} /leaky/{world.zephyrine.pk}/"
+    if role in NO_PARTICIPANT_DATA:
+        assert any(p.startswith(f"{page}: {role} was shown") for p in problems)
     else:
-        assert f"/leaky/{world.zephyrine.pk}/: shows {leaked!r} with no VIEW entry" in (
-            "\n".join(problems)
-        )
-        assert f"/leaky/{world.zephyrine.pk}/: shows a participant without Cache-Control" in (
-            "\n".join(problems)
-        )
+        everything = "\n".join(problems)
+        assert f"{page}: shows {leaked!r} with no VIEW entry" in everything
+        assert f"{page}: shows a participant without Cache-Control" in everything
 
 
 @pytest.mark.urls("haven.core.tests.leaky_urls")

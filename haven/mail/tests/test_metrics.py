@@ -1,10 +1,12 @@
 """The mail figures of the standard reports."""
 
 import datetime
+import uuid
 
 from django.utils import timezone
 
 from haven.mail import actions
+from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.reports import metrics
 from haven.reports.standard import naloxone_quarterly
 
@@ -46,8 +48,37 @@ def test_requests_by_status_kits_and_doses_mailed_and_reversals_by_mail(
     assert rows["Mail requests: Declined"] == 1
     assert rows["Mail requests: Shipped"] == 0
     assert rows["Naloxone kits mailed"] == 2
-    assert rows["Naloxone doses mailed"] == 4  # 2 doses a kit
+    assert dict(table.notes)["Naloxone doses mailed"] == "4"  # 2 doses a kit
     assert rows["Reversals reported by mail"] == 1
     # The kits went out through the ledger: the naloxone tables count them too.
     [nasal] = [t for t in report.tables if t.key == "naloxone_naloxone_nasal"]
     assert dict(nasal.rows)["To anonymous contacts"] == 2
+
+
+def test_suppressed_doses_mailed_never_give_away_a_hidden_count_of_kits(
+    offers, mail_room, mail_site, mia, sue
+):
+    """6 kits of 2 doses: 12 doses is no small count, but 12 / 2 is the hidden kits."""
+    from haven.reports.forms import period_bounds
+    from haven.reports.standard import build
+
+    for number in range(3):
+        packed = actions.do_submit_request(
+            request_data(offers, naloxone=2, line1=f"{number} Elm Street")
+        )
+        actions.do_approve_request(packed, by=sue)
+        actions.do_pack_request(packed, by=mia)
+    # Enough contacts for the report to show something besides small counts.
+    for _contact in range(15):
+        data = EncounterData(
+            client_uuid=uuid.uuid4(), site=mail_site, contact_type="mail", anonymous_people=1
+        )
+        do_record_encounter(data, staff=mia)
+    today = timezone.localdate()
+    start, end = period_bounds("quarter", today.year, (today.month - 1) // 3 + 1)
+    report = build("grant", metrics.Scope(start, end), suppressed=True)
+    assert not report.too_small
+    [table] = [t for t in report.tables if t.key == "mail"]
+    published = dict(table.rows) | dict(table.notes)
+    assert published["Naloxone kits mailed"] != 6
+    assert 12 not in published.values() and "12" not in published.values()

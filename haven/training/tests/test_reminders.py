@@ -1,6 +1,8 @@
 """Certificates expire; who is due a refresher is listed; one reminder email, by the scheduler."""
 
 import datetime
+import logging
+import smtplib
 import uuid
 
 import pytest
@@ -16,7 +18,7 @@ from haven.training.actions import (
     do_issue_course_certificate,
     do_revoke_certificate,
 )
-from haven.training.models import Certificate
+from haven.training.models import Attendee, Certificate
 from haven.training.tasks import send_refresher_reminders
 
 from .conftest import take_quiz
@@ -108,6 +110,19 @@ def test_a_reminder_that_fails_to_send_is_tried_again_not_lost(db, monkeypatch):
     assert len(outbox.outbox) == 1
 
 
+def test_a_refused_reminder_is_logged_without_the_holders_email(db, monkeypatch, caplog):
+    certificate = course_certificate(expires_in=30)
+
+    def refused(*args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"alex@example.org": (550, b"No such user")})
+
+    monkeypatch.setattr(actions, "send_mail", refused)
+    with caplog.at_level(logging.INFO):
+        assert actions.do_send_refresher_reminders(now=NOW) == 0
+    assert f"certificate {certificate.pk} not sent (SMTPRecipientsRefused)" in caplog.text
+    assert "alex@example.org" not in caplog.text
+
+
 def test_the_scheduler_runs_the_reminders_and_a_second_run_sends_nothing(db, settings):
     from haven.core.schedule import Schedule
 
@@ -159,6 +174,42 @@ def test_the_expiring_list_shows_who_is_due_a_refresher(login, sam, olga, max_ma
     # Staff of another site see neither.
     other = login(olga).get(reverse("training:expiring")).content.decode()
     assert "Rosa Díaz" not in other and "Alex Course" not in other
+
+
+def test_reading_the_expiring_list_audits_each_holder_shown(login, sam, max_manager, session):
+    today = timezone.localdate()
+    certificate = session_certificate(session, sam, "Rosa Díaz", 30, today=today)
+    course = course_certificate(name="Alex Course", expires_in=20, today=today)
+    login(max_manager).get(reverse("training:expiring"))
+    read = AuditEntry.objects.filter(user=max_manager, action=AuditEntry.Action.VIEW)
+    assert {(entry.object_type, entry.object_id) for entry in read} == {
+        ("training.attendee", str(certificate.attendee_id)),
+        ("training.certificate", str(course.pk)),
+    }
+
+
+def test_in_site_scope_a_participant_of_another_site_is_left_off_the_list(
+    settings, login, sam, olga, eastside, session
+):
+    from haven.participants.models import Participant
+
+    settings.HAVEN_RECORD_SCOPE = "site"
+    today = timezone.localdate()
+    elsewhere = Participant.objects.create(alias="Far", created_by=olga, enrolled_site=eastside)
+    attendee = Attendee.objects.create(
+        client_uuid=uuid.uuid4(), session=session, participant=elsewhere
+    )
+    Certificate.objects.create(
+        attendee=attendee,
+        issued_on=today,
+        expires_on=today + datetime.timedelta(days=10),
+        issued_by=sam,
+    )
+    session_certificate(session, sam, "Rosa Díaz", 30, today=today)
+    page = login(sam).get(reverse("training:expiring"))
+    assert page.status_code == 200
+    assert "Rosa Díaz" in page.content.decode()
+    assert attendee.pk not in [c.attendee_id for c in page.context["certificates"]]
 
 
 def test_the_expiring_list_is_in_spanish(login, max_manager, db):
