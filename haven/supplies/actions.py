@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.core import audit
+from haven.core.db import inserts
 from haven.core.models import AuditEntry
 
 from .models import (
@@ -313,7 +314,7 @@ class Drawing:
                 self._movement(encounter, when, lot, item, -shortfall, Kind.DISTRIBUTE),
             ]
         _take_from_balances(self.taken)
-        return StockMovement.objects.bulk_create(self.movements)
+        return inserts.insert(self.movements)
 
 
 def _take_from_balances(taken):
