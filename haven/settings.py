@@ -250,6 +250,8 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = env_bool("HAVEN_PASSWORDLESS_LOGIN", Tru
 HAVEN_IDLE_TIMEOUT_MINUTES = int(os.environ.get("HAVEN_IDLE_TIMEOUT_MINUTES", "30"))
 
 SESSION_COOKIE_AGE = 12 * 60 * 60
+# Django's database sessions, read with a hand-written statement (haven/accounts/sessions.py).
+SESSION_ENGINE = "haven.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SECURE = not DEBUG

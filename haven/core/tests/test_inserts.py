@@ -71,3 +71,17 @@ def test_appended_audit_entries_keep_the_chain(sam, participant):
     count, _last, breaks = chain.verify(rows)
     assert (count, breaks) == (3, [])
     assert AuditEntry.objects.get(sequence=2).detail == {"n": 1.5}
+
+
+def test_a_row_read_by_hand_is_the_instance_the_orm_reads(sam, downtown, participant):
+    """haven/core/db/reads.py: values converted as the ORM converts them."""
+    from haven.participants import lookup
+    from haven.participants.models import Participant
+
+    read = lookup.by_card_code(participant.card_code)
+    orm = Participant.objects.get(pk=participant.pk)
+    for field in Participant._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(orm, field.attname), field.name
+    assert read.enrolled_at.tzinfo is not None  # aware, on SQLite too
+    assert not read._state.adding
+    assert lookup.by_card_code("ZZZZZZZ") is None
