@@ -41,3 +41,17 @@ def test_an_expired_session_is_not_read():
     again = SessionStore(session_key=store.session_key)
     assert "answer" not in again
     assert again.session_key is None  # a new one is made if anything is stored
+
+
+def test_a_user_read_by_id_is_the_user_the_orm_reads(sam, downtown):
+    """StaffManager.get(pk=…), how each signed-in request reads its user."""
+    from haven.accounts.models import User
+
+    read = User.objects.get(pk=sam.pk)
+    assert isinstance(read, User) and not read._state.adding
+    for field in User._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(sam, field.attname), field.name
+    assert read.date_joined.tzinfo is not None
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=sam.pk + 1000)
+    assert User.objects.get(username="sam") == sam  # any other lookup as Django does it
