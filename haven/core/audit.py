@@ -1,6 +1,6 @@
 """Writing the audit log. Every action and every sensitive read calls record()."""
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from . import chain
 from .db import inserts
@@ -44,6 +44,9 @@ def append(entries, using="default"):
     """
     if not entries:
         return entries
+    if len(entries) == 1 and connections[using].vendor == "postgresql":
+        with transaction.atomic(using=using, savepoint=False):
+            return [chain.append_one(entries[0], AuditEntry, using)]
     with transaction.atomic(using=using, savepoint=False):
         chain.link(entries, AuditEntry, using)
         return inserts.insert(entries, using=using)

@@ -85,3 +85,19 @@ def test_a_row_read_by_hand_is_the_instance_the_orm_reads(sam, downtown, partici
     assert read.enrolled_at.tzinfo is not None  # aware, on SQLite too
     assert not read._state.adding
     assert lookup.by_card_code("ZZZZZZZ") is None
+
+
+@pytest.mark.parametrize("detail", [{}, {"n": 1.5, "b": ["é", None, 2.0]}])
+def test_one_entry_appended_alone_keeps_the_chain(sam, participant, detail):
+    """On PostgreSQL the database hashes a lone entry (chain.append_one); the hash is
+    the one verify() computes, from an empty log and after other entries."""
+    [first] = audit.append([audit.unsaved_entry(sam, AuditEntry.Action.LOGIN, sam)])
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="timeline")
+    [last] = audit.append(
+        [audit.unsaved_entry(sam, AuditEntry.Action.CREATE, participant, **detail)]
+    )
+    assert (first.sequence, last.sequence) == (1, 3)
+    rows = AuditEntry.objects.order_by("sequence").values(*chain.FIELDS)
+    count, last_hash, breaks = chain.verify(rows)
+    assert (count, breaks, last_hash) == (3, [], last.entry_hash)
+    assert AuditEntry.objects.get(pk=last.pk).at == last.at
