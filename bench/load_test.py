@@ -7,8 +7,9 @@ Usage (from the repository root, on a database made by bench/generate.py, after
     DATABASE_URL=postgres://... .venv/bin/python bench/load_test.py
     DATABASE_URL=postgres://... .venv/bin/python bench/load_test.py --cluster
 
-One server: gunicorn with deploy/gunicorn.conf.py (threaded workers, one per
-core). --cluster: two gunicorn instances behind nginx (Debian's nginx; the
+One server: gunicorn with deploy/gunicorn.conf.py (its defaults: three worker
+processes per core, two threads each). --cluster: two gunicorn instances, each
+with half as many workers, behind nginx (Debian's nginx; the
 proxy settings of deploy/nginx-haven.conf) on the one database, as
 docs/deploy.md describes. Scenarios (--scenarios, each --duration seconds):
 
@@ -157,7 +158,10 @@ def wait_for(url, process, seconds=90):
 
 
 def start_gunicorn(port, workers, name):
-    env = dict(os.environ, HAVEN_BIND=f"127.0.0.1:{port}", HAVEN_WORKERS=str(workers))
+    """One gunicorn with deploy/gunicorn.conf.py: its own number of workers unless given."""
+    env = dict(os.environ, HAVEN_BIND=f"127.0.0.1:{port}")
+    if workers:
+        env["HAVEN_WORKERS"] = str(workers)
     env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
     log = open(VAR / f"bench-{name}.log", "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
@@ -331,12 +335,14 @@ def main(argv=None):
         if args.cluster:
             upstreams = [free_port(), free_port()]
             for number, port in enumerate(upstreams, 1):
-                processes.append(start_gunicorn(port, args.workers or 1, f"gunicorn-{number}"))
+                # Half the one server's workers each: the same machine, shared.
+                workers = args.workers or max(1, 3 * os.cpu_count() // 2)
+                processes.append(start_gunicorn(port, workers, f"gunicorn-{number}"))
             port = free_port()
             processes.append(start_nginx(port, upstreams))
         else:
             port = free_port()
-            processes.append(start_gunicorn(port, args.workers or os.cpu_count(), "gunicorn"))
+            processes.append(start_gunicorn(port, args.workers, "gunicorn"))
         host = f"http://127.0.0.1:{port}"
         results = {
             "setup": "two gunicorn instances behind nginx" if args.cluster else "one gunicorn",

@@ -1,9 +1,8 @@
 """Gunicorn settings for Haven: `gunicorn --config deploy/gunicorn.conf.py`.
 
-Threaded workers (gthread): a few processes, each with a handful of threads,
-each thread keeping its own database connection (CONN_MAX_AGE in settings.py).
-Threads suit Haven's requests, which mostly wait on the database. Override any
-of these with HAVEN_* variables or on the command line.
+Threaded workers (gthread): several processes, each with two threads, each
+thread keeping its own database connection (CONN_MAX_AGE in settings.py).
+Override any of these with HAVEN_* variables or on the command line.
 """
 
 import multiprocessing
@@ -13,19 +12,38 @@ wsgi_app = "haven.wsgi:application"
 bind = os.environ.get("HAVEN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 
 worker_class = "gthread"
-# One process per core: Python runs one thread at a time per process.
-workers = int(os.environ.get("HAVEN_WORKERS", multiprocessing.cpu_count()))
-threads = int(os.environ.get("HAVEN_THREADS", "8"))
+# Processes rather than threads. Python runs one thread of a process at a time,
+# and a save holds locks that every save needs (the audit log's, the month's
+# supply totals) from its first write to its commit: a thread that holds them
+# and then waits for its turn at Python makes every other save wait too. With
+# eight threads a process, 20 users' saves took 210 ms (p50) at 16 ms of CPU
+# each; with three processes per core of two threads, 24 ms (docs/performance.md).
+# Two threads, not one, so that a process still works while a request waits on
+# the database.
+workers = int(os.environ.get("HAVEN_WORKERS", 3 * multiprocessing.cpu_count()))
+threads = int(os.environ.get("HAVEN_THREADS", "2"))
 # Each thread holds one database connection: workers x threads per app server
 # is what PostgreSQL (or PgBouncer) must allow (docs/deploy.md).
+
+
+def post_worker_init(worker):
+    """Warm each worker (views, templates, translations, catalog, a database
+    connection per thread) before it takes requests: its first requests were
+    the slow tail of every load test and restart (haven/core/warmup.py)."""
+    from haven.core.warmup import warm_worker
+
+    warm_worker(worker)
+
 
 # A request still running after this long is a stuck worker: restart it.
 timeout = int(os.environ.get("HAVEN_REQUEST_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
-# Restart each worker now and then, so that a slow leak cannot grow for ever.
-max_requests = 5000
-max_requests_jitter = 500
+# Restart each worker now and then, so that a slow leak cannot grow for ever;
+# not often, since a new worker spends about two seconds of CPU warming up (at
+# 300 requests a second, every 5,000 requests a worker was a tenth of the CPU).
+max_requests = 100_000
+max_requests_jitter = 10_000
 
 # The reverse proxy logs requests; set HAVEN_ACCESS_LOG=- to log them here too.
 # Paths carry no participant identifiers (haven/participants/urls.py).

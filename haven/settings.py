@@ -255,6 +255,8 @@ HAVEN_IDLE_TIMEOUT_MINUTES = int(os.environ.get("HAVEN_IDLE_TIMEOUT_MINUTES", "3
 HAVEN_FIELD_DEVICE_KEY_DAYS = int(os.environ.get("HAVEN_FIELD_DEVICE_KEY_DAYS", "30"))
 
 SESSION_COOKIE_AGE = 12 * 60 * 60
+# Django's database sessions, read with a hand-written statement (haven/accounts/sessions.py).
+SESSION_ENGINE = "haven.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SECURE = not DEBUG

@@ -6,7 +6,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import Site
-from haven.participants import codes
+from haven.participants import codes, lookup
 from haven.participants.models import Participant
 
 from . import catalog
@@ -171,9 +171,7 @@ class QuickLogForm(forms.Form):
             code = codes.validate(text)
         except codes.CardCodeError as error:
             raise forms.ValidationError(str(error)) from error
-        participant = (
-            Participant.objects.select_related("merged_into").filter(card_code=code).first()
-        )
+        participant = lookup.by_card_code(code)
         if participant is None:
             raise forms.ValidationError(
                 _("No participant has the card code %(code)s.") % {"code": codes.format_code(code)}

@@ -10,9 +10,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.core import access
+from haven.core.db import reads
 
 from . import codes
 from .models import Participant
+
+PARTICIPANT_FIELDS = tuple(field.name for field in Participant._meta.concrete_fields)
+
+
+def by_card_code(code):
+    """The participant with this (valid, normalised) card code, or None.
+
+    Read with a hand-written statement (haven/core/db/reads.py): it is the
+    first read of every quick-log save. The record it is merged into, if
+    any (rare), is read when asked for (canonical()).
+    """
+    sql = f"{reads.select(Participant, PARTICIPANT_FIELDS)} WHERE card_code = %s"
+    found = reads.instances(Participant, PARTICIPANT_FIELDS, sql, [code])
+    return found[0] if found else None
 
 
 def find(text, limit=20, *, user):

@@ -399,11 +399,14 @@ def _apply(contributions, sign, changed_days=()):
                 encounters=1,
                 people=contribution.people,
             )
-    by_model = {}
+    # The month's rows are everyone's (every save at a site, of an item, adds to
+    # them), the others one staff member's: written last, they are held the least.
+    by_model = {model: [] for model in (DailyActivity, DailySupply, DailyService, MonthlySupply)}
     for (model, key), deltas in rows.items():
-        by_model.setdefault(model, []).append((dict(key), deltas))
+        by_model[model].append((dict(key), deltas))
     for model, model_rows in by_model.items():
-        _add(model, model_rows)
+        if model_rows:
+            _add(model, model_rows)
 
 
 def contacts_added(added):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.core import audit
+from haven.core.db import inserts, reads
 from haven.core.models import AuditEntry
 
 from .models import (
@@ -56,13 +57,13 @@ def locations_for(user, sites, *, lock=True):
     """
     if not sites:
         return {}
+    if user.draw_from_id:
+        bag = _active_bag(user.draw_from_id, lock=lock)
+        if bag is not None:
+            return dict.fromkeys(sites, bag)
     queryset = StockLocation.objects.all()
     if lock:
         queryset = _locking(queryset)
-    if user.draw_from_id:
-        bag = queryset.filter(pk=user.draw_from_id, active=True).first()
-        if bag is not None:
-            return dict.fromkeys(sites, bag)
     # Every active shelf of these sites is locked (a few rows, in one
     # order); the first of each site is the one drawn from.
     shelves = queryset.filter(
@@ -74,6 +75,21 @@ def locations_for(user, sites, *, lock=True):
     for shelf in shelves:
         first.setdefault(shelf.site_id, shelf)
     return {site: first.get(site.pk) for site in sites}
+
+
+LOCATION_FIELDS = tuple(field.name for field in StockLocation._meta.concrete_fields)
+
+
+def _active_bag(pk, *, lock):
+    """The bag a user draws from if it is active, locked as _locking locks (`lock`).
+
+    A hand-written statement (haven/core/db/reads.py): read on every save.
+    """
+    sql = f"{reads.select(StockLocation, LOCATION_FIELDS)} WHERE id = %s AND active = %s"
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR NO KEY UPDATE"  # as _locking: see there
+    found = reads.instances(StockLocation, LOCATION_FIELDS, sql, [pk, True])
+    return found[0] if found else None
 
 
 def _locking(queryset):
@@ -170,6 +186,10 @@ def _not_enough(item, location, available):
     )
 
 
+BALANCE_FIELDS = tuple(field.name for field in StockBalance._meta.concrete_fields)
+LOT_FIELDS = tuple(field.name for field in Lot._meta.concrete_fields)
+
+
 def _usable_balances(location, items, today):
     """{item id: balances to draw from}, first expiry first out; never an expired lot.
 
@@ -178,11 +198,27 @@ def _usable_balances(location, items, today):
     one else takes from them before this transaction ends. A location holds
     few lots of an item, so they are sorted here rather than in SQL.
     """
-    balances = StockBalance.objects.filter(
-        location_id=location.pk, item_id__in=[item.pk for item in items], quantity__gt=0
-    ).select_related("lot")
+    items = list(items)
+    if not items:
+        return {}
+    quote = connection.ops.quote_name
+    # A hand-written statement (haven/core/db/reads.py): read on every save.
+    sql = (
+        f"SELECT {reads.columns(StockBalance, BALANCE_FIELDS, 'b')}, "  # noqa: S608 - model names
+        f"{reads.columns(Lot, LOT_FIELDS, 'l')} "
+        f"FROM {quote(StockBalance._meta.db_table)} b "
+        f"JOIN {quote(Lot._meta.db_table)} l ON l.id = b.lot_id "
+        f"WHERE b.location_id = %s AND b.quantity > 0 "
+        f"AND b.item_id IN ({', '.join(['%s'] * len(items))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [location.pk, *(item.pk for item in items)])
+        rows = cursor.fetchall()
     by_item = {}
-    for balance in balances:
+    split = len(BALANCE_FIELDS)
+    for row in rows:
+        balance = reads.instance(StockBalance, BALANCE_FIELDS, row[:split])
+        balance.lot = reads.instance(Lot, LOT_FIELDS, row[split:])
         if balance.lot.expires_on is None or balance.lot.expires_on >= today:
             by_item.setdefault(balance.item_id, []).append(balance)
     for lots in by_item.values():
@@ -313,7 +349,7 @@ class Drawing:
                 self._movement(encounter, when, lot, item, -shortfall, Kind.DISTRIBUTE),
             ]
         _take_from_balances(self.taken)
-        return StockMovement.objects.bulk_create(self.movements)
+        return inserts.insert(self.movements)
 
 
 def _take_from_balances(taken):

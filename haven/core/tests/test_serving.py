@@ -253,7 +253,7 @@ def test_the_procfile_runs_the_app_server_the_task_worker_and_the_scheduler():
     assert commands["web"][0] == "gunicorn"
 
 
-def test_gunicorn_serves_haven_with_threaded_workers():
+def test_gunicorn_serves_haven_with_threaded_workers(monkeypatch):
     [config_path] = [
         argv[index + 1]
         for argv in procfile_commands().values()
@@ -263,6 +263,16 @@ def test_gunicorn_serves_haven_with_threaded_workers():
     config = runpy.run_path(str(ROOT / config_path))
     assert config["worker_class"] == "gthread"
     assert config["threads"] > 1
+    # Processes rather than threads by default (docs/deploy.md), each warmed
+    # before it takes requests (haven/core/warmup.py).
+    monkeypatch.delenv("HAVEN_WORKERS", raising=False)
+    monkeypatch.delenv("HAVEN_THREADS", raising=False)
+    defaults = runpy.run_path(str(ROOT / config_path))
+    assert defaults["workers"] >= 2 * os.cpu_count() and defaults["threads"] == 2
+    warmed = []
+    monkeypatch.setattr("haven.core.warmup.warm_worker", warmed.append)
+    config["post_worker_init"]("a worker")
+    assert warmed == ["a worker"]
     module, name = config["wsgi_app"].split(":")
     assert callable(getattr(importlib.import_module(module), name))
 
