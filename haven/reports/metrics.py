@@ -37,6 +37,7 @@ from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
 from haven.supplies.models import Item
 
+from . import served
 from .models import (
     CachedFigures,
     DailyActivity,
@@ -513,11 +514,38 @@ def age_group(year_of_birth, in_year):
 
 
 def people_served(scope, by=None):
-    """Unique participants served and their demographics, counted by the database.
+    """Unique participants served and their demographics.
 
     Returns {"unique": n, "age": Counter, "gender": …, "race_ethnicity": …,
     "zip": …}, see `demographics`; with `by` ("site", "staff" or "type"),
-    {member: that} for every member with someone served. One query: the
+    {member: that} for every member with someone served. The whole program's
+    from the sets of people served by month (served.py), the rest counted from
+    the contacts (people_served_from_contacts).
+    """
+    if by or scope.site_ids or scope.staff_ids or scope.contact_types:
+        return people_served_from_contacts(scope, by)
+    return demographics_of_sets(*served.people_served(scope.start, scope.end), scope.end.year)
+
+
+def demographics_of_sets(people, answer_sets, in_year):
+    """people_served's tables from the kept records served (a BitMap) and the records
+    giving each answer ({answer: {value: BitMap}}, see served.py); ages in `in_year`."""
+    tables = _empty_demographics()
+    tables["unique"] = len(people)
+    for answer, by_value in answer_sets.items():
+        for value, records in by_value.items():
+            n = people.intersection_cardinality(records)
+            if not n:
+                continue
+            if answer == "year_of_birth":
+                tables["age"][age_group(value and int(value), in_year)] += n
+            else:
+                tables[ANSWER_TABLES[answer]][value or NOT_RECORDED] += n
+    return tables
+
+
+def people_served_from_contacts(scope, by=None):
+    """people_served counted by the database from the period's contacts. One query: the
     distinct participants of the period's contacts (an index on the contact's
     time and participant holds them), each replaced by its kept record, then
     grouped by each answer.

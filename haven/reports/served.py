@@ -1,0 +1,214 @@
+"""Who was served in a period, as exact sets of participant ids (compressed bitmaps).
+
+Unique participants and their demographics are distinct counts: they cannot be
+summed from daily rows, and counted from the contacts a year's ~170,000 of them
+were most of a report that is not cached (the current year, or any year after a
+write into it). Here:
+
+- each finished calendar month's participant records are kept as a bitmap
+  (ServedMonth) under the month's data version, the sum of its days'
+  DailyActivity.changes, which every contact written, or edited into or out of
+  the month, moves on in the upsert the save already makes. So a period's
+  people are the union of its whole finished months' bitmaps, each counted
+  again only after a write into it, and of the days outside them (the current
+  month, the ends of a period that does not cover whole months), read live
+  from the (time, participant) index;
+- the records are the ones the contacts were logged under; merged records are
+  replaced by their kept record when read (a few rows), so a merge spoils no
+  month;
+- demographics are the sizes of the intersections with the records giving each
+  answer (AnswerSets), kept under the figures' generation, which every edit of
+  an answer moves on; records enrolled since are read live.
+
+Whole program only: a report filtered by site, staff member or contact type, and
+the breakdowns of the suppressed reports, count from the contacts (metrics.py).
+"""
+
+import base64
+import datetime
+import json
+
+from django.db import connection
+from django.utils import timezone
+from pyroaring import BitMap
+
+from haven.outreach.models import Encounter
+from haven.participants.models import Participant
+
+from .models import AnswerSets, DailyActivity, FiguresGeneration, ServedMonth
+
+# The answers the demographics count, in the order the tables are filled.
+ANSWERS = ("year_of_birth", "gender", "race_ethnicity", "zip_code")
+
+
+def _next_month(first):
+    return (first + datetime.timedelta(days=32)).replace(day=1)
+
+
+def _aware(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def records_seen(start, after):
+    """The participant records with a contact on local days [start, after), from the index."""
+    ids = (
+        Encounter.objects.filter(
+            occurred_at__gte=_aware(start), occurred_at__lt=_aware(after), participant__isnull=False
+        )
+        .values_list("participant_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+    return BitMap(ids)
+
+
+def finished_months(start, end, today):
+    """The firsts of the calendar months wholly inside [start, end] that ended before today."""
+    first = start if start.day == 1 else _next_month(start)
+    months = []
+    while _next_month(first) <= end + datetime.timedelta(days=1) and _next_month(first) <= today:
+        months.append(first)
+        first = _next_month(first)
+    return months
+
+
+def _versions(months):
+    """{month: sum of its days' activity changes} and the figures' generation, one statement."""
+    quote = connection.ops.quote_name
+    sums = ", ".join(
+        "COALESCE(SUM(CASE WHEN day >= %s AND day < %s THEN changes END), 0)" for _month in months
+    )
+    params = [bound for month in months for bound in (month, _next_month(month))]
+    # Only table names from the models go into the text; the days are parameters.
+    sql = (
+        f"SELECT (SELECT COALESCE(MAX(generation), 0) "  # noqa: S608
+        f"FROM {quote(FiguresGeneration._meta.db_table)})"
+    )
+    if months:
+        sql += f", {sums} FROM {quote(DailyActivity._meta.db_table)} WHERE day >= %s AND day < %s"
+        params += [months[0], _next_month(months[-1])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return dict(zip(months, row[1:], strict=True)), row[0]
+
+
+def _month_records(months, versions):
+    """The union of the months' records: stored bitmaps that still hold, the others
+    counted from the contacts and stored under the version read before counting."""
+    stored = {
+        month: (changes, participants)
+        for month, changes, participants in ServedMonth.objects.filter(
+            month__in=months
+        ).values_list("month", "changes", "participants")
+    }
+    records = BitMap()
+    counted = []
+    for month in months:
+        changes, participants = stored.get(month, (None, None))
+        if changes == versions[month]:
+            records |= BitMap.deserialize(bytes(participants))
+            continue
+        seen = records_seen(month, _next_month(month))
+        records |= seen
+        counted.append(
+            ServedMonth(month=month, changes=versions[month], participants=seen.serialize())
+        )
+    if counted:
+        ServedMonth.objects.bulk_create(
+            counted,
+            update_conflicts=True,
+            unique_fields=["month"],
+            update_fields=["changes", "participants"],
+        )
+    return records
+
+
+def kept_records(records):
+    """`records` with each merged record replaced by its kept record (merges point
+    straight at the kept record: participants.actions moves a duplicate's duplicates)."""
+    merged = dict(
+        Participant.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id")
+    )
+    duplicates = records & BitMap(merged)
+    if not duplicates:
+        return records
+    return (records - duplicates) | BitMap(merged[record] for record in duplicates)
+
+
+def people_served(start, end, today=None):
+    """The kept records served on local days start to end (inclusive) and, for each
+    answer, {value: those giving it} ("" for no answer): (BitMap, {answer: {value: BitMap}})."""
+    today = today or timezone.localdate()
+    months = finished_months(start, end, today)
+    versions, generation = _versions(months)
+    records = _month_records(months, versions)
+    after = end + datetime.timedelta(days=1)
+    live = [(start, after)]
+    if months:
+        live = [(start, months[0]), (_next_month(months[-1]), after)]
+    for first, last in live:
+        if first < last:
+            records |= records_seen(first, last)
+    people = kept_records(records)
+    return people, _answers_of(people, generation)
+
+
+def _encode(sets):
+    return json.dumps(
+        {
+            answer: {value: base64.b64encode(ids.serialize()).decode() for value, ids in by.items()}
+            for answer, by in sets.items()
+        }
+    ).encode()
+
+
+def _decode(stored):
+    return {
+        answer: {value: BitMap.deserialize(base64.b64decode(ids)) for value, ids in by.items()}
+        for answer, by in json.loads(bytes(stored)).items()
+    }
+
+
+def _answer_sets_of(participants):
+    """{answer: {value: BitMap}} of rows (id, *ANSWERS)."""
+    grouped = {answer: {} for answer in ANSWERS}
+    for record, *values in participants:
+        for answer, value in zip(ANSWERS, values, strict=True):
+            grouped[answer].setdefault("" if value is None else str(value), []).append(record)
+    return {
+        answer: {value: BitMap(ids) for value, ids in by.items()} for answer, by in grouped.items()
+    }
+
+
+# Records enrolled since the answer sets were counted that are read live; more, and
+# the sets are counted again.
+MOST_READ_LIVE = 500
+
+
+def _known(sets):
+    """The records whose answers `sets` hold (every record gives a value, "" included)."""
+    return BitMap.union(*sets[ANSWERS[0]].values()) if sets[ANSWERS[0]] else BitMap()
+
+
+def _answers_of(people, generation):
+    """AnswerSets at `generation` (counted and stored when they do not hold), with the
+    answers of the records among `people` enrolled since read live."""
+    stored = AnswerSets.objects.filter(pk=1).values_list("generation", "sets").first()
+    sets = _decode(stored[1]) if stored and stored[0] == generation else None
+    if sets is None or len(people - _known(sets)) > MOST_READ_LIVE:
+        sets = _answer_sets_of(Participant.objects.values_list("id", *ANSWERS).iterator(2000))
+        AnswerSets.objects.bulk_create(
+            [AnswerSets(pk=1, generation=generation, sets=_encode(sets))],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["generation", "sets"],
+        )
+    new = people - _known(sets)
+    if new:
+        for answer, by in _answer_sets_of(
+            Participant.objects.filter(pk__in=list(new)).values_list("id", *ANSWERS)
+        ).items():
+            for value, ids in by.items():
+                sets[answer][value] = sets[answer].get(value, BitMap()) | ids
+    return sets
