@@ -133,7 +133,8 @@ def _total(rows, column):
 
 
 # Each breakdown of a report, and the field of a contact (or summary row) it goes by.
-DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
+# (By "day" only for FinishedMonths, which folds the days of a figure into months.)
+DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type", "day": "day"}
 DIMENSION_FILTERS = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
 
 
@@ -805,6 +806,67 @@ CACHED_FIGURES = {
 FROM_CACHED_ROWS = {"first_kits": naloxone_first_kits, "services": services}
 
 
+def _add_activity(parts):
+    return {
+        "by_type": {
+            value: sum(part["by_type"].get(value, 0) for part in parts)
+            for value in Encounter.ContactType.values
+        },
+        "anonymous": sum(part["anonymous"] for part in parts),
+        "secondary": sum(part["secondary"] for part in parts),
+    }
+
+
+def _add_rows(parts):
+    """Rows (key, *counts) of several periods, summed by key (every key kept, as a
+    grouped sum over the whole period keeps a key whose rows add up to zero)."""
+    totals = {}
+    for rows in parts:
+        for key, *counts in rows:
+            before = totals.get(key)
+            totals[key] = (
+                counts if before is None else [a + b for a, b in zip(before, counts, strict=True)]
+            )
+    return [(key, *counts) for key, counts in totals.items()]
+
+
+# The cached figures that add up over days: a whole-program period's are the sums of
+# its finished months' (each cached under its own version) and of the days outside them.
+ADD_UP = {"activity": _add_activity, "services": _add_rows, "first_kits": _add_rows}
+
+
+def count_by_months(scope, name, months_cache):
+    """CACHED_FIGURES[name] of `scope`: where the figure adds up over days, the sum of
+    its finished whole months' (FinishedMonths) and of the days outside them; else counted.
+
+    A write into one month of a year makes only that month's figures be counted
+    again, and the current year's finished months are cached though the year is
+    not. `months_cache` keeps the FinishedMonths of the report being built.
+    """
+    count = CACHED_FIGURES[name][0]
+    months = served.finished_months(scope.start, scope.end, timezone.localdate())
+    whole_month = months == [scope.start] and served.next_month(scope.start) == (
+        scope.end + datetime.timedelta(days=1)
+    )
+    filtered = scope.site_ids or scope.staff_ids or scope.contact_types
+    if name not in (*ADD_UP, "people") or filtered or not months or whole_month:
+        return count(scope)
+    if "months" not in months_cache:
+        months_cache["months"] = FinishedMonths(months)
+    finished = months_cache["months"]
+    if name == "people":  # the months' versions read once for both
+        people = served.people_served(scope.start, scope.end, versions=finished.month_versions)
+        return demographics_of_sets(*people, scope.end.year)
+    parts = finished.figures(name)
+    for start, end in (
+        (scope.start, months[0] - datetime.timedelta(days=1)),
+        (served.next_month(months[-1]), scope.end),
+    ):
+        if start <= end:
+            parts.append(count(replace(scope, start=start, end=end)))
+    return ADD_UP[name](parts)
+
+
 def is_finished(scope):
     """A period that ended before today: its figures change only when old records do."""
     return scope.end < timezone.localdate()
@@ -823,10 +885,7 @@ class CachedContactFigures:
 
     def __init__(self, scope):
         self.scope = scope
-        described = json.dumps(
-            [str(scope.start), str(scope.end), scope.site_ids, scope.staff_ids, scope.contact_types]
-        )
-        self.key = hashlib.sha256(described.encode()).hexdigest()
+        self.months = {}  # the FinishedMonths of its months, see count_by_months
         quote = connection.ops.quote_name
         activity_table = quote(DailyActivity._meta.db_table)
         generation_table = quote(FiguresGeneration._meta.db_table)
@@ -858,14 +917,22 @@ class CachedContactFigures:
         }
 
     def _key(self, name):
-        return f"{name} {self.key}"
+        return self.key_of(self.scope, name)
+
+    @staticmethod
+    def key_of(scope, name):
+        """The CachedFigures key of a figure of `scope`."""
+        described = json.dumps(
+            [str(scope.start), str(scope.end), scope.site_ids, scope.staff_ids, scope.contact_types]
+        )
+        return f"{name} {hashlib.sha256(described.encode()).hexdigest()}"
 
     def figure(self, name):
         count, from_stored = CACHED_FIGURES[name]
         stored = self.stored.get(self._key(name))
         if stored is not None:
             return from_stored(stored)
-        value = count(self.scope)
+        value = count_by_months(self.scope, name, self.months)
         CachedFigures.objects.bulk_create(
             [
                 CachedFigures(
@@ -880,3 +947,88 @@ class CachedContactFigures:
             update_fields=["changes", "generation", "figures", "counted_at"],
         )
         return value
+
+
+class FinishedMonths:
+    """The ADD_UP figures of whole finished months of the whole program, each month's
+    cached in CachedFigures (as CachedContactFigures of that month) while its version
+    holds: one statement for every month's version, one for what is stored, and for the
+    months that do not hold one query per figure grouped by day, summed into months.
+
+    As in CachedContactFigures, the versions are read before anything is counted.
+    """
+
+    def __init__(self, months):
+        self.months = months
+        self.scopes = [
+            Scope(month, served.next_month(month) - datetime.timedelta(days=1)) for month in months
+        ]
+        self.month_versions = served.month_versions(months)
+        versions, generation = self.month_versions
+        self.versions = {month: (versions[month], generation) for month in months}
+        self.counted = None
+        keys = [
+            CachedContactFigures.key_of(scope, name) for scope in self.scopes for name in ADD_UP
+        ]
+        self.stored = {
+            key: (changes, generation, json.loads(value) if isinstance(value, str) else value)
+            for key, changes, generation, value in CachedFigures.objects.filter(
+                scope__in=keys
+            ).values_list("scope", "changes", "generation", "figures")
+        }
+
+    def figures(self, name):
+        """[the figure of each month], in the order of the months."""
+        if self.counted is None:
+            self._count_missing()
+        values = []
+        for scope in self.scopes:
+            key = CachedContactFigures.key_of(scope, name)
+            if key in self.counted:
+                values.append(self.counted[key])
+            else:
+                values.append(CACHED_FIGURES[name][1](self.stored[key][2]))
+        return values
+
+    def _count_missing(self):
+        """Count every figure of the months whose stored one does not hold, one query per
+        figure grouped by day, and store them in one statement."""
+        self.counted, rows = {}, []
+        for name, add_up in ADD_UP.items():
+            missing = [
+                month
+                for month, scope in zip(self.months, self.scopes, strict=True)
+                if self.stored.get(CachedContactFigures.key_of(scope, name), (None,) * 3)[:2]
+                != self.versions[month]
+            ]
+            if not missing:
+                continue
+            span = Scope(missing[0], served.next_month(missing[-1]) - datetime.timedelta(days=1))
+            counted = CACHED_FIGURES[name][0](span, by="day")
+            by_month = defaultdict(list)
+            if name == "activity":
+                for day, figures in counted.items():
+                    by_month[day.replace(day=1)].append(figures)
+            else:
+                for day, *row in counted:
+                    by_month[day.replace(day=1)].append(tuple(row))
+                by_month = {month: [month_rows] for month, month_rows in by_month.items()}
+            for month, scope in zip(self.months, self.scopes, strict=True):
+                if month in missing:
+                    key = CachedContactFigures.key_of(scope, name)
+                    self.counted[key] = add_up(by_month.get(month, []))
+                    changes, generation = self.versions[month]
+                    rows.append(
+                        CachedFigures(
+                            scope=key,
+                            changes=changes,
+                            generation=generation,
+                            figures=self.counted[key],
+                        )
+                    )
+        CachedFigures.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["scope"],
+            update_fields=["changes", "generation", "figures", "counted_at"],
+        )

@@ -41,7 +41,7 @@ from .models import AnswerSets, DailyActivity, FiguresGeneration, ServedMonth
 ANSWERS = ("year_of_birth", "gender", "race_ethnicity", "zip_code")
 
 
-def _next_month(first):
+def next_month(first):
     return (first + datetime.timedelta(days=32)).replace(day=1)
 
 
@@ -64,21 +64,21 @@ def records_seen(start, after):
 
 def finished_months(start, end, today):
     """The firsts of the calendar months wholly inside [start, end] that ended before today."""
-    first = start if start.day == 1 else _next_month(start)
+    first = start if start.day == 1 else next_month(start)
     months = []
-    while _next_month(first) <= end + datetime.timedelta(days=1) and _next_month(first) <= today:
+    while next_month(first) <= end + datetime.timedelta(days=1) and next_month(first) <= today:
         months.append(first)
-        first = _next_month(first)
+        first = next_month(first)
     return months
 
 
-def _versions(months):
+def month_versions(months):
     """{month: sum of its days' activity changes} and the figures' generation, one statement."""
     quote = connection.ops.quote_name
     sums = ", ".join(
         "COALESCE(SUM(CASE WHEN day >= %s AND day < %s THEN changes END), 0)" for _month in months
     )
-    params = [bound for month in months for bound in (month, _next_month(month))]
+    params = [bound for month in months for bound in (month, next_month(month))]
     # Only table names from the models go into the text; the days are parameters.
     sql = (
         f"SELECT (SELECT COALESCE(MAX(generation), 0) "  # noqa: S608
@@ -86,7 +86,7 @@ def _versions(months):
     )
     if months:
         sql += f", {sums} FROM {quote(DailyActivity._meta.db_table)} WHERE day >= %s AND day < %s"
-        params += [months[0], _next_month(months[-1])]
+        params += [months[0], next_month(months[-1])]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -95,7 +95,7 @@ def _versions(months):
 
 def _month_records(months, versions):
     """The union of the months' records: stored bitmaps that still hold, the others
-    counted from the contacts and stored under the version read before counting."""
+    counted from the contacts (one query) and stored under the version read before."""
     stored = {
         month: (changes, participants)
         for month, changes, participants in ServedMonth.objects.filter(
@@ -103,25 +103,63 @@ def _month_records(months, versions):
         ).values_list("month", "changes", "participants")
     }
     records = BitMap()
-    counted = []
+    missing = []
     for month in months:
         changes, participants = stored.get(month, (None, None))
         if changes == versions[month]:
             records |= BitMap.deserialize(bytes(participants))
-            continue
-        seen = records_seen(month, _next_month(month))
-        records |= seen
-        counted.append(
-            ServedMonth(month=month, changes=versions[month], participants=seen.serialize())
-        )
-    if counted:
+        else:
+            missing.append(month)
+    if missing:
+        counted = records_seen_by_month(missing)
+        for seen in counted.values():
+            records |= seen
         ServedMonth.objects.bulk_create(
-            counted,
+            [
+                ServedMonth(month=month, changes=versions[month], participants=seen.serialize())
+                for month, seen in counted.items()
+            ],
             update_conflicts=True,
             unique_fields=["month"],
             update_fields=["changes", "participants"],
         )
     return records
+
+
+def records_seen_by_month(months):
+    """{month: its records seen} for calendar months (firsts), in one query: the distinct
+    (month, participant) of their contacts, the month told by bounds in the local time."""
+    bounds = [(_aware(month), _aware(next_month(month))) for month in months]
+    table = connection.ops.quote_name(Encounter._meta.db_table)
+    which = " ".join("WHEN occurred_at >= %s AND occurred_at < %s THEN %s" for _ in months)
+    params = [
+        value for index, (start, after) in enumerate(bounds) for value in (start, after, index)
+    ]
+    # Only the table name from the model goes into the text; the bounds are parameters.
+    sql = (
+        f"SELECT DISTINCT CASE {which} END, participant_id FROM {table} "  # noqa: S608
+        f"WHERE participant_id IS NOT NULL AND ("
+        f"{' OR '.join('(occurred_at >= %s AND occurred_at < %s)' for _ in _runs(months))})"
+    )
+    for first, last in _runs(months):
+        params += [_aware(first), _aware(next_month(last))]
+    seen = {month: [] for month in months}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for index, record in cursor.fetchall():
+            seen[months[index]].append(record)
+    return {month: BitMap(records) for month, records in seen.items()}
+
+
+def _runs(months):
+    """Runs of consecutive months: [(first, last)]."""
+    runs = []
+    for month in months:
+        if runs and next_month(runs[-1][1]) == month:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
 
 
 def kept_records(records):
@@ -136,17 +174,19 @@ def kept_records(records):
     return (records - duplicates) | BitMap(merged[record] for record in duplicates)
 
 
-def people_served(start, end, today=None):
+def people_served(start, end, today=None, versions=None):
     """The kept records served on local days start to end (inclusive) and, for each
-    answer, {value: those giving it} ("" for no answer): (BitMap, {answer: {value: BitMap}})."""
-    today = today or timezone.localdate()
-    months = finished_months(start, end, today)
-    versions, generation = _versions(months)
+    answer, {value: those giving it} ("" for no answer): (BitMap, {answer: {value: BitMap}}).
+
+    `versions` are month_versions() of its finished months when the caller has read them.
+    """
+    months = finished_months(start, end, today or timezone.localdate())
+    versions, generation = versions or month_versions(months)
     records = _month_records(months, versions)
     after = end + datetime.timedelta(days=1)
     live = [(start, after)]
     if months:
-        live = [(start, months[0]), (_next_month(months[-1]), after)]
+        live = [(start, months[0]), (next_month(months[-1]), after)]
     for first, last in live:
         if first < last:
             records |= records_seen(first, last)
