@@ -835,6 +835,18 @@ def _add_rows(parts):
 ADD_UP = {"activity": _add_activity, "services": _add_rows, "first_kits": _add_rows}
 
 
+def _months_to_add_up(scope):
+    """The finished whole months whose figures make up a whole-program `scope`'s, [] when
+    it has none, is one of them or is filtered (FinishedMonths)."""
+    if scope.site_ids or scope.staff_ids or scope.contact_types:
+        return []
+    months = served.finished_months(scope.start, scope.end, timezone.localdate())
+    whole_month = months == [scope.start] and served.next_month(scope.start) == (
+        scope.end + datetime.timedelta(days=1)
+    )
+    return [] if whole_month else months
+
+
 def count_by_months(scope, name, months_cache):
     """CACHED_FIGURES[name] of `scope`: where the figure adds up over days, the sum of
     its finished whole months' (FinishedMonths) and of the days outside them; else counted.
@@ -844,15 +856,11 @@ def count_by_months(scope, name, months_cache):
     not. `months_cache` keeps the FinishedMonths of the report being built.
     """
     count = CACHED_FIGURES[name][0]
-    months = served.finished_months(scope.start, scope.end, timezone.localdate())
-    whole_month = months == [scope.start] and served.next_month(scope.start) == (
-        scope.end + datetime.timedelta(days=1)
-    )
-    filtered = scope.site_ids or scope.staff_ids or scope.contact_types
-    if name not in (*ADD_UP, "people") or filtered or not months or whole_month:
+    months = _months_to_add_up(scope)
+    if name not in (*ADD_UP, "people") or not months:
         return count(scope)
     if "months" not in months_cache:
-        months_cache["months"] = FinishedMonths(months)
+        months_cache["months"] = FinishedMonths(months, months_cache.get("versions"))
     finished = months_cache["months"]
     if name == "people":  # the months' versions read once for both
         people = served.people_served(scope.start, scope.end, versions=finished.month_versions)
@@ -886,33 +894,44 @@ class CachedContactFigures:
     def __init__(self, scope):
         self.scope = scope
         self.months = {}  # the FinishedMonths of its months, see count_by_months
+        self.counted = {}  # figures counted by this build, not read from the cache
         quote = connection.ops.quote_name
         activity_table = quote(DailyActivity._meta.db_table)
         generation_table = quote(FiguresGeneration._meta.db_table)
         cached_table = quote(CachedFigures._meta.db_table)
         names = list(CACHED_FIGURES)
+        # The versions of the months it adds up from (if any) are summed in the same scan.
+        months = _months_to_add_up(scope)
+        month_sums = "".join(
+            f", COALESCE(SUM(CASE WHEN day >= %s AND day < %s THEN changes END), 0) AS m{index}"
+            for index in range(len(months))
+        )
+        month_bounds = [bound for month in months for bound in (month, served.next_month(month))]
         # One round trip: the version and whatever is stored at it.
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
                 WITH version AS (
-                    SELECT (SELECT COALESCE(SUM(changes), 0) FROM {activity_table}
-                            WHERE day >= %s AND day <= %s) AS changes,
+                    SELECT COALESCE(SUM(changes), 0) AS changes,
                            (SELECT COALESCE(MAX(generation), 0) FROM {generation_table})
-                           AS generation
+                           AS generation {month_sums}
+                    FROM {activity_table} WHERE day >= %s AND day <= %s
                 )
-                SELECT version.changes, version.generation, cached.scope, cached.figures
+                SELECT version.*, cached.scope, cached.figures
                 FROM version LEFT JOIN {cached_table} cached
                 ON cached.scope IN ({", ".join(["%s"] * len(names))})
                 AND cached.changes = version.changes AND cached.generation = version.generation
                 """,  # noqa: S608 - only table names from the models go into the text
-                [scope.start, scope.end, *(self._key(name) for name in names)],
+                [*month_bounds, scope.start, scope.end, *(self._key(name) for name in names)],
             )
             rows = cursor.fetchall()
         self.changes, self.generation = rows[0][0], rows[0][1]
+        if months:
+            versions = dict(zip(months, rows[0][2 : 2 + len(months)], strict=True))
+            self.months["versions"] = (versions, self.generation)
         self.stored = {
             stored_key: json.loads(value) if isinstance(value, str) else value
-            for _changes, _generation, stored_key, value in rows
+            for *_version, stored_key, value in rows
             if stored_key is not None
         }
 
@@ -928,25 +947,30 @@ class CachedContactFigures:
         return f"{name} {hashlib.sha256(described.encode()).hexdigest()}"
 
     def figure(self, name):
-        count, from_stored = CACHED_FIGURES[name]
         stored = self.stored.get(self._key(name))
         if stored is not None:
-            return from_stored(stored)
-        value = count_by_months(self.scope, name, self.months)
-        CachedFigures.objects.bulk_create(
-            [
-                CachedFigures(
-                    scope=self._key(name),
-                    changes=self.changes,
-                    generation=self.generation,
-                    figures=value,
-                )
-            ],
-            update_conflicts=True,
-            unique_fields=["scope"],
-            update_fields=["changes", "generation", "figures", "counted_at"],
-        )
-        return value
+            return CACHED_FIGURES[name][1](stored)
+        if name not in self.counted:
+            # A report needs them all: every figure not stored is counted now and
+            # stored in one statement (one commit, not one a figure).
+            missing = [each for each in CACHED_FIGURES if self._key(each) not in self.stored]
+            for each in missing:
+                self.counted[each] = count_by_months(self.scope, each, self.months)
+            CachedFigures.objects.bulk_create(
+                [
+                    CachedFigures(
+                        scope=self._key(each),
+                        changes=self.changes,
+                        generation=self.generation,
+                        figures=self.counted[each],
+                    )
+                    for each in missing
+                ],
+                update_conflicts=True,
+                unique_fields=["scope"],
+                update_fields=["changes", "generation", "figures", "counted_at"],
+            )
+        return self.counted[name]
 
 
 class FinishedMonths:
@@ -958,12 +982,13 @@ class FinishedMonths:
     As in CachedContactFigures, the versions are read before anything is counted.
     """
 
-    def __init__(self, months):
+    def __init__(self, months, versions=None):
         self.months = months
         self.scopes = [
             Scope(month, served.next_month(month) - datetime.timedelta(days=1)) for month in months
         ]
-        self.month_versions = served.month_versions(months)
+        # served.month_versions(months), unless the caller read them already.
+        self.month_versions = versions or served.month_versions(months)
         versions, generation = self.month_versions
         self.versions = {month: (versions[month], generation) for month in months}
         self.counted = None

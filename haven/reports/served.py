@@ -129,7 +129,9 @@ def _month_records(months, versions):
 def records_seen_by_month(months):
     """{month: its records seen} for calendar months (firsts), in one query: the distinct
     (month, participant) of their contacts, the month told by bounds in the local time."""
-    bounds = [(_aware(month), _aware(next_month(month))) for month in months]
+    # As the ORM passes them: SQLite compares stored UTC text, not aware datetimes.
+    adapt = connection.ops.adapt_datetimefield_value
+    bounds = [(adapt(_aware(month)), adapt(_aware(next_month(month)))) for month in months]
     table = connection.ops.quote_name(Encounter._meta.db_table)
     which = " ".join("WHEN occurred_at >= %s AND occurred_at < %s THEN %s" for _ in months)
     params = [
@@ -142,7 +144,7 @@ def records_seen_by_month(months):
         f"{' OR '.join('(occurred_at >= %s AND occurred_at < %s)' for _ in _runs(months))})"
     )
     for first, last in _runs(months):
-        params += [_aware(first), _aware(next_month(last))]
+        params += [adapt(_aware(first)), adapt(_aware(next_month(last)))]
     seen = {month: [] for month in months}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
