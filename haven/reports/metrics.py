@@ -43,7 +43,6 @@ from .models import (
     DailyActivity,
     DailyService,
     DailySupply,
-    FiguresGeneration,
     FirstNaloxoneLine,
     MonthlySupply,
 )
@@ -895,44 +894,20 @@ class CachedContactFigures:
         self.scope = scope
         self.months = {}  # the FinishedMonths of its months, see count_by_months
         self.counted = {}  # figures counted by this build, not read from the cache
-        quote = connection.ops.quote_name
-        activity_table = quote(DailyActivity._meta.db_table)
-        generation_table = quote(FiguresGeneration._meta.db_table)
-        cached_table = quote(CachedFigures._meta.db_table)
         names = list(CACHED_FIGURES)
-        # The versions of the months it adds up from (if any) are summed in the same scan.
+        by_day, self.generation = served.day_changes(scope.start, scope.end)
+        self.changes = sum(by_day.values())
+        # The months it adds up from (if any) get their versions from the same read.
         months = _months_to_add_up(scope)
-        month_sums = "".join(
-            f", COALESCE(SUM(CASE WHEN day >= %s AND day < %s THEN changes END), 0) AS m{index}"
-            for index in range(len(months))
-        )
-        month_bounds = [bound for month in months for bound in (month, served.next_month(month))]
-        # One round trip: the version and whatever is stored at it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH version AS (
-                    SELECT COALESCE(SUM(changes), 0) AS changes,
-                           (SELECT COALESCE(MAX(generation), 0) FROM {generation_table})
-                           AS generation {month_sums}
-                    FROM {activity_table} WHERE day >= %s AND day <= %s
-                )
-                SELECT version.*, cached.scope, cached.figures
-                FROM version LEFT JOIN {cached_table} cached
-                ON cached.scope IN ({", ".join(["%s"] * len(names))})
-                AND cached.changes = version.changes AND cached.generation = version.generation
-                """,  # noqa: S608 - only table names from the models go into the text
-                [*month_bounds, scope.start, scope.end, *(self._key(name) for name in names)],
-            )
-            rows = cursor.fetchall()
-        self.changes, self.generation = rows[0][0], rows[0][1]
         if months:
-            versions = dict(zip(months, rows[0][2 : 2 + len(months)], strict=True))
-            self.months["versions"] = (versions, self.generation)
+            self.months["versions"] = served.month_versions(months, (by_day, self.generation))
+        version = (self.changes, self.generation)
         self.stored = {
-            stored_key: json.loads(value) if isinstance(value, str) else value
-            for *_version, stored_key, value in rows
-            if stored_key is not None
+            key: figures
+            for key, changes, generation, figures in CachedFigures.objects.filter(
+                scope__in=[self._key(name) for name in names]
+            ).values_list("scope", "changes", "generation", "figures")
+            if (changes, generation) == version
         }
 
     def _key(self, name):

@@ -72,25 +72,45 @@ def finished_months(start, end, today):
     return months
 
 
-def month_versions(months):
-    """{month: sum of its days' activity changes} and the figures' generation, one statement."""
+def day_changes(start, end):
+    """{local day: its activity rows' changes} for days start to end (inclusive), and the
+    figures' generation, in one statement: summed by day from the (day, changes) index
+    (a few hundred rows a year) and folded into periods in Python, which SQLite does
+    faster than a sum for each month over every row."""
     quote = connection.ops.quote_name
-    sums = ", ".join(
-        "COALESCE(SUM(CASE WHEN day >= %s AND day < %s THEN changes END), 0)" for _month in months
-    )
-    params = [bound for month in months for bound in (month, next_month(month))]
     # Only table names from the models go into the text; the days are parameters.
     sql = (
-        f"SELECT (SELECT COALESCE(MAX(generation), 0) "  # noqa: S608
-        f"FROM {quote(FiguresGeneration._meta.db_table)})"
+        f"SELECT NULL, (SELECT COALESCE(MAX(generation), 0) "  # noqa: S608
+        f"FROM {quote(FiguresGeneration._meta.db_table)}) "
+        f"UNION ALL SELECT day, SUM(changes) FROM {quote(DailyActivity._meta.db_table)} "
+        f"WHERE day >= %s AND day <= %s GROUP BY day"
     )
-    if months:
-        sql += f", {sums} FROM {quote(DailyActivity._meta.db_table)} WHERE day >= %s AND day < %s"
-        params += [months[0], next_month(months[-1])]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return dict(zip(months, row[1:], strict=True)), row[0]
+        cursor.execute(sql, [start, end])
+        rows = cursor.fetchall()
+    generation = next(changes for day, changes in rows if day is None)
+    by_day = {
+        day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day): changes
+        for day, changes in rows
+        if day is not None
+    }
+    return by_day, generation
+
+
+def month_versions(months, changes_by_day=None):
+    """({month: sum of its days' activity changes}, the figures' generation), from
+    day_changes() over the months unless the caller passes them."""
+    if not months:
+        return {}, day_changes(datetime.date.max, datetime.date.max)[1]
+    by_day, generation = changes_by_day or day_changes(
+        months[0], next_month(months[-1]) - datetime.timedelta(days=1)
+    )
+    versions = dict.fromkeys(months, 0)
+    for day, changes in by_day.items():
+        month = day.replace(day=1)
+        if month in versions:
+            versions[month] += changes
+    return versions, generation
 
 
 def _month_records(months, versions):
@@ -168,7 +188,9 @@ def kept_records(records):
     """`records` with each merged record replaced by its kept record (merges point
     straight at the kept record: participants.actions moves a duplicate's duplicates)."""
     merged = dict(
-        Participant.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id")
+        Participant.objects.filter(merged_into__isnull=False)
+        .values_list("id", "merged_into_id")
+        .order_by()  # not by enrolment: the index on merged_into holds them
     )
     duplicates = records & BitMap(merged)
     if not duplicates:

@@ -248,7 +248,7 @@ def test_report_query_count_is_bounded(login, max_manager, program, django_asser
     # served and figures, the answer sets and the period's figures, a statement each.
     with django_assert_max_num_queries(45):
         report(client, "grant")
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(25):
         report(client, "grant")
 
 
