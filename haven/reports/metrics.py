@@ -21,6 +21,7 @@ General rules, unless a metric says otherwise:
 """
 
 import datetime
+import functools
 import hashlib
 import json
 from collections import Counter, defaultdict
@@ -925,6 +926,7 @@ class CachedContactFigures:
         return self.key_of(self.scope, name)
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)  # a report asks for a month's keys several times
     def key_of(scope, name):
         """The CachedFigures key of a figure of `scope`."""
         described = json.dumps(
