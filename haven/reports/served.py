@@ -261,7 +261,8 @@ def _answers_of(people, generation):
     stored = AnswerSets.objects.filter(pk=1).values_list("generation", "sets").first()
     sets = _decode(stored[1]) if stored and stored[0] == generation else None
     if sets is None or len(people - _known(sets)) > MOST_READ_LIVE:
-        sets = _answer_sets_of(Participant.objects.values_list("id", *ANSWERS).iterator(2000))
+        every = Participant.objects.values_list("id", *ANSWERS).order_by()  # in no order
+        sets = _answer_sets_of(every.iterator(2000))
         AnswerSets.objects.bulk_create(
             [AnswerSets(pk=1, generation=generation, sets=_encode(sets))],
             update_conflicts=True,
@@ -271,7 +272,7 @@ def _answers_of(people, generation):
     new = people - _known(sets)
     if new:
         for answer, by in _answer_sets_of(
-            Participant.objects.filter(pk__in=list(new)).values_list("id", *ANSWERS)
+            Participant.objects.filter(pk__in=list(new)).values_list("id", *ANSWERS).order_by()
         ).items():
             for value, ids in by.items():
                 sets[answer][value] = sets[answer].get(value, BitMap()) | ids
