@@ -21,6 +21,7 @@ General rules, unless a metric says otherwise:
 """
 
 import datetime
+import functools
 import hashlib
 import json
 from collections import Counter, defaultdict
@@ -37,12 +38,12 @@ from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
 from haven.supplies.models import Item
 
+from . import served
 from .models import (
     CachedFigures,
     DailyActivity,
     DailyService,
     DailySupply,
-    FiguresGeneration,
     FirstNaloxoneLine,
     MonthlySupply,
 )
@@ -132,7 +133,8 @@ def _total(rows, column):
 
 
 # Each breakdown of a report, and the field of a contact (or summary row) it goes by.
-DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type"}
+# (By "day" only for FinishedMonths, which folds the days of a figure into months.)
+DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_type", "day": "day"}
 DIMENSION_FILTERS = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
 
 
@@ -230,6 +232,17 @@ def new_participants(scope, by=None):
     them; contact types do not apply.
     """
     start, end = scope.bounds
+    if not (by or scope.site_ids or scope.staff_ids):
+        # Everyone enrolled, from the index on enrolment time alone, less the merged
+        # records among them (a few, from the index on merged_into): reading each
+        # enrolled record's row to see whether it was merged was most of this on SQLite.
+        everyone = Participant.objects.filter(enrolled_at__gte=start, enrolled_at__lt=end)
+        merged = (
+            Participant.objects.filter(merged_into__isnull=False)
+            .values_list("enrolled_at", flat=True)
+            .order_by()
+        )
+        return everyone.order_by().count() - sum(start <= when < end for when in merged)
     enrolled = Participant.objects.filter(
         enrolled_at__gte=start, enrolled_at__lt=end, merged_into__isnull=True
     )
@@ -513,11 +526,38 @@ def age_group(year_of_birth, in_year):
 
 
 def people_served(scope, by=None):
-    """Unique participants served and their demographics, counted by the database.
+    """Unique participants served and their demographics.
 
     Returns {"unique": n, "age": Counter, "gender": …, "race_ethnicity": …,
     "zip": …}, see `demographics`; with `by` ("site", "staff" or "type"),
-    {member: that} for every member with someone served. One query: the
+    {member: that} for every member with someone served. The whole program's
+    from the sets of people served by month (served.py), the rest counted from
+    the contacts (people_served_from_contacts).
+    """
+    if by or scope.site_ids or scope.staff_ids or scope.contact_types:
+        return people_served_from_contacts(scope, by)
+    return demographics_of_sets(*served.people_served(scope.start, scope.end), scope.end.year)
+
+
+def demographics_of_sets(people, answer_sets, in_year):
+    """people_served's tables from the kept records served (a BitMap) and the records
+    giving each answer ({answer: {value: BitMap}}, see served.py); ages in `in_year`."""
+    tables = _empty_demographics()
+    tables["unique"] = len(people)
+    for answer, by_value in answer_sets.items():
+        for value, records in by_value.items():
+            n = people.intersection_cardinality(records)
+            if not n:
+                continue
+            if answer == "year_of_birth":
+                tables["age"][age_group(value and int(value), in_year)] += n
+            else:
+                tables[ANSWER_TABLES[answer]][value or NOT_RECORDED] += n
+    return tables
+
+
+def people_served_from_contacts(scope, by=None):
+    """people_served counted by the database from the period's contacts. One query: the
     distinct participants of the period's contacts (an index on the contact's
     time and participant holds them), each replaced by its kept record, then
     grouped by each answer.
@@ -777,6 +817,75 @@ CACHED_FIGURES = {
 FROM_CACHED_ROWS = {"first_kits": naloxone_first_kits, "services": services}
 
 
+def _add_activity(parts):
+    return {
+        "by_type": {
+            value: sum(part["by_type"].get(value, 0) for part in parts)
+            for value in Encounter.ContactType.values
+        },
+        "anonymous": sum(part["anonymous"] for part in parts),
+        "secondary": sum(part["secondary"] for part in parts),
+    }
+
+
+def _add_rows(parts):
+    """Rows (key, *counts) of several periods, summed by key (every key kept, as a
+    grouped sum over the whole period keeps a key whose rows add up to zero)."""
+    totals = {}
+    for rows in parts:
+        for key, *counts in rows:
+            before = totals.get(key)
+            totals[key] = (
+                counts if before is None else [a + b for a, b in zip(before, counts, strict=True)]
+            )
+    return [(key, *counts) for key, counts in totals.items()]
+
+
+# The cached figures that add up over days: a whole-program period's are the sums of
+# its finished months' (each cached under its own version) and of the days outside them.
+ADD_UP = {"activity": _add_activity, "services": _add_rows, "first_kits": _add_rows}
+
+
+def _months_to_add_up(scope):
+    """The finished whole months whose figures make up a whole-program `scope`'s, [] when
+    it has none, is one of them or is filtered (FinishedMonths)."""
+    if scope.site_ids or scope.staff_ids or scope.contact_types:
+        return []
+    months = served.finished_months(scope.start, scope.end, timezone.localdate())
+    whole_month = months == [scope.start] and served.next_month(scope.start) == (
+        scope.end + datetime.timedelta(days=1)
+    )
+    return [] if whole_month else months
+
+
+def count_by_months(scope, name, months_cache):
+    """CACHED_FIGURES[name] of `scope`: where the figure adds up over days, the sum of
+    its finished whole months' (FinishedMonths) and of the days outside them; else counted.
+
+    A write into one month of a year makes only that month's figures be counted
+    again, and the current year's finished months are cached though the year is
+    not. `months_cache` keeps the FinishedMonths of the report being built.
+    """
+    count = CACHED_FIGURES[name][0]
+    months = _months_to_add_up(scope)
+    if name not in (*ADD_UP, "people") or not months:
+        return count(scope)
+    if "months" not in months_cache:
+        months_cache["months"] = FinishedMonths(months, months_cache.get("versions"))
+    finished = months_cache["months"]
+    if name == "people":  # the months' versions read once for both
+        people = served.people_served(scope.start, scope.end, versions=finished.month_versions)
+        return demographics_of_sets(*people, scope.end.year)
+    parts = finished.figures(name)
+    for start, end in (
+        (scope.start, months[0] - datetime.timedelta(days=1)),
+        (served.next_month(months[-1]), scope.end),
+    ):
+        if start <= end:
+            parts.append(count(replace(scope, start=start, end=end)))
+    return ADD_UP[name](parts)
+
+
 def is_finished(scope):
     """A period that ended before today: its figures change only when old records do."""
     return scope.end < timezone.localdate()
@@ -795,60 +904,144 @@ class CachedContactFigures:
 
     def __init__(self, scope):
         self.scope = scope
-        described = json.dumps(
-            [str(scope.start), str(scope.end), scope.site_ids, scope.staff_ids, scope.contact_types]
-        )
-        self.key = hashlib.sha256(described.encode()).hexdigest()
-        quote = connection.ops.quote_name
-        activity_table = quote(DailyActivity._meta.db_table)
-        generation_table = quote(FiguresGeneration._meta.db_table)
-        cached_table = quote(CachedFigures._meta.db_table)
+        self.months = {}  # the FinishedMonths of its months, see count_by_months
+        self.counted = {}  # figures counted by this build, not read from the cache
         names = list(CACHED_FIGURES)
-        # One round trip: the version and whatever is stored at it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH version AS (
-                    SELECT (SELECT COALESCE(SUM(changes), 0) FROM {activity_table}
-                            WHERE day >= %s AND day <= %s) AS changes,
-                           (SELECT COALESCE(MAX(generation), 0) FROM {generation_table})
-                           AS generation
-                )
-                SELECT version.changes, version.generation, cached.scope, cached.figures
-                FROM version LEFT JOIN {cached_table} cached
-                ON cached.scope IN ({", ".join(["%s"] * len(names))})
-                AND cached.changes = version.changes AND cached.generation = version.generation
-                """,  # noqa: S608 - only table names from the models go into the text
-                [scope.start, scope.end, *(self._key(name) for name in names)],
-            )
-            rows = cursor.fetchall()
-        self.changes, self.generation = rows[0][0], rows[0][1]
+        by_day, self.generation = served.day_changes(scope.start, scope.end)
+        self.changes = sum(by_day.values())
+        # The months it adds up from (if any) get their versions from the same read.
+        months = _months_to_add_up(scope)
+        if months:
+            self.months["versions"] = served.month_versions(months, (by_day, self.generation))
+        version = (self.changes, self.generation)
         self.stored = {
-            stored_key: json.loads(value) if isinstance(value, str) else value
-            for _changes, _generation, stored_key, value in rows
-            if stored_key is not None
+            key: figures
+            for key, changes, generation, figures in CachedFigures.objects.filter(
+                scope__in=[self._key(name) for name in names]
+            ).values_list("scope", "changes", "generation", "figures")
+            if (changes, generation) == version
         }
 
     def _key(self, name):
-        return f"{name} {self.key}"
+        return self.key_of(self.scope, name)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)  # a report asks for a month's keys several times
+    def key_of(scope, name):
+        """The CachedFigures key of a figure of `scope`."""
+        described = json.dumps(
+            [str(scope.start), str(scope.end), scope.site_ids, scope.staff_ids, scope.contact_types]
+        )
+        return f"{name} {hashlib.sha256(described.encode()).hexdigest()}"
 
     def figure(self, name):
-        count, from_stored = CACHED_FIGURES[name]
         stored = self.stored.get(self._key(name))
         if stored is not None:
-            return from_stored(stored)
-        value = count(self.scope)
+            return CACHED_FIGURES[name][1](stored)
+        if name not in self.counted:
+            # A report needs them all: every figure not stored is counted now and
+            # stored in one statement (one commit, not one a figure).
+            missing = [each for each in CACHED_FIGURES if self._key(each) not in self.stored]
+            for each in missing:
+                self.counted[each] = count_by_months(self.scope, each, self.months)
+            CachedFigures.objects.bulk_create(
+                [
+                    CachedFigures(
+                        scope=self._key(each),
+                        changes=self.changes,
+                        generation=self.generation,
+                        figures=self.counted[each],
+                    )
+                    for each in missing
+                ],
+                update_conflicts=True,
+                unique_fields=["scope"],
+                update_fields=["changes", "generation", "figures", "counted_at"],
+            )
+        return self.counted[name]
+
+
+class FinishedMonths:
+    """The ADD_UP figures of whole finished months of the whole program, each month's
+    cached in CachedFigures (as CachedContactFigures of that month) while its version
+    holds: one statement for every month's version, one for what is stored, and for the
+    months that do not hold one query per figure grouped by day, summed into months.
+
+    As in CachedContactFigures, the versions are read before anything is counted.
+    """
+
+    def __init__(self, months, versions=None):
+        self.months = months
+        self.scopes = [
+            Scope(month, served.next_month(month) - datetime.timedelta(days=1)) for month in months
+        ]
+        # served.month_versions(months), unless the caller read them already.
+        self.month_versions = versions or served.month_versions(months)
+        versions, generation = self.month_versions
+        self.versions = {month: (versions[month], generation) for month in months}
+        self.counted = None
+        keys = [
+            CachedContactFigures.key_of(scope, name) for scope in self.scopes for name in ADD_UP
+        ]
+        self.stored = {
+            key: (changes, generation, json.loads(value) if isinstance(value, str) else value)
+            for key, changes, generation, value in CachedFigures.objects.filter(
+                scope__in=keys
+            ).values_list("scope", "changes", "generation", "figures")
+        }
+
+    def figures(self, name):
+        """[the figure of each month], in the order of the months."""
+        if self.counted is None:
+            self._count_missing()
+        values = []
+        for scope in self.scopes:
+            key = CachedContactFigures.key_of(scope, name)
+            if key in self.counted:
+                values.append(self.counted[key])
+            else:
+                values.append(CACHED_FIGURES[name][1](self.stored[key][2]))
+        return values
+
+    def _count_missing(self):
+        """Count every figure of the months whose stored one does not hold, one query per
+        figure grouped by day, and store them in one statement."""
+        self.counted, rows = {}, []
+        for name, add_up in ADD_UP.items():
+            missing = [
+                month
+                for month, scope in zip(self.months, self.scopes, strict=True)
+                if self.stored.get(CachedContactFigures.key_of(scope, name), (None,) * 3)[:2]
+                != self.versions[month]
+            ]
+            if not missing:
+                continue
+            span = Scope(missing[0], served.next_month(missing[-1]) - datetime.timedelta(days=1))
+            counted = CACHED_FIGURES[name][0](span, by="day")
+            by_month = defaultdict(list)
+            if name == "activity":
+                for day, figures in counted.items():
+                    by_month[day.replace(day=1)].append(figures)
+            else:
+                for day, *row in counted:
+                    by_month[day.replace(day=1)].append(tuple(row))
+                by_month = {month: [month_rows] for month, month_rows in by_month.items()}
+            for month, scope in zip(self.months, self.scopes, strict=True):
+                if month in missing:
+                    key = CachedContactFigures.key_of(scope, name)
+                    self.counted[key] = add_up(by_month.get(month, []))
+                    changes, generation = self.versions[month]
+                    rows.append(
+                        CachedFigures(
+                            scope=key,
+                            changes=changes,
+                            generation=generation,
+                            figures=self.counted[key],
+                        )
+                    )
         CachedFigures.objects.bulk_create(
-            [
-                CachedFigures(
-                    scope=self._key(name),
-                    changes=self.changes,
-                    generation=self.generation,
-                    figures=value,
-                )
-            ],
+            rows,
             update_conflicts=True,
             unique_fields=["scope"],
             update_fields=["changes", "generation", "figures", "counted_at"],
         )
-        return value

@@ -151,3 +151,28 @@ class FiguresGeneration(models.Model):
     (a participant's answers edited, a merge, a rebuild)."""
 
     generation = models.BigIntegerField(default=0)
+
+
+class ServedMonth(models.Model):
+    """The participant records with a contact in a finished calendar month (local days),
+    as a compressed bitmap of their ids (pyroaring), with the month's data version.
+
+    `changes` is the sum of DailyActivity.changes over the month's days when the
+    bitmap was made: every contact written, edited in or out of the month moves it
+    on, so a bitmap is used only while it still holds (see served.py). The ids are
+    the records the contacts were logged under; merges are applied when read.
+    """
+
+    month = models.DateField(unique=True)  # the first day of the month
+    changes = models.BigIntegerField()
+    participants = models.BinaryField()
+
+
+class AnswerSets(models.Model):
+    """One row: for each answer counted in the demographics, the ids of the participant
+    records giving each value, as compressed bitmaps, at a generation of the figures
+    (FiguresGeneration, which every edit of an answer moves on). Records enrolled
+    since are read live. JSON: {answer: {value: base64 bitmap}}, value "" for none."""
+
+    generation = models.BigIntegerField()
+    sets = models.BinaryField()

@@ -164,6 +164,7 @@ class Figures:
         self.scope = scope
         self._counted = {}
         self._cached = None
+        self._months = {}  # cached figures of finished months, see metrics.count_by_months
 
     def __getattr__(self, name):
         if name not in self.METRICS:
@@ -174,8 +175,13 @@ class Figures:
 
     def _count(self, name):
         # A finished period's costliest figures come from the cache while they hold.
-        if name not in metrics.CACHED_FIGURES or not metrics.is_finished(self.scope):
+        if name not in metrics.CACHED_FIGURES:
             return self.METRICS[name](self.scope)
+        if not metrics.is_finished(self.scope):
+            value = metrics.count_by_months(self.scope, name, self._months)
+            if name in metrics.FROM_CACHED_ROWS:
+                return metrics.FROM_CACHED_ROWS[name](self.scope, rows=value)
+            return value
         if self._cached is None:
             self._cached = metrics.CachedContactFigures(self.scope)
         value = self._cached.figure(name)

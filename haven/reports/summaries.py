@@ -29,6 +29,7 @@ from .models import (
     FiguresGeneration,
     FirstNaloxoneLine,
     MonthlySupply,
+    ServedMonth,
 )
 
 SUMMARIES = (DailyActivity, DailySupply, DailyService, FirstNaloxoneLine, MonthlySupply)
@@ -455,6 +456,7 @@ def rebuild_all():
     # The activity rows' changes start again from zero: no cached figure may match them.
     figures_changed()
     CachedFigures.objects.all().delete()
+    ServedMonth.objects.all().delete()
     for model in SUMMARIES:
         model.objects.all().delete()
     _write_summaries(Encounter.objects.all())

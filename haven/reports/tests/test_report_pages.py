@@ -244,7 +244,11 @@ def test_buckets_end_with_the_current_partial_period():
 
 def test_report_query_count_is_bounded(login, max_manager, program, django_assert_max_num_queries):
     client = login(max_manager)
-    with django_assert_max_num_queries(40):
+    # The first build also stores what later ones read: the finished months' people
+    # served and figures, the answer sets and the period's figures, a statement each.
+    with django_assert_max_num_queries(45):
+        report(client, "grant")
+    with django_assert_max_num_queries(25):
         report(client, "grant")
 
 
