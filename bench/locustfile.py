@@ -18,6 +18,7 @@ import os
 import random
 import uuid
 
+import gevent
 from locust import FastHttpUser, constant, constant_throughput, events, task
 
 PLAN = json.loads(open(os.environ["HAVEN_LOAD_PLAN"]).read())  # noqa: SIM115
@@ -56,6 +57,11 @@ class HavenUser(FastHttpUser):
             "X-CSRFToken": CSRF,
             "Referer": self.host + "/",
         }
+        # Workers in the field do not tap Save in step: each paced user starts at a
+        # random moment of its first interval, or all 20 would arrive in one burst
+        # every second and wait for each other.
+        if PACE:
+            gevent.sleep(self.rng.uniform(0, PACE))
 
     def participant(self):
         return self.rng.choice(PLAN["participants"])

@@ -406,7 +406,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO").upper()},
     # Request logs carry only paths; participant identifiers never appear in
     # paths or query strings (see haven/participants/urls.py).
     "loggers": {"axes": {"level": "WARNING"}},

@@ -334,3 +334,17 @@ def test_sqlite_queues_writers_for_a_bounded_time():
     assert engine == "haven.core.db.sqlite"
     assert options["write_wait"] == 3.0
     assert options["transaction_mode"] == "IMMEDIATE"
+
+
+def test_the_log_level_is_read_in_either_case():
+    """gunicorn's config lowercases HAVEN_LOG_LEVEL; Python's logging takes only capitals."""
+    code = (
+        "import django, logging; django.setup(); "
+        "print(logging.getLevelName(logging.getLogger().level))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "haven.settings", "HAVEN_LOG_LEVEL": "debug"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "DEBUG"
