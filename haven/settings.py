@@ -405,7 +405,8 @@ NOTE_MAX_LENGTH = 4000
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"()": "haven.core.logs.WithoutRowValues"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO").upper()},
     # Request logs carry only paths; participant identifiers never appear in
     # paths or query strings (see haven/participants/urls.py).

@@ -1,0 +1,51 @@
+import logging
+import sys
+
+from django.db import IntegrityError, transaction
+
+from haven.core.logs import WithoutRowValues
+from haven.participants.models import Participant
+
+
+def _formatted_error(error_raiser):
+    """The text the console log would write for the error `error_raiser` raises."""
+    try:
+        error_raiser()
+    except IntegrityError:
+        record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "failed", (), None)
+        record.exc_info = sys.exc_info()
+        return WithoutRowValues().format(record)
+    raise AssertionError("no error was raised")
+
+
+def test_the_console_log_uses_the_formatter_that_withholds_row_values():
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    assert isinstance(handler.formatter, WithoutRowValues)
+
+
+def test_a_refused_write_is_logged_without_the_values_it_refused():
+    def refuse():
+        raise IntegrityError(
+            'duplicate key value violates unique constraint "card_code"\n'
+            "DETAIL:  Key (card_code)=(SECRET7) already exists.\n"
+            "HINT:  Failing row contains (1, SECRET7, Maria)."
+        )
+
+    text = _formatted_error(refuse)
+    assert "SECRET7" not in text and "Maria" not in text
+    assert 'violates unique constraint "card_code"' in text
+    assert "DETAIL: (withheld from the log" in text
+
+
+def test_a_real_refusal_by_the_database_keeps_the_card_code_out_of_the_log(
+    participant, sam, downtown
+):
+    def store_the_same_card_code():
+        with transaction.atomic():
+            Participant.objects.create(
+                card_code=participant.card_code, created_by=sam, enrolled_site=downtown
+            )
+
+    text = _formatted_error(store_the_same_card_code)
+    assert "IntegrityError" in text
+    assert participant.card_code not in text
