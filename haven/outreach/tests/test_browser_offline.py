@@ -234,6 +234,9 @@ def test_a_contact_saved_after_the_session_ended_waits_for_the_worker_to_log_in(
 ):
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
+    # The screen asks for its sealing keys as it opens, and that answer sets the
+    # session cookie again: the session ends once it has arrived.
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies(name="sessionid")
     log_contact(page, card_code=participant.display_code)
     expect(page.locator("#outbox-status")).to_have_text(
