@@ -124,6 +124,15 @@ def _first_line_rows(lines):
     )
 
 
+def _activity_key(day, site_id, staff_id, contact_type):
+    return {
+        "day": day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day),
+        "site_id": site_id,
+        "staff_id": staff_id,
+        "contact_type": contact_type,
+    }
+
+
 def _delete_first_lines(column, ids):
     """Delete the first-naloxone lines whose `column` is in `ids`; return the activity keys
     (day, site, staff member, type) of the contacts they were at, in one statement."""
@@ -139,23 +148,18 @@ def _delete_first_lines(column, ids):
             list(ids),
         )
         rows = cursor.fetchall()
-    return [
-        {
-            "day": day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day),
-            "site_id": site_id,
-            "staff_id": staff_id,
-            "contact_type": contact_type,
-        }
-        for day, site_id, staff_id, contact_type in rows
-    ]
+    return [_activity_key(*row) for row in rows]
 
 
 def _write_first_lines(linked_ids, first):
     """Rewrite the first-naloxone lines of one kept record: the naloxone lines
     of its contacts at its first naloxone moment (`first`), under any linked record.
 
-    Returns the activity keys of the lines taken away: the first kits of those
-    days changed, so their cached figures must be counted again (see `_apply`).
+    Returns the activity keys of the lines taken away and of those written: the
+    first kits of those days changed, so their cached figures must be counted
+    again (see `_apply`). A first kit can move to a contact that was not edited
+    (its participant's earlier naloxone was edited away), in a period cached
+    before.
     """
     moved = _delete_first_lines("participant_id", list(linked_ids))
     if first is None:
@@ -170,7 +174,9 @@ def _write_first_lines(linked_ids, first):
     # there; that participant's own refresh rewrites the rest of them.
     moved += _delete_first_lines("encounter_id", sorted({row.encounter_id for row in rows}))
     FirstNaloxoneLine.objects.bulk_create(rows)
-    return moved
+    return moved + [
+        _activity_key(row.day, row.site_id, row.staff_id, row.contact_type) for row in rows
+    ]
 
 
 def write_monthly_supply(DailySupply=DailySupply, MonthlySupply=MonthlySupply):  # noqa: N803

@@ -251,6 +251,15 @@ def assert_people_served_hold(start):
 @example(
     steps=[("create", 0, 11, 9, 1, False, "street", 0), ("create", 0, 1, 9, 1, False, "street", 0)]
 )
+# A first kit edited away: the participant's next naloxone, on a contact nobody edited,
+# becomes the first kit of a period cached before.
+@example(
+    steps=[
+        ("create", 0, 1, 9, 1, False, "street", 0),
+        ("create", 0, 9, 9, 1, False, "street", 0),
+        ("edit", 0, 1, 9, 0, False, "street", 0),
+    ]
+)
 # A contact late on a month's last day: on another UTC day, in the month of its local day.
 @example(steps=[("create", 0, 30, 20, 0, False, "street", 0)])
 # Two people served, then found to be one: every period's people served change.
