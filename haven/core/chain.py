@@ -129,19 +129,17 @@ def append_one(entry, model, using):
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    rest = json.dumps(
-        [
-            entry.user_id,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.participant_id,
-            entry.page,
-            _as_stored(entry.detail),
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
-    )[1:-1]
+    columns = [
+        entry.user_id,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.participant_id,
+        entry.page,
+    ]
+    rest = json.dumps([*columns, _as_stored(entry.detail)], sort_keys=True, separators=(",", ":"))[
+        1:-1
+    ]
     detail = model._meta.get_field("detail").get_db_prep_save(entry.detail, connection)
     # Only the quoted model table name goes into the text; values are parameters.
     sql = f"""
@@ -162,17 +160,7 @@ def append_one(entry, model, using):
         FROM head
         RETURNING id, sequence, entry_hash, at
     """  # noqa: S608
-    params = [
-        LOCK_KEY,
-        entry.user_id,
-        entry.action,
-        entry.object_type,
-        entry.object_id,
-        entry.participant_id,
-        entry.page,
-        detail,
-        rest,
-    ]
+    params = [LOCK_KEY, *columns, detail, rest]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         cursor.cursor.nextset()
