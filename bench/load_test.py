@@ -82,7 +82,6 @@ def prepare_plan(path):
     from haven.outreach.models import Service
     from haven.participants.models import Participant
     from haven.resources.models import Need, Resource
-    from haven.supplies.actions import do_receive_stock
     from haven.supplies.models import Item
 
     rng = random.Random(2026)
@@ -92,7 +91,6 @@ def prepare_plan(path):
 
         resource_search.generate(rng, 2000)
     usual_items = list(Item.objects.filter(usual=True, active=True).order_by("pk"))
-    expires = timezone.localdate() + datetime.timedelta(days=700)
 
     def session(user):
         client = Client()
@@ -102,16 +100,7 @@ def prepare_plan(path):
     specialists = []
     bag_holders = User.objects.filter(role="specialist", draw_from__isnull=False, is_active=True)
     for user in bag_holders.order_by("username"):
-        for item in usual_items:
-            do_receive_stock(
-                location=user.draw_from,
-                item=item,
-                quantity=1_000_000,
-                lot_number=f"LOAD-{timezone.now():%Y%m%d%H%M%S}",
-                expires_on=expires,
-                supplier="load test",
-                by=user,
-            )
+        stock_the_bag(user, usual_items)
         _device, token = DeviceToken.issue(user, "load test")
         specialists.append(
             {"session": session(user), "token": token, "site": user.default_site().pk}
@@ -135,6 +124,44 @@ def prepare_plan(path):
     }
     path.write_text(json.dumps(plan))
     return plan
+
+
+def stock_the_bag(user, items=None):
+    """One load-test lot of each item in the user's bag, topped up run after run.
+
+    As a bag really holds: a new lot a run left dozens of lots in every bag, and
+    every save read them all. What is left of the lots that earlier versions of
+    this script (and bench/request_profile.py) received is disposed of."""
+    from haven.supplies.actions import do_receive_stock, do_remove_stock
+    from haven.supplies.models import Item, StockBalance, StockMovement
+
+    if items is None:
+        items = Item.objects.filter(usual=True, active=True)
+    lot_year = datetime.date.today().year + 3
+    lot_number = f"LOAD-{lot_year}"
+    bag = StockBalance.objects.filter(location=user.draw_from, quantity__gt=0)
+    earlier = bag.filter(lot__number__regex=r"^(LOAD|PROFILE)-").exclude(lot__number=lot_number)
+    for balance in earlier.select_related("lot"):
+        do_remove_stock(
+            location=user.draw_from,
+            lot=balance.lot,
+            quantity=balance.quantity,
+            kind=StockMovement.Kind.DISPOSE,
+            reason="an earlier load test's lot",
+            by=user,
+        )
+    held = dict(bag.filter(lot__number=lot_number).values_list("item_id", "quantity"))
+    for item in items:
+        if held.get(item.pk, 0) < 500_000:
+            do_receive_stock(
+                location=user.draw_from,
+                item=item,
+                quantity=1_000_000,
+                lot_number=lot_number,
+                expires_on=datetime.date(lot_year, 12, 31),
+                supplier="load test",
+                by=user,
+            )
 
 
 def free_port():

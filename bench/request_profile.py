@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_test import setup_django  # noqa: E402
+from load_test import setup_django, stock_the_bag  # noqa: E402
 
 AREAS = [
     # (label, a substring of the code's file path); first match wins.
@@ -47,29 +47,6 @@ def area_of(filename, function):
         if any(needle in filename for needle in needles):
             return label
     return "Python's standard library"
-
-
-def stock_the_bag(user):
-    """Stock the user's bag as bench/load_test.py does, so that the save profiled
-    is the load test's: drawn from a lot that holds enough, not recorded as found
-    stock (which the generated bags, drawn down, would otherwise need)."""
-    import datetime
-
-    from django.utils import timezone
-
-    from haven.supplies.actions import do_receive_stock
-    from haven.supplies.models import Item
-
-    for item in Item.objects.filter(usual=True, active=True):
-        do_receive_stock(
-            location=user.draw_from,
-            item=item,
-            quantity=1_000_000,
-            lot_number=f"PROFILE-{timezone.now():%Y%m%d%H%M%S}",
-            expires_on=timezone.localdate() + datetime.timedelta(days=700),
-            supplier="request profile",
-            by=user,
-        )
 
 
 def time_the_write_lock():
