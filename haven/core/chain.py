@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from django.db import connections
 from django.utils import timezone
 
+from haven.core.db import batch
+
 GENESIS = ""
 # The key of the PostgreSQL advisory lock that queues writers of the log: any
 # constant works as long as nothing else in the database uses it ("haven" in ASCII).
@@ -119,8 +121,9 @@ def append_one(entry, model, using):
     to the insert, the database giving it its time, sequence number and hash.
 
     A contact save's last write: until its commit it holds the log's lock, which
-    every writer needs, so that lock is held for this one statement and the
-    commit instead of a read, a hash in Python and an insert. The hash is the
+    every writer needs, so that lock is held for this statement and the commit
+    instead of a read, a hash in Python and an insert. Inside batch.together()
+    the entry's id, sequence, hash and time are filled in when the batch is sent. The hash is the
     one digest() makes: the JSON of canonical() is the sequence number and the
     time, which only the database knows here, joined to the rest of the entry,
     which Python writes as canonical() does; verify() checks every entry the
@@ -143,7 +146,6 @@ def append_one(entry, model, using):
     detail = model._meta.get_field("detail").get_db_prep_save(entry.detail, connection)
     # Only the quoted model table name goes into the text; values are parameters.
     sql = f"""
-        SELECT pg_advisory_xact_lock(%s);
         WITH last AS (SELECT sequence, entry_hash FROM {table} ORDER BY sequence DESC LIMIT 1),
         head AS (
             SELECT COALESCE((SELECT sequence FROM last), 0) + 1 AS sequence,
@@ -160,13 +162,19 @@ def append_one(entry, model, using):
         FROM head
         RETURNING id, sequence, entry_hash, at
     """  # noqa: S608
-    params = [LOCK_KEY, *columns, detail, rest]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        cursor.cursor.nextset()
+
+    def fill_in(cursor):
         entry.pk, entry.sequence, entry.entry_hash, entry.at = cursor.fetchone()
-    entry._state.adding = False
-    entry._state.db = using
+        entry._state.adding = False
+        entry._state.db = using
+
+    # The lock and the insert are two statements, so that the insert's read of
+    # the chain's end sees an entry committed by the writer the lock waited for,
+    # sent together (batch.py): inside an outer batch.together() (a contact
+    # save), with the save's other held writes, just before the commit.
+    with batch.together(using):
+        batch.write("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY], using=using)
+        batch.write(sql, [*columns, detail, rest], then=fill_in, using=using)
     return entry
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.core import access, audit
-from haven.core.db import inserts
+from haven.core.db import batch, inserts
 from haven.core.models import AuditEntry
 from haven.participants.models import Participant
 from haven.reports import summaries
@@ -313,26 +313,32 @@ def _written(planned, outcomes, staff):
         outcomes[index] = (encounter, True)
     # Hand-written INSERTs (haven/core/db/inserts.py): bulk_create cost more CPU than the writes.
     inserts.insert(encounter for encounter, _data in added)
-    Through = Encounter.services.through
-    inserts.insert(
-        Through(encounter=encounter, service=service)
-        for encounter, data in added
-        for service in set(data.services)
-    )
-    _write_supplies(added)
-    for drawing in planned.drawings.values():
-        drawing.write()
-    summaries.contacts_added(
-        [(encounter, data.supplies, data.services) for encounter, data in added]
-    )
-    audit.append(
-        [
-            audit.unsaved_entry(
-                staff, AuditEntry.Action.CREATE, encounter, participant=data.participant
-            )
-            for encounter, data in added
-        ]
-    )
+    # The writes after the contacts' own rows are not read back: on PostgreSQL
+    # they go to the server together, in one round trip (haven/core/db/batch.py).
+    with batch.together():
+        Through = Encounter.services.through
+        inserts.insert(
+            (
+                Through(encounter=encounter, service=service)
+                for encounter, data in added
+                for service in set(data.services)
+            ),
+            returning=False,
+        )
+        _write_supplies(added)
+        for drawing in planned.drawings.values():
+            drawing.write(returning=False)
+        summaries.contacts_added(
+            [(encounter, data.supplies, data.services) for encounter, data in added]
+        )
+        audit.append(
+            [
+                audit.unsaved_entry(
+                    staff, AuditEntry.Action.CREATE, encounter, participant=data.participant
+                )
+                for encounter, data in added
+            ]
+        )
     return outcomes
 
 
@@ -390,10 +396,13 @@ def _prepare(data, fresh):
 def _write_supplies(contacts):
     """Store the supply lines of (encounter, data) pairs, in one statement."""
     inserts.insert(
-        EncounterSupply(encounter=encounter, item=item, quantity=quantity)
-        for encounter, data in contacts
-        for item, quantity in data.supplies.items()
-        if quantity
+        (
+            EncounterSupply(encounter=encounter, item=item, quantity=quantity)
+            for encounter, data in contacts
+            for item, quantity in data.supplies.items()
+            if quantity
+        ),
+        returning=False,
     )
 
 

@@ -18,6 +18,7 @@ from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
+from haven.core.db import batch
 from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants.models import Participant
 
@@ -315,28 +316,31 @@ def _add(model, rows):
     adding = [(key, deltas) for key, deltas in rows if all(d >= 0 for d in deltas.values())]
     taking = [(key, deltas) for key, deltas in rows if any(d < 0 for d in deltas.values())]
     # Only quoted names from the model go into the text; values are parameters.
-    with connection.cursor() as cursor:
-        for start in range(0, len(adding), UPSERT_ROWS):
-            chunk = adding[start : start + UPSERT_ROWS]
-            key_columns = [quote(model._meta.get_field(name).column) for name in chunk[0][0]]
-            delta_columns = [quote(model._meta.get_field(name).column) for name in chunk[0][1]]
-            values = f"({', '.join(['%s'] * (len(key_columns) + len(delta_columns)))})"
-            increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in delta_columns)
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(key_columns + delta_columns)}) "  # noqa: S608
-                f"VALUES {', '.join([values] * len(chunk))} "
-                f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {increments}",
-                [value for key, deltas in chunk for value in (*key.values(), *deltas.values())],
-            )
-        for key, deltas in taking:
-            key_columns = [quote(model._meta.get_field(name).column) for name in key]
-            delta_columns = [quote(model._meta.get_field(name).column) for name in deltas]
-            increments = ", ".join(f"{c} = {table}.{c} + %s" for c in delta_columns)
-            where = " AND ".join(f"{c} = %s" for c in key_columns)
-            cursor.execute(
-                f"UPDATE {table} SET {increments} WHERE {where}",  # noqa: S608 - as above
-                [*deltas.values(), *key.values()],
-            )
+    # Nothing is read back: inside batch.together() they go with the next statement.
+    per_statement = UPSERT_ROWS
+    if adding:
+        per_statement = batch.rows_per_statement(sum(map(len, adding[0])), UPSERT_ROWS)
+    for start in range(0, len(adding), per_statement):
+        chunk = adding[start : start + per_statement]
+        key_columns = [quote(model._meta.get_field(name).column) for name in chunk[0][0]]
+        delta_columns = [quote(model._meta.get_field(name).column) for name in chunk[0][1]]
+        values = f"({', '.join(['%s'] * (len(key_columns) + len(delta_columns)))})"
+        increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in delta_columns)
+        batch.write(
+            f"INSERT INTO {table} ({', '.join(key_columns + delta_columns)}) "  # noqa: S608
+            f"VALUES {', '.join([values] * len(chunk))} "
+            f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {increments}",
+            [value for key, deltas in chunk for value in (*key.values(), *deltas.values())],
+        )
+    for key, deltas in taking:
+        key_columns = [quote(model._meta.get_field(name).column) for name in key]
+        delta_columns = [quote(model._meta.get_field(name).column) for name in deltas]
+        increments = ", ".join(f"{c} = {table}.{c} + %s" for c in delta_columns)
+        where = " AND ".join(f"{c} = %s" for c in key_columns)
+        batch.write(
+            f"UPDATE {table} SET {increments} WHERE {where}",  # noqa: S608 - as above
+            [*deltas.values(), *key.values()],
+        )
 
 
 def monthly_keys(key):

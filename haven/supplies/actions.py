@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.core import audit
-from haven.core.db import inserts, reads
+from haven.core.db import batch, inserts, reads
 from haven.core.models import AuditEntry
 
 from .models import (
@@ -326,10 +326,11 @@ class Drawing:
             **fields,
         )
 
-    def write(self):
+    def write(self, *, returning=True):
         """Store what was planned, once the contacts are saved. Call inside their transaction.
 
-        Returns the movements written.
+        Returns the movements written (returning=False: without their ids,
+        for a caller that does not read them back; see inserts.insert).
         """
         for encounter, when, item, shortfall in self.unrecorded:
             lot = _unlotted(item)
@@ -349,7 +350,7 @@ class Drawing:
                 self._movement(encounter, when, lot, item, -shortfall, Kind.DISTRIBUTE),
             ]
         _take_from_balances(self.taken)
-        return inserts.insert(self.movements)
+        return inserts.insert(self.movements, returning=returning)
 
 
 def _take_from_balances(taken):
@@ -368,15 +369,18 @@ def _take_from_balances(taken):
     cases = " ".join("WHEN %s THEN %s" for _pk in taken)
     ids = ", ".join("%s" for _pk in taken)
     pairs = [value for pair in taken.items() for value in pair]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # Only the quoted model table name goes into the text; values are parameters.
-            f"UPDATE {table} SET quantity = quantity - CASE id {cases} END "  # noqa: S608
-            f"WHERE id IN ({ids}) AND quantity >= CASE id {cases} END",
-            [*pairs, *taken, *pairs],
-        )
+
+    def all_lowered(cursor):
         if cursor.rowcount != len(taken):
             raise StockMoved
+
+    batch.write(
+        # Only the quoted model table name goes into the text; values are parameters.
+        f"UPDATE {table} SET quantity = quantity - CASE id {cases} END "  # noqa: S608
+        f"WHERE id IN ({ids}) AND quantity >= CASE id {cases} END",
+        [*pairs, *taken, *pairs],
+        then=all_lowered,
+    )
 
 
 def draw_for_encounter(encounter, supplies, *, location, by, locked=False):

@@ -14,6 +14,8 @@ from functools import cache
 
 from django.db import connections
 
+from haven.core.db import batch
+
 
 @cache
 def _insert_fields(model):
@@ -28,8 +30,8 @@ def _insert_fields(model):
 _statements = {}
 
 
-def _statement(model, connection, rows):
-    key = (model, connection.vendor, rows)
+def _statement(model, connection, rows, returning=True):
+    key = (model, connection.vendor, rows, returning)
     if key not in _statements:
         quote = connection.ops.quote_name
         fields = _insert_fields(model)
@@ -38,24 +40,31 @@ def _statement(model, connection, rows):
         _statements[key] = (
             f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
             f"({', '.join(quote(field.column) for field in fields)}) "
-            f"VALUES {', '.join([row] * rows)} RETURNING {quote(model._meta.pk.column)}"
+            f"VALUES {', '.join([row] * rows)}"
+            + (f" RETURNING {quote(model._meta.pk.column)}" if returning else "")
         )
     return _statements[key]
 
 
-def insert(objs, using="default"):
+def insert(objs, using="default", *, returning=True):
     """INSERT unsaved instances of one model, in one statement (a few for thousands
-    of rows on SQLite, which limits a statement's parameters); sets their primary keys."""
+    of rows on SQLite, which limits a statement's parameters); sets their primary keys.
+
+    returning=False: rows nobody reads back (their primary keys stay unset),
+    written with haven/core/db/batch.py, so inside batch.together() they wait
+    to go with the next statement."""
     objs = list(objs)
     if not objs:
         return objs
     model = type(objs[0])
     connection = connections[using]
     fields = _insert_fields(model)
-    batch = max(1, connection.ops.bulk_batch_size(fields, objs))
+    per_statement = max(1, connection.ops.bulk_batch_size(fields, objs))
+    if not returning:
+        per_statement = batch.rows_per_statement(len(fields), per_statement, using)
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), batch):
-            chunk = objs[start : start + batch]
+        for start in range(0, len(objs), per_statement):
+            chunk = objs[start : start + per_statement]
             for obj in chunk:
                 # A foreign key to an object saved after it was assigned takes its
                 # id now, as bulk_create does (an unsaved one is refused).
@@ -65,6 +74,9 @@ def insert(objs, using="default"):
                 for obj in chunk
                 for field in fields
             ]
+            if not returning:
+                batch.write(_statement(model, connection, len(chunk), False), params, using=using)
+                continue
             cursor.execute(_statement(model, connection, len(chunk)), params)
             for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                 obj.pk = pk
