@@ -16,6 +16,7 @@ change or save them.
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import connection
 
@@ -41,15 +42,26 @@ class Catalog:
     def _tables(self):
         return {Site: self.sites, Service: self.services, Item: self.items, Kit: self.kits}
 
+    # Worked out once per catalog (a county's has a few hundred items), not per form.
+    @cached_property
     def active_services(self):
-        return [service for service in self.services.values() if service.active]
+        return tuple(service for service in self.services.values() if service.active)
 
+    @cached_property
     def active_items(self):
-        return [item for item in self.items.values() if item.active]
+        return tuple(item for item in self.items.values() if item.active)
 
+    @cached_property
     def kits_handed_out(self):
         """Active kits with at least one component."""
-        return [kit for kit in self.kits.values() if kit.active and kit.catalog_components]
+        return tuple(kit for kit in self.kits.values() if kit.active and kit.catalog_components)
+
+    @cached_property
+    def quantity_fields(self):
+        """{name: (prefix, kit or item)} of the quick log's quantity fields, kits first."""
+        fields = {f"kit_{kit.pk}": ("kit", kit) for kit in self.kits_handed_out}
+        fields.update({f"supply_{item.pk}": ("supply", item) for item in self.active_items})
+        return fields
 
 
 MODELS = (Site, Service, Item, Kit)

@@ -107,18 +107,21 @@ class QuickLogForm(forms.Form):
         self.offer_recent(recent)
         language = get_language()
         self.fields["services"].offer(
-            contact_catalog.active_services(), label=lambda s: s.localised_name(language)
+            contact_catalog.active_services, label=lambda s: s.localised_name(language)
         )
-        self.items = contact_catalog.active_items()
-        self.kits = contact_catalog.kits_handed_out()
+        self.items = contact_catalog.active_items
+        self.kits = contact_catalog.kits_handed_out
         self.language = language
         # A quantity field per item and kit of the catalog; a form that is
         # posted needs only those it was sent a quantity for (the empty ones
         # would clean to nothing), and makes the others when it is shown again.
-        for prefix, rows in (("kit", self.kits), ("supply", self.items)):
-            for row in rows:
-                if not self.is_bound or self.data.get(f"{prefix}_{row.pk}"):
-                    self._quantity(prefix, row)
+        quantities = contact_catalog.quantity_fields
+        if self.is_bound:
+            posted = {name for name, value in self.data.items() if value and name in quantities}
+            quantities = {name: row for name, row in quantities.items() if name in posted}
+        self.quantities = quantities
+        for prefix, row in quantities.values():
+            self._quantity(prefix, row)
         if not self.is_bound and encounter is None:
             self.initial.setdefault("client_uuid", uuid.uuid4())
             self.initial.setdefault("site", getattr(user.default_site(), "pk", None))
@@ -196,12 +199,11 @@ class QuickLogForm(forms.Form):
 
     def encounter_data(self):
         cleaned = self.cleaned_data
-        supplies = {}
-        for item in self.items:
-            quantity = cleaned.get(f"supply_{item.pk}")
-            if quantity:
-                supplies[item] = quantity
-        kits = {kit: cleaned[f"kit_{kit.pk}"] for kit in self.kits if cleaned.get(f"kit_{kit.pk}")}
+        given = {"kit": {}, "supply": {}}  # in the catalog's order
+        for name, (prefix, row) in self.quantities.items():
+            if cleaned.get(name):
+                given[prefix][row] = cleaned[name]
+        supplies, kits = given["supply"], given["kit"]
         anonymous = bool(cleaned.get("anonymous"))
         return EncounterData(
             client_uuid=cleaned["client_uuid"],

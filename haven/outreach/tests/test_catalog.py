@@ -28,7 +28,7 @@ def test_a_change_made_any_way_is_seen_at_once(catalog, downtown):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE supplies_item SET active = %s WHERE id = %s", [False, naloxone.pk])
     assert not current_item(naloxone).active
-    assert current_item(naloxone) not in catalog_now().active_items()
+    assert current_item(naloxone) not in catalog_now().active_items
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_every_catalog_table_changes_the_version(change, catalog, downtown):
 def test_a_kit_brings_its_components(catalog):
     kit = Kit.objects.create(name="Injection kit")
     KitComponent.objects.create(kit=kit, item=catalog["syringes"], quantity=10)
-    [handed_out] = catalog_now().kits_handed_out()
+    [handed_out] = catalog_now().kits_handed_out
     assert handed_out.catalog_components == [(catalog_now().items[catalog["syringes"].pk], 10)]
 
 
