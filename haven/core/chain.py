@@ -122,12 +122,13 @@ def append_one(entry, model, using):
 
     A contact save's last write: until its commit it holds the log's lock, which
     every writer needs, so that lock is held for this statement and the commit
-    instead of a read, a hash in Python and an insert. Inside batch.together()
-    the entry's id, sequence, hash and time are filled in when the batch is sent. The hash is the
-    one digest() makes: the JSON of canonical() is the sequence number and the
-    time, which only the database knows here, joined to the rest of the entry,
-    which Python writes as canonical() does; verify() checks every entry the
-    same way whichever way it was written (tests: haven/core/tests).
+    instead of a read, a hash in Python and an insert (inside batch.together(),
+    the entry's id, sequence, hash and time are filled in when the batch is
+    sent). The hash is the one digest() makes: the JSON of canonical() is the
+    sequence number and the time, which only the database knows here, joined to
+    the rest of the entry, which Python writes as canonical() does; verify()
+    checks every entry the same way whichever way it was written (tests:
+    haven/core/tests).
     """
     connection = connections[using]
     quote = connection.ops.quote_name

@@ -14,7 +14,7 @@ raises at that point, inside the caller's transaction, as it would have
 alone.
 
 On SQLite, in the process and without round trips, and on a connection that
-binds values on the server (which allows one statement per string), `write()`
+binds values on the server (one statement a string), `write()`
 runs each statement at once.
 """
 
@@ -29,7 +29,11 @@ def together(using="default"):
 
     An error in the block drops what is held: let it end the transaction."""
     connection = connections[using]
-    if connection.vendor != "postgresql" or getattr(connection, "held_writes", None) is not None:
+    if (
+        connection.vendor != "postgresql"
+        or connection.features.uses_server_side_binding  # one statement a string
+        or getattr(connection, "held_writes", None) is not None
+    ):
         yield
         return
     connection.held_writes = []
@@ -78,12 +82,6 @@ def _send(connection):
         return
     with connection.cursor() as cursor:
         driver = cursor.cursor
-        if not hasattr(driver, "mogrify"):  # binding on the server: one at a time
-            for sql, params, then in statements:
-                cursor.execute(sql, params)
-                if then is not None:
-                    then(driver)
-            return
         cursor.execute(";\n".join(driver.mogrify(sql, params) for sql, params, _ in statements))
         for number, (_sql, _params, then) in enumerate(statements):
             if number:

@@ -100,3 +100,13 @@ def test_many_held_rows_are_split_into_statements_psycopg_parses_once_and_still_
         (statement,) = sent.captured_queries
         fields = len(inserts._insert_fields(Item))
         assert statement["sql"].count("INSERT INTO") == -(-40 // (50 // fields))
+
+
+def test_a_connection_that_binds_values_on_the_server_runs_each_write_at_once(monkeypatch):
+    # Such a connection takes one statement a string (OPTIONS server_side_binding).
+    monkeypatch.setitem(connection.features.__dict__, "uses_server_side_binding", True)
+    with CaptureQueriesContext(connection) as sent, batch.together():
+        inserts.insert(new_items("Gauze"), returning=False)
+        assert len(sent) == 1
+        inserts.insert(new_items("Tape"), returning=False)
+    assert len(sent) == 2
