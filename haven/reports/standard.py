@@ -191,8 +191,16 @@ class Figures:
 
     @classmethod
     def for_every_member(cls, scope, dimension, members, member_scope):
-        """{member: Figures} for every member of a breakdown, from one grouped query per metric."""
+        """{member: Figures} for every member of a breakdown, from one grouped query per metric.
+
+        Whoever has figures in the period is a member too, offered in the form or not:
+        a staff member no longer offered (made an analyst, or left without sites) would
+        otherwise be the gap between everyone's figures and the offered members', which
+        the audit takes as known and nothing protects.
+        """
         grouped = {name: metric(scope, by=dimension) for name, metric in cls.METRICS.items()}
+        counted = {member for values in grouped.values() for member in values} - {None}
+        members = [*members, *sorted(counted - set(members))]
         every = {}
         for member in members:
             figures = every[member] = cls(member_scope(member))

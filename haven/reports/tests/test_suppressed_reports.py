@@ -269,3 +269,37 @@ def test_the_share_positive_never_gives_away_a_small_count_of_negatives(
     assert rows["Drug checks negative"] == "<11"
     # 15 positive at 83.3 % would say 3 negative.
     assert dict(overdose.notes)["Share of drug checks positive"] == "suppressed"
+
+
+@pytest.mark.parametrize("change", ["role", "sites"])
+def test_a_former_staff_members_small_count_is_not_the_gap_between_everyone_and_the_rest(
+    login, ana, busy_quarter, change
+):
+    # Sam stops being offered in the staff breakdown: he becomes an analyst, or loses
+    # his sites. His 4 street contacts of the quarter are still in everyone's figures.
+    sam = busy_quarter["sam"]
+    if change == "role":
+        sam.role = "analyst"
+        sam.save()
+    else:
+        sam.sites.clear()
+    client = login(ana)
+    offered = list(
+        get(client).context["form"].fields["staff"].queryset.values_list("pk", flat=True)
+    )
+    assert sam.pk not in offered
+    slices = {"all": get(client, format="csv")}
+    slices.update({pk: get(client, staff=pk, format="csv") for pk in offered})
+    published, equations = {}, []
+    for name, response in slices.items():
+        table = contacts_table(response)
+        published.update({(name, label): table[label] for label in TYPES})
+    # What nobody offered holds is unknown to the attacker, and the rest of everyone's.
+    published.update({("gap", label): "unknown" for label in TYPES})
+    for name in [*slices, "gap"]:
+        equations.append([((name, label), 1) for label in TYPES[:-1]] + [((name, TYPES[-1]), -1)])
+    for label in TYPES:
+        parts = [((name, label), 1) for name in [*offered, "gap"]]
+        equations.append([*parts, (("all", label), -1)])
+    lowest, highest = attacker_range(published, equations, ("gap", "Street"))
+    assert highest - lowest + 1 >= 10, f"Sam's street contacts: {lowest} to {highest}"
