@@ -468,6 +468,13 @@ def _training_tables(figures):
         key="training_people",
         links=TRAINING_PEOPLE,
     )
+    # A participant trained at two sites counts once in everyone's figures, but a name
+    # or a headcount counts per session, and a session is at one site: those two add up
+    # by site exactly, as an attacker who reads the definitions knows.
+    trained.row_links = {
+        _("Named for a certificate"): TRAINING_LINKS,
+        _("Others present (headcount)"): TRAINING_LINKS,
+    }
     change = figures.training["change"]
     trained.notes = [
         (
@@ -721,9 +728,14 @@ def _relate(linked, relation, total, parts):
     values = linked.values
     gap = values[total] - sum(values[part] for part in parts)
     if relation == SUM:
-        # What no member holds (a contact by someone no longer listed) is taken
-        # as known: an attacker may know it, and knowing more only hides more.
-        linked.equal({**dict.fromkeys(parts, 1), total: -1}, -gap)
+        # What no member holds (a training held at none of the sites, an overdose
+        # reported away from a contact) is the whole less the members: a derived
+        # cell, protected when small and otherwise taken as known (an attacker may
+        # know it, and knowing more only hides more).
+        key, _slice, label = total
+        rest = (key, ("none of", parts[0][1][0]), label)
+        linked.add(rest, gap, rest, derived=True)
+        linked.equal({**dict.fromkeys(parts, 1), rest: 1, total: -1})
     elif relation == OVERLAP:
         for part in parts:
             linked.at_most({part: 1, total: -1})
