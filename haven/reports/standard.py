@@ -727,19 +727,21 @@ PARTS_OF = [
 def _relate(linked, relation, total, parts):
     values = linked.values
     gap = values[total] - sum(values[part] for part in parts)
+    # What no member holds (a training held at none of the sites, an overdose
+    # reported away from a contact) is what the whole has beyond the members: a
+    # derived cell, protected when small and otherwise taken as known (an attacker
+    # may know it, and knowing more only hides more). For people counted once it is
+    # at least the whole less the members.
+    key, _slice, label = total
+    rest = (key, ("none of", parts[0][1][0]), label)
     if relation == SUM:
-        # What no member holds (a training held at none of the sites, an overdose
-        # reported away from a contact) is the whole less the members: a derived
-        # cell, protected when small and otherwise taken as known (an attacker may
-        # know it, and knowing more only hides more).
-        key, _slice, label = total
-        rest = (key, ("none of", parts[0][1][0]), label)
         linked.add(rest, gap, rest, derived=True)
         linked.equal({**dict.fromkeys(parts, 1), rest: 1, total: -1})
     elif relation == OVERLAP:
+        linked.add(rest, max(gap, 0), rest, derived=True)
         for part in parts:
             linked.at_most({part: 1, total: -1})
-        linked.at_most({**dict.fromkeys(parts, -1), total: 1}, max(gap, 0))
+        linked.at_most({**dict.fromkeys(parts, -1), rest: -1, total: 1})
     else:
         for part in parts:
             linked.equal({part: 1, total: -1})
