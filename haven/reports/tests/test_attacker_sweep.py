@@ -61,6 +61,8 @@ def busy_program(program, sam, olga, sue, max_manager, downtown, eastside):
         (downtown, "", sue, 14, "participants"),
         (None, "Public library", olga, 2, "family_friends"),
     ]
+    # Trainings are often held elsewhere: a dozen at the community centre.
+    sessions += [(None, "Community centre", olga, 2, "participants")] * 12
     for site, place, trainer, headcount, audience in sessions:
         session = TrainingSession.objects.create(
             client_uuid=uuid.uuid4(),
