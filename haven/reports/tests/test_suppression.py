@@ -287,3 +287,16 @@ def test_a_large_derived_count_stays_known():
     status = suppress(linked, RULE)
     assert status["nowhere"] == SHOWN and status["eastside"] == SMALL
     assert SUPPRESSED in (status["downtown"], status["everyone"])
+
+
+def test_a_derived_count_is_never_withheld_in_place_of_a_published_one():
+    # Downtown's 5 and everyone's 7 leave 2 that no site holds: only withholding the
+    # published tables protects it; withholding the 2, published nowhere, would not.
+    linked = LinkedSet()
+    for cell, value in (("downtown", 5), ("eastside", 0), ("everyone", 7)):
+        linked.add(cell, value, cell)
+    linked.add("nowhere", 2, "nowhere", derived=True)
+    linked.equal({"downtown": 1, "eastside": 1, "nowhere": 1, "everyone": -1})
+    status = suppress(linked, RULE)
+    assert status["nowhere"] == SMALL or set(status.values()) == {WITHHELD}
+    assert WITHHELD in (status["downtown"], status["everyone"])
