@@ -155,6 +155,18 @@ class ReportForm(forms.Form):
             message += " " + _("For use inside the program, turn off hiding small counts.")
         return message
 
+    def period_not_over_message(self):
+        # A period still running gains contacts every day: its figures downloaded on
+        # two days differ by that day's counts, however small.
+        message = _(
+            "With small counts hidden, a report covers a period that is over: the "
+            "figures of one still running change day by day, and two downloads a day "
+            "apart would give that day's counts. Choose a %(kind)s that has ended."
+        ) % {"kind": self.suppressed_period_name}
+        if self.user.role not in self.ALWAYS_SUPPRESSED:
+            message += " " + _("For use inside the program, turn off hiding small counts.")
+        return message
+
     def clean(self):
         cleaned = super().clean()
         if self.user.role in self.ALWAYS_SUPPRESSED:
@@ -177,6 +189,8 @@ class ReportForm(forms.Form):
             start, end = period_bounds(kind, year, number)
         else:
             return cleaned
+        if cleaned.get("suppress") and end >= timezone.localdate():
+            raise ValidationError(self.period_not_over_message())
         site_ids = (
             (cleaned["site"].pk,)
             if cleaned.get("site")

@@ -191,8 +191,16 @@ class Figures:
 
     @classmethod
     def for_every_member(cls, scope, dimension, members, member_scope):
-        """{member: Figures} for every member of a breakdown, from one grouped query per metric."""
+        """{member: Figures} for every member of a breakdown, from one grouped query per metric.
+
+        Whoever has figures in the period is a member too, offered in the form or not:
+        a staff member no longer offered (made an analyst, or left without sites) would
+        otherwise be the gap between everyone's figures and the offered members', which
+        the audit takes as known and nothing protects.
+        """
         grouped = {name: metric(scope, by=dimension) for name, metric in cls.METRICS.items()}
+        counted = {member for values in grouped.values() for member in values} - {None}
+        members = [*members, *sorted(counted - set(members))]
         every = {}
         for member in members:
             figures = every[member] = cls(member_scope(member))
@@ -460,6 +468,13 @@ def _training_tables(figures):
         key="training_people",
         links=TRAINING_PEOPLE,
     )
+    # A participant trained at two sites counts once in everyone's figures, but a name
+    # or a headcount counts per session, and a session is at one site: those two add up
+    # by site exactly, as an attacker who reads the definitions knows.
+    trained.row_links = {
+        _("Named for a certificate"): TRAINING_LINKS,
+        _("Others present (headcount)"): TRAINING_LINKS,
+    }
     change = figures.training["change"]
     trained.notes = [
         (
@@ -712,14 +727,21 @@ PARTS_OF = [
 def _relate(linked, relation, total, parts):
     values = linked.values
     gap = values[total] - sum(values[part] for part in parts)
+    # What no member holds (a training held at none of the sites, an overdose
+    # reported away from a contact) is what the whole has beyond the members: a
+    # derived cell, protected when small and otherwise taken as known (an attacker
+    # may know it, and knowing more only hides more). For people counted once it is
+    # at least the whole less the members.
+    key, _slice, label = total
+    rest = (key, ("none of", parts[0][1][0]), label)
     if relation == SUM:
-        # What no member holds (a contact by someone no longer listed) is taken
-        # as known: an attacker may know it, and knowing more only hides more.
-        linked.equal({**dict.fromkeys(parts, 1), total: -1}, -gap)
+        linked.add(rest, gap, rest, derived=True)
+        linked.equal({**dict.fromkeys(parts, 1), rest: 1, total: -1})
     elif relation == OVERLAP:
+        linked.add(rest, max(gap, 0), rest, derived=True)
         for part in parts:
             linked.at_most({part: 1, total: -1})
-        linked.at_most({**dict.fromkeys(parts, -1), total: 1}, max(gap, 0))
+        linked.at_most({**dict.fromkeys(parts, -1), rest: -1, total: 1})
     else:
         for part in parts:
             linked.equal({part: 1, total: -1})

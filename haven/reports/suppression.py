@@ -96,16 +96,24 @@ class LinkedSet:
     Each cell has a key, its true count and a group (the table as one slice
     shows it: withholding hides a whole group). Constraints are linear, with
     integer coefficients: `equal({a: 1, b: 1, t: -1})` says a + b = t.
+
+    A *derived* cell is published nowhere but follows from published ones (what
+    no member of a breakdown holds: the whole less its members). A small one is
+    protected like any other; a large one stays known, since it is not published
+    and so cannot be hidden for another's sake, nor withheld.
     """
 
     def __init__(self):
         self.values = {}
         self.group_of = {}
+        self.derived = set()
         self.constraints = []  # (terms {cell: coefficient}, "=" or "<=", right-hand side)
 
-    def add(self, cell, value, group):
+    def add(self, cell, value, group, *, derived=False):
         self.values[cell] = int(value)
         self.group_of[cell] = group
+        if derived:
+            self.derived.add(cell)
 
     def equal(self, terms, rhs=0):
         self._add_constraint(terms, "=", rhs)
@@ -197,6 +205,8 @@ def _widen(linked, status, rule, weak, lines_of, cells_of_group):
             {linked.group_of[c] for c in neighbours}, key=repr
         )
         for group in groups:
+            if any(c in linked.derived for c in cells_of_group[group]):
+                continue  # not published: withholding it would hide nothing
             if any(status[c] != WITHHELD for c in cells_of_group[group]):
                 for c in cells_of_group[group]:
                     status[c] = WITHHELD
@@ -232,7 +242,9 @@ def _complements_for_linked(linked, status, rule, cell, lines_of, checked):
 
 
 def _hideable(linked, status, cells):
-    return [c for c in cells if status[c] == SHOWN and linked.values[c] > 0]
+    return [
+        c for c in cells if status[c] == SHOWN and linked.values[c] > 0 and c not in linked.derived
+    ]
 
 
 def _complement_in_line(linked, status, rule, cell, terms):

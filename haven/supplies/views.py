@@ -424,6 +424,9 @@ def export_ledger(request):
     )
     audit.record(request.user, AuditEntry.Action.EXPORT, request=request, page="ledger export")
     # No participant or contact identifiers: a movement names its contact only by id.
+    # The typed reason is left out: it is free text (a worker may write who the stock
+    # went to), the movement's kind says why stock moved, and the reason stays on the
+    # location's page for the staff who may read it there.
     rows = (
         (
             timezone.localtime(m.occurred_at).isoformat(timespec="seconds"),
@@ -434,7 +437,6 @@ def export_ledger(request):
             m.get_kind_display(),
             m.quantity,
             m.supplier,
-            m.reason,
             m.recorded_by.username,
             m.encounter_id or "",
             m.reverses_id or "",
@@ -451,7 +453,6 @@ def export_ledger(request):
         "movement",
         "quantity",
         "supplier",
-        "reason",
         "recorded by",
         "contact id",
         "reverses movement",

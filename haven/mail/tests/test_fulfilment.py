@@ -111,6 +111,24 @@ def test_the_label_and_slip_look_right_as_pictures_with_a_long_address(
     assert "http://testserver/public/mail/guide/" in text
 
 
+def test_markup_typed_in_a_name_or_address_prints_as_typed_on_the_label(
+    login, offers, mail_room, mia, sue, mail_settings
+):
+    # The public types these: as PDF markup they would enlarge text, add a link or
+    # break the document; drawn as text they are only letters.
+    name = "<font size=40>x</font> <b"
+    line1 = '<a href="http://evil.example">12 Main St</a> <img src="/etc/passwd"/>'
+    request = submitted(offers, label_name=name, line1=line1)
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)
+    pdf = login(mia).get(f"/mail/{request.pk}/label/").content
+    assert_printable(pdf)
+    text = " ".join(page_text(pdf).split())
+    assert name in text and line1 in text
+    first = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert "/Annots" not in first and "/XObject" not in first["/Resources"]
+
+
 def test_a_chinese_name_and_address_print_in_letters_on_the_label(
     login, offers, mail_room, mia, sue, mail_settings
 ):

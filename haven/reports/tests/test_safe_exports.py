@@ -87,7 +87,7 @@ def hostile_report():
         '<font name="x">Title',
         [("@SUM(A1)", 3), ("-2+3", "<11"), ("<b>Total", 3)],
         total_label="<b>Total",
-        notes=[("+note", "=1")],
+        notes=[("+note", "=1"), ('<a href="http://evil">link', "<font size=40>x</font>")],
     )
     return Report(slug="ssp", title="<title & more>", scope=scope, tables=[table])
 
@@ -108,8 +108,17 @@ def test_every_text_of_a_report_is_quoted_in_csv_and_xlsx():
 
 def test_every_text_of_a_report_prints_literally_in_the_pdf():
     text = pdf_text(exports.as_pdf(hostile_report()))
-    for literal in ["<title & more>", "=cmd|' /C calc'!A0", '<font name="x">Title', "<b>Total"]:
+    for literal in [
+        "<title & more>",
+        "=cmd|' /C calc'!A0",
+        '<font name="x">Title',
+        "<b>Total",
+        '<a href="http://evil">link',
+        "<font size=40>x</font>",
+    ]:
         assert literal in text
+    pages = PdfReader(io.BytesIO(exports.as_pdf(hostile_report()))).pages
+    assert all("/Annots" not in page for page in pages)  # no link was made of a label
 
 
 def long_report():

@@ -7,10 +7,15 @@ about different contacts, so nothing published for one says anything about
 another.
 """
 
+import csv
+import datetime
+import io
 import re
 
 import pytest
 from django.urls import reverse
+
+from haven.reports.models import DailyActivity
 
 REFUSED = {
     "en": "With small counts hidden, reports cover one calendar period of one kind",
@@ -124,3 +129,83 @@ def test_a_manager_is_offered_every_kind_and_told_which_one_hidden_counts_come_f
 def test_spanish_names_the_kind_of_period(login, ana):
     response = report(login(ana), {}, "es")
     assert "Con las cifras pequeñas ocultas, un informe abarca un trimestre." in text(response)
+
+
+NOT_OVER = {
+    "en": "With small counts hidden, a report covers a period that is over",
+    "es": "Con las cifras pequeñas ocultas, un informe abarca un período ya terminado",
+}
+
+
+def all_contacts(response):
+    """The "All contacts" figure of a CSV download, or None when it has no figures."""
+    if response.status_code != 200:
+        return None
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return next((row[1] for row in rows if row[:1] == ["All contacts"]), None)
+
+
+def test_a_running_quarter_downloaded_on_two_days_does_not_give_that_days_count(
+    login, ana, sam, olga, sue, max_manager, downtown, eastside, monkeypatch
+):
+    def on(day):
+        monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: day)
+
+    rows = [
+        (sam, downtown, "fixed", 40),
+        (sam, downtown, "street", 14),
+        (olga, eastside, "mobile", 30),
+        (olga, eastside, "street", 20),
+        (sue, downtown, "fixed", 20),
+        (sue, downtown, "street", 25),
+        (max_manager, downtown, "fixed", 35),
+    ]
+    DailyActivity.objects.bulk_create(
+        DailyActivity(
+            day=datetime.date(2026, 2, 1), staff=staff, site=site, contact_type=kind, encounters=n
+        )
+        for staff, site, kind, n in rows
+    )
+    client = login(ana)
+    quarter = {"period": "quarter", "year": "2026", "number": "1", "format": "csv"}
+    on(datetime.date(2026, 3, 20))
+    before = all_contacts(report(client, quarter))
+    # Sam's three street contacts of 20 March: a count the report would hide.
+    DailyActivity.objects.create(
+        day=datetime.date(2026, 3, 20),
+        staff=sam,
+        site=downtown,
+        contact_type="street",
+        encounters=3,
+    )
+    on(datetime.date(2026, 3, 21))
+    after = all_contacts(report(client, quarter))
+    # The attacker subtracts one download from the other: there must be nothing to subtract.
+    assert before is None or after is None, f"{after} - {before} contacts on 20 March"
+    on(datetime.date(2026, 4, 1))
+    assert all_contacts(report(client, quarter)) == "187"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_period_not_yet_over_is_refused_with_hidden_counts_and_says_why(
+    login, ana, max_manager, language, monkeypatch
+):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: datetime.date(2026, 3, 31))
+    running = {"period": "quarter", "year": "2026", "number": "1"}
+    for wanted in ("", "csv", "xlsx", "pdf"):
+        params = {**running, "format": wanted} if wanted else running
+        response = report(login(ana), params, language)
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/html")
+        assert NOT_OVER[language] in text(response)
+        assert TURN_OFF[language] not in text(response)
+    client = login(max_manager)
+    hidden = report(client, {**running, "suppress": "on"}, language)
+    assert hidden.status_code == 400
+    assert NOT_OVER[language] in text(hidden) and TURN_OFF[language] in text(hidden)
+    # Exact figures, for use inside the program, take a period still running.
+    assert report(client, running).status_code == 200
+    # A period that is over comes suppressed, for the analyst and the manager alike.
+    over = {"period": "quarter", "year": "2025", "number": "4"}
+    assert report(login(ana), over).context["report"].suppressed
+    assert report(client, {**over, "suppress": "on"}).context["report"].suppressed

@@ -16,6 +16,7 @@ Sam's 4 street contacts are the small count to protect.
 import csv
 import datetime
 import io
+import uuid
 
 import numpy as np
 import pytest
@@ -269,3 +270,133 @@ def test_the_share_positive_never_gives_away_a_small_count_of_negatives(
     assert rows["Drug checks negative"] == "<11"
     # 15 positive at 83.3 % would say 3 negative.
     assert dict(overdose.notes)["Share of drug checks positive"] == "suppressed"
+
+
+@pytest.mark.parametrize("change", ["role", "sites"])
+def test_a_former_staff_members_small_count_is_not_the_gap_between_everyone_and_the_rest(
+    login, ana, busy_quarter, change
+):
+    # Sam stops being offered in the staff breakdown: he becomes an analyst, or loses
+    # his sites. His 4 street contacts of the quarter are still in everyone's figures.
+    sam = busy_quarter["sam"]
+    if change == "role":
+        sam.role = "analyst"
+        sam.save()
+    else:
+        sam.sites.clear()
+    client = login(ana)
+    offered = list(
+        get(client).context["form"].fields["staff"].queryset.values_list("pk", flat=True)
+    )
+    assert sam.pk not in offered
+    slices = {"all": get(client, format="csv")}
+    slices.update({pk: get(client, staff=pk, format="csv") for pk in offered})
+    published, equations = {}, []
+    for name, response in slices.items():
+        table = contacts_table(response)
+        published.update({(name, label): table[label] for label in TYPES})
+    # What nobody offered holds is unknown to the attacker, and the rest of everyone's.
+    published.update({("gap", label): "unknown" for label in TYPES})
+    for name in [*slices, "gap"]:
+        equations.append([((name, label), 1) for label in TYPES[:-1]] + [((name, TYPES[-1]), -1)])
+    for label in TYPES:
+        parts = [((name, label), 1) for name in [*offered, "gap"]]
+        equations.append([*parts, (("all", label), -1)])
+    lowest, highest = attacker_range(published, equations, ("gap", "Street"))
+    assert highest - lowest + 1 >= 10, f"Sam's street contacts: {lowest} to {highest}"
+
+
+def csv_table(response, title):
+    """The published rows of one table of a CSV download: {label: value}."""
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    if [title] not in rows:
+        return {}
+    table = {}
+    for row in rows[rows.index([title]) + 1 :]:
+        if not row:
+            break
+        table[row[0]] = int(row[1]) if row[1].isdigit() else row[1]
+    return table
+
+
+def test_people_trained_anonymously_add_up_by_site_and_are_protected_as_such(
+    login, ana, busy_quarter, downtown, eastside
+):
+    from haven.training.models import TrainingSession
+
+    # Each session is at one site: its headcount is in that site's figures only, so
+    # everyone's "others present" is exactly the sites' sum (no session elsewhere).
+    for site, trainer, headcount in (
+        (downtown, busy_quarter["sue"], 20),
+        (eastside, busy_quarter["olga"], 1),
+    ):
+        session = TrainingSession.objects.create(
+            client_uuid=uuid.uuid4(),
+            topic="overdose_response",
+            held_on=datetime.date(2026, 2, 10),
+            site=site,
+            audience="family_friends",
+            headcount=headcount,
+            created_by=trainer,
+        )
+        session.trainers.set([trainer])
+    client = login(ana)
+    title, row = "People trained at group sessions", "Others present (headcount)"
+
+    def others(**params):
+        response = client.get(
+            reverse("reports:report", args=["naloxone"]), {**Q1_QUERY, **params, "format": "csv"}
+        )
+        return csv_table(response, title).get(row)
+
+    everyone, at_downtown, at_eastside = (
+        others(),
+        others(site=downtown.pk),
+        others(site=eastside.pk),
+    )
+    # Eastside's one person is hidden: "<11", or the whole table withheld.
+    assert not isinstance(at_eastside, int)
+    # The attacker subtracts Downtown's from everyone's.
+    assert not (isinstance(everyone, int) and isinstance(at_downtown, int)), (
+        f"Eastside's: {everyone} - {at_downtown}"
+    )
+
+
+def test_people_trained_at_no_site_are_not_the_gap_between_everyone_and_the_sites(
+    login, ana, busy_quarter, downtown, eastside
+):
+    from haven.training.models import TrainingSession
+
+    # Two people at a session in the library, which is none of the program's sites:
+    # in everyone's figures, in no site's.
+    sessions = [
+        (downtown, "", busy_quarter["sue"], 20),
+        (eastside, "", busy_quarter["olga"], 15),
+        (None, "Public library", busy_quarter["olga"], 2),
+    ]
+    for site, place, trainer, headcount in sessions:
+        session = TrainingSession.objects.create(
+            client_uuid=uuid.uuid4(),
+            topic="overdose_response",
+            held_on=datetime.date(2026, 2, 10),
+            site=site,
+            place=place,
+            audience="family_friends",
+            headcount=headcount,
+            created_by=trainer,
+        )
+        session.trainers.set([trainer])
+    client = login(ana)
+    title, row = "People trained at group sessions", "Others present (headcount)"
+
+    def others(**params):
+        response = client.get(
+            reverse("reports:report", args=["naloxone"]), {**Q1_QUERY, **params, "format": "csv"}
+        )
+        return csv_table(response, title).get(row)
+
+    figures = [others(), others(site=downtown.pk), others(site=eastside.pk)]
+    # The attacker subtracts the sites' from everyone's: the library's two people.
+    assert not all(isinstance(value, int) for value in figures), (
+        "the library's: {} - {} - {}".format(*figures)
+    )

@@ -260,3 +260,43 @@ def test_a_narrower_width_hides_less():
     columns, breakdowns, values = one_table([3, 12, 85])
     published = publish(columns, breakdowns, values, rule=Rule(threshold=10, width=4))
     assert published[("all",)][:3] == ["<11", "suppressed", 85]
+
+
+def test_a_small_count_derived_from_published_ones_is_protected_by_hiding_published_ones():
+    # Everyone's 37 less Downtown's 20 and Eastside's 15: the 2 that no site holds.
+    linked = LinkedSet()
+    for cell, value in (("downtown", 20), ("eastside", 15), ("everyone", 37)):
+        linked.add(cell, value, cell)
+    linked.add("nowhere", 2, "nowhere", derived=True)
+    linked.equal({"downtown": 1, "eastside": 1, "nowhere": 1, "everyone": -1})
+    status = suppress(linked, RULE)
+    # Not published, it is never hidden for another's sake nor withheld: a published
+    # count is hidden instead, and the audit passes.
+    assert status["nowhere"] == SMALL
+    assert any(status[c] == SUPPRESSED for c in ("downtown", "eastside", "everyone"))
+
+
+def test_a_large_derived_count_stays_known():
+    # Everyone's 73 less Downtown's 40 and Eastside's 3 ("<11"): 30 nowhere. The 30 is
+    # not published, so it cannot be what hides Eastside's 3.
+    linked = LinkedSet()
+    for cell, value in (("downtown", 40), ("eastside", 3), ("everyone", 73)):
+        linked.add(cell, value, cell)
+    linked.add("nowhere", 30, "nowhere", derived=True)
+    linked.equal({"downtown": 1, "eastside": 1, "nowhere": 1, "everyone": -1})
+    status = suppress(linked, RULE)
+    assert status["nowhere"] == SHOWN and status["eastside"] == SMALL
+    assert SUPPRESSED in (status["downtown"], status["everyone"])
+
+
+def test_a_derived_count_is_never_withheld_in_place_of_a_published_one():
+    # Downtown's 5 and everyone's 7 leave 2 that no site holds: only withholding the
+    # published tables protects it; withholding the 2, published nowhere, would not.
+    linked = LinkedSet()
+    for cell, value in (("downtown", 5), ("eastside", 0), ("everyone", 7)):
+        linked.add(cell, value, cell)
+    linked.add("nowhere", 2, "nowhere", derived=True)
+    linked.equal({"downtown": 1, "eastside": 1, "nowhere": 1, "everyone": -1})
+    status = suppress(linked, RULE)
+    assert status["nowhere"] == SMALL or set(status.values()) == {WITHHELD}
+    assert WITHHELD in (status["downtown"], status["everyone"])

@@ -447,3 +447,28 @@ def test_a_restock_with_bad_lines_says_why(form, message, login, sue, stocked, c
     assert response.status_code == 400
     assert message in response.content.decode()
     assert stock.on_hand(stocked["bag"]) == {}
+
+
+def test_ledger_export_leaves_out_the_reasons_people_type(login, max_manager, stocked, catalog):
+    # A reason is free text: a worker may name who the stock went to. The file that
+    # leaves the desk says what kind of movement it was, never what was typed.
+    lot = StockMovement.objects.filter(location=stocked["shelf"]).first().lot
+    actions.do_remove_stock(
+        location=stocked["shelf"],
+        lot=lot,
+        quantity=2,
+        kind="dispose",
+        reason="Jane Doe dropped them in the river",
+        by=max_manager,
+    )
+    response = login(max_manager).get(
+        reverse("supplies:export_ledger"), {"location": stocked["shelf"].pk}
+    )
+    content = b"".join(response.streaming_content).decode()
+    assert "Jane Doe" not in content
+    rows = list(csv.reader(io.StringIO(content)))
+    assert "reason" not in rows[0]
+    assert [(r[5], r[6]) for r in rows[1:]] == [("Transferred in", "30"), ("Disposed", "-2")]
+    # The staff of the location still read the reason on its page.
+    page = login(max_manager).get(reverse("supplies:location", args=[stocked["shelf"].pk]))
+    assert "Jane Doe dropped them in the river" in page.content.decode()
