@@ -479,7 +479,7 @@ def _tell_requester(request, message, **values):
 
 
 def do_purge_addresses(now=None):
-    """Remove the name, address and contact of requests whose time is up.
+    """Remove the name, address, contact and typed reason of requests whose time is up.
 
     Due are requests delivered, returned or declined MAIL_PURGE_DAYS ago, and
     packages shipped MAIL_SHIPPED_PURGE_DAYS ago that nobody marked delivered
@@ -499,7 +499,12 @@ def do_purge_addresses(now=None):
     for pk, status in due.values_list("pk", "status"):
         with transaction.atomic():
             updated = MailRequest.objects.filter(pk=pk, address_purged_at__isnull=True).update(
-                label_name="", address="", contact_email="", contact_phone="", address_purged_at=now
+                label_name="",
+                address="",
+                contact_email="",
+                contact_phone="",
+                decline_reason="",
+                address_purged_at=now,
             )
             if updated:
                 purged += 1
@@ -508,7 +513,7 @@ def do_purge_addresses(now=None):
                     AuditEntry.Action.DELETE,
                     MailRequest(pk=pk),
                     page="scheduled address purge",
-                    purged="label name, address, contact",
+                    purged="label name, address, contact, reason",
                     reason="shipped, never marked delivered"
                     if status == Status.SHIPPED
                     else status,

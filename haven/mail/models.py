@@ -75,7 +75,8 @@ class MailRequest(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    decline_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Typed by staff, so it may name the requester: encrypted, and purged with the address.
+    decline_reason = EncryptedTextField(_("reason"), blank=True)
     packed_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(

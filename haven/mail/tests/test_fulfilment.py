@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core import mail as outbox
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -389,3 +390,47 @@ def test_the_shipped_purge_keeps_the_mail_figures(pinned_clock, offers, mail_roo
     pinned_clock.now = SHIPPED_ON + datetime.timedelta(days=365)
     assert actions.do_purge_addresses() == 1
     assert figures() == before
+
+
+def test_a_typed_decline_reason_is_stored_encrypted_and_purged_with_the_address(
+    offers, sue, settings
+):
+    request = submitted(offers)
+    actions.do_decline_request(request, by=sue, reason="Jane Doe moved to her sister's")
+    assert MailRequest.objects.get(pk=request.pk).decline_reason == "Jane Doe moved to her sister's"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT decline_reason FROM mail_mailrequest WHERE id = %s", [request.pk])
+        (stored,) = cursor.fetchone()
+    assert "Jane" not in stored
+
+    declined_at = MailRequest.objects.get(pk=request.pk).finished_at
+    later = declined_at + datetime.timedelta(days=settings.MAIL_PURGE_DAYS)
+    assert actions.do_purge_addresses(now=later) == 1
+    purged = MailRequest.objects.get(pk=request.pk)
+    assert (purged.decline_reason, purged.address, purged.status) == ("", "", Status.DECLINED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reasons_typed_before_encryption_are_encrypted_by_the_migration(migrator):
+    old = migrator.apply_initial_migration(("mail", "0003_returned_kits"))
+    OldRequest = old.apps.get_model("mail", "MailRequest")
+    common = {"state": "AZ", "zip_code": "85281", "requester_hash": "h", "first_request": True}
+    typed = OldRequest.objects.create(
+        form_token="a", status="declined", decline_reason="Jane Doe moved", **common
+    )
+    blank = OldRequest.objects.create(form_token="b", status="requested", **common)
+
+    new = migrator.apply_tested_migration(("mail", "0004_decline_reason_encrypted"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT decline_reason FROM mail_mailrequest WHERE id = %s", [typed.pk])
+        (stored,) = cursor.fetchone()
+    assert "Jane" not in stored
+    NewRequest = new.apps.get_model("mail", "MailRequest")
+    assert NewRequest.objects.get(pk=typed.pk).decline_reason == "Jane Doe moved"
+    assert NewRequest.objects.get(pk=blank.pk).decline_reason == ""
+
+    # And back.
+    back = migrator.apply_tested_migration(("mail", "0003_returned_kits"))
+    assert back.apps.get_model("mail", "MailRequest").objects.get(pk=typed.pk).decline_reason == (
+        "Jane Doe moved"
+    )
