@@ -421,6 +421,16 @@ def drawn_for(encounter):
     )
 
 
+TYPED_LENGTH = 300  # the forms' limit on a typed reason, note or comment
+
+
+def _check_typed(text, field):
+    if len(text.strip()) > TYPED_LENGTH:
+        raise ValidationError(
+            {field: _("Keep it to %(limit)s characters.") % {"limit": TYPED_LENGTH}}
+        )
+
+
 def _check_quantity(quantity):
     if not isinstance(quantity, int) or quantity <= 0:
         raise ValidationError({"quantity": _("Enter a quantity of at least 1.")})
@@ -568,6 +578,7 @@ def do_remove_stock(*, location, lot, quantity, kind, reason, by, client_uuid=No
     _check_quantity(quantity)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why this stock is removed.")})
+    _check_typed(reason, "reason")
     lock_locations([location])
     balance = StockBalance.objects.filter(location=location, lot=lot).first()
     if balance is None or balance.quantity == 0:
@@ -605,6 +616,7 @@ def do_record_count(*, location, counts, by, note=""):
 
     Only lots that were counted are adjusted; a variance of zero writes nothing.
     """
+    _check_typed(note, "note")
     results = []
     lock_locations([location])
     for lot, counted in counts.items():
@@ -636,6 +648,7 @@ def do_reverse_movement(movement, *, reason, by):
     """Undo a movement with an opposite one; a transfer is undone on both sides."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why this movement is reversed.")})
+    _check_typed(reason, "reason")
     if movement.kind in (Kind.REVERSAL, Kind.DISTRIBUTE, Kind.UNRECORDED):
         raise ValidationError(
             {
@@ -673,6 +686,7 @@ def do_reverse_movement(movement, *, reason, by):
 def do_review_flag(movement, *, by, comment=""):
     if not movement.needs_review:
         raise ValidationError({"movement": _("This movement is not flagged.")})
+    _check_typed(comment, "comment")
     review, created = FlagReview.objects.get_or_create(
         movement=movement, defaults={"reviewed_by": by, "comment": comment.strip()}
     )

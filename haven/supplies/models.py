@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from haven.core.crypto import EncryptedTextField
 from haven.core.models import SpanishName
 
 
@@ -215,7 +216,9 @@ class StockMovement(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     supplier = models.CharField(_("supplier"), max_length=120, blank=True)
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Typed by staff (why stock was disposed of, reversed, adjusted), so it may
+    # name someone: encrypted like every free text.
+    reason = EncryptedTextField(_("reason"), blank=True)
     # Unrecorded stock waits for a supervisor to look at it.
     needs_review = models.BooleanField(default=False, db_index=True)
 
@@ -243,7 +246,7 @@ class FlagReview(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(auto_now_add=True)
-    comment = models.CharField(_("comment"), max_length=300, blank=True)
+    comment = EncryptedTextField(_("comment"), blank=True)
 
 
 class SyringeCollection(models.Model):

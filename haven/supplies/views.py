@@ -284,6 +284,10 @@ def count(request, location_id):
                 errors[row.lot_id] = _("A count cannot be negative.")
         if not counts and not errors:
             errors["form"] = _("Enter at least one count.")
+        if len(request.POST.get("note", "").strip()) > actions.TYPED_LENGTH:
+            errors["form"] = _("Keep the note to %(limit)s characters.") % {
+                "limit": actions.TYPED_LENGTH
+            }
         if not errors:
             results = actions.do_record_count(
                 location=location, counts=counts, by=request.user, note=request.POST.get("note", "")

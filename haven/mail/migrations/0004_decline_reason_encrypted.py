@@ -4,26 +4,18 @@
 from django.db import migrations
 
 import haven.core.crypto
-
-
-def _rewrite_reasons(apps, schema_editor, rewrite):
-    # Read and written by hand: the model's field would decrypt what it reads.
-    table = schema_editor.quote_name(apps.get_model("mail", "MailRequest")._meta.db_table)
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, decline_reason FROM {table} WHERE decline_reason <> ''")  # noqa: S608
-        for pk, reason in cursor.fetchall():
-            cursor.execute(
-                f"UPDATE {table} SET decline_reason = %s WHERE id = %s",  # noqa: S608
-                [rewrite(reason), pk],
-            )
+from haven.core.crypto import decrypt, encrypt, rewrite_column
 
 
 def encrypt_the_reasons_stored_in_clear(apps, schema_editor):
-    _rewrite_reasons(apps, schema_editor, haven.core.crypto.encrypt)
+    rewrite_column(schema_editor, "mail_mailrequest", "decline_reason", encrypt)
 
 
 def decrypt_them_again(apps, schema_editor):
-    _rewrite_reasons(apps, schema_editor, lambda token: haven.core.crypto.decrypt(token)[:300])
+    # Back to a column of 300 characters.
+    rewrite_column(
+        schema_editor, "mail_mailrequest", "decline_reason", lambda value: decrypt(value)[:300]
+    )
 
 
 class Migration(migrations.Migration):

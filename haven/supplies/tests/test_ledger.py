@@ -2,7 +2,9 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Sum
+from django.utils import timezone
 
 from haven.core.models import AuditEntry
 from haven.supplies import actions, stock
@@ -220,3 +222,43 @@ def test_balances_equal_the_sum_of_movements(warehouse, shelf, catalog, max_mana
             n=Sum("quantity")
         )["n"]
         assert balance.quantity == ledger
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reasons_typed_before_encryption_are_encrypted_by_the_migration(migrator):
+    old = migrator.apply_initial_migration(("supplies", "0003_stockmovement_movement_flagged_idx"))
+    apps = old.apps
+    user = apps.get_model("accounts", "User").objects.create(username="max", role="manager")
+    location = apps.get_model("supplies", "StockLocation").objects.create(
+        name="Warehouse", kind="warehouse"
+    )
+    item = apps.get_model("supplies", "Item").objects.create(name="Gauze", category="hygiene")
+    lot = apps.get_model("supplies", "Lot").objects.create(item=item, number="")
+    movements = apps.get_model("supplies", "StockMovement").objects
+    common = {"location": location, "item": item, "lot": lot, "recorded_by": user}
+    typed = movements.create(
+        kind="dispose", quantity=-1, occurred_at=timezone.now(), reason="Jane's", **common
+    )
+    untyped = movements.create(kind="receive", quantity=5, occurred_at=timezone.now(), **common)
+    review = apps.get_model("supplies", "FlagReview").objects.create(
+        movement=untyped, reviewed_by=user, comment="Seen by Jane"
+    )
+
+    new = migrator.apply_tested_migration(("supplies", "0004_free_text_encrypted"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reason FROM supplies_stockmovement WHERE id = %s", [typed.pk])
+        assert "Jane" not in cursor.fetchone()[0]
+        cursor.execute("SELECT comment FROM supplies_flagreview WHERE id = %s", [review.pk])
+        assert "Jane" not in cursor.fetchone()[0]
+    movements = new.apps.get_model("supplies", "StockMovement").objects
+    assert (movements.get(pk=typed.pk).reason, movements.get(pk=untyped.pk).reason) == (
+        "Jane's",
+        "",
+    )
+    reviews = new.apps.get_model("supplies", "FlagReview").objects
+    assert reviews.get(pk=review.pk).comment == "Seen by Jane"
+
+    back = migrator.apply_tested_migration(("supplies", "0003_stockmovement_movement_flagged_idx"))
+    assert back.apps.get_model("supplies", "StockMovement").objects.get(pk=typed.pk).reason == (
+        "Jane's"
+    )

@@ -3,6 +3,8 @@ import io
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 
 from haven.outreach.actions import EncounterData, do_record_encounter
@@ -168,6 +170,35 @@ def test_count_refuses_negative_and_text(login, sue, stocked):
     assert not StockMovement.objects.filter(kind="adjust").exists()
 
 
+def test_a_count_note_over_the_limit_is_refused_and_nothing_is_posted(login, sue, stocked):
+    client = login(sue)
+    lot = client.get(reverse("supplies:count", args=[stocked["shelf"].pk])).context["sheet"][0].lot
+    response = client.post(
+        reverse("supplies:count", args=[stocked["shelf"].pk]),
+        {f"lot_{lot.pk}": "27", "note": "x" * 301},
+    )
+    assert response.status_code == 400
+    assert "300 characters" in response.content.decode()
+    assert not StockMovement.objects.filter(kind="adjust").exists()
+    with pytest.raises(ValidationError):
+        actions.do_record_count(location=stocked["shelf"], counts={lot: 27}, by=sue, note="x" * 301)
+    assert not StockMovement.objects.filter(kind="adjust").exists()
+
+
+def test_typed_reasons_and_comments_are_stored_encrypted(login, sue, stocked, catalog):
+    lot = actions.count_sheet(stocked["shelf"])[0].lot
+    actions.do_record_count(
+        location=stocked["shelf"], counts={lot: 27}, by=sue, note="Jane Doe took two"
+    )
+    movement = StockMovement.objects.get(kind="adjust")
+    assert movement.reason == "Jane Doe took two"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reason FROM supplies_stockmovement WHERE id = %s", [movement.pk])
+        assert "Jane" not in cursor.fetchone()[0]
+    with pytest.raises(ValidationError):
+        actions.do_reverse_movement(movement, reason="y" * 301, by=sue)
+
+
 def test_flagged_movements_are_reviewed(login, sue, sam, downtown, participant, stocked, catalog):
     stocked["bag"].allow_unrecorded_stock = True
     stocked["bag"].save()
@@ -186,6 +217,10 @@ def test_flagged_movements_are_reviewed(login, sue, sam, downtown, participant, 
     assert len(flagged) == 1
     client.post(reverse("supplies:review_movement", args=[flagged[0].pk]), {"comment": "Counted"})
     assert len(client.get(reverse("supplies:review")).context["flagged"]) == 0
+    assert flagged[0].review.comment == "Counted"
+    with connection.cursor() as cursor:  # stored encrypted
+        cursor.execute("SELECT comment FROM supplies_flagreview")
+        assert "Counted" not in cursor.fetchone()[0]
 
 
 def test_reversing_from_the_page(login, max_manager, stocked, catalog):
