@@ -10,6 +10,8 @@ kind and the constraint it broke (the first line) are enough to find the bug.
 import logging
 import re
 
+from gunicorn import glogging as gunicorn_logging
+
 # psycopg puts the server's DETAIL (and HINT, which can quote values too) on lines of their own.
 _ROW_VALUES = re.compile(r"^(\s*)(DETAIL|HINT):.*$", re.MULTILINE)
 WITHHELD = r"\1\2: (withheld from the log: it can hold the row's values)"
@@ -18,3 +20,24 @@ WITHHELD = r"\1\2: (withheld from the log: it can hold the row's values)"
 class WithoutRowValues(logging.Formatter):
     def format(self, record):
         return _ROW_VALUES.sub(WITHHELD, super().format(record))
+
+
+# A certificate's check code (haven/training/urls.py, `training:verify`) leads to
+# its holder's name, and the check page's own files carry it as their referrer.
+_CHECK_CODE = re.compile(r"(/training/check/)[^/?#\s\"]+")
+
+
+def without_check_codes(text):
+    """The text with any certificate check code in an address withheld."""
+    return _CHECK_CODE.sub(r"\1(withheld)", text) if text else text
+
+
+class AccessLogWithoutCodes(gunicorn_logging.Logger):
+    """gunicorn's access log (HAVEN_ACCESS_LOG) with check codes withheld."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "q", "f", "{referer}i"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = without_check_codes(atoms[key])
+        return atoms

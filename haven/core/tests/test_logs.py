@@ -49,3 +49,44 @@ def test_a_real_refusal_by_the_database_keeps_the_card_code_out_of_the_log(
     text = _formatted_error(store_the_same_card_code)
     assert "IntegrityError" in text
     assert participant.card_code not in text
+
+
+def test_gunicorn_s_access_log_withholds_certificate_check_codes(capsys):
+    import datetime
+    import runpy
+    from types import SimpleNamespace
+
+    from django.conf import settings
+    from django.urls import reverse
+    from gunicorn.config import Config
+    from gunicorn.util import import_app
+
+    from haven.core.logs import AccessLogWithoutCodes
+
+    deployed = runpy.run_path(str(settings.BASE_DIR / "deploy" / "gunicorn.conf.py"))
+    module, name = deployed["logger_class"].rsplit(".", 1)
+    assert import_app(f"{module}:{name}") is AccessLogWithoutCodes
+
+    config = Config()
+    config.set("accesslog", "-")
+    log = AccessLogWithoutCodes(config)
+    check = reverse("training:verify", args=["K7QX-2M4P"])
+    pdf = reverse("training:course_certificate_pdf", args=["K7QX-2M4P"])
+    for path, query in ((check, ""), (pdf, "size=a4")):
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": f"{path}?{query}" if query else path,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "203.0.113.9",
+            "HTTP_REFERER": f"https://haven.example.org{check}",
+            "HTTP_USER_AGENT": "test",
+        }
+        response = SimpleNamespace(status="200 OK", headers=[], sent=100)
+        request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+        log.access(response, request, environ, datetime.timedelta(milliseconds=4))
+    logged = capsys.readouterr().out
+    assert "K7QX-2M4P" not in logged
+    assert logged.count("/training/check/(withheld)") == 4  # two request lines, two referrers
+    assert "200" in logged

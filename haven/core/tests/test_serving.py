@@ -4,6 +4,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import runpy
 import shlex
 import subprocess
@@ -348,3 +349,19 @@ def test_the_log_level_is_read_in_either_case():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "DEBUG"
+
+
+def test_nginx_logs_requests_without_certificate_check_codes_or_referrers():
+    """deploy/nginx-haven.conf (checked by hand with `nginx -t` and a request: the
+    line logged reads "GET /training/check/(withheld) HTTP/1.1")."""
+    from django.urls import reverse
+
+    conf = (ROOT / "deploy" / "nginx-haven.conf").read_text()
+    access_logs = re.findall(r"^\s*access_log\s+(\S+)\s+(\w+);", conf, re.MULTILINE)
+    assert access_logs and all(log_format == "haven" for _path, log_format in access_logs)
+    log_format = re.search(r"log_format haven (.*?);", conf, re.DOTALL).group(1)
+    assert "$haven_logged_uri" in log_format
+    assert "$request_uri" not in log_format and "$request " not in log_format
+    assert "$http_referer" not in log_format
+    check_prefix = reverse("training:verify", args=["CODE"]).split("CODE")[0]
+    assert f"~^{check_prefix}" in conf
