@@ -429,8 +429,13 @@ def test_a_refused_contact_stays_until_the_worker_fixes_it(
     unknown_code = codes.format_code(codes.generate())
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
+    # Ready for no signal first, and the contact in the outbox before the signal
+    # is back: otherwise, on a slow run, the form was posted the ordinary way.
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
+    expect(page.locator("#offline-ready")).to_be_visible()
     page.context.set_offline(True)
     log_contact(page, card_code=unknown_code, naloxone=1)
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
     page.context.set_offline(False)
 
     problem = page.locator("#outbox-list > li.problem")
