@@ -461,6 +461,8 @@ def test_a_mistyped_card_code_is_caught_on_the_phone(page, sam, downtown, partic
     wrong = code[:-1] + ("2" if code[-1] != "2" else "3")
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
+    # The screen is kept (and its scripts have started) before the signal goes.
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
     page.context.set_offline(True)
     log_contact(page, card_code=wrong)
     expect(page.get_by_role("alert")).to_contain_text("it has a typo")
