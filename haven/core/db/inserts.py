@@ -62,21 +62,21 @@ def insert(objs, using="default", *, returning=True):
     per_statement = max(1, connection.ops.bulk_batch_size(fields, objs))
     if not returning:
         per_statement = batch.rows_per_statement(len(fields), per_statement, using)
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), per_statement):
-            chunk = objs[start : start + per_statement]
-            for obj in chunk:
-                # A foreign key to an object saved after it was assigned takes its
-                # id now, as bulk_create does (an unsaved one is refused).
-                obj._prepare_related_fields_for_save(operation_name="insert")
-            params = [
-                field.get_db_prep_save(field.pre_save(obj, True), connection)
-                for obj in chunk
-                for field in fields
-            ]
-            if not returning:
-                batch.write(_statement(model, connection, len(chunk), False), params, using=using)
-                continue
+    for start in range(0, len(objs), per_statement):
+        chunk = objs[start : start + per_statement]
+        for obj in chunk:
+            # A foreign key to an object saved after it was assigned takes its
+            # id now, as bulk_create does (an unsaved one is refused).
+            obj._prepare_related_fields_for_save(operation_name="insert")
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, True), connection)
+            for obj in chunk
+            for field in fields
+        ]
+        if not returning:
+            batch.write(_statement(model, connection, len(chunk), False), params, using=using)
+            continue
+        with connection.cursor() as cursor:
             cursor.execute(_statement(model, connection, len(chunk)), params)
             for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                 obj.pk = pk

@@ -22,6 +22,7 @@ from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Service
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
+from haven.reports.models import DailyActivity
 from haven.supplies.models import Item
 
 Q1 = (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
@@ -29,6 +30,29 @@ Q1 = (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
 
 def at(month, day, hour=11):
     return datetime.datetime(2026, month, day, hour, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+@pytest.fixture
+def busy_day(sam, olga, sue, max_manager, downtown, eastside):
+    """Records a busy day's contacts by staff, site and type, as the daily
+    summary holds them: every count large but Sam's street contacts."""
+
+    def record(day, sam_street=4):
+        rows = [
+            (sam, downtown, "fixed", 40),
+            (sam, downtown, "street", sam_street),
+            (olga, eastside, "mobile", 30),
+            (olga, eastside, "street", 20),
+            (sue, downtown, "fixed", 20),
+            (sue, downtown, "street", 25),
+            (max_manager, downtown, "fixed", 35),
+        ]
+        DailyActivity.objects.bulk_create(
+            DailyActivity(day=day, staff=staff, site=site, contact_type=kind, encounters=n)
+            for staff, site, kind, n in rows
+        )
+
+    return record
 
 
 @pytest.fixture

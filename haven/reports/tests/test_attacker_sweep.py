@@ -26,7 +26,6 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from haven.reports import standard
 from haven.reports.metrics import Scope
-from haven.reports.models import DailyActivity
 from haven.training.models import TrainingSession
 
 Q1_QUERY = {"period": "quarter", "year": "2026", "number": "1", "format": "csv"}
@@ -38,23 +37,9 @@ PER_SESSION = {"Named for a certificate", "Others present (headcount)"}
 
 
 @pytest.fixture
-def busy_program(program, sam, olga, sue, max_manager, downtown, eastside):
+def busy_program(program, busy_day, sam, olga, sue, max_manager, downtown, eastside):
     """The small program of conftest.py, with a busy quarter's contacts and trainings."""
-    rows = [
-        (sam, downtown, "fixed", 40),
-        (sam, downtown, "street", 4),
-        (olga, eastside, "mobile", 30),
-        (olga, eastside, "street", 20),
-        (sue, downtown, "fixed", 20),
-        (sue, downtown, "street", 25),
-        (max_manager, downtown, "fixed", 35),
-    ]
-    DailyActivity.objects.bulk_create(
-        DailyActivity(
-            day=datetime.date(2026, 2, 2), staff=staff, site=site, contact_type=kind, encounters=n
-        )
-        for staff, site, kind, n in rows
-    )
+    busy_day(datetime.date(2026, 2, 2))
     sessions = [
         (downtown, "", sue, 20, "family_friends"),
         (eastside, "", olga, 1, "family_friends"),

@@ -146,26 +146,12 @@ def all_contacts(response):
 
 
 def test_a_running_quarter_downloaded_on_two_days_does_not_give_that_days_count(
-    login, ana, sam, olga, sue, max_manager, downtown, eastside, monkeypatch
+    login, ana, sam, downtown, busy_day, monkeypatch
 ):
     def on(day):
         monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: day)
 
-    rows = [
-        (sam, downtown, "fixed", 40),
-        (sam, downtown, "street", 14),
-        (olga, eastside, "mobile", 30),
-        (olga, eastside, "street", 20),
-        (sue, downtown, "fixed", 20),
-        (sue, downtown, "street", 25),
-        (max_manager, downtown, "fixed", 35),
-    ]
-    DailyActivity.objects.bulk_create(
-        DailyActivity(
-            day=datetime.date(2026, 2, 1), staff=staff, site=site, contact_type=kind, encounters=n
-        )
-        for staff, site, kind, n in rows
-    )
+    busy_day(datetime.date(2026, 2, 1), sam_street=14)
     client = login(ana)
     quarter = {"period": "quarter", "year": "2026", "number": "1", "format": "csv"}
     on(datetime.date(2026, 3, 20))

@@ -32,21 +32,8 @@ TYPES = ["Fixed site", "Mobile", "Street", "Mail", "Virtual", "All contacts"]
 
 
 @pytest.fixture
-def busy_quarter(sam, olga, sue, max_manager, downtown, eastside):
-    day = datetime.date(2026, 2, 1)
-    rows = [
-        (sam, downtown, "fixed", 40),
-        (sam, downtown, "street", 4),
-        (olga, eastside, "mobile", 30),
-        (olga, eastside, "street", 20),
-        (sue, downtown, "fixed", 20),
-        (sue, downtown, "street", 25),
-        (max_manager, downtown, "fixed", 35),
-    ]
-    DailyActivity.objects.bulk_create(
-        DailyActivity(day=day, staff=staff, site=site, contact_type=kind, encounters=n)
-        for staff, site, kind, n in rows
-    )
+def busy_quarter(busy_day, sam, olga, sue, max_manager):
+    busy_day(datetime.date(2026, 2, 1))
     return {"sam": sam, "olga": olga, "sue": sue, "max": max_manager}
 
 
