@@ -11,6 +11,7 @@ repairs and after bulk loads.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -322,14 +323,8 @@ def _add(model, rows):
         per_statement = batch.rows_per_statement(sum(map(len, adding[0])), UPSERT_ROWS)
     for start in range(0, len(adding), per_statement):
         chunk = adding[start : start + per_statement]
-        key_columns = [quote(model._meta.get_field(name).column) for name in chunk[0][0]]
-        delta_columns = [quote(model._meta.get_field(name).column) for name in chunk[0][1]]
-        values = f"({', '.join(['%s'] * (len(key_columns) + len(delta_columns)))})"
-        increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in delta_columns)
         batch.write(
-            f"INSERT INTO {table} ({', '.join(key_columns + delta_columns)}) "  # noqa: S608
-            f"VALUES {', '.join([values] * len(chunk))} "
-            f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {increments}",
+            _upsert(connection.vendor, model, tuple(chunk[0][0]), tuple(chunk[0][1]), len(chunk)),
             [value for key, deltas in chunk for value in (*key.values(), *deltas.values())],
         )
     for key, deltas in taking:
@@ -341,6 +336,25 @@ def _add(model, rows):
             f"UPDATE {table} SET {increments} WHERE {where}",  # noqa: S608 - as above
             [*deltas.values(), *key.values()],
         )
+
+
+@functools.cache
+def _upsert(vendor, model, keys, deltas, rows):
+    """The text of an upsert adding `deltas` to `rows` rows of `model` by `keys`
+    (on the `vendor`'s database): made once a process, since every save sends
+    the same few."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key_columns = [quote(model._meta.get_field(name).column) for name in keys]
+    delta_columns = [quote(model._meta.get_field(name).column) for name in deltas]
+    values = f"({', '.join(['%s'] * (len(key_columns) + len(delta_columns)))})"
+    increments = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in delta_columns)
+    # Only quoted names from the model go into the text; values are parameters.
+    return (
+        f"INSERT INTO {table} ({', '.join(key_columns + delta_columns)}) "  # noqa: S608
+        f"VALUES {', '.join([values] * rows)} "
+        f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {increments}"
+    )
 
 
 def monthly_keys(key):
@@ -437,16 +451,29 @@ def contacts_added(added):
             )
     moved = []
     for participant_id, first in firsts.items():
-        # Equal counts too: a second contact at the very same first moment adds its lines.
-        if (
-            Participant.objects.filter(pk=participant_id)
-            .filter(Q(first_naloxone_at__isnull=True) | Q(first_naloxone_at__gte=first))
-            .update(first_naloxone_at=first)
-        ):
+        if _moved_first_naloxone(participant_id, first):
             moved += _write_first_lines(Participant(pk=participant_id).linked_ids(), first)
     # After the first kits, so that a first kit moved to this contact from an older
     # one counts as a change on that one's day too, in the same upsert.
     _apply(contributions, +1, changed_days=moved)
+
+
+def _moved_first_naloxone(participant_id, first):
+    """Make `first` the participant's first naloxone unless an earlier one is known;
+    whether it was. Equal counts too: a second contact at the very same first
+    moment adds its lines. A hand-written statement: run on every save with
+    naloxone, inside the write lock, where the ORM's query building cost more
+    than the update."""
+    quote = connection.ops.quote_name
+    column = quote(Participant._meta.get_field("first_naloxone_at").column)
+    when = Participant._meta.get_field("first_naloxone_at").get_db_prep_save(first, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Participant._meta.db_table)} SET {column} = %s "  # noqa: S608
+            f"WHERE id = %s AND ({column} IS NULL OR {column} >= %s)",
+            [when, participant_id, when],
+        )
+        return cursor.rowcount > 0
 
 
 def contact_changed(before, encounter):
