@@ -376,6 +376,13 @@ def main(argv=None):
             "database": connection.vendor,
             "load_average_before": os.getloadavg()[0],
         }
+        if connection.vendor == "postgresql":
+            # The planner's costs decide how a save reads the bag (docs/deploy.md).
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW random_page_cost")
+                results["random_page_cost"] = cursor.fetchone()[0]
+            connection.close()
+            print(f"PostgreSQL random_page_cost = {results['random_page_cost']}")
         for scenario in args.scenarios.split(","):
             cpu_before = server_cpu_seconds(processes)
             stats = run_locust(host, plan_path, scenario, args.duration)

@@ -6,13 +6,15 @@ database spent running it. `insert` writes the same statement from the
 model's own fields: each value goes through the field's pre_save and
 get_db_prep_save, as in Model.save (defaults, auto_now, encryption of
 encrypted fields, UUIDs and JSON as the database takes them), so the rows
-are the ones bulk_create would write. It sends no signals, as bulk_create
+are the ones bulk_create would write; but for the plainest fields (whole
+numbers, text, ids of other rows), where those calls give back the value
+itself when it already has the type the field takes. It sends no signals, as bulk_create
 does not: use it only for models that have none.
 """
 
 from functools import cache
 
-from django.db import connections
+from django.db import connections, models
 
 from haven.core.db import batch
 
@@ -25,6 +27,44 @@ def _insert_fields(model):
         for field in model._meta.concrete_fields
         if not (field.primary_key and field.db_returning)
     ]
+
+
+# Field classes (exactly these, not subclasses such as encrypted text) whose
+# pre_save and get_db_prep_save give back an attribute value of this type as it is.
+_PLAIN = {
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.BooleanField: bool,
+    models.CharField: str,
+    models.TextField: str,
+}
+_NUMBERED = (models.AutoField, models.BigAutoField)
+
+
+@cache
+def _plain_types(model):
+    """For each field to insert, the type whose values go to the database as they
+    are (None: always through the field), and the attribute to read."""
+    plain = []
+    for field in _insert_fields(model):
+        kind = _PLAIN.get(type(field))
+        if type(field) is models.ForeignKey and type(field.target_field) in _NUMBERED:
+            kind = int
+        plain.append((field, field.attname, kind))
+    return plain
+
+
+def _values(obj, plain, connection):
+    values = []
+    for field, attname, kind in plain:
+        value = getattr(obj, attname)
+        if kind is None or (value is not None and type(value) is not kind):
+            value = field.get_db_prep_save(field.pre_save(obj, True), connection)
+        values.append(value)
+    return values
 
 
 _statements = {}
@@ -59,6 +99,7 @@ def insert(objs, using="default", *, returning=True):
     model = type(objs[0])
     connection = connections[using]
     fields = _insert_fields(model)
+    plain = _plain_types(model)
     per_statement = max(1, connection.ops.bulk_batch_size(fields, objs))
     if not returning:
         per_statement = batch.rows_per_statement(len(fields), per_statement, using)
@@ -68,11 +109,7 @@ def insert(objs, using="default", *, returning=True):
             # A foreign key to an object saved after it was assigned takes its
             # id now, as bulk_create does (an unsaved one is refused).
             obj._prepare_related_fields_for_save(operation_name="insert")
-        params = [
-            field.get_db_prep_save(field.pre_save(obj, True), connection)
-            for obj in chunk
-            for field in fields
-        ]
+        params = [value for obj in chunk for value in _values(obj, plain, connection)]
         if not returning:
             batch.write(_statement(model, connection, len(chunk), False), params, using=using)
             continue

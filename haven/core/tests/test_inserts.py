@@ -101,3 +101,28 @@ def test_one_entry_appended_alone_keeps_the_chain(sam, participant, detail):
     count, last_hash, breaks = chain.verify(rows)
     assert (count, breaks, last_hash) == (3, [], last.entry_hash)
     assert AuditEntry.objects.get(pk=last.pk).at == last.at
+
+
+def test_values_not_of_a_fields_plain_type_still_go_through_the_field(sam, downtown, catalog):
+    """Plain values (ints, text, ids) go as they are; anything else as the ORM sends it."""
+    encounter = Encounter(
+        site=downtown,
+        staff=sam,
+        anonymous_people="3",  # text where a number goes: the field makes it 3
+        contact_type=Encounter.ContactType.STREET,  # a choice, not plain text
+        secondary_people=True,  # a bool is not a plain int here: the field makes it 1
+    )
+    inserts.insert([encounter])
+    by_orm = Encounter(
+        site=downtown,
+        staff=sam,
+        anonymous_people="3",
+        contact_type=Encounter.ContactType.STREET,
+        secondary_people=True,
+    )
+    by_orm.save()
+    fields = ["site_id", "staff_id", "anonymous_people", "contact_type", "secondary_people"]
+    stored = Encounter.objects.filter(pk__in=[encounter.pk, by_orm.pk]).order_by("pk")
+    assert [tuple(row) for row in stored.values_list(*fields)] == [
+        (downtown.pk, sam.pk, 3, "street", 1)
+    ] * 2
