@@ -61,12 +61,21 @@ class Encounter(models.Model):
     client_uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     # A hash of what was first submitted, to tell a replay from a clash.
     submission_fingerprint = models.CharField(max_length=64, editable=False)
-    occurred_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    # No index of their own: each leads one of Meta.indexes, which serves it
+    # as well, and a save writes every index (haven/core/db/indexes.py).
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
     site = models.ForeignKey(
-        "accounts.Site", on_delete=models.PROTECT, related_name="encounters", verbose_name=_("site")
+        "accounts.Site",
+        on_delete=models.PROTECT,
+        related_name="encounters",
+        verbose_name=_("site"),
+        db_index=False,
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="encounters"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="encounters",
+        db_index=False,
     )
     participant = models.ForeignKey(
         "participants.Participant",

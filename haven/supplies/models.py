@@ -193,7 +193,10 @@ class StockMovement(models.Model):
 
     client_uuid = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
-    location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="movements")
+    # No index of its own: (location, item, time) in Meta.indexes serves it.
+    location = models.ForeignKey(
+        StockLocation, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="movements")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements")
     # Signed: positive into the location, negative out of it.
@@ -219,15 +222,15 @@ class StockMovement(models.Model):
     # Typed by staff (why stock was disposed of, reversed, adjusted), so it may
     # name someone: encrypted like every free text.
     reason = EncryptedTextField(_("reason"), blank=True)
-    # Unrecorded stock waits for a supervisor to look at it.
-    needs_review = models.BooleanField(default=False, db_index=True)
+    # Unrecorded stock waits for a supervisor to look at it (found through the
+    # partial index in Meta.indexes: a plain one was written on every movement).
+    needs_review = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["location", "item", "occurred_at"]),
-            # Flagged movements are few among millions; SQLite cannot use the
-            # plain needs_review index for `WHERE needs_review`, a partial one it can.
+            # Flagged movements are few among millions: a partial index finds them.
             models.Index(
                 fields=["location"], condition=Q(needs_review=True), name="movement_flagged_idx"
             ),
