@@ -213,8 +213,8 @@ class StockMovement(models.Model):
         on_delete=models.PROTECT,
         related_name="stock_movements",
     )
-    # Both sides of a transfer share this.
-    transfer_group = models.UUIDField(null=True, blank=True, db_index=True)
+    # Both sides of a transfer share this (indexed where set: see Meta.indexes).
+    transfer_group = models.UUIDField(null=True, blank=True)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
@@ -233,6 +233,12 @@ class StockMovement(models.Model):
             # Flagged movements are few among millions: a partial index finds them.
             models.Index(
                 fields=["location"], condition=Q(needs_review=True), name="movement_flagged_idx"
+            ),
+            # So are transfers; the hand-outs (no group) are not written to it.
+            models.Index(
+                fields=["transfer_group"],
+                condition=Q(transfer_group__isnull=False),
+                name="movement_transfer_idx",
             ),
         ]
         constraints = [models.CheckConstraint(condition=~Q(quantity=0), name="movement_not_zero")]

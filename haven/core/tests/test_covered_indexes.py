@@ -39,11 +39,12 @@ def test_a_contacts_own_time_site_and_staff_indexes_go_and_come_back(migrator):
     assert indexes_on("outreach_encounter") == before
 
 
-def test_a_movements_own_location_and_review_indexes_go_and_come_back(migrator):
+def test_a_movements_own_location_review_and_transfer_indexes_go_and_come_back(migrator):
     before_migration = ("supplies", "0004_free_text_encrypted")
     migrator.apply_initial_migration(before_migration)
     before = indexes_on("supplies_stockmovement")
     assert len(before[("needs_review",)]) == 1
+    assert len(before[("transfer_group",)]) == 1
     # The location's own index, beside the partial index of flagged movements.
     assert len(before[("location_id",)]) == 2
 
@@ -52,6 +53,8 @@ def test_a_movements_own_location_and_review_indexes_go_and_come_back(migrator):
     assert ("needs_review",) not in after
     assert after[("location_id",)] == ["movement_flagged_idx"]
     assert ("location_id", "item_id", "occurred_at") in after
+    # Transfers by a partial index of the movements that have a group.
+    assert after[("transfer_group",)] == ["movement_transfer_idx"]
     # A lot recall finds its movements by lot.
     assert ("lot_id",) in after
 
