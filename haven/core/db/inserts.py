@@ -57,6 +57,11 @@ def _plain_types(model):
     return plain
 
 
+@cache
+def _relations(model):
+    return [field for field in _insert_fields(model) if field.is_relation]
+
+
 def _values(obj, plain, connection):
     values = []
     for field, attname, kind in plain:
@@ -100,6 +105,7 @@ def insert(objs, using="default", *, returning=True):
     connection = connections[using]
     fields = _insert_fields(model)
     plain = _plain_types(model)
+    relations = _relations(model)
     per_statement = max(1, connection.ops.bulk_batch_size(fields, objs))
     if not returning:
         per_statement = batch.rows_per_statement(len(fields), per_statement, using)
@@ -107,8 +113,12 @@ def insert(objs, using="default", *, returning=True):
         chunk = objs[start : start + per_statement]
         for obj in chunk:
             # A foreign key to an object saved after it was assigned takes its
-            # id now, as bulk_create does (an unsaved one is refused).
-            obj._prepare_related_fields_for_save(operation_name="insert")
+            # id now, as bulk_create does (an unsaved one is refused): Django's
+            # check, asked only of a row with such a key left empty.
+            if any(
+                getattr(obj, field.attname) is None and field.is_cached(obj) for field in relations
+            ):
+                obj._prepare_related_fields_for_save(operation_name="insert")
         params = [value for obj in chunk for value in _values(obj, plain, connection)]
         if not returning:
             batch.write(_statement(model, connection, len(chunk), False), params, using=using)

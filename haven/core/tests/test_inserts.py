@@ -126,3 +126,11 @@ def test_values_not_of_a_fields_plain_type_still_go_through_the_field(sam, downt
     assert [tuple(row) for row in stored.values_list(*fields)] == [
         (downtown.pk, sam.pk, 3, "street", 1)
     ] * 2
+
+
+def test_a_foreign_key_to_an_unsaved_object_is_refused(sam, downtown, catalog):
+    encounter = Encounter(site=downtown, staff=sam, anonymous_people=1, contact_type="street")
+    line = EncounterSupply(encounter=encounter, item=catalog["naloxone"], quantity=2)
+    with pytest.raises(ValueError, match="unsaved related object 'encounter'"):
+        inserts.insert([line])
+    assert not EncounterSupply.objects.exists()
