@@ -273,7 +273,8 @@ def _planned(checked, staff, *, lock):
     """
     handing_out = [data for _index, data, _fingerprint in checked if any(data.supplies.values())]
     sites = list(dict.fromkeys(data.site for data in handing_out))
-    locations = locations_for(staff, sites, lock=lock)
+    stock_of = {item for data in handing_out for item, qty in data.supplies.items() if qty}
+    locations = locations_for(staff, sites, lock=lock, stock_of=stock_of)
     drawings = _drawings(handing_out, locations, staff)
     planned = PlannedRun(contacts=[], drawings=drawings, refused={})
     for index, data, fingerprint in checked:

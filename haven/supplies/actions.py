@@ -48,17 +48,19 @@ def location_for(user, site):
     return locations_for(user, [site], lock=False)[site]
 
 
-def locations_for(user, sites, *, lock=True):
+def locations_for(user, sites, *, lock=True, stock_of=()):
     """{site: where the user's hand-outs there are drawn from, or None}.
 
     One query when the user carries an active bag (it serves every site).
     With `lock`, the locations are also locked for the transaction (see
     lock_locations), in the same statement: call inside the transaction.
+    `stock_of`: items whose balances in a locked bag are read in the same
+    round trip, for the Drawing made next (see _active_bag).
     """
     if not sites:
         return {}
     if user.draw_from_id:
-        bag = _active_bag(user.draw_from_id, lock=lock)
+        bag = _active_bag(user.draw_from_id, lock=lock, stock_of=stock_of)
         if bag is not None:
             return dict.fromkeys(sites, bag)
     queryset = StockLocation.objects.all()
@@ -80,16 +82,36 @@ def locations_for(user, sites, *, lock=True):
 LOCATION_FIELDS = tuple(field.name for field in StockLocation._meta.concrete_fields)
 
 
-def _active_bag(pk, *, lock):
+def _active_bag(pk, *, lock, stock_of=()):
     """The bag a user draws from if it is active, locked as _locking locks (`lock`).
 
-    A hand-written statement (haven/core/db/reads.py): read on every save.
+    A hand-written statement (haven/core/db/reads.py): read on every save. On
+    PostgreSQL, locking, the balances of `stock_of` follow the lock in the same
+    round trip, as their own statement of a multi-statement string: each
+    statement of it sees what was committed when it started, so the read sees
+    what a writer the lock waited for left (see lock_locations). The bag keeps
+    them for the Drawing made next (_usable_balances).
     """
     sql = f"{reads.select(StockLocation, LOCATION_FIELDS)} WHERE id = %s AND active = %s"
-    if lock and connection.features.has_select_for_update:
-        sql += " FOR NO KEY UPDATE"  # as _locking: see there
-    found = reads.instances(StockLocation, LOCATION_FIELDS, sql, [pk, True])
-    return found[0] if found else None
+    if not (lock and connection.features.has_select_for_update):
+        found = reads.instances(StockLocation, LOCATION_FIELDS, sql, [pk, True])
+        return found[0] if found else None
+    sql += " FOR NO KEY UPDATE"  # as _locking: see there
+    stock_of = list(stock_of)
+    if not stock_of or connection.features.uses_server_side_binding:
+        found = reads.instances(StockLocation, LOCATION_FIELDS, sql, [pk, True])
+        return found[0] if found else None
+    stock_sql, stock_params = _balances_statement(pk, stock_of)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql}; {stock_sql}", [pk, True, *stock_params])
+        row = cursor.fetchone()
+        cursor.cursor.nextset()
+        stock_rows = cursor.fetchall()
+    if row is None:
+        return None
+    bag = reads.instance(StockLocation, LOCATION_FIELDS, row)
+    bag.stock_read = ({item.pk for item in stock_of}, stock_rows)
+    return bag
 
 
 def _locking(queryset):
@@ -190,6 +212,22 @@ BALANCE_FIELDS = tuple(field.name for field in StockBalance._meta.concrete_field
 LOT_FIELDS = tuple(field.name for field in Lot._meta.concrete_fields)
 
 
+def _balances_statement(location_pk, items):
+    """(sql, params): the balances in stock of `items` at a location, with their lots.
+
+    A hand-written statement (haven/core/db/reads.py): read on every save."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {reads.columns(StockBalance, BALANCE_FIELDS, 'b')}, "  # noqa: S608 - model names
+        f"{reads.columns(Lot, LOT_FIELDS, 'l')} "
+        f"FROM {quote(StockBalance._meta.db_table)} b "
+        f"JOIN {quote(Lot._meta.db_table)} l ON l.id = b.lot_id "
+        f"WHERE b.location_id = %s AND b.quantity > 0 "
+        f"AND b.item_id IN ({', '.join(['%s'] * len(items))})"
+    )
+    return sql, [location_pk, *(item.pk for item in items)]
+
+
 def _usable_balances(location, items, today):
     """{item id: balances to draw from}, first expiry first out; never an expired lot.
 
@@ -201,19 +239,14 @@ def _usable_balances(location, items, today):
     items = list(items)
     if not items:
         return {}
-    quote = connection.ops.quote_name
-    # A hand-written statement (haven/core/db/reads.py): read on every save.
-    sql = (
-        f"SELECT {reads.columns(StockBalance, BALANCE_FIELDS, 'b')}, "  # noqa: S608 - model names
-        f"{reads.columns(Lot, LOT_FIELDS, 'l')} "
-        f"FROM {quote(StockBalance._meta.db_table)} b "
-        f"JOIN {quote(Lot._meta.db_table)} l ON l.id = b.lot_id "
-        f"WHERE b.location_id = %s AND b.quantity > 0 "
-        f"AND b.item_id IN ({', '.join(['%s'] * len(items))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [location.pk, *(item.pk for item in items)])
-        rows = cursor.fetchall()
+    # Read with the bag's lock (_active_bag), once: a later Drawing reads afresh.
+    read_with_lock = location.__dict__.pop("stock_read", None)
+    if read_with_lock is not None and {item.pk for item in items} == read_with_lock[0]:
+        rows = read_with_lock[1]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(*_balances_statement(location.pk, items))
+            rows = cursor.fetchall()
     by_item = {}
     split = len(BALANCE_FIELDS)
     for row in rows:
