@@ -449,31 +449,50 @@ def contacts_added(added):
             firsts[encounter.participant_id] = min(
                 first or encounter.occurred_at, encounter.occurred_at
             )
+    # Sent with the writes held before them (haven/core/db/batch.py), in one round trip.
+    updates = {pk: _moved_first_naloxone(pk, first) for pk, first in firsts.items()}
+    batch.send_now()
     moved = []
-    for participant_id, first in firsts.items():
-        if _moved_first_naloxone(participant_id, first):
-            moved += _write_first_lines(Participant(pk=participant_id).linked_ids(), first)
+    for participant_id, update in updates.items():
+        if update:
+            moved += _write_first_lines(
+                Participant(pk=participant_id).linked_ids(), firsts[participant_id]
+            )
     # After the first kits, so that a first kit moved to this contact from an older
     # one counts as a change on that one's day too, in the same upsert.
     _apply(contributions, +1, changed_days=moved)
 
 
+class _Moved:
+    """Whether a held update changed a row, known once it is sent."""
+
+    def __init__(self):
+        self.rows = None
+
+    def __call__(self, cursor):
+        self.rows = cursor.rowcount
+
+    def __bool__(self):
+        return bool(self.rows)
+
+
 def _moved_first_naloxone(participant_id, first):
     """Make `first` the participant's first naloxone unless an earlier one is known;
-    whether it was. Equal counts too: a second contact at the very same first
-    moment adds its lines. A hand-written statement: run on every save with
-    naloxone, inside the write lock, where the ORM's query building cost more
-    than the update."""
+    whether it was, once sent (inside batch.together(), with batch.send_now()).
+    Equal counts too: a second contact at the very same first moment adds its
+    lines. A hand-written statement: run on every save with naloxone, inside
+    the write lock, where the ORM's query building cost more than the update."""
     quote = connection.ops.quote_name
     column = quote(Participant._meta.get_field("first_naloxone_at").column)
     when = Participant._meta.get_field("first_naloxone_at").get_db_prep_save(first, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(Participant._meta.db_table)} SET {column} = %s "  # noqa: S608
-            f"WHERE id = %s AND ({column} IS NULL OR {column} >= %s)",
-            [when, participant_id, when],
-        )
-        return cursor.rowcount > 0
+    moved = _Moved()
+    batch.write(
+        f"UPDATE {quote(Participant._meta.db_table)} SET {column} = %s "  # noqa: S608
+        f"WHERE id = %s AND ({column} IS NULL OR {column} >= %s)",
+        [when, participant_id, when],
+        then=moved,
+    )
+    return moved
 
 
 def contact_changed(before, encounter):

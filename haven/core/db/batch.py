@@ -63,6 +63,14 @@ def write(sql, params, *, then=None, using="default"):
             then(cursor.cursor)
 
 
+def send_now(using="default"):
+    """Send what is held now (inside together()), for a caller that needs a held
+    write's answer (its `then`) before it goes on."""
+    connection = connections[using]
+    if getattr(connection, "held_writes", None):
+        _send(connection)
+
+
 # psycopg keeps the parsed form of a statement of up to 50 values; one with more
 # is parsed afresh each time, which cost more CPU than a held statement split in
 # several that go in the same round trip anyway.

@@ -110,3 +110,19 @@ def test_a_connection_that_binds_values_on_the_server_runs_each_write_at_once(mo
         assert len(sent) == 1
         inserts.insert(new_items("Tape"), returning=False)
     assert len(sent) == 2
+
+
+def test_send_now_answers_a_held_write_before_the_block_ends():
+    Item.objects.bulk_create(new_items("Gauze", "Tape"))
+    counted = []
+    with CaptureQueriesContext(connection) as sent, batch.together():
+        inserts.insert(new_items("Wipes"), returning=False)
+        batch.write(
+            f"UPDATE {Item._meta.db_table} SET usual = %s WHERE name IN (%s, %s)",
+            [True, "Gauze", "Wipes"],
+            then=lambda cursor: counted.append(cursor.rowcount),
+        )
+        batch.send_now()
+        assert counted == [2]
+        batch.send_now()  # nothing held: nothing sent
+    assert len(sent) == (1 if ON_POSTGRESQL else 2)
