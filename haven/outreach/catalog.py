@@ -20,7 +20,7 @@ from functools import cached_property
 
 from django.db import connection
 
-from haven.accounts.models import Site
+from haven.accounts.models import Site, User
 from haven.supplies.models import Item, Kit, KitComponent
 
 from .models import CatalogVersion, Service
@@ -69,10 +69,14 @@ MODELS = (Site, Service, Item, Kit)
 _kept = None
 
 
-def current():
-    """The catalog as committed now (or as this transaction changed it)."""
+def current(user=None):
+    """The catalog as committed now (or as this transaction changed it).
+
+    With a signed-in `user` (not a manager, who sees every site), the user's
+    sites are read in the same statement as the version token and kept on the
+    user for the request (User.remember_site_ids): a save asks both."""
     global _kept
-    token = _token()
+    token = _token(user)
     kept = _kept
     if kept is not None and token is not None and kept.token == token:
         return kept
@@ -84,13 +88,27 @@ def current():
     return catalog
 
 
-def _token():
+def _token(user=None):
     """The version token, by a hand-written statement: asked on every save and form."""
-    table = connection.ops.quote_name(CatalogVersion._meta.db_table)
+    quote = connection.ops.quote_name
+    table = quote(CatalogVersion._meta.db_table)
+    if user is None or not user.is_authenticated or user.role == User.Role.MANAGER:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT token FROM {table} WHERE id = 1")  # noqa: S608 - model name
+            row = cursor.fetchone()
+        return row[0] if row else None
+    sites = quote(User.sites.through._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token FROM {table} WHERE id = 1")  # noqa: S608 - model name
-        row = cursor.fetchone()
-    return row[0] if row else None
+        cursor.execute(
+            f"SELECT v.token, s.site_id FROM {table} v "  # noqa: S608 - model names
+            f"LEFT JOIN {sites} s ON s.user_id = %s WHERE v.id = 1",
+            [user.pk],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    user.remember_site_ids(site_id for _token, site_id in rows if site_id is not None)
+    return rows[0][0]
 
 
 def _read(token):

@@ -99,7 +99,7 @@ class QuickLogForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.encounter = encounter
-        contact_catalog = catalog.current()
+        contact_catalog = catalog.current(user)
         sites = [site for site in contact_catalog.sites.values() if site.active]
         if user.role != "manager":
             sites = [site for site in sites if site.pk in user.allowed_site_ids()]

@@ -103,3 +103,23 @@ def catalog_now():
 
 def current_item(item):
     return contact_catalog.current().items[item.pk]
+
+
+def test_a_users_sites_come_with_the_version_and_are_not_asked_again(
+    catalog, sam, downtown, eastside, django_assert_num_queries
+):
+    sam.sites.add(eastside)
+    sam = type(sam).objects.get(pk=sam.pk)  # nothing kept from before
+    catalog_now()
+    with django_assert_num_queries(1):
+        contact_catalog.current(sam)
+        assert sam.allowed_site_ids() == {downtown.pk, eastside.pk}
+
+
+def test_a_user_without_sites_has_none_and_a_manager_still_sees_every_site(
+    catalog, ana, max_manager, downtown, eastside
+):
+    contact_catalog.current(ana)
+    assert ana.allowed_site_ids() == set()
+    contact_catalog.current(max_manager)
+    assert max_manager.allowed_site_ids() == {downtown.pk, eastside.pk}
