@@ -33,6 +33,10 @@ def post_worker_init(worker):
     from haven.core.warmup import warm_worker
 
     warm_worker(worker)
+    # On SQLite, copy the write-ahead log back off the writers' lock.
+    from haven.core.db.sqlite.checkpoint import start_for_worker
+
+    start_for_worker()
 
 
 # A request still running after this long is a stuck worker: restart it.

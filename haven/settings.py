@@ -130,6 +130,7 @@ TEMPLATES = [
 ]
 
 SQLITE_PATH = Path(os.environ.get("HAVEN_SQLITE_PATH", BASE_DIR / "var" / "haven.sqlite3"))
+SQLITE_AUTOCHECKPOINT_PAGES = int(os.environ.get("HAVEN_SQLITE_AUTOCHECKPOINT_PAGES", "10000"))
 # A request that cannot get its turn at the database within this many seconds
 # is answered 503 with Retry-After (haven/core/overload.py); nothing is stored.
 WRITE_WAIT_SECONDS = float(os.environ.get("HAVEN_WRITE_WAIT_SECONDS", "10"))
@@ -153,7 +154,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the
         # write lock at the start of a transaction so that two writers queue
         # instead of failing half-way with "database is locked".
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # App server workers checkpoint the log in a thread of their own
+        # (haven/core/db/sqlite/checkpoint.py); a connection checkpoints it
+        # itself, on the write lock, only once it is this many pages long.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES};",
         "transaction_mode": "IMMEDIATE",
         "write_wait": WRITE_WAIT_SECONDS,
         # SQLite's own busy timeout, for writers outside the queue (the
