@@ -9,6 +9,8 @@ datetimes made aware, and the field's own from_db_value, e.g. decryption),
 then Model.from_db. The statement text is the caller's, with parameters.
 """
 
+import functools
+
 from django.db import connections
 
 _converters = {}
@@ -39,13 +41,25 @@ def column_names(model, fields):
 
 def columns(model, fields, alias=None, using="default"):
     """`fields` as a quoted column list for a SELECT, prefixed with `alias` if given."""
+    return _columns(connections[using].vendor, model, tuple(fields), alias, using)
+
+
+def select(model, fields, using="default"):
+    """SELECT `fields` FROM the model's table: the start of a statement for `instances`."""
+    return _select(connections[using].vendor, model, tuple(fields), using)
+
+
+# The texts are the same every time: made once a process (the vendor in the key,
+# for quoting).
+@functools.cache
+def _columns(vendor, model, fields, alias, using):
     quote = connections[using].ops.quote_name
     prefix = f"{quote(alias)}." if alias else ""
     return ", ".join(prefix + quote(model._meta.get_field(name).column) for name in fields)
 
 
-def select(model, fields, using="default"):
-    """SELECT `fields` FROM the model's table: the start of a statement for `instances`."""
+@functools.cache
+def _select(vendor, model, fields, using):
     table = connections[using].ops.quote_name(model._meta.db_table)
     return f"SELECT {columns(model, fields, using=using)} FROM {table}"  # noqa: S608 - names
 
