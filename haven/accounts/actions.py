@@ -9,13 +9,9 @@ is written to the audit log (outside the refused transaction, so that it is
 kept) and nothing is changed.
 """
 
-from importlib import import_module
-
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -27,7 +23,7 @@ from haven.core import audit
 from haven.core.models import AuditEntry
 from haven.core.permissions import ADMIN
 
-from .models import Site, User
+from .models import Site, StaffSession, User
 from .two_factor import normalize_code
 
 USER_FIELDS = ("first_name", "last_name", "email", "role")
@@ -145,16 +141,8 @@ def end_sessions_and_devices(user, *, by):
     """
     for device in DeviceToken.objects.filter(user=user, revoked_at__isnull=True):
         do_revoke_device_token(device, by=by)
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    if not hasattr(store, "get_model_class"):
-        # Signed-cookie sessions live in the browser; is_active refuses them.
-        return
-    # Sessions are not indexed by user; a program has few enough staff
-    # sessions that reading them all on a (rare) deactivation is cheap.
-    sessions = store.get_model_class().objects.filter(expire_date__gt=timezone.now())
-    for session in sessions.iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            store(session_key=session.session_key).delete()
+    # Each session row names its user (haven/accounts/sessions.py).
+    StaffSession.objects.filter(user=user).delete()
 
 
 def do_deactivate_user(by, user):

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +49,11 @@ class StaffManager(UserManager):
         pk = kwargs.get("pk")
         if args or len(kwargs) != 1 or type(pk) is not int or self._db not in (None, "default"):
             return super().get(*args, **kwargs)
+        from .sessions import user_read_with_session
+
+        read = user_read_with_session(pk)
+        if read is not None:
+            return read
         fields = tuple(field.name for field in self.model._meta.concrete_fields)
         found = reads.instances(
             self.model, fields, f"{reads.select(self.model, fields)} WHERE id = %s", [pk]
@@ -124,3 +130,20 @@ class User(AbstractUser):
         if self.current_site_id:
             return self.current_site
         return self.sites.filter(active=True).first()
+
+
+class StaffSession(AbstractBaseSession):
+    """A session, as Django keeps it, with whose it is (set when it is saved).
+
+    Every signed-in request reads its session and then its user: they are read
+    together, in one statement (haven/accounts/sessions.py), and a person's
+    sessions are found by their user, to log them out everywhere at once.
+    """
+
+    user = models.ForeignKey(User, null=True, on_delete=models.CASCADE, related_name="+")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

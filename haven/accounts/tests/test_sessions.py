@@ -4,10 +4,10 @@
 import datetime
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
+from haven.accounts.models import StaffSession as Session
 from haven.accounts.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +55,71 @@ def test_a_user_read_by_id_is_the_user_the_orm_reads(sam, downtown):
     with pytest.raises(User.DoesNotExist):
         User.objects.get(pk=sam.pk + 1000)
     assert User.objects.get(username="sam") == sam  # any other lookup as Django does it
+
+
+def test_a_signed_in_session_names_its_user_and_an_anonymous_one_no_one(login, sam):
+    client = login(sam)
+    assert client.get(reverse("outreach:quick_log")).status_code == 200
+    assert list(Session.objects.values_list("user", flat=True)) == [sam.pk]
+    store = SessionStore()
+    store["answer"] = 42
+    store.create()
+    assert Session.objects.get(session_key=store.session_key).user_id is None
+
+
+def test_the_session_and_its_user_are_one_statement(login, sam, django_assert_num_queries):
+    from django.contrib.auth import get_user
+    from django.test import RequestFactory
+
+    client = login(sam)
+    request = RequestFactory().get("/")
+    request.session = SessionStore(session_key=client.cookies["sessionid"].value)
+    with django_assert_num_queries(1):
+        assert get_user(request) == sam
+
+
+def test_a_user_read_with_a_session_serves_that_request_only(login, sam):
+    from django.test import Client
+
+    from haven.accounts import sessions
+
+    key = login(sam).cookies["sessionid"].value
+    SessionStore(session_key=key).load()
+    Client().get("/healthz")  # another request, before the user was asked for
+    assert sessions.user_read_with_session(sam.pk) is None
+    SessionStore(session_key=key).load()
+    assert sessions.user_read_with_session(sam.pk + 1) is None  # someone else's id: read afresh
+    assert sessions.user_read_with_session(sam.pk) is None  # and taken once
+
+
+def test_deactivating_someone_ends_every_session_of_theirs_only(login, sam, sue, adam):
+    from haven.accounts.actions import do_deactivate_user
+
+    for _ in range(2):
+        login(sam).get(reverse("outreach:quick_log"))
+    login(sue).get(reverse("outreach:quick_log"))
+    do_deactivate_user(adam, sam)
+    assert list(Session.objects.values_list("user", flat=True)) == [sue.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sessions_running_at_the_upgrade_are_carried_over_with_their_user(migrator):
+    from django.contrib.auth import SESSION_KEY
+
+    old = migrator.apply_initial_migration(("accounts", "0003_user_manager_for_break_glass"))
+    user = old.apps.get_model("accounts", "User").objects.create(username="sam", role="specialist")
+    sessions = old.apps.get_model("sessions", "Session").objects
+    later = timezone.now() + datetime.timedelta(hours=1)
+    encode = SessionStore().encode
+    sessions.create(
+        session_key="a" * 32, session_data=encode({SESSION_KEY: str(user.pk)}), expire_date=later
+    )
+    sessions.create(session_key="b" * 32, session_data=encode({"answer": 42}), expire_date=later)
+    sessions.create(
+        session_key="c" * 32,
+        session_data=encode({SESSION_KEY: str(user.pk)}),
+        expire_date=timezone.now() - datetime.timedelta(hours=1),
+    )
+    new = migrator.apply_tested_migration(("accounts", "0004_staff_sessions"))
+    carried = new.apps.get_model("accounts", "StaffSession").objects.order_by("session_key")
+    assert [(s.session_key[0], s.user_id) for s in carried] == [("a", user.pk), ("b", None)]

@@ -176,8 +176,7 @@ def test_a_device_id_that_is_not_a_uuid_is_refused(sam, device):
 
 
 def test_an_expired_sessions_key_is_deleted_from_the_database_on_schedule(sam, settings):
-    from django.contrib.sessions.models import Session
-
+    from haven.accounts.models import StaffSession as Session
     from haven.outreach.tasks import clear_expired_sessions
 
     assert "haven.outreach.tasks.clear_expired_sessions" in settings.SCHEDULED_TASKS
