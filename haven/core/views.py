@@ -99,6 +99,18 @@ def audit_log(request):
     if form.is_valid():
         page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
         page.object_list = audit_viewer.label(list(page.object_list))
+        # The log filtered by a participant is their history (when and where they
+        # were served): reading it is a read of them, as its export is.
+        person = form.chosen_participant()
+        if person is not None:
+            audit.record(
+                request.user,
+                AuditEntry.Action.VIEW,
+                participant=person,
+                request=request,
+                page="audit log",
+                filters=form.described(),
+            )
         context.update(
             {"page": page, "query": form.address_query(), "formats": audit_viewer.FORMATS}
         )

@@ -119,7 +119,10 @@ def test_filter_by_card_code_includes_records_linked_as_duplicates(
     audit.record(sam, AuditEntry.Action.VIEW, participant, page="read as the kept record")
     for code in (participant.card_code, other_participant.card_code):
         page = login(adam).post(
-            reverse("core:audit_log"), {"participant": code, "action": "view"}, follow=True
+            reverse("core:audit_log"),
+            # Sam's reads: the admin's own look-ups by participant are in the log too.
+            {"participant": code, "action": "view", "user": "sam"},
+            follow=True,
         )
         assert [entry.page for entry in page.context["page"].object_list] == [
             "read as the kept record",
@@ -317,3 +320,25 @@ def test_the_page_says_when_the_log_was_last_checked_and_what_was_found(login, a
         kept.write('{"checked_at": "2026-12-05T10:00:00+00:00", "broken": "entry id 7: changed"}\n')
     page = client.get(reverse("core:audit_log")).content.decode()
     assert "has been tampered with or damaged" in page and "entry id 7: changed" in page
+
+
+def test_looking_a_participant_up_in_the_log_is_itself_in_the_log(
+    login, adam, sam, participant, contact
+):
+    """The log filtered by a participant is their history (when and where they were
+    served): an admin who reads it has read them, so the page names who looked, as an
+    export does, and another auditor can see it."""
+    client = login(adam)
+    address = client.post(reverse("core:audit_log"), {"participant": participant.card_code}).url
+    before = AuditEntry.objects.count()
+    client.get(address)
+    client.get(address + "&page=2")
+    looked = AuditEntry.objects.filter(pk__gt=before, user=adam, action=AuditEntry.Action.VIEW)
+    assert [(entry.participant, entry.page) for entry in looked] == [
+        (participant, "audit log"),
+        (participant, "audit log"),
+    ]
+    # The log unfiltered by participant reads no one's history: it writes nothing.
+    before = AuditEntry.objects.count()
+    client.get(reverse("core:audit_log"), {"user": "sam"})
+    assert AuditEntry.objects.count() == before
