@@ -32,12 +32,29 @@ def without_check_codes(text):
     return _CHECK_CODE.sub(r"\1(withheld)", text) if text else text
 
 
+# A query string can say what a page was asked about a person: a resource search
+# for a participant (by record id in the path) carries their needs and the
+# phone's location beside them. Logs keep the path only (docs/privacy.md).
+_QUERY = re.compile(r"\?[^\s\"]*")
+
+
+def logged_address(text):
+    """An address (or a request line) as the logs write it: no query, no check code."""
+    return without_check_codes(_QUERY.sub("", text)) if text else text
+
+
 class AccessLogWithoutCodes(gunicorn_logging.Logger):
-    """gunicorn's access log (HAVEN_ACCESS_LOG) with check codes withheld."""
+    """gunicorn's access log (HAVEN_ACCESS_LOG): paths without query strings or check codes."""
+
+    ADDRESSES = ("r", "U", "f", "{referer}i", "{raw_uri}e", "{http_referer}e", "{path_info}e")
+    QUERIES = ("q", "{query_string}e")
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "q", "f", "{referer}i"):
+        for key in self.ADDRESSES:
             if isinstance(atoms.get(key), str):
-                atoms[key] = without_check_codes(atoms[key])
+                atoms[key] = logged_address(atoms[key])
+        for key in self.QUERIES:
+            if key in atoms:
+                atoms[key] = ""
         return atoms
