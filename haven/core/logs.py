@@ -10,6 +10,7 @@ kind and the constraint it broke (the first line) are enough to find the bug.
 import logging
 import re
 
+from django.views.debug import SafeExceptionReporterFilter
 from gunicorn import glogging as gunicorn_logging
 
 # psycopg puts the server's DETAIL (and HINT, which can quote values too) on lines of their own.
@@ -58,3 +59,27 @@ class AccessLogWithoutCodes(gunicorn_logging.Logger):
             if key in atoms:
                 atoms[key] = ""
         return atoms
+
+
+class ErrorReportsWithoutValues(SafeExceptionReporterFilter):
+    """Error reports (DEFAULT_EXCEPTION_REPORTER_FILTER) with DEBUG off: the names of
+    the posted fields and of each frame's variables, never their values.
+
+    Django mails such a report to ADMINS, and error trackers send the same: any
+    form that crashed could hold a card code, an alias, an address or a note,
+    and so could a frame's variables. Marking each view sensitive would miss the
+    next one, so every value is withheld.
+    """
+
+    def get_post_parameters(self, request):
+        if request is None or not self.is_active(request):
+            return super().get_post_parameters(request)
+        withheld = request.POST.copy()
+        for name in withheld:
+            withheld.setlist(name, [self.cleansed_substitute])
+        return withheld
+
+    def get_traceback_frame_variables(self, request, tb_frame):
+        if not self.is_active(request):
+            return super().get_traceback_frame_variables(request, tb_frame)
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]

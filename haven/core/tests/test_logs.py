@@ -132,3 +132,28 @@ def test_gunicorn_s_access_log_writes_paths_never_query_strings(capsys):
         assert secret not in logged
     assert f"GET {path} HTTP/1.1" in logged
     assert logged.count(path) == 5  # request line, path, referrer twice, raw address
+
+
+def test_an_error_report_shows_no_posted_value_and_no_local_variable(rf, settings):
+    """An error report (Django's, when ADMINS or an error tracker are set up) would
+    list the form that failed and the variables of each frame: a card code, an
+    alias, an address or a note typed in a form that crashed."""
+    from django.views.debug import ExceptionReporter
+
+    settings.DEBUG = False
+    # Made up here, since a report quotes the lines of code around each frame.
+    alias, code, address = "Zeph" + "yrine", "K7QX" + "2M4", "12 E" + "lm St"
+    note = "Lives under the " + "5th St bridge"
+    request = rf.post("/participants/", {"q": alias, "card_code": code, "address": address})
+
+    def view(typed):
+        raise ValueError("failed")
+
+    try:
+        view(note)
+    except ValueError:
+        report = ExceptionReporter(request, *sys.exc_info())
+        text = report.get_traceback_text() + report.get_traceback_html()
+    for secret in (alias, code, address, note):
+        assert secret not in text
+    assert "card_code" in text  # the names of the fields, not their values
