@@ -33,6 +33,7 @@ from django.urls.resolvers import RoutePattern
 from django.utils import timezone
 from pypdf import PdfReader
 
+from haven.accounts.models import Site
 from haven.core.models import AuditEntry
 from haven.mail.models import MailOffer, MailRequest
 from haven.outreach.actions import EncounterData, do_record_encounter
@@ -232,15 +233,28 @@ class World:
             ),
             by=sue,
         )
+        # A packed request at a mail site: its label (name, address) is printed for
+        # the mail site's staff and managers, each print a read of the request.
+        Site.objects.create(name="Mail desk", kind=Site.Kind.MAIL)
         self.mail_request = MailRequest.objects.create(
             form_token="sweep",
+            status=MailRequest.Status.PACKED,
             label_name="Xnote-mail-label",
             address="Xnote-mail-address",
+            contact_email="xnote-mail@example.org",
+            contact_phone="Xnote-mail-phone",
             state="AZ",
             zip_code="85281",
             requester_hash="0" * 64,
             first_request=True,
         )
+        mail = (
+            "Xnote-mail-label",
+            "Xnote-mail-address",
+            "xnote-mail@example.org",
+            "Xnote-mail-phone",
+        )
+        self.notes.update(dict.fromkeys(mail, self.mail_request))
         self.mail_offer = MailOffer.objects.create(item=catalog["naloxone"])
         self.batch = ImportBatch.objects.create(
             uploaded_by=max_manager, filename="dir.csv", content=b"name\nA clinic\n"
@@ -265,8 +279,13 @@ class World:
         )[0]
         self.notes["Xnamed-attendee"] = named
         self.certificate = Certificate.objects.create(
-            attendee=named, issued_on=past, expires_on=past, issued_by=sam
+            attendee=named,
+            issued_on=past,
+            expires_on=past,
+            issued_by=sam,
+            email="xnote-certificate@example.org",
         )
+        self.notes["xnote-certificate@example.org"] = named
         # Zephyrine's own certificate: its PDF is walked too.
         Certificate.objects.create(
             attendee=self.trainee, issued_on=past, expires_on=past, issued_by=sam
@@ -518,6 +537,8 @@ def test_every_page_that_shows_a_participant_audited_the_read(role, personas, wo
             assert expected in showing, expected
         if role != "other_site_specialist":  # a Downtown training is not Olga's
             assert f"/training/sessions/{world.training.pk}/" in showing
+        if role == "manager":  # managers work every site, the mail desk too
+            assert f"/mail/{world.mail_request.pk}/label/" in showing
         assert len(showing) > 20
 
 
