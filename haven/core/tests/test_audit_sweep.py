@@ -577,6 +577,29 @@ def test_every_answer_to_a_post_that_shows_a_participant_audited_the_read(
         assert "/api/v1/participants/lookup" in showing
 
 
+def api_patterns():
+    """The JSON API's routes alone, as the resolver gives them."""
+    return [p for p in get_resolver().url_patterns if route_of(p).startswith("api/")]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "anonymous"])
+def test_every_api_answer_to_a_device_token_audited_the_read(role, method, personas, world):
+    """The phone's way in: a device token, not a session (haven/api/auth.py)."""
+    from haven.api.tests.client import api_client
+
+    user = personas[role]
+    problems, visited, showing = sweep(
+        lambda person: api_client(person), user, world, api_patterns(), method=method
+    )
+    assert visited > 10
+    assert not problems, "\n".join(problems)
+    if role not in NO_PARTICIPANT_DATA:
+        assert (
+            "/api/v1/participants/recent" if method == "get" else "/api/v1/participants/lookup"
+        ) in showing
+
+
 # The sweep itself, played against a page written without the access module.
 
 
