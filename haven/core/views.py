@@ -95,26 +95,27 @@ def audit_log(request):
     if typed is not None:
         return typed
     form = AuditFilterForm.from_address(request.GET)
+    valid = form.is_valid()
     context = {"form": form, "page": None, "last_check": audit_checks.last_check()}
-    if form.is_valid():
+    if valid:
         page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
         page.object_list = audit_viewer.label(list(page.object_list))
-        # The log filtered by a participant is their history (when and where they
-        # were served): reading it is a read of them, as its export is.
-        person = form.chosen_participant()
-        if person is not None:
-            audit.record(
-                request.user,
-                AuditEntry.Action.VIEW,
-                participant=person,
-                request=request,
-                page="audit log",
-                filters=form.described(),
-            )
         context.update(
             {"page": page, "query": form.address_query(), "formats": audit_viewer.FORMATS}
         )
-    return render(request, "core/audit_log.html", context, status=200 if form.is_valid() else 400)
+    # The log filtered by a participant is their history (when and where they were
+    # served), and even a refused filter names them: a read of them, as an export is.
+    person = form.chosen_participant()
+    if person is not None:
+        audit.record(
+            request.user,
+            AuditEntry.Action.VIEW,
+            participant=person,
+            request=request,
+            page="audit log",
+            filters=form.described() if valid else {},
+        )
+    return render(request, "core/audit_log.html", context, status=200 if valid else 400)
 
 
 def _typed_card_code(request):

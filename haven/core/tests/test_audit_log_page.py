@@ -338,6 +338,13 @@ def test_looking_a_participant_up_in_the_log_is_itself_in_the_log(
         (participant, "audit log"),
         (participant, "audit log"),
     ]
+    # Refused for another filter, the page still names them (their card code, by id).
+    before = AuditEntry.objects.count()
+    refused = client.get(address + "&since=soon")
+    assert refused.status_code == 400
+    assert participant.card_code in refused.content.decode()
+    [looked] = AuditEntry.objects.filter(pk__gt=before)
+    assert (looked.user, looked.participant, looked.page) == (adam, participant, "audit log")
     # The log unfiltered by participant reads no one's history: it writes nothing.
     before = AuditEntry.objects.count()
     client.get(reverse("core:audit_log"), {"user": "sam"})
