@@ -38,6 +38,7 @@ from .forms import (
     CurrentSiteForm,
     DeviceForm,
     NewStaffForm,
+    PasswordResetForm,
     SecondFactorForm,
     SiteForm,
     StaffForm,
@@ -250,6 +251,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
