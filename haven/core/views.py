@@ -89,7 +89,9 @@ def home(request):
     return render(request, "core/home.html", context)
 
 
+# The log names participants by card code: no browser keeps its pages or files.
 @role_required(*AUDIT_ROLES)
+@never_cache
 def audit_log(request):
     typed = _typed_card_code(request)
     if typed is not None:
@@ -136,6 +138,7 @@ def _typed_card_code(request):
 
 
 @role_required(*AUDIT_ROLES)
+@never_cache
 def audit_log_export(request, file_format):
     """The entries the audit log's filters select, as a file for an auditor."""
     if file_format not in audit_viewer.FORMATS:

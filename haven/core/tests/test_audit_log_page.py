@@ -353,3 +353,16 @@ def test_looking_a_participant_up_in_the_log_is_itself_in_the_log(
     before = last_entry_id()
     client.get(reverse("core:audit_log"), {"user": "sam"})
     assert last_entry_id() == before
+
+
+def test_no_browser_keeps_the_log_or_its_exports(login, adam, sam, participant):
+    """They name participants by card code, like any page that shows one."""
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    client = login(adam)
+    for url in (
+        reverse("core:audit_log"),
+        *(reverse("core:audit_log_export", args=[kind]) for kind in ("csv", "xlsx")),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url

@@ -492,12 +492,15 @@ def check_page(client, user, role, path, method, world, giveaways):
         shown = [(marker, owner) for marker, owner in shown if marker != "Xnamed-attendee"]
         if not shown:
             return None
+    label = f"{method.upper()} {path}"
     if role == "admin" and path.startswith(AUDIT_LOG_PATH):
         codes = world.card_codes()
         shown = [(marker, owner) for marker, owner in shown if marker not in codes]
         if not shown:
+            # Card codes are participant identifiers all the same: never kept by a browser.
+            if "no-store" not in response.get("Cache-Control", ""):
+                return [f"{label}: shows card codes without Cache-Control: no-store"]
             return None
-    label = f"{method.upper()} {path}"
     if role in NO_PARTICIPANT_DATA:
         return [f"{label}: {role} was shown {[m for m, _ in shown]}"]
     problems = []
