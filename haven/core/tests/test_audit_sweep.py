@@ -26,7 +26,9 @@ import re
 import uuid
 
 import pytest
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
@@ -400,6 +402,14 @@ def content_of(response):
     return response.content.decode("utf-8", "replace")
 
 
+def cookie_messages(response):
+    """The texts of the messages a response leaves waiting in the messages cookie."""
+    morsel = response.cookies.get(CookieStorage.cookie_name)
+    if morsel is None or not morsel.value:
+        return []
+    return [str(message) for message in CookieStorage(HttpRequest())._decode(morsel.value) or []]
+
+
 def audited(entries, owner):
     for entry in entries:
         if isinstance(owner, Participant):
@@ -478,6 +488,11 @@ def check_page(client, user, role, path, method, world, giveaways):
         # person's own input, not a read of a record (a display code, an
         # alias found for a typed code and the like still count).
         typed = {value for value in body["data"].values() if isinstance(value, str)}
+    # A message waits for the next page in a cookie (signed, not encrypted): it names no one.
+    waiting = " ".join(cookie_messages(response))
+    named = [marker for marker, _owner in giveaways if marker in waiting and marker not in typed]
+    if named:
+        return [f"{method.upper()} {path}: leaves {named} in the messages cookie"]
     if 300 <= response.status_code < 400:
         return None
     text = content_of(response)
