@@ -449,7 +449,7 @@ def sweep(login, user, world, patterns, method="get"):
     """Ask for every route as `user`; return what went wrong, and how many pages were visited.
 
     Each page is asked for in a fresh session, so that a message left by one
-    page (e.g. "X was linked to this record") is not blamed on the next. A
+    page (e.g. "The two records are now linked") is not blamed on the next. A
     POST is rolled back once checked, so that it changes nothing for the next.
     """
     giveaways = world.giveaways()
