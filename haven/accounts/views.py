@@ -279,6 +279,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             )
         return response
 
+    def get_user(self, uidb64):
+        """No link works while an admin's reset of the second factor waits for the
+        person's own sign-in, one sent before it included (see PasswordResetForm)."""
+        user = super().get_user(uidb64)
+        if user is not None and actions.second_factor_reset_pending(user):
+            return None
+        return user
+
     def form_valid(self, form):
         response = super().form_valid(form)
         audit.record(self.user, AuditEntry.Action.PASSWORD_RESET, self.user, request=self.request)

@@ -164,3 +164,17 @@ def test_no_second_factor_reset_after_a_password_reset_by_link_before_a_sign_in(
     # Signed in with the new password (and the second factor), sam may lose a phone again.
     login(sam)
     assert do_reset_second_factor(sam, by=adam) == 1
+
+
+def test_a_link_sent_before_an_admins_reset_of_the_second_factor_no_longer_works(sam, adam):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from haven.accounts.actions import do_reset_second_factor
+
+    TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=True)
+    link = reset_link(sam)
+    do_reset_second_factor(sam, by=adam)
+    response = Client().get(link, follow=True)
+    assert b"This link no longer works" in response.content
+    sam.refresh_from_db()
+    assert sam.check_password(PASSWORD)
