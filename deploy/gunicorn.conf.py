@@ -50,9 +50,10 @@ max_requests = 100_000
 max_requests_jitter = 10_000
 
 # The reverse proxy logs requests; set HAVEN_ACCESS_LOG=- to log them here too.
-# Paths carry no participant identifiers (haven/participants/urls.py); a training
-# certificate's check code, which leads to its holder's name, is withheld from
-# the request line and the referrer (haven/core/logs.py).
+# Paths carry no participant identifiers (haven/participants/urls.py); query
+# strings are not logged, and a training certificate's check code, which leads
+# to its holder's name, is withheld from the request line and the referrer
+# (haven/core/logs.py).
 accesslog = os.environ.get("HAVEN_ACCESS_LOG") or None
 logger_class = "haven.core.logs.AccessLogWithoutCodes"
 errorlog = "-"

@@ -417,6 +417,8 @@ LOGGING = {
     # paths or query strings (see haven/participants/urls.py).
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# Error reports name posted fields and variables, never their values.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "haven.core.logs.ErrorReportsWithoutValues"
 
 # The helpline the public finder shows (program-configurable; empty hides it).
 # Default: SAMHSA's National Helpline, free, confidential, 24/7, English and Spanish.

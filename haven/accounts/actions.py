@@ -309,13 +309,38 @@ def do_remove_passkey(user, passkey, *, request=None):
     passkey.delete()
 
 
-@transaction.atomic
-@transaction.atomic
+def _since_last_sign_in(user, **entry):
+    """Whether the audit log holds such an entry about `user` since they last signed in."""
+    return AuditEntry.objects.filter(
+        object_type=user._meta.label_lower,
+        object_id=str(user.pk),
+        at__gt=user.last_login or user.date_joined,
+        **entry,
+    ).exists()
+
+
+# An admin sets staff emails and resets lost phones' second factors: together, a
+# reset link sent to an address they chose and a second factor they reset would
+# let them sign in as a field worker and read participants in that person's name.
+# So neither follows the other until the person has signed in themselves.
+
+
+def second_factor_reset_pending(user):
+    """An admin reset their second factor and they have not signed in since."""
+    return _since_last_sign_in(user, action=AuditEntry.Action.UPDATE, detail__second_factor="reset")
+
+
+def password_reset_by_link_pending(user):
+    """Their password was reset by an emailed link and they have not signed in since."""
+    return _since_last_sign_in(user, action=AuditEntry.Action.PASSWORD_RESET)
+
+
 def do_reset_second_factor(user, by):
     """Remove every second factor of `user`, so that they must enrol again.
 
     For a lost phone: an admin does it for someone else, never for themselves
-    (that would let one stolen password replace the second factor).
+    (that would let one stolen password replace the second factor), and not
+    after a password reset by link the person has not signed in with.
     """
     if by.role != ADMIN or not by.is_active:
         raise PermissionDenied
@@ -323,9 +348,22 @@ def do_reset_second_factor(user, by):
         raise ValidationError(
             _("You cannot reset your own second factor; ask another administrator.")
         )
-    removed = 0
-    for device in list(devices_for_user(user, confirmed=None)):
-        device.delete()
-        removed += 1
-    audit.record(by, AuditEntry.Action.UPDATE, user, second_factor="reset", devices=removed)
+    if password_reset_by_link_pending(user):
+        _refuse(
+            by,
+            user,
+            "second_factor",
+            _(
+                "Their password was reset by an emailed link and they have not signed in "
+                "since: they must sign in once (with a recovery code if the phone is lost) "
+                "before their second factor can be reset."
+            ),
+            reason="second factor after a password reset by link",
+        )
+    with transaction.atomic():
+        removed = 0
+        for device in list(devices_for_user(user, confirmed=None)):
+            device.delete()
+            removed += 1
+        audit.record(by, AuditEntry.Action.UPDATE, user, second_factor="reset", devices=removed)
     return removed

@@ -1,8 +1,10 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
+from .actions import second_factor_reset_pending
 from .models import Site, User
 
 
@@ -118,3 +120,12 @@ class ConfirmAuthenticatorForm(forms.Form):
         help_text=gettext_lazy("The 6-digit code the app shows after you add Haven to it."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    def get_users(self, email):
+        """No link while an admin's reset of the second factor waits for the person's own
+        sign-in (haven/accounts/actions.py says why); the page answers as for any address."""
+        for user in super().get_users(email):
+            if not second_factor_reset_pending(user):
+                yield user

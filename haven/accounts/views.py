@@ -38,6 +38,7 @@ from .forms import (
     CurrentSiteForm,
     DeviceForm,
     NewStaffForm,
+    PasswordResetForm,
     SecondFactorForm,
     SiteForm,
     StaffForm,
@@ -250,6 +251,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
@@ -276,6 +278,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
                 reason="password reset link expired, used or wrong",
             )
         return response
+
+    def get_user(self, uidb64):
+        """No link works while an admin's reset of the second factor waits for the
+        person's own sign-in, one sent before it included (see PasswordResetForm)."""
+        user = super().get_user(uidb64)
+        if user is not None and actions.second_factor_reset_pending(user):
+            return None
+        return user
 
     def form_valid(self, form):
         response = super().form_valid(form)

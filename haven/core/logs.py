@@ -10,6 +10,7 @@ kind and the constraint it broke (the first line) are enough to find the bug.
 import logging
 import re
 
+from django.views.debug import SafeExceptionReporterFilter
 from gunicorn import glogging as gunicorn_logging
 
 # psycopg puts the server's DETAIL (and HINT, which can quote values too) on lines of their own.
@@ -32,12 +33,53 @@ def without_check_codes(text):
     return _CHECK_CODE.sub(r"\1(withheld)", text) if text else text
 
 
+# A query string can say what a page was asked about a person: a resource search
+# for a participant (by record id in the path) carries their needs and the
+# phone's location beside them. Logs keep the path only (docs/privacy.md).
+_QUERY = re.compile(r"\?[^\s\"]*")
+
+
+def logged_address(text):
+    """An address (or a request line) as the logs write it: no query, no check code."""
+    return without_check_codes(_QUERY.sub("", text)) if text else text
+
+
 class AccessLogWithoutCodes(gunicorn_logging.Logger):
-    """gunicorn's access log (HAVEN_ACCESS_LOG) with check codes withheld."""
+    """gunicorn's access log (HAVEN_ACCESS_LOG): paths without query strings or check codes."""
+
+    ADDRESSES = ("r", "U", "f", "{referer}i", "{raw_uri}e", "{http_referer}e", "{path_info}e")
+    QUERIES = ("q", "{query_string}e")
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "q", "f", "{referer}i"):
+        for key in self.ADDRESSES:
             if isinstance(atoms.get(key), str):
-                atoms[key] = without_check_codes(atoms[key])
+                atoms[key] = logged_address(atoms[key])
+        for key in self.QUERIES:
+            if key in atoms:
+                atoms[key] = ""
         return atoms
+
+
+class ErrorReportsWithoutValues(SafeExceptionReporterFilter):
+    """Error reports (DEFAULT_EXCEPTION_REPORTER_FILTER) with DEBUG off: the names of
+    the posted fields and of each frame's variables, never their values.
+
+    Django mails such a report to ADMINS, and error trackers send the same: any
+    form that crashed could hold a card code, an alias, an address or a note,
+    and so could a frame's variables. Marking each view sensitive would miss the
+    next one, so every value is withheld.
+    """
+
+    def get_post_parameters(self, request):
+        if request is None or not self.is_active(request):
+            return super().get_post_parameters(request)
+        withheld = request.POST.copy()
+        for name in withheld:
+            withheld.setlist(name, [self.cleansed_substitute])
+        return withheld
+
+    def get_traceback_frame_variables(self, request, tb_frame):
+        if not self.is_active(request):
+            return super().get_traceback_frame_variables(request, tb_frame)
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]

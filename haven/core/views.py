@@ -89,20 +89,35 @@ def home(request):
     return render(request, "core/home.html", context)
 
 
+# The log names participants by card code: no browser keeps its pages or files.
 @role_required(*AUDIT_ROLES)
+@never_cache
 def audit_log(request):
     typed = _typed_card_code(request)
     if typed is not None:
         return typed
     form = AuditFilterForm.from_address(request.GET)
+    valid = form.is_valid()
     context = {"form": form, "page": None, "last_check": audit_checks.last_check()}
-    if form.is_valid():
+    if valid:
         page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
         page.object_list = audit_viewer.label(list(page.object_list))
         context.update(
             {"page": page, "query": form.address_query(), "formats": audit_viewer.FORMATS}
         )
-    return render(request, "core/audit_log.html", context, status=200 if form.is_valid() else 400)
+    # The log filtered by a participant is their history (when and where they were
+    # served), and even a refused filter names them: a read of them, as an export is.
+    person = form.chosen_participant()
+    if person is not None:
+        audit.record(
+            request.user,
+            AuditEntry.Action.VIEW,
+            participant=person,
+            request=request,
+            page="audit log",
+            filters=form.described() if valid else {},
+        )
+    return render(request, "core/audit_log.html", context, status=200 if valid else 400)
 
 
 def _typed_card_code(request):
@@ -123,6 +138,7 @@ def _typed_card_code(request):
 
 
 @role_required(*AUDIT_ROLES)
+@never_cache
 def audit_log_export(request, file_format):
     """The entries the audit log's filters select, as a file for an auditor."""
     if file_format not in audit_viewer.FORMATS:

@@ -147,11 +147,8 @@ def detail(request, participant_id):
         request, participant_id, page="participant timeline"
     )
     if participant.merged_into_id:
-        messages.info(
-            request,
-            _("%(code)s was linked to this record as a duplicate.")
-            % {"code": participant.display_code},
-        )
+        # Messages wait in a cookie (signed, not encrypted): they name no one.
+        messages.info(request, _("The record you opened was linked to this one as a duplicate."))
         return redirect("participants:detail", participant_id=participant.canonical().pk)
     linked_ids = participant.linked_ids()
     encounters = list(
@@ -243,9 +240,7 @@ def merge(request):
                 add_action_errors(form, error)
             else:
                 messages.success(
-                    request,
-                    _("%(dup)s is now linked to %(keep)s; both histories are kept.")
-                    % {"dup": duplicate.display_code, "keep": keeper.display_code},
+                    request, _("The two records are now linked; both histories are kept.")
                 )
                 return redirect("participants:detail", participant_id=keeper.pk)
         else:

@@ -114,3 +114,67 @@ def test_a_reset_for_an_unknown_address_says_the_same_and_sends_nothing(db):
 
 def test_the_login_page_links_to_the_reset(client, db):
     assert RESET.encode() in client.get(reverse("accounts:login")).content
+
+
+# An admin sets staff emails and may reset a lost phone's second factor. Together
+# they would let an admin become a field worker (email changed to theirs, a reset
+# link, the second factor reset) and read participants under that person's name.
+
+
+def test_no_reset_link_while_an_admins_reset_of_the_second_factor_is_pending(sam, adam, login):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from haven.accounts.actions import do_reset_second_factor
+
+    TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=True)
+    do_reset_second_factor(sam, by=adam)
+    sam.email = "adam-controls-this@example.org"
+    sam.save()
+    response = Client().post(RESET, {"email": "adam-controls-this@example.org"})
+    # The same answer as for any address, so that nothing is given away; no email.
+    assert response.url == reverse("accounts:password_reset_sent")
+    assert mail.outbox == []
+    # Once the person has signed in and set up a second factor again, links work.
+    login(sam)
+    TOTPDevice.objects.create(user=sam, name="New phone", confirmed=True)
+    Client().post(RESET, {"email": "adam-controls-this@example.org"})
+    assert len(mail.outbox) == 1
+
+
+def test_no_second_factor_reset_after_a_password_reset_by_link_before_a_sign_in(sam, adam, login):
+    import pytest
+    from django.core.exceptions import ValidationError
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from haven.accounts.actions import do_reset_second_factor
+
+    TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=True)
+    choose_password(Client(), reset_link(sam))
+    with pytest.raises(ValidationError, match="signed in"):
+        do_reset_second_factor(sam, by=adam)
+    page = login(adam).post(
+        reverse("accounts:staff_reset_second_factor", args=[sam.pk]), follow=True
+    )
+    assert "they must sign in once" in page.content.decode()
+    assert TOTPDevice.objects.filter(user=sam).exists()
+    refused = AuditEntry.objects.filter(action=AuditEntry.Action.REFUSED, user=adam)
+    assert [entry.detail for entry in refused] == [
+        {"reason": "second factor after a password reset by link"}
+    ] * 2
+    # Signed in with the new password (and the second factor), sam may lose a phone again.
+    login(sam)
+    assert do_reset_second_factor(sam, by=adam) == 1
+
+
+def test_a_link_sent_before_an_admins_reset_of_the_second_factor_no_longer_works(sam, adam):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from haven.accounts.actions import do_reset_second_factor
+
+    TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=True)
+    link = reset_link(sam)
+    do_reset_second_factor(sam, by=adam)
+    response = Client().get(link, follow=True)
+    assert b"This link no longer works" in response.content
+    sam.refresh_from_db()
+    assert sam.check_password(PASSWORD)

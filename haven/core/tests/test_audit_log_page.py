@@ -50,6 +50,10 @@ def other_participant(sam, downtown):
     return Participant.objects.create(alias="Rain", created_by=sam, enrolled_site=downtown)
 
 
+def last_entry_id():
+    return AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def rows_of_csv(response):
     text = response.content.decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
@@ -119,7 +123,10 @@ def test_filter_by_card_code_includes_records_linked_as_duplicates(
     audit.record(sam, AuditEntry.Action.VIEW, participant, page="read as the kept record")
     for code in (participant.card_code, other_participant.card_code):
         page = login(adam).post(
-            reverse("core:audit_log"), {"participant": code, "action": "view"}, follow=True
+            reverse("core:audit_log"),
+            # Sam's reads: the admin's own look-ups by participant are in the log too.
+            {"participant": code, "action": "view", "user": "sam"},
+            follow=True,
         )
         assert [entry.page for entry in page.context["page"].object_list] == [
             "read as the kept record",
@@ -317,3 +324,45 @@ def test_the_page_says_when_the_log_was_last_checked_and_what_was_found(login, a
         kept.write('{"checked_at": "2026-12-05T10:00:00+00:00", "broken": "entry id 7: changed"}\n')
     page = client.get(reverse("core:audit_log")).content.decode()
     assert "has been tampered with or damaged" in page and "entry id 7: changed" in page
+
+
+def test_looking_a_participant_up_in_the_log_is_itself_in_the_log(
+    login, adam, sam, participant, contact
+):
+    """The log filtered by a participant is their history (when and where they were
+    served): an admin who reads it has read them, so the page names who looked, as an
+    export does, and another auditor can see it."""
+    client = login(adam)
+    address = client.post(reverse("core:audit_log"), {"participant": participant.card_code}).url
+    before = last_entry_id()
+    client.get(address)
+    client.get(address + "&page=2")
+    looked = AuditEntry.objects.filter(pk__gt=before, user=adam, action=AuditEntry.Action.VIEW)
+    assert [(entry.participant, entry.page) for entry in looked] == [
+        (participant, "audit log"),
+        (participant, "audit log"),
+    ]
+    # Refused for another filter, the page still names them (their card code, by id).
+    before = last_entry_id()
+    refused = client.get(address + "&since=soon")
+    assert refused.status_code == 400
+    assert participant.card_code in refused.content.decode()
+    [looked] = AuditEntry.objects.filter(pk__gt=before)
+    assert (looked.user, looked.participant, looked.page) == (adam, participant, "audit log")
+    # The log unfiltered by participant reads no one's history: it writes nothing.
+    before = last_entry_id()
+    client.get(reverse("core:audit_log"), {"user": "sam"})
+    assert last_entry_id() == before
+
+
+def test_no_browser_keeps_the_log_or_its_exports(login, adam, sam, participant):
+    """They name participants by card code, like any page that shows one."""
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    client = login(adam)
+    for url in (
+        reverse("core:audit_log"),
+        *(reverse("core:audit_log_export", args=[kind]) for kind in ("csv", "xlsx")),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url

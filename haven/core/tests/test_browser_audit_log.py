@@ -34,6 +34,7 @@ def test_admin_finds_and_exports_who_read_a_participants_record(page, adam, sam,
     text = open(download.value.path(), encoding="utf-8-sig").read()
     exported = list(csv.DictReader(io.StringIO(text)))
     assert [(row["Who"], row["Page"]) for row in exported] == [
+        ("adam", "audit log"),  # looking the participant up is a read of them too
         ("sue", "participant card"),
         ("sam", "participant timeline"),
     ]

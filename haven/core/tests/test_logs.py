@@ -90,3 +90,70 @@ def test_gunicorn_s_access_log_withholds_certificate_check_codes(capsys):
     assert "K7QX-2M4P" not in logged
     assert logged.count("/training/check/(withheld)") == 4  # two request lines, two referrers
     assert "200" in logged
+
+
+def test_gunicorn_s_access_log_writes_paths_never_query_strings(capsys):
+    """A resource search for a participant carries their needs and the worker's place
+    (the phone's location, beside the person) in its query string: the participant's
+    record id, health needs and whereabouts would be one log line."""
+    import datetime
+    from types import SimpleNamespace
+
+    from django.urls import reverse
+    from gunicorn.config import Config
+
+    from haven.core.logs import AccessLogWithoutCodes
+
+    config = Config()
+    config.set("accesslog", "-")
+    config.set(
+        "access_log_format",
+        "%(r)s %(U)s q=%(q)s f=%(f)s i=%({referer}i)s e=%({raw_uri}e)s %({query_string}e)s",
+    )
+    log = AccessLogWithoutCodes(config)
+    path = reverse("resources:search_for_participant", args=[17])
+    query = "needs=hiv_care&needs=detox&lat=33.41523&lon=-111.83152"
+    referrer = f"https://haven.example.org{path}?{query}"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"{path}?{query}",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+        "HTTP_REFERER": referrer,
+        "HTTP_USER_AGENT": "test",
+    }
+    response = SimpleNamespace(status="200 OK", headers=[], sent=100)
+    request = SimpleNamespace(headers=[("REFERER", referrer)])
+    log.access(response, request, environ, datetime.timedelta(milliseconds=4))
+    logged = capsys.readouterr().out
+    for secret in ("hiv_care", "detox", "33.41523", "111.83152", "?"):
+        assert secret not in logged
+    assert f"GET {path} HTTP/1.1" in logged
+    assert logged.count(path) == 5  # request line, path, referrer twice, raw address
+
+
+def test_an_error_report_shows_no_posted_value_and_no_local_variable(rf, settings):
+    """An error report (Django's, when ADMINS or an error tracker are set up) would
+    list the form that failed and the variables of each frame: a card code, an
+    alias, an address or a note typed in a form that crashed."""
+    from django.views.debug import ExceptionReporter
+
+    settings.DEBUG = False
+    # Made up here, since a report quotes the lines of code around each frame.
+    alias, code, address = "Zeph" + "yrine", "K7QX" + "2M4", "12 E" + "lm St"
+    note = "Lives under the " + "5th St bridge"
+    request = rf.post("/participants/", {"q": alias, "card_code": code, "address": address})
+
+    def view(typed):
+        raise ValueError("failed")
+
+    try:
+        view(note)
+    except ValueError:
+        report = ExceptionReporter(request, *sys.exc_info())
+        text = report.get_traceback_text() + report.get_traceback_html()
+    for secret in (alias, code, address, note):
+        assert secret not in text
+    assert "card_code" in text  # the names of the fields, not their values

@@ -351,7 +351,7 @@ def test_the_log_level_is_read_in_either_case():
     assert result.stdout.strip() == "DEBUG"
 
 
-def test_nginx_logs_requests_without_certificate_check_codes_or_referrers():
+def test_nginx_logs_paths_without_query_strings_certificate_check_codes_or_referrers():
     """deploy/nginx-haven.conf (checked by hand with `nginx -t` and a request: the
     line logged reads "GET /training/check/(withheld) HTTP/1.1")."""
     from django.urls import reverse
@@ -363,5 +363,10 @@ def test_nginx_logs_requests_without_certificate_check_codes_or_referrers():
     assert "$haven_logged_uri" in log_format
     assert "$request_uri" not in log_format and "$request " not in log_format
     assert "$http_referer" not in log_format
+    # Paths only: what a page was asked (a participant's needs, a place) is not logged.
+    assert not re.search(r"\$(request_uri|args|query_string|arg_)", log_format)
+    logged = re.search(r"map (\S+) \$haven_logged_uri \{(.*?)\}", conf, re.DOTALL)
+    assert logged.group(1) == "$uri"
+    assert re.search(r"default\s+\$uri;", logged.group(2))
     check_prefix = reverse("training:verify", args=["CODE"]).split("CODE")[0]
     assert f"~^{check_prefix}" in conf

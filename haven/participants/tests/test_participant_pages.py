@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from haven.core.models import AuditEntry
+from haven.core.tests.test_audit_sweep import cookie_messages
 from haven.participants import codes
 from haven.participants.models import Participant
 
@@ -183,3 +184,24 @@ def test_editing_a_profile_is_audited_by_field_name_only(login, sam, participant
     entry = AuditEntry.objects.get(action="update", participant=participant)
     assert "alias" in entry.detail["fields"]
     assert "Sunshine" not in str(entry.detail)
+
+
+def test_messages_name_no_participant(login, sue, participant):
+    """Messages wait for the next page in a cookie, signed but not encrypted, which
+    outlives the page (no browser keeps that) and travels in every request's headers."""
+    duplicate = Participant.objects.create(alias="Sunny 2")
+    client = login(sue)
+    data = {"duplicate_code": duplicate.card_code, "keeper_code": participant.card_code}
+    for response in (
+        client.post(reverse("participants:merge"), {**data, "confirm": "1"}),
+        client.get(detail_url(duplicate)),
+    ):
+        assert response.status_code == 302
+        waiting = " ".join(cookie_messages(response))
+        assert waiting
+        for person in (participant, duplicate):
+            for text in (person.card_code, person.display_code, person.alias):
+                assert text not in waiting
+    shown = client.get(detail_url(participant)).content.decode()
+    assert "The two records are now linked; both histories are kept." in shown
+    assert "The record you opened was linked to this one as a duplicate." in shown
