@@ -7,9 +7,9 @@ Usage (from the repository root, on a database made by bench/generate.py, after
     DATABASE_URL=postgres://... .venv/bin/python bench/load_test.py
     DATABASE_URL=postgres://... .venv/bin/python bench/load_test.py --cluster
 
-One server: gunicorn with deploy/gunicorn.conf.py (its defaults: three worker
-processes per core, two threads each). --cluster: two gunicorn instances, each
-with half as many workers, behind nginx (Debian's nginx; the
+One server: gunicorn with deploy/gunicorn.conf.py (its defaults: two
+single-threaded worker processes per core). --cluster: two gunicorn instances,
+each with half as many workers, behind nginx (Debian's nginx; the
 proxy settings of deploy/nginx-haven.conf) on the one database, as
 docs/deploy.md describes. Scenarios (--scenarios, each --duration seconds):
 
@@ -363,7 +363,7 @@ def main(argv=None):
             upstreams = [free_port(), free_port()]
             for number, port in enumerate(upstreams, 1):
                 # Half the one server's workers each: the same machine, shared.
-                workers = args.workers or max(1, 3 * os.cpu_count() // 2)
+                workers = args.workers or os.cpu_count()
                 processes.append(start_gunicorn(port, workers, f"gunicorn-{number}"))
             port = free_port()
             processes.append(start_nginx(port, upstreams))

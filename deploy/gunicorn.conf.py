@@ -13,15 +13,15 @@ bind = os.environ.get("HAVEN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}
 
 worker_class = "gthread"
 # Processes rather than threads. Python runs one thread of a process at a time,
-# and a save holds locks that every save needs (the audit log's, the month's
-# supply totals) from its first write to its commit: a thread that holds them
-# and then waits for its turn at Python makes every other save wait too. With
-# eight threads a process, 20 users' saves took 210 ms (p50) at 16 ms of CPU
-# each; with three processes per core of two threads, 24 ms (docs/performance.md).
-# Two threads, not one, so that a process still works while a request waits on
-# the database.
-workers = int(os.environ.get("HAVEN_WORKERS", 3 * multiprocessing.cpu_count()))
-threads = int(os.environ.get("HAVEN_THREADS", "2"))
+# and a save holds locks that every save needs (SQLite's write lock; on
+# PostgreSQL the audit log's and the month's supply totals) from its first write
+# to its commit: a thread that holds them and then waits for its turn at Python,
+# or for a core, makes every other save wait too. Two single-threaded processes
+# per core: 20 users saving without pause got 303-326 saves a second on SQLite
+# and 223-230 on PostgreSQL, against 261-263 and 203-216 with three processes
+# per core of two threads (docs/performance.md, "Fifth pass").
+workers = int(os.environ.get("HAVEN_WORKERS", 2 * multiprocessing.cpu_count()))
+threads = int(os.environ.get("HAVEN_THREADS", "1"))
 # Each thread holds one database connection: workers x threads per app server
 # is what PostgreSQL (or PgBouncer) must allow (docs/deploy.md).
 

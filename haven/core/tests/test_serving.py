@@ -263,17 +263,20 @@ def test_gunicorn_serves_haven_with_threaded_workers(monkeypatch):
     ]
     config = runpy.run_path(str(ROOT / config_path))
     assert config["worker_class"] == "gthread"
-    assert config["threads"] > 1
-    # Processes rather than threads by default (docs/deploy.md), each warmed
-    # before it takes requests (haven/core/warmup.py).
+    # Single-threaded processes by default, two per core (docs/deploy.md), each
+    # warmed before it takes requests (haven/core/warmup.py) and, on SQLite,
+    # checkpointing the log off the writers' lock (haven/core/db/sqlite/checkpoint.py).
     monkeypatch.delenv("HAVEN_WORKERS", raising=False)
     monkeypatch.delenv("HAVEN_THREADS", raising=False)
     defaults = runpy.run_path(str(ROOT / config_path))
-    assert defaults["workers"] >= 2 * os.cpu_count() and defaults["threads"] == 2
-    warmed = []
+    assert defaults["workers"] == 2 * os.cpu_count() and defaults["threads"] == 1
+    warmed, checkpointing = [], []
     monkeypatch.setattr("haven.core.warmup.warm_worker", warmed.append)
+    monkeypatch.setattr(
+        "haven.core.db.sqlite.checkpoint.start_for_worker", lambda: checkpointing.append(True)
+    )
     config["post_worker_init"]("a worker")
-    assert warmed == ["a worker"]
+    assert warmed == ["a worker"] and checkpointing == [True]
     module, name = config["wsgi_app"].split(":")
     assert callable(getattr(importlib.import_module(module), name))
 
