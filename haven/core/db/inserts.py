@@ -6,10 +6,10 @@ database spent running it. `insert` writes the same statement from the
 model's own fields: each value goes through the field's pre_save and
 get_db_prep_save, as in Model.save (defaults, auto_now, encryption of
 encrypted fields, UUIDs and JSON as the database takes them), so the rows
-are the ones bulk_create would write; but for the plainest fields (whole
-numbers, text, ids of other rows), where those calls give back the value
-itself when it already has the type the field takes. It sends no signals, as bulk_create
-does not: use it only for models that have none.
+are the ones bulk_create would write; the plainest fields (whole numbers,
+text, ids of other rows) skip those calls when the value already has the
+type they would give back. It sends no signals, as bulk_create does not:
+use it only for models that have none.
 """
 
 from functools import cache
