@@ -13,6 +13,7 @@ logout, the idle timeout, a deactivated account) is gone for every other at
 once, as before. Set as SESSION_ENGINE in settings.py.
 """
 
+import functools
 import threading
 
 from django.contrib.auth import SESSION_KEY
@@ -44,6 +45,11 @@ request_started.connect(_forget_user_read, dispatch_uid="haven-session-user-star
 request_finished.connect(_forget_user_read, dispatch_uid="haven-session-user-finished")
 
 
+@functools.cache
+def _user_fields(user_model):
+    return tuple(field.name for field in user_model._meta.concrete_fields)
+
+
 class SessionStore(DatabaseSessionStore):
     @classmethod
     def get_model_class(cls):
@@ -65,7 +71,7 @@ class SessionStore(DatabaseSessionStore):
         model = self.get_model_class()
         using = router.db_for_read(model)
         connection = connections[using]
-        user_fields = tuple(field.name for field in User._meta.concrete_fields)
+        user_fields = _user_fields(User)
         quote = connection.ops.quote_name
         sql = (
             f"SELECT {reads.columns(model, FIELDS, 's', using=using)}, "  # noqa: S608 - names

@@ -93,12 +93,11 @@ def _active_bag(pk, *, lock, stock_of=()):
     them for the Drawing made next (_usable_balances).
     """
     sql = f"{reads.select(StockLocation, LOCATION_FIELDS)} WHERE id = %s AND active = %s"
-    if not (lock and connection.features.has_select_for_update):
-        found = reads.instances(StockLocation, LOCATION_FIELDS, sql, [pk, True])
-        return found[0] if found else None
-    sql += " FOR NO KEY UPDATE"  # as _locking: see there
+    locking = lock and connection.features.has_select_for_update
+    if locking:
+        sql += " FOR NO KEY UPDATE"  # as _locking: see there
     stock_of = list(stock_of)
-    if not stock_of or connection.features.uses_server_side_binding:
+    if not (locking and stock_of) or connection.features.uses_server_side_binding:
         found = reads.instances(StockLocation, LOCATION_FIELDS, sql, [pk, True])
         return found[0] if found else None
     stock_sql, stock_params = _balances_statement(pk, stock_of)
