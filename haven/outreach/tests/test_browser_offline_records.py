@@ -413,3 +413,34 @@ def test_haven_stopped_in_the_middle_of_a_sync_stores_each_kind_of_record_once(
     finally:
         context.close()
         server.terminate()
+
+
+def test_each_field_screen_keeps_what_was_typed_when_the_phone_cannot_keep_records_yet(
+    page, sam, downtown, participant, catalog
+):
+    make_area()
+    session = make_training(sam, downtown)
+    # Signal lost before the phone was handed its keys after signing in.
+    page.route("**/api/v1/field-keys", lambda route: route.abort("internetdisconnected"))
+    log_in(page, "sam", PASSWORD)
+    ready(page, "/overdose/reports/new/", "/static/overdose/offline_report.js")
+    page.context.set_offline(True)
+    page.goto("/overdose/reports/new/")
+    page.get_by_label("Area").select_option(label="85281 Downtown")
+    page.get_by_label("A participant").check()
+    page.get_by_role("button", name="Save report").tap()
+    expect(page.get_by_role("alert")).to_contain_text("Not kept on this phone")
+    expect(page.locator("#report-kept")).to_be_hidden()
+    expect(page.get_by_label("A participant")).to_be_checked()
+
+    go_online(page)
+    ready(page, "/training/sessions/kept/", "/static/training/offline_attendance.js")
+    page.goto(f"/training/sessions/{session.pk}/")
+    page.context.set_offline(True)
+    page.reload()
+    page.get_by_label("Card code (a participant)").fill(participant.display_code)
+    page.get_by_role("button", name="List attendee").tap()
+    expect(page.get_by_role("alert")).to_contain_text("Not kept on this phone")
+    expect(page.locator("#attendance-kept")).to_be_hidden()
+    expect(page.get_by_label("Card code (a participant)")).to_have_value(participant.display_code)
+    assert page.evaluate(WHAT_IS_LEFT_ON_THE_PHONE)["records"] == 0

@@ -73,6 +73,10 @@ def test_a_contact_saved_offline_is_confirmed_where_the_worker_is_looking(
 ):
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
+    # The worker goes where there is no signal once the phone says it is ready.
+    expect(page.locator("#offline-ready")).to_have_text(
+        "This phone is ready to work without signal."
+    )
     page.context.set_offline(True)
     # Save stays within reach at the bottom of the screen, however long the form.
     assert page.evaluate(IN_VIEW, "#quick-log button[type=submit]")
@@ -87,6 +91,30 @@ def test_a_contact_saved_offline_is_confirmed_where_the_worker_is_looking(
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    assert Encounter.objects.get().participant == participant
+
+
+def test_a_phone_that_never_had_its_keys_keeps_what_was_typed_and_says_why(
+    page, sam, downtown, participant, catalog
+):
+    # Signal lost before the phone was handed its keys after signing in.
+    page.route("**/api/v1/field-keys", lambda route: route.abort("internetdisconnected"))
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    page.context.set_offline(True)
+    log_contact(page, card_code=participant.display_code, naloxone=1)
+    refusal = page.locator("#offline-form-error")
+    expect(refusal).to_contain_text("Not kept on this phone")
+    expect(refusal).to_be_in_viewport()
+    # Still the form, not a browser error page, with what was typed in it.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log a contact")
+    expect(page.get_by_label("Card code")).to_have_value(participant.display_code)
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_have_count(0)
+
+    page.unroute("**/api/v1/field-keys")
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.locator("main .messages")).to_contain_text("Contact saved.")
     assert Encounter.objects.get().participant == participant
 
 

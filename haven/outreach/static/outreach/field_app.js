@@ -39,9 +39,15 @@
       const stored = await run("readonly", (store) => store.getAll());
       return Promise.all(stored.map((record) => sealing().openFields("device", record)));
     },
+    // Without the device key (no signal since signing in) or IndexedDB,
+    // nothing is kept: the error says so, for the screen to show.
     put: async (record) => {
-      const sealed = await sealing().sealFields("device", record, SEALED_FIELDS);
-      return run("readwrite", (store) => store.put(sealed));
+      try {
+        const sealed = await sealing().sealFields("device", record, SEALED_FIELDS);
+        return await run("readwrite", (store) => store.put(sealed));
+      } catch (error) {
+        throw new Error(script.dataset.notKept);
+      }
     },
     remove: (key) => run("readwrite", (store) => store.delete(key)),
     clear: () => run("readwrite", (store) => store.clear()),

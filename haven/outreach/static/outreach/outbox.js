@@ -247,9 +247,15 @@
       }
       await field.outbox.put(record);
     } catch (error) {
-      // No IndexedDB here (e.g. private browsing): post the form as it was.
       fillForm(record);
-      form.submit();
+      // With signal, the browser keeps nothing (e.g. private browsing): post
+      // the form as it was. Without, posting would lose what was typed.
+      if (navigator.onLine) {
+        form.submit();
+      } else {
+        editing = null;
+        showFormError(error.message);
+      }
       return;
     }
     setStatus(MESSAGES.stored);

@@ -113,26 +113,31 @@
       })),
     };
     const label = say(MESSAGES.label, { when: form.dataset.when });
-    if (editing) {
-      await field.retryRecord(editing, body, label);
-      editing = null;
-    } else {
-      // Details given again before they were sent replace the first ones.
-      for (const record of await field.outbox.all()) {
-        if (record.kind === "naloxone_details" && record.body.contact === contactUuid) {
-          await field.outbox.remove(record.client_uuid);
+    try {
+      if (editing) {
+        await field.retryRecord(editing, body, label);
+        editing = null;
+      } else {
+        // Details given again before they were sent replace the first ones.
+        for (const record of await field.outbox.all()) {
+          if (record.kind === "naloxone_details" && record.body.contact === contactUuid) {
+            await field.outbox.remove(record.client_uuid);
+          }
         }
+        await field.outbox.put({
+          client_uuid: body.client_uuid,
+          user: USER,
+          kind: "naloxone_details",
+          body,
+          label,
+          created_at: new Date().toISOString(),
+          state: "pending",
+        });
+        field.sendOutbox();
       }
-      await field.outbox.put({
-        client_uuid: body.client_uuid,
-        user: USER,
-        kind: "naloxone_details",
-        body,
-        label,
-        created_at: new Date().toISOString(),
-        state: "pending",
-      });
-      field.sendOutbox();
+    } catch (error) {
+      showError(error.message);
+      return;
     }
     sessionStorage.removeItem(FOR_KEY);
     showError("");

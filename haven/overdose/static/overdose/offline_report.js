@@ -100,20 +100,25 @@
     }
     const area = form.elements.area.selectedOptions[0];
     const label = MESSAGES.label.replace("%(area)s", area ? area.textContent.trim() : "");
-    if (editing) {
-      await field.retryRecord(editing, body, label);
-      editing = null;
-    } else {
-      await field.outbox.put({
-        client_uuid: body.client_uuid,
-        user: form.dataset.user,
-        kind: "overdose_report",
-        body,
-        label,
-        created_at: new Date().toISOString(),
-        state: "pending",
-      });
-      field.sendOutbox();
+    try {
+      if (editing) {
+        await field.retryRecord(editing, body, label);
+        editing = null;
+      } else {
+        await field.outbox.put({
+          client_uuid: body.client_uuid,
+          user: form.dataset.user,
+          kind: "overdose_report",
+          body,
+          label,
+          created_at: new Date().toISOString(),
+          state: "pending",
+        });
+        field.sendOutbox();
+      }
+    } catch (error) {
+      showError(error.message);
+      return;
     }
     showError("");
     form.reset();

@@ -96,22 +96,27 @@
     const body = readForm(cardCode);
     const label = say(MESSAGES.label, { code: cardCode });
     let saved;
-    if (editing) {
-      if (codeTaken) await field.followNewCardCode(editing.body.card_code, cardCode);
-      saved = await field.retryRecord(editing, body, label);
-      editing = null;
-    } else {
-      saved = {
-        client_uuid: body.client_uuid,
-        user: USER,
-        kind: "enrolment",
-        body,
-        label,
-        created_at: new Date().toISOString(),
-        state: "pending",
-      };
-      await field.outbox.put(saved);
-      field.sendOutbox();
+    try {
+      if (editing) {
+        if (codeTaken) await field.followNewCardCode(editing.body.card_code, cardCode);
+        saved = await field.retryRecord(editing, body, label);
+        editing = null;
+      } else {
+        saved = {
+          client_uuid: body.client_uuid,
+          user: USER,
+          kind: "enrolment",
+          body,
+          label,
+          created_at: new Date().toISOString(),
+          state: "pending",
+        };
+        await field.outbox.put(saved);
+        field.sendOutbox();
+      }
+    } catch (error) {
+      showError(error.message);
+      return;
     }
     showError("");
     form.reset();

@@ -104,7 +104,12 @@
     showError("");
     const label = say(MESSAGES.label, { resource: resource.selectedOptions[0].textContent });
     if (editing) {
-      await field.retryRecord(editing, body, label);
+      try {
+        await field.retryRecord(editing, body, label);
+      } catch (error) {
+        showError(error.message);
+        return;
+      }
       editing = null;
       form.reset();
       offerResources();
@@ -132,15 +137,20 @@
         // Lost on the way: kept on the phone below, and sent again under the same UUID.
       }
     }
-    await field.outbox.put({
-      client_uuid: body.client_uuid,
-      user: form.dataset.user,
-      kind: "referral",
-      body,
-      label,
-      created_at: new Date().toISOString(),
-      state: "pending",
-    });
+    try {
+      await field.outbox.put({
+        client_uuid: body.client_uuid,
+        user: form.dataset.user,
+        kind: "referral",
+        body,
+        label,
+        created_at: new Date().toISOString(),
+        state: "pending",
+      });
+    } catch (error) {
+      showError(error.message);
+      return;
+    }
     form.reset();
     offerResources();
     confirm(MESSAGES.kept);

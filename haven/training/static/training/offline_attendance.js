@@ -93,19 +93,32 @@
   document.addEventListener("haven:outbox", showWaiting);
   showWaiting();
 
-  async function keep(body, label, message) {
-    await field.outbox.put({
-      client_uuid: body.client_uuid,
-      user: USER,
-      kind: "training_attendee",
-      body,
-      label,
-      created_at: new Date().toISOString(),
-      state: "pending",
-    });
+  // Puts a new record, or a fixed one, in the outbox; false (and why, shown)
+  // when the phone could not keep it.
+  async function keep(body, label, message, fixed = null) {
+    try {
+      if (fixed) {
+        await field.retryRecord(fixed, body, label);
+      } else {
+        await field.outbox.put({
+          client_uuid: body.client_uuid,
+          user: USER,
+          kind: "training_attendee",
+          body,
+          label,
+          created_at: new Date().toISOString(),
+          state: "pending",
+        });
+        field.sendOutbox();
+      }
+    } catch (error) {
+      showError(error.message);
+      return false;
+    }
+    showError("");
     confirm(message);
     await showWaiting();
-    field.sendOutbox();
+    return true;
   }
 
   // A refused attendee to fix, from the outbox list: it always goes through the outbox.
@@ -144,14 +157,8 @@
     const code = field.normaliseCardCode(body.card_code);
     const who = code ? code.replace(/^(.{4})/, "$1-") : body.name;
     const label = say(MESSAGES.label, { who });
-    if (editing) {
-      await field.retryRecord(editing, body, label);
-      editing = null;
-      confirm(MESSAGES.kept);
-      await showWaiting();
-    } else {
-      await keep(body, label, MESSAGES.kept);
-    }
+    if (!(await keep(body, label, MESSAGES.kept, editing))) return;
+    editing = null;
     form.reset();
     freshUuid();
   });
@@ -163,14 +170,8 @@
     if (!(headcount >= 0)) return;
     const body = { client_uuid: field.newUuid(), session: SESSION, headcount };
     const label = say(MESSAGES.headcount_label, { n: headcount });
-    if (editingHeadcount) {
-      await field.retryRecord(editingHeadcount, body, label);
+    if (await keep(body, label, MESSAGES.headcount_kept, editingHeadcount)) {
       editingHeadcount = null;
-      showError("");
-      confirm(MESSAGES.headcount_kept);
-      await showWaiting();
-      return;
     }
-    await keep(body, label, MESSAGES.headcount_kept);
   });
 })();
