@@ -1,7 +1,8 @@
 """Gunicorn settings for Haven: `gunicorn --config deploy/gunicorn.conf.py`.
 
-Threaded workers (gthread): several processes, each with two threads, each
-thread keeping its own database connection (CONN_MAX_AGE in settings.py).
+Threaded workers (gthread): two processes per core, each with one thread by
+default (HAVEN_THREADS adds more), each thread keeping its own database
+connection (CONN_MAX_AGE in settings.py).
 Override any of these with HAVEN_* variables or on the command line.
 """
 

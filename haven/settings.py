@@ -174,6 +174,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         )
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL backend, its health check without a round trip
+    # (haven/core/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "haven.core.db.postgresql"
     postgres_options = DATABASES["default"].setdefault("OPTIONS", {})
     if env_bool("HAVEN_PGBOUNCER", False):
         # Through PgBouncer in transaction pooling (docs/deploy.md): consecutive

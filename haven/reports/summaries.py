@@ -449,9 +449,11 @@ def contacts_added(added):
             firsts[encounter.participant_id] = min(
                 first or encounter.occurred_at, encounter.occurred_at
             )
-    # Sent with the writes held before them (haven/core/db/batch.py), in one round trip.
+    # Sent with the writes held before them (haven/core/db/batch.py), in one round
+    # trip, when what follows depends on them; else everything goes in one.
     updates = {pk: _moved_first_naloxone(pk, first) for pk, first in firsts.items()}
-    batch.send_now()
+    if updates:
+        batch.send_now()
     moved = []
     for participant_id, update in updates.items():
         if update:

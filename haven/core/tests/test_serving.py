@@ -320,7 +320,7 @@ def test_postgresql_waits_a_bounded_time_for_locks():
     engine, no_server_cursors, options = database_settings(
         DATABASE_URL="postgres://haven:secret@db.example.org/haven", HAVEN_WRITE_WAIT_SECONDS="7"
     )
-    assert engine == "django.db.backends.postgresql"
+    assert engine == "haven.core.db.postgresql"
     assert options == {"options": "-c lock_timeout=7000"}
     assert not no_server_cursors
 

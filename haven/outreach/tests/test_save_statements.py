@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from haven.api.tests.client import api_client
 from haven.outreach.models import Encounter, Service
+from haven.participants.models import Participant
 from haven.supplies.actions import do_receive_stock
 from haven.supplies.models import Item, StockLocation
 
@@ -88,6 +89,30 @@ def test_a_quick_log_post_stays_within_its_statements(
     with django_assert_max_num_queries(QUICK_LOG_POST):
         assert post().status_code == 302
     assert Encounter.objects.count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="writes are held back on PostgreSQL")
+def test_without_naloxone_the_held_writes_go_in_one_round_trip(
+    login, sam, downtown, participant, shop, django_assert_max_num_queries
+):
+    client = login(sam)
+
+    def post():
+        data = {
+            "client_uuid": str(uuid.uuid4()),
+            "card_code": participant.display_code,
+            "site": downtown.pk,
+            "contact_type": "street",
+            "services": [shop["services"][0].pk],
+        }
+        data.update({f"supply_{item.pk}": 2 for item in shop["items"][1:]})
+        return client.post(reverse("outreach:quick_log"), data)
+
+    assert post().status_code == 302
+    # No first naloxone kit to learn of before the summaries are written.
+    with django_assert_max_num_queries(QUICK_LOG_POST - 1):
+        assert post().status_code == 302
+    assert not Participant.objects.get(pk=participant.pk).first_naloxone_at
 
 
 def contact_body(downtown, participant, shop, many):

@@ -1,0 +1,28 @@
+"""PostgreSQL with a health check that costs no round trip.
+
+Django checks a kept connection before each request reuses it
+(CONN_HEALTH_CHECKS) by sending `SELECT 1`: one round trip, and a wake-up of
+the server process, per request. A connection the server closed (a restart,
+an idle timeout, PgBouncer or a firewall dropping it) has something to read
+on its socket: the server's goodbye, or end of file. A live, idle connection
+has nothing. So the socket is looked at first, and `SELECT 1` sent only when
+something is there to read or the connection is not idle.
+"""
+
+import select
+
+from django.db.backends.postgresql import base
+from psycopg import pq
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def is_usable(self):
+        connection = self.connection
+        if connection is None or connection.closed:
+            return False
+        idle = connection.info.transaction_status == pq.TransactionStatus.IDLE
+        if idle and connection.pgconn.status == pq.ConnStatus.OK:
+            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            if not readable:
+                return True
+        return super().is_usable()
