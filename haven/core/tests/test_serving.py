@@ -270,6 +270,8 @@ def test_gunicorn_serves_haven_with_threaded_workers(monkeypatch):
     monkeypatch.delenv("HAVEN_THREADS", raising=False)
     defaults = runpy.run_path(str(ROOT / config_path))
     assert defaults["workers"] == 2 * os.cpu_count() and defaults["threads"] == 1
+    # The workers' heartbeat files in memory where the system has it.
+    assert defaults["worker_tmp_dir"] == ("/dev/shm" if os.path.isdir("/dev/shm") else None)
     warmed, checkpointing = [], []
     monkeypatch.setattr("haven.core.warmup.warm_worker", warmed.append)
     monkeypatch.setattr(
