@@ -43,9 +43,11 @@ def post_worker_init(worker):
 # A request still running after this long is a stuck worker: restart it.
 timeout = int(os.environ.get("HAVEN_REQUEST_TIMEOUT", "60"))
 # Each worker touches a file every time round its loop to show it is alive: in
-# memory (tmpfs), not on a disk where the write can stall a busy worker.
+# memory (tmpfs), not on a disk where the write can stall a busy worker. gunicorn
+# makes the file with a unique name of its own (mkstemp).
+SHARED_MEMORY = "/dev/shm"  # noqa: S108
 worker_tmp_dir = os.environ.get("HAVEN_WORKER_TMP_DIR") or (
-    "/dev/shm" if os.path.isdir("/dev/shm") else None
+    SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
 )
 graceful_timeout = 30
 keepalive = 5
