@@ -95,7 +95,7 @@ MIDDLEWARE = [
     # After the user and messages are known, so that its 400 page is a normal page.
     "haven.core.middleware.RefuseNulCharactersMiddleware",
     # Marks request.user verified once a second factor was given in this session.
-    "django_otp.middleware.OTPMiddleware",
+    "haven.accounts.middleware.OTPMiddleware",
     # Ends sessions left unused, then holds signed-in users at the second
     # factor (or at enrolment) until they have given one.
     "haven.accounts.middleware.IdleTimeoutMiddleware",

@@ -2,6 +2,7 @@
 
 import time
 
+import django_otp.middleware
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, get_user_model, logout
@@ -16,6 +17,15 @@ from haven.core.models import AuditEntry
 from . import two_factor
 
 User = get_user_model()
+
+
+class OTPMiddleware(django_otp.middleware.OTPMiddleware):
+    """django-otp's: marks request.user verified once a second factor was given in
+    this session; the session's device read by two_factor.device_from_persistent_id."""
+
+    def _device_from_persistent_id(self, persistent_id):
+        return two_factor.device_from_persistent_id(self._normalize_persistent_id(persistent_id))
+
 
 # Seconds since the epoch of the last request in this session.
 LAST_SEEN_KEY = "haven_last_seen"

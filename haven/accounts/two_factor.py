@@ -16,6 +16,7 @@ import functools
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
@@ -24,10 +25,12 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django_otp import device_classes, verify_token
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.core import audit
+from haven.core.db import reads
 from haven.core.models import AuditEntry
 from haven.core.permissions import ADMIN, PARTICIPANT_ROLES
 
@@ -81,6 +84,32 @@ def _has_device_sql():
         for model in models
     )
     return sql, len(models)
+
+
+def device_from_persistent_id(persistent_id):
+    """The device a verified session names ("app_label.model/id"), or None.
+
+    What django_otp's Device.from_persistent_id reads, asked on every request of
+    a verified session, in a statement written once a process: the ORM built
+    it again each time, about an eighth of a contact save's CPU."""
+    try:
+        label, pk = persistent_id.rsplit("/", 1)
+        model = apps.get_model(label)
+        pk = int(pk)
+    except (ValueError, LookupError):
+        return None
+    if not issubclass(model, Device):
+        return None
+    fields, sql = _device_sql(model)
+    found = reads.instances(model, fields, sql, [pk])
+    return found[0] if found else None
+
+
+@functools.cache
+def _device_sql(model):
+    fields = tuple(field.name for field in model._meta.concrete_fields)
+    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    return fields, f"{reads.select(model, fields)} WHERE {pk_column} = %s"
 
 
 def step_needed(user):

@@ -501,3 +501,58 @@ def test_any_confirmed_device_of_ones_own_counts_as_a_second_factor(sam, sue, ki
     assert has_device(sue)
     add(sam, confirmed=True)
     assert has_device(sam)
+
+
+# The session's device is read with a statement of Haven's (two_factor.device_from_persistent_id).
+
+
+def test_the_device_a_session_names_is_read_as_django_otp_reads_it(sam):
+    from django_otp.models import Device
+
+    from haven.accounts.two_factor import device_from_persistent_id
+
+    app = enrol(sam)
+    recovery = StaticDevice.objects.get(user=sam)
+    for device in (app, recovery):
+        mine, theirs = (
+            device_from_persistent_id(device.persistent_id),
+            Device.from_persistent_id(device.persistent_id),
+        )
+        assert type(mine) is type(theirs)
+        assert [getattr(mine, f.attname) for f in type(mine)._meta.concrete_fields] == [
+            getattr(theirs, f.attname) for f in type(theirs)._meta.concrete_fields
+        ]
+    assert device_from_persistent_id(f"otp_totp.totpdevice/{app.pk + 1000}") is None
+
+
+@pytest.mark.parametrize(
+    "persistent_id",
+    ["nonsense", "otp_totp.totpdevice/abc", "no_app.nomodel/1", "accounts.user/1", "a.b.c.d/1"],
+)
+def test_a_session_naming_no_device_is_not_verified(sam, persistent_id):
+    enrol(sam)
+    client = Client()
+    client.force_login(sam)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = persistent_id
+    session.save()
+    assert client.get(HOME).status_code == 302  # to the code page
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_a_session_is_verified_only_by_its_users_confirmed_device_still_there(sam, adam):
+    app = enrol(sam)
+    assert verified_client(sam, app).get(HOME).status_code == 200
+    # Another user's device does not verify sam's session.
+    other = TOTPDevice.objects.create(user=adam, name="Adam's app", confirmed=True)
+    assert verified_client(sam, other).get(HOME).status_code == 302
+    # A device removed (a second-factor reset) ends the verification at once.
+    client = verified_client(sam, app)
+    app.delete()
+    assert client.get(HOME).status_code == 302
+    assert DEVICE_ID_SESSION_KEY not in client.session
+    # So does one no longer confirmed.
+    again = enrol(sam)
+    client = verified_client(sam, again)
+    TOTPDevice.objects.filter(pk=again.pk).update(confirmed=False)
+    assert client.get(HOME).status_code == 302
