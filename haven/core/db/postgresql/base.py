@@ -22,7 +22,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         idle = connection.info.transaction_status == pq.TransactionStatus.IDLE
         if idle and connection.pgconn.status == pq.ConnStatus.OK:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
-            if not readable:
+            # poll(), not select(): a busy process may hold descriptors past 1024.
+            waiting = select.poll()
+            waiting.register(connection.fileno(), select.POLLIN)
+            if not waiting.poll(0):
                 return True
         return super().is_usable()
