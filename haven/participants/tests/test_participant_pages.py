@@ -205,3 +205,56 @@ def test_messages_name_no_participant(login, sue, participant):
     shown = client.get(detail_url(participant)).content.decode()
     assert "The two records are now linked; both histories are kept." in shown
     assert "The record you opened was linked to this one as a duplicate." in shown
+
+
+def test_a_long_timeline_comes_a_page_at_a_time_newest_first(
+    login, sam, downtown, participant, catalog
+):
+    import datetime
+    import re
+    import uuid
+
+    from django.utils import timezone
+
+    from haven.outreach.actions import EncounterData, do_record_encounters
+    from haven.participants.views import TIMELINE_PAGE_SIZE
+
+    start = timezone.now() - datetime.timedelta(days=200)
+    count = TIMELINE_PAGE_SIZE + 3
+    do_record_encounters(
+        [
+            EncounterData(
+                client_uuid=uuid.uuid4(),
+                site=downtown,
+                contact_type="fixed",
+                participant=participant,
+                occurred_at=start + datetime.timedelta(days=day),
+                supplies={catalog["syringes"]: 1},
+            )
+            for day in range(count)
+        ],
+        staff=sam,
+    )
+    client = login(sam)
+    first = client.get(detail_url(participant)).content.decode()
+    assert first.count("× Syringes 1cc") == TIMELINE_PAGE_SIZE
+    newest = (start + datetime.timedelta(days=count - 1)).astimezone(
+        timezone.get_current_timezone()
+    )
+    assert newest.strftime("%Y-%m-%d") in first
+    assert f'reversed start="{count}"' in first
+    assert f"Contacts 1 to {TIMELINE_PAGE_SIZE} of {count}, newest first." in first
+    # The totals are of every contact, whichever page is shown.
+    assert f"<td>Syringes 1cc</td><td>{count}</td>" in first
+    [older] = re.findall(r'href="(\?page=2#contacts)"', first)
+    assert "Newer contacts" not in first
+
+    second = client.get(detail_url(participant) + older).content.decode()
+    assert second.count("× Syringes 1cc") == 3
+    assert 'reversed start="3"' in second
+    assert start.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d") in second
+    assert "Newer contacts" in second and "Older contacts" not in second
+    # Each page is a read of the record, audited as such.
+    assert AuditEntry.objects.filter(action="view", page="participant timeline").count() == 2
+    # A page asked for that does not exist shows the last one, not an error.
+    assert client.get(detail_url(participant) + "?page=99").status_code == 200
