@@ -4,6 +4,12 @@ Usage (from the repository root)::
 
     HAVEN_SQLITE_PATH=var/bench-resources.sqlite3 .venv/bin/python bench/resource_search.py
     DATABASE_URL=postgres://... .venv/bin/python bench/resource_search.py
+    ... bench/resource_search.py --real ../shared/data/SubstanceUseTreatment_Geocoded.csv
+
+With --real, the directory is instead SAMHSA's treatment locator (the real
+file, about 14,000 entries across the country) imported as a program imports
+it (haven.resources.importing, the "SAMHSA treatment locator (geocoded)"
+mapping), and each search starts a few miles from a real entry.
 
 The database's directory (resources, their needs, languages and hours) is
 replaced; use a scratch database. 10,000 resources are spread over a metro
@@ -34,8 +40,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from haven.accounts.models import User  # noqa: E402
+from haven.resources import importing  # noqa: E402
+from haven.resources.actions import do_import_resources, do_stage_import  # noqa: E402
 from haven.resources.models import (  # noqa: E402
     PAYMENT_FIELDS,
+    ImportMapping,
     Language,
     Need,
     OpeningHours,
@@ -114,6 +124,46 @@ def generate(rng, count):
             cursor.execute("ANALYZE")
 
 
+REAL_MAPPING = "SAMHSA treatment locator (geocoded)"
+
+
+def import_real(path):
+    """Replace the directory with a real file, imported as a manager would."""
+    Resource.objects.filter(referrals__isnull=True).delete()
+    manager, _ = User.objects.get_or_create(
+        username="bench-directory", defaults={"role": "manager", "is_active": False}
+    )
+    content = Path(path).read_bytes()
+    mapping = ImportMapping.objects.get(name=REAL_MAPPING)
+    plan = importing.prepare(content, "utf-8-sig", mapping.columns, mapping.fixed_needs)
+    batch = do_stage_import(
+        by=manager,
+        filename=Path(path).name,
+        content=content,
+        encoding="utf-8-sig",
+        source=REAL_MAPPING,
+    )
+    do_import_resources(batch, plan, by=manager)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def near_real_entries(rng):
+    """Search origins a few miles from the imported entries, where people look."""
+    places = list(Resource.objects.exclude(latitude=None).values_list("latitude", "longitude"))
+
+    def origin():
+        latitude, longitude = rng.choice(places)
+        return (latitude + rng.gauss(0, 0.05), longitude + rng.gauss(0, 0.06))
+
+    return origin
+
+
+def near_centre(rng):
+    return lambda: (CENTRE[0] + rng.gauss(0, 0.2), CENTRE[1] + rng.gauss(0, 0.25))
+
+
 KINDS = {
     "need + open now + 10 mi": lambda rng: dict(
         needs=[rng.choice(Need.values)], open_now=True, radius_km=16
@@ -132,17 +182,29 @@ KINDS = {
 }
 
 
-def measure(rng, searches):
+# The locator's file names each facility and where it is, not its services,
+# payment or hours: searches by distance, and "open now" (none is known to be
+# open, so every candidate's hours are read: the slowest path).
+REAL_KINDS = {
+    "anything + 5 mi": lambda rng: dict(radius_km=8),
+    "anything + 25 mi": lambda rng: dict(radius_km=40),
+    "anything + 50 mi (public)": lambda rng: dict(radius_km=80, public_only=True),
+    "open now + 10 mi": lambda rng: dict(open_now=True, radius_km=16),
+}
+
+
+def measure(rng, searches, origin, kinds):
     moment = timezone.now()
-    timings = {kind: [] for kind in KINDS}
+    timings = {kind: [] for kind in kinds}
+    found = {kind: [] for kind in kinds}
     for index in range(searches):
-        kind = list(KINDS)[index % len(KINDS)]
-        origin = (CENTRE[0] + rng.gauss(0, 0.2), CENTRE[1] + rng.gauss(0, 0.25))
-        query = Query(origin=origin, at=moment, **KINDS[kind](rng))
+        kind = list(kinds)[index % len(kinds)]
+        query = Query(origin=origin(), at=moment, **kinds[kind](rng))
         started = time.perf_counter()
-        search(query)
+        results = search(query)
         timings[kind].append((time.perf_counter() - started) * 1000)
-    return timings
+        found[kind].append(len(results))
+    return timings, found
 
 
 def p95(values):
@@ -154,22 +216,33 @@ def main():
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--searches", type=int, default=500)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--real", help="a SAMHSA treatment locator file to search instead")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     rng = random.Random(args.seed)
     started = time.perf_counter()
-    generate(rng, args.resources)
+    if args.real:
+        import_real(args.real)
+        origin, kinds = near_real_entries(rng), REAL_KINDS
+    else:
+        generate(rng, args.resources)
+        origin, kinds = near_centre(rng), KINDS
     print(
-        f"{connection.vendor}: {Resource.objects.count():,} resources generated in "
-        f"{time.perf_counter() - started:.1f} s"
+        f"{connection.vendor}: {Resource.objects.count():,} resources "
+        f"{'imported' if args.real else 'generated'} in {time.perf_counter() - started:.1f} s"
     )
-    measure(rng, 40)  # warm up caches
-    timings = measure(rng, args.searches)
+    measure(rng, 40, origin, kinds)  # warm up caches
+    timings, found = measure(rng, args.searches, origin, kinds)
     everything = [t for values in timings.values() for t in values]
-    print(f"{'search':52} {'median':>8} {'p95':>8} {'worst':>8}")
-    for kind, values in [*timings.items(), ("all searches", everything)]:
+    results = [n for values in found.values() for n in values]
+    print(f"{'search':52} {'median':>8} {'p95':>8} {'worst':>8}   results (mean)")
+    for kind, values, counts in [
+        *((kind, timings[kind], found[kind]) for kind in kinds),
+        ("all searches", everything, results),
+    ]:
         print(
-            f"{kind:52} {statistics.median(values):7.1f}  {p95(values):7.1f}  {max(values):7.1f} ms"
+            f"{kind:52} {statistics.median(values):7.1f}  {p95(values):7.1f}  "
+            f"{max(values):7.1f} ms   {statistics.mean(counts):5.1f}"
         )
 
 
