@@ -7,6 +7,7 @@ from the raw records, which an index makes cheap.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class DailyActivity(models.Model):
@@ -176,3 +177,43 @@ class AnswerSets(models.Model):
 
     generation = models.BigIntegerField()
     sets = models.BinaryField()
+
+
+class Release(models.Model):
+    """The suppressed figures of a finished period as first published, served ever after.
+
+    Made by the first suppressed download of the period (any report, format or
+    slice): every slice of the audited linked set (the whole program, each site,
+    staff member and contact type), each figure as published (a count, or the mark
+    that hid it), so that every later suppressed download of the period is built
+    from it and two downloads made before and after a late edit cannot be
+    subtracted. Only what was published is kept, never a hidden count; see
+    releases.py.
+    """
+
+    start = models.DateField()
+    end = models.DateField()
+    released_at = models.DateTimeField(default=timezone.now)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The suppression rule the figures were audited under.
+    threshold = models.PositiveSmallIntegerField()
+    width = models.PositiveSmallIntegerField()
+    # {slice: {table key: {"total": label, "rows": [[label, count or mark]],
+    #  "notes": [[label, text or null]]}}}, labels in the program's language.
+    slices = models.JSONField()
+    # {report slug: [{"key", "title", "rows" (only when a subset), "notes"}]}
+    layout = models.JSONField()
+    # {language: {label in the program's language: label in that language}}
+    labels = models.JSONField(default=dict)
+    # {breakdown: [member]}: who the linked set was counted for.
+    members = models.JSONField()
+    # A digest of the exact figures the release was made from, to tell whether
+    # any has changed since (a late edit); the figures themselves are not kept.
+    figures_digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["start", "end"], name="one_release_per_period")
+        ]

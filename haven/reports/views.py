@@ -12,7 +12,7 @@ from haven.core.charts import data_uri, line_chart
 from haven.core.models import AuditEntry
 from haven.core.permissions import ANALYST, MANAGER, SUPERVISOR, role_required
 
-from . import exports, metrics, standard
+from . import exports, metrics, releases, standard
 from .forms import ReportForm
 from .models import DailyActivity
 
@@ -33,9 +33,27 @@ def report(request, slug):
     context = {"form": form, "slug": slug, "title": standard.REPORTS[slug]}
     if not form.is_valid():
         return render(request, "reports/report.html", context, status=400)
-    built = standard.build(
-        slug, form.cleaned_data["scope"], suppressed=form.cleaned_data["suppress"]
-    )
+    scope = form.cleaned_data["scope"]
+    release = None
+    if form.cleaned_data["suppress"]:
+        # A finished period's suppressed figures are released once and served from
+        # that release ever after (releases.py), whatever was edited since.
+        try:
+            built, release, stored = releases.released_report(slug, scope, request.user)
+        except releases.NotReleased as refusal:
+            context["refusal"] = str(refusal)
+            return render(request, "reports/report.html", context, status=400)
+        if stored:
+            audit.record(
+                request.user,
+                AuditEntry.Action.CREATE,
+                release,
+                request=request,
+                page=f"report release {scope.start}..{scope.end}",
+            )
+    else:
+        built = standard.build(slug, scope, suppressed=False)
+    served_from = {"release": release.pk} if release else {}
     wanted = request.GET.get("format", "")
     if wanted in exports.FORMATS:
         content_type, render_file = exports.FORMATS[wanted]
@@ -45,6 +63,7 @@ def report(request, slug):
             request=request,
             page=f"report {slug} {wanted}",
             suppressed=built.suppressed,
+            **served_from,
         )
         response = HttpResponse(render_file(built), content_type=content_type)
         scope = built.scope
@@ -52,6 +71,16 @@ def report(request, slug):
             f'attachment; filename="haven-{slug}-{scope.start}-{scope.end}.{wanted}"'
         )
         return response
+    if release:
+        # Released figures leave the program from the page too: recorded like a download.
+        audit.record(
+            request.user,
+            AuditEntry.Action.VIEW,
+            request=request,
+            page=f"report {slug}",
+            suppressed=True,
+            **served_from,
+        )
     query = request.GET.copy()
     query.pop("format", None)
     context.update(
