@@ -34,8 +34,9 @@ from .suppression import SHOWN, Rule, rule_from_settings, suppress
 
 
 class NotReleased(Exception):
-    """The slice asked for is not in the period's release (a site or staff member added
-    since, with no figures then): nothing audited with the release can be shown for it."""
+    """The slice or report asked for is not in the period's release (a site or staff
+    member added since, with no figures then; a report added to Haven since): nothing
+    audited with the release can be shown for it."""
 
 
 def slice_id(slice_):
@@ -201,6 +202,10 @@ def report_from_release(release, slug, scope):
                 "this period: it had none when the period's figures were first shared."
             )
         )
+    if slug not in release.layout:
+        # A report added to Haven after the period was released: its figures were not
+        # audited with the release, so none can be shown beside it.
+        raise NotReleased(_("This report was not part of this period's release."))
     rule = Rule(release.threshold, release.width)
     labels = release.labels.get(translation.get_language(), {})
 

@@ -305,6 +305,19 @@ def test_a_site_added_after_the_release_gets_no_figures_that_were_not_released(l
     assert "No figures were released for this site" in one_line(response.content.decode())
 
 
+def test_a_report_added_to_haven_after_the_release_is_not_shown_beside_it(login, ana, quarter):
+    client = login(ana)
+    download(client, {}, "csv", slug="ssp")
+    release = Release.objects.get()
+    # As a release made before the grant report existed would be.
+    del release.layout["grant"]
+    release.save()
+    response = client.get(reverse("reports:report", args=["grant"]), QUARTER)
+    assert response.status_code == 400
+    assert "This report was not part of this period" in one_line(response.content.decode())
+    assert download(client, {}, "csv", slug="ssp").status_code == 200
+
+
 def test_storing_and_serving_a_release_are_in_the_audit_log(login, ana, quarter):
     client = login(ana)
     download(client, {}, "page")
