@@ -8,6 +8,7 @@ from the raw records, which an index makes cheap.
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class DailyActivity(models.Model):
@@ -217,3 +218,6 @@ class Release(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["start", "end"], name="one_release_per_period")
         ]
+        # As the audit log names it.
+        verbose_name = gettext_lazy("figures release")
+        verbose_name_plural = gettext_lazy("figures releases")

@@ -28,6 +28,9 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from haven.core import audit
+from haven.core.models import AuditEntry
+
 from . import metrics, standard
 from .models import Release
 from .suppression import SHOWN, Rule, rule_from_settings, suppress
@@ -63,7 +66,8 @@ def released_report(slug, scope, user):
 
 
 def _store_release(scope, wanted, user):
-    """Audit the period's linked set and store it, unless another request stored it first."""
+    """Audit the period's linked set and store it, unless another request stored it first;
+    the audit log records it in the same transaction."""
     rule = rule_from_settings()
     members = standard.breakdown_members()
     if wanted != ("all",) and wanted[1] not in members[wanted[0]]:
@@ -87,7 +91,7 @@ def _store_release(scope, wanted, user):
     # Two first downloads at once both get here; the unique period keeps one
     # release, and the second request serves the first's.
     with transaction.atomic():
-        return Release.objects.get_or_create(
+        release, stored = Release.objects.get_or_create(
             start=scope.start,
             end=scope.end,
             defaults={
@@ -101,6 +105,14 @@ def _store_release(scope, wanted, user):
                 "figures_digest": digest,
             },
         )
+        if stored:
+            audit.record(
+                user,
+                AuditEntry.Action.CREATE,
+                release,
+                page=f"report release {scope.start}..{scope.end}",
+            )
+    return release, stored
 
 
 def _published_tables(report, slice_, status):

@@ -39,18 +39,10 @@ def report(request, slug):
         # A finished period's suppressed figures are released once and served from
         # that release ever after (releases.py), whatever was edited since.
         try:
-            built, release, stored = releases.released_report(slug, scope, request.user)
+            built, release, _stored = releases.released_report(slug, scope, request.user)
         except releases.NotReleased as refusal:
             context["refusal"] = str(refusal)
             return render(request, "reports/report.html", context, status=400)
-        if stored:
-            audit.record(
-                request.user,
-                AuditEntry.Action.CREATE,
-                release,
-                request=request,
-                page=f"report release {scope.start}..{scope.end}",
-            )
     else:
         built = standard.build(slug, scope, suppressed=False)
     served_from = {"release": release.pk} if release else {}
