@@ -179,6 +179,7 @@ def test_every_download_after_late_edits_is_the_first_release(login, ana, quarte
     client = login(ana)
     slices = every_slice(quarter)
     released = {name: download(client, query, "csv").content for name, query in slices.items()}
+    released_page = shown_in(download(client, slices["staff sam"], "page"), "page")
     assert Release.objects.count() == 1
     # Downloaded again before any edit: the same, and no word of late changes.
     again = download(client, slices["staff sam"], "csv").content
@@ -210,6 +211,7 @@ def test_every_download_after_late_edits_is_the_first_release(login, ana, quarte
     assert all(any(line == cell for line in lines) for cell in released_cells)
     assert LATE in one_line(pdf_text(later_pdf))
     page = download(client, slices["staff sam"], "page")
+    assert shown_in(page, "page") == released_page
     assert LATE in one_line(page.content.decode())
     assert f"{RELEASED_ON} {Release.objects.get().released_at.date().isoformat()}" in one_line(
         page.content.decode()
