@@ -783,7 +783,8 @@ def build(slug, scope, *, suppressed, members=None, rule=None):
     Suppressed, every breakdown of the period is built, the whole linked set is
     suppressed and audited, and the slice the scope asks for is published, so
     that no two downloads (one staff member's and everyone's, say) can be
-    differenced to undo it.
+    differenced to undo it. The report pages and files do this once per period
+    and serve every later download from what was stored (releases.py).
     """
     if not suppressed:
         return BUILDERS[slug](scope)
