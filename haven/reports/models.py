@@ -188,12 +188,18 @@ class Release(models.Model):
     staff member and contact type), each figure as published (a count, or the mark
     that hid it), so that every later suppressed download of the period is built
     from it and two downloads made before and after a late edit cannot be
-    subtracted. Only what was published is kept, never a hidden count; see
-    releases.py.
+    subtracted; see releases.py.
+
+    A manager may ask once for a revised release (version 2), which is published
+    only if it passes the audit together with the first and the changes between
+    them; the latest version is served. So that it can be, a release keeps the
+    linked set it was audited from (`audited`), exact figures included: internal
+    data, like the records they are counted from, never shown.
     """
 
     start = models.DateField()
     end = models.DateField()
+    version = models.PositiveSmallIntegerField(default=1)
     released_at = models.DateTimeField(default=timezone.now)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -210,13 +216,18 @@ class Release(models.Model):
     labels = models.JSONField(default=dict)
     # {breakdown: [member]}: who the linked set was counted for.
     members = models.JSONField()
-    # A digest of the exact figures the release was made from, to tell whether
-    # any has changed since (a late edit); the figures themselves are not kept.
+    # A digest of the exact figures the release was made from, to tell cheaply
+    # whether any has changed since (a late edit).
     figures_digest = models.CharField(max_length=64)
+    # {"cells": [[cell, exact value, group, derived, mark]], "constraints": [[[[cell
+    # index, coefficient]], sense, right-hand side]]}: the audited linked set.
+    audited = models.JSONField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["start", "end"], name="one_release_per_period")
+            models.UniqueConstraint(
+                fields=["start", "end", "version"], name="one_release_per_period_and_version"
+            )
         ]
         # As the audit log names it.
         verbose_name = gettext_lazy("figures release")

@@ -14,6 +14,11 @@ the period have changed since (it does not say how many changes: a count of
 late edits could itself be a small figure). Exact figures, for use inside the
 program, are counted afresh and reflect every edit.
 
+A manager may ask once for a revised release that includes the late changes:
+it is audited together with the first release and the changes between them, and
+refused where only hiding what the first already published would protect them
+(do_revise_release).
+
 The release is made in the program's language (LANGUAGE_CODE), so that what
 the audit solves does not depend on who asked in which language, and keeps the
 labels of the other languages, so that a download in Spanish shows the same
@@ -33,7 +38,7 @@ from haven.core.models import AuditEntry
 
 from . import metrics, standard
 from .models import Release
-from .suppression import SHOWN, Rule, rule_from_settings, suppress
+from .suppression import SHOWN, LinkedSet, Rule, rule_from_settings, suppress
 
 
 class NotReleased(Exception):
@@ -47,6 +52,11 @@ def slice_id(slice_):
     return ":".join(str(part) for part in slice_)
 
 
+def latest_release(start, end):
+    """The release served for the period [start, end]: its latest version, or None."""
+    return Release.objects.filter(start=start, end=end).order_by("-version").first()
+
+
 def released_report(slug, scope, user):
     """(the report as released, its Release, whether this call stored the release).
 
@@ -56,13 +66,22 @@ def released_report(slug, scope, user):
     wanted = standard.slice_of(scope)
     if wanted is None:
         raise ValueError("A suppressed report covers everyone or one site, staff member or type.")
-    release = Release.objects.filter(start=scope.start, end=scope.end).first()
+    release = latest_release(scope.start, scope.end)
     stored = False
     if release is None:
         release, stored = _store_release(scope, wanted, user)
     report = report_from_release(release, slug, scope)
     report.late_changes = not stored and has_late_changes(release)
     return report, release, stored
+
+
+def _counted_now(whole, members):
+    """(the whole program's figures, {slice: every table}, the linked set) of the period as
+    the records are now, counted in the program's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        figures = standard.Figures(whole)
+        reports = standard.linked_reports(whole, members, figures)
+        return figures, reports, standard.linked_set(reports)
 
 
 def _store_release(scope, wanted, user):
@@ -73,10 +92,15 @@ def _store_release(scope, wanted, user):
     if wanted != ("all",) and wanted[1] not in members[wanted[0]]:
         members = {**members, wanted[0]: [*members[wanted[0]], wanted[1]]}
     whole = metrics.Scope(scope.start, scope.end)
+    figures, reports, linked = _counted_now(whole, members)
+    status = suppress(linked, rule)
+    return _store(whole, 1, user, rule, members, figures, reports, linked, status)
+
+
+def _store(whole, version, user, rule, members, figures, reports, linked, status):
+    """Store the release (once: the unique period and version keep the first of two
+    at once, which the second serves) and its audit entry, in one transaction."""
     with translation.override(settings.LANGUAGE_CODE):
-        figures = standard.Figures(whole)
-        reports = standard.linked_reports(whole, members, figures)
-        status = suppress(standard.linked_set(reports), rule)
         slices = {
             slice_id(slice_): _published_tables(report, slice_, status)
             for slice_, report in reports.items()
@@ -88,12 +112,11 @@ def _store_release(scope, wanted, user):
         if language != settings.LANGUAGE_CODE:
             with translation.override(language):
                 labels[language] = _labels_in(canonical, _reports_for_labels(whole, figures))
-    # Two first downloads at once both get here; the unique period keeps one
-    # release, and the second request serves the first's.
     with transaction.atomic():
         release, stored = Release.objects.get_or_create(
-            start=scope.start,
-            end=scope.end,
+            start=whole.start,
+            end=whole.end,
+            version=version,
             defaults={
                 "released_by": user,
                 "threshold": rule.threshold,
@@ -103,6 +126,7 @@ def _store_release(scope, wanted, user):
                 "labels": labels,
                 "members": {dimension: list(ids) for dimension, ids in members.items()},
                 "figures_digest": digest,
+                "audited": _linked_as_json(linked, status),
             },
         )
         if stored:
@@ -110,9 +134,112 @@ def _store_release(scope, wanted, user):
                 user,
                 AuditEntry.Action.CREATE,
                 release,
-                page=f"report release {scope.start}..{scope.end}",
+                page=f"report release {whole.start}..{whole.end} version {version}",
             )
     return release, stored
+
+
+def _as_json(value):
+    return [_as_json(part) for part in value] if isinstance(value, tuple) else value
+
+
+def _from_json(value):
+    return tuple(_from_json(part) for part in value) if isinstance(value, list) else value
+
+
+def _linked_as_json(linked, status):
+    index = {cell: i for i, cell in enumerate(linked.values)}
+    return {
+        "cells": [
+            [_as_json(cell), value, _as_json(linked.group_of[cell]), cell in linked.derived]
+            + [status[cell]]
+            for cell, value in linked.values.items()
+        ],
+        "constraints": [
+            [[[index[cell], a] for cell, a in terms.items()], sense, rhs]
+            for terms, sense, rhs in linked.constraints
+        ],
+    }
+
+
+# ---------------------------------------------------------------- a revised release
+
+
+class RevisionRefused(Exception):
+    """A revised release is not published: the message says why."""
+
+
+def do_revise_release(start, end, user):
+    """Publish a revised release of a released period, if it is safe beside the first.
+
+    Both releases are published, so they are audited together: the first's cells
+    with their published marks (fixed), the period's figures as they are now, and
+    for every figure its change between the two (signed, published nowhere, but
+    what an attacker subtracting one from the other works out). Every small cell of
+    either and every small change (1 to the threshold, either way) must keep the
+    protection width; the revision is widened for that, and refused when only
+    hiding something already published would do. Once per period: a second
+    revision would have to be audited with both.
+    """
+    release = latest_release(start, end)
+    if release is None:
+        raise RevisionRefused(_("This period has not been released: there is nothing to revise."))
+    if release.version > 1:
+        raise RevisionRefused(
+            _("This period's release was revised once already; it cannot be revised again.")
+        )
+    if not has_late_changes(release):
+        raise RevisionRefused(_("No figure of this period has changed since its release."))
+    rule = Rule(release.threshold, release.width)
+    now = standard.breakdown_members()
+    members = {
+        dimension: [*ids, *(m for m in now[dimension] if m not in ids)]
+        for dimension, ids in release.members.items()
+    }
+    whole = metrics.Scope(start, end)
+    figures, reports, linked = _counted_now(whole, members)
+    joint = _joint(release.audited, linked)
+    status = suppress(joint, rule)
+    if any(status[cell] != mark for cell, mark in joint.fixed.items()):
+        raise RevisionRefused(
+            _(
+                "A revised release would let the late changes be worked out by comparing it "
+                "with the first one, so it is not made. The first release stands."
+            )
+        )
+    revised = {cell: status[("now", cell)] for cell in linked.values}
+    release, _stored = _store(whole, 2, user, rule, members, figures, reports, linked, revised)
+    return release
+
+
+def _joint(audited, linked):
+    """The first release's audited set (marks fixed), the figures now, and their changes."""
+    joint = LinkedSet()
+    first = {}
+    for cell, value, group, derived, mark in audited["cells"]:
+        cell = _from_json(cell)
+        first[cell] = value
+        joint.add(("first", cell), value, ("first", _from_json(group)), derived=derived, fixed=mark)
+    cells = list(first)
+    for terms, sense, rhs in audited["constraints"]:
+        relation = {("first", cells[index]): a for index, a in terms}
+        (joint.equal if sense == "=" else joint.at_most)(relation, rhs)
+    for cell, value in linked.values.items():
+        joint.add(
+            ("now", cell), value, ("now", linked.group_of[cell]), derived=cell in linked.derived
+        )
+    for terms, sense, rhs in linked.constraints:
+        relation = {("now", cell): a for cell, a in terms.items()}
+        (joint.equal if sense == "=" else joint.at_most)(relation, rhs)
+    for cell in {*first, *linked.values}:
+        for side in ("first", "now"):
+            if (side, cell) not in joint.values:
+                # A row one release does not have (a ZIP code seen only in one): a known zero.
+                joint.add((side, cell), 0, (side, "absent", cell), fixed=SHOWN)
+        change = joint.values[("now", cell)] - joint.values[("first", cell)]
+        joint.add(("change", cell), change, ("change", cell), signed=True)
+        joint.equal({("now", cell): 1, ("first", cell): -1, ("change", cell): -1})
+    return joint
 
 
 def _published_tables(report, slice_, status):
@@ -264,4 +391,5 @@ def report_from_release(release, slug, scope):
         rule=rule,
         too_small=too_small,
         released_at=release.released_at,
+        revised=release.version > 1,
     )

@@ -91,6 +91,7 @@ class Report:
     too_small: bool = False  # nothing could be shown safely
     released_at: object = None  # when built from a release (releases.py): when it was made
     late_changes: bool = False  # figures of the period changed after that release
+    revised: bool = False  # the release is a revision of the first
 
 
 def status_lines(report):
@@ -119,10 +120,11 @@ def status_lines(report):
             }
         )
     if report.released_at:
-        lines.append(
-            _("Figures as released on %(date)s.")
-            % {"date": timezone.localtime(report.released_at).date().isoformat()}
-        )
+        date = timezone.localtime(report.released_at).date().isoformat()
+        if report.revised:
+            lines.append(_("Figures as revised on %(date)s.") % {"date": date})
+        else:
+            lines.append(_("Figures as released on %(date)s.") % {"date": date})
         if report.late_changes:
             lines.append(
                 _(

@@ -1,11 +1,14 @@
 import datetime
 
+from django.contrib import messages
 from django.db.models import Min
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from haven.core import audit
 from haven.core.charts import data_uri, line_chart
@@ -80,10 +83,54 @@ def report(request, slug):
             "report": built,
             "status_lines": standard.status_lines(built),
             "query": query.urlencode(),
+            "period_fields": [(name, query[name]) for name in PERIOD_FIELDS if name in query],
             "coverage": coverage_notes(built.scope),
+            # Offered where it can be made: a manager, a first release, figures changed.
+            "can_revise": bool(
+                release
+                and request.user.role == MANAGER
+                and release.version == 1
+                and built.late_changes
+            ),
         }
     )
     return render(request, "reports/report.html", context)
+
+
+# What the revision form sends back: the period, and the page's filters to return to.
+PERIOD_FIELDS = ("period", "year", "number", "start", "end", "site", "staff", "contact_type")
+
+
+@role_required(MANAGER)
+@require_POST
+def revise(request, slug):
+    """Ask for a revised release of a finished period: made only if it is safe beside the
+    first (releases.do_revise_release); analysts, who share figures, may not."""
+    if slug not in standard.BUILDERS:
+        raise Http404
+    fields = QueryDict(mutable=True)
+    for name in PERIOD_FIELDS:
+        if request.POST.get(name):
+            fields[name] = request.POST[name]
+    form = ReportForm({**fields.dict(), "suppress": "on"}, user=request.user)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or _("Choose a period."))
+    else:
+        scope = form.cleaned_data["scope"]
+        try:
+            releases.do_revise_release(scope.start, scope.end, request.user)
+        except releases.RevisionRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                _(
+                    "A revised release of this period is made: every suppressed report of it now "
+                    "comes from the revision."
+                ),
+            )
+    fields["suppress"] = "on"
+    return redirect(f"{reverse('reports:report', args=[slug])}?{fields.urlencode()}")
 
 
 def coverage_notes(scope):

@@ -9,7 +9,6 @@ are not in it; exact figures for use inside the program do include them.
 """
 
 import csv
-import datetime
 import io
 import threading
 import uuid
@@ -24,7 +23,7 @@ from haven.api.tests.client import api_client
 from haven.core.models import AuditEntry
 from haven.outreach.actions import EncounterData, do_edit_encounter, do_record_encounter
 from haven.outreach.models import Encounter
-from haven.overdose.models import Area, DrugCheck, Substance
+from haven.overdose.models import DrugCheck
 from haven.reports import exports, metrics, releases, standard
 from haven.reports.models import Release
 
@@ -34,32 +33,6 @@ QUARTER = {"period": "quarter", "year": "2026", "number": "1"}
 FORMATS = ["page", "csv", "xlsx", "pdf"]
 RELEASED_ON = "Figures as released on"
 LATE = "these figures do not include those late changes"
-
-
-@pytest.fixture
-def quarter(program, busy_day, downtown, eastside, sam, olga, sue, max_manager):
-    """The first quarter of 2026: the small program's contacts, a busy day's, and twelve
-    drug checks at Downtown."""
-    busy_day(datetime.date(2026, 2, 2))
-    area = Area.objects.create(code="85281", name="85281 Downtown", kind=Area.Kind.ZIP)
-    DrugCheck.objects.bulk_create(
-        DrugCheck(
-            checked_on=datetime.date(2026, 2, 3),
-            area=area,
-            sold_as=Substance.values[0],
-            sample_form="powder",
-            method="fentanyl_strip",
-            result="positive",
-            site=downtown,
-            recorded_by=sam,
-        )
-        for _ in range(12)
-    )
-    return {
-        "sites": {"downtown": downtown, "eastside": eastside},
-        "staff": {"sam": sam, "olga": olga, "sue": sue, "max": max_manager},
-        "program": program,
-    }
 
 
 def every_slice(quarter):
