@@ -38,7 +38,7 @@ from haven.core.models import AuditEntry
 
 from . import metrics, standard
 from .models import Release
-from .suppression import SHOWN, LinkedSet, Rule, rule_from_settings, suppress
+from .suppression import SHOWN, LinkedSet, Rule, joint, rule_from_settings, suppress
 
 
 class NotReleased(Exception):
@@ -198,9 +198,9 @@ def do_revise_release(start, end, user):
     }
     whole = metrics.Scope(start, end)
     figures, reports, linked = _counted_now(whole, members)
-    joint = _joint(release.audited, linked)
-    status = suppress(joint, rule)
-    if any(status[cell] != mark for cell, mark in joint.fixed.items()):
+    together = joint(*_first_release(release.audited), linked)
+    status = suppress(together, rule)
+    if any(status[cell] != mark for cell, mark in together.fixed.items()):
         raise RevisionRefused(
             _(
                 "A revised release would let the late changes be worked out by comparing it "
@@ -212,34 +212,18 @@ def do_revise_release(start, end, user):
     return release
 
 
-def _joint(audited, linked):
-    """The first release's audited set (marks fixed), the figures now, and their changes."""
-    joint = LinkedSet()
-    first = {}
+def _first_release(audited):
+    """The linked set a release was audited from, and the marks it published."""
+    first, marks = LinkedSet(), {}
+    cells = []
     for cell, value, group, derived, mark in audited["cells"]:
         cell = _from_json(cell)
-        first[cell] = value
-        joint.add(("first", cell), value, ("first", _from_json(group)), derived=derived, fixed=mark)
-    cells = list(first)
+        cells.append(cell)
+        first.add(cell, value, _from_json(group), derived=derived)
+        marks[cell] = mark
     for terms, sense, rhs in audited["constraints"]:
-        relation = {("first", cells[index]): a for index, a in terms}
-        (joint.equal if sense == "=" else joint.at_most)(relation, rhs)
-    for cell, value in linked.values.items():
-        joint.add(
-            ("now", cell), value, ("now", linked.group_of[cell]), derived=cell in linked.derived
-        )
-    for terms, sense, rhs in linked.constraints:
-        relation = {("now", cell): a for cell, a in terms.items()}
-        (joint.equal if sense == "=" else joint.at_most)(relation, rhs)
-    for cell in {*first, *linked.values}:
-        for side in ("first", "now"):
-            if (side, cell) not in joint.values:
-                # A row one release does not have (a ZIP code seen only in one): a known zero.
-                joint.add((side, cell), 0, (side, "absent", cell), fixed=SHOWN)
-        change = joint.values[("now", cell)] - joint.values[("first", cell)]
-        joint.add(("change", cell), change, ("change", cell), signed=True)
-        joint.equal({("now", cell): 1, ("first", cell): -1, ("change", cell): -1})
-    return joint
+        first.constraints.append(({cells[index]: a for index, a in terms}, sense, rhs))
+    return first, marks
 
 
 def _published_tables(report, slice_, status):

@@ -151,6 +151,37 @@ class LinkedSet:
         self.constraints.append((terms, sense, rhs))
 
 
+def joint(first, first_marks, now):
+    """One linked set for two releases of the same figures: `first` as published with
+    `first_marks` (fixed), `now` to be suppressed, and each figure's change between them.
+
+    Cells become ("first", cell), ("now", cell) and ("change", cell). The change is
+    signed and published nowhere, but anyone holding both releases can work at it;
+    a small one is protected like a small count. A cell only one of them has (a row
+    that appeared) is a known zero in the other.
+    """
+    together = LinkedSet()
+    for side, linked in (("first", first), ("now", now)):
+        for cell, value in linked.values.items():
+            together.add(
+                (side, cell),
+                value,
+                (side, linked.group_of[cell]),
+                derived=cell in linked.derived,
+                fixed=first_marks[cell] if side == "first" else None,
+            )
+        for terms, sense, rhs in linked.constraints:
+            together._add_constraint({(side, c): a for c, a in terms.items()}, sense, rhs)
+    for cell in {**first.values, **now.values}:
+        for side in ("first", "now"):
+            if (side, cell) not in together.values:
+                together.add((side, cell), 0, (side, "absent", cell), fixed=SHOWN)
+        change = together.values[("now", cell)] - together.values[("first", cell)]
+        together.add(("change", cell), change, ("change", cell), signed=True)
+        together.equal({("now", cell): 1, ("first", cell): -1, ("change", cell): -1})
+    return together
+
+
 def suppress(linked, rule=None):
     """{cell: SHOWN | SMALL | SUPPRESSED | WITHHELD} such that every small cell is protected."""
     rule = rule or Rule()
