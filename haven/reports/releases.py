@@ -151,8 +151,13 @@ def _linked_as_json(linked, status):
     index = {cell: i for i, cell in enumerate(linked.values)}
     return {
         "cells": [
-            [_as_json(cell), value, _as_json(linked.group_of[cell]), cell in linked.derived]
-            + [status[cell]]
+            [
+                _as_json(cell),
+                value,
+                _as_json(linked.group_of[cell]),
+                cell in linked.derived,
+                status[cell],
+            ]
             for cell, value in linked.values.items()
         ],
         "constraints": [

@@ -228,3 +228,38 @@ def test_a_revision_of_a_period_never_released_is_refused(login, max_manager, qu
     assert "nothing to revise" in revise(login(max_manager))
     # The page it returns to releases the period, as any first download does.
     assert list(Release.objects.values_list("version", flat=True)) == [1]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_revision_that_only_hiding_the_first_release_could_protect_is_refused(
+    login, max_manager, quarter, catalog, monkeypatch, language
+):
+    from haven.reports import releases
+    from haven.reports.suppression import WITHHELD
+
+    client = login(max_manager)
+    first = download(client, {"suppress": "on"}, "csv", slug="ssp").content
+    late_edits(quarter, catalog)
+    real_suppress = releases.suppress
+
+    def nothing_left_to_hide(linked, rule):
+        # What suppress() gives when no cell of the revision could protect the others:
+        # everything withheld, the first release's cells included.
+        real_suppress(linked, rule)
+        return dict.fromkeys(linked.values, WITHHELD)
+
+    monkeypatch.setattr(releases, "suppress", nothing_left_to_hide)
+    response = client.post(
+        reverse("reports:revise", args=["ssp"]),
+        {"period": "quarter", "year": "2026", "number": "1"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    message = {
+        "en": "A revised release would let the late changes be worked out",
+        "es": "Una publicación revisada permitiría deducir los cambios tardíos",
+    }[language]
+    assert message in one_line(response.content.decode())
+    assert list(Release.objects.values_list("version", flat=True)) == [1]
+    again = download(client, {"suppress": "on"}, "csv", slug="ssp").content
+    assert again.split(b"\r\n\r\n", 1)[1] == first.split(b"\r\n\r\n", 1)[1]
