@@ -7,7 +7,8 @@ subtracted (a hidden count's change, or a cell shown in one and hidden in the
 other, gives figures away). So the first suppressed download of a period, in
 any report, format or slice, stores what the audit published for the whole
 linked set (every slice: the whole program, each site, staff member and contact
-type; each figure as a count or the mark that hid it) in a Release, and every
+type; each figure as a count or the mark that hid it), with the linked set it was
+audited from, in a Release, and every
 suppressed download of that period is built from it, identical whatever was
 edited since. A report built from a release says so, and says when figures of
 the period have changed since (it does not say how many changes: a count of
@@ -232,8 +233,8 @@ def _first_release(audited):
 
 
 def _published_tables(report, slice_, status):
-    """{table key: the table as published}: counts shown, marks for hidden ones, no hidden
-    count kept (a withheld table's rows are kept as marks only)."""
+    """{table key: the table as published}: counts shown, marks for hidden ones (what is
+    served keeps no hidden count; a withheld table's rows are marks only)."""
     tables = {}
     for table in report.tables:
         marks = {label: status[(table.key, slice_, label)] for label, _count in table.rows}
@@ -297,8 +298,8 @@ def _labels_in(canonical, translated):
 
 
 def _digest(reports):
-    """A digest of the exact figures of every slice (counts and notes), to tell later
-    whether any has changed; only the digest is kept, not the figures."""
+    """A digest of the exact figures of every slice (counts and notes), to tell cheaply
+    whether any has changed since."""
     figures = sorted(
         [slice_id(slice_), table.key, label, str(value)]
         for slice_, report in reports.items()
