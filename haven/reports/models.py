@@ -7,6 +7,8 @@ from the raw records, which an index makes cheap.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class DailyActivity(models.Model):
@@ -176,3 +178,57 @@ class AnswerSets(models.Model):
 
     generation = models.BigIntegerField()
     sets = models.BinaryField()
+
+
+class Release(models.Model):
+    """The suppressed figures of a finished period as first published, served ever after.
+
+    Made by the first suppressed download of the period (any report, format or
+    slice): every slice of the audited linked set (the whole program, each site,
+    staff member and contact type), each figure as published (a count, or the mark
+    that hid it), so that every later suppressed download of the period is built
+    from it and two downloads made before and after a late edit cannot be
+    subtracted; see releases.py.
+
+    A manager may ask once for a revised release (version 2), which is published
+    only if it passes the audit together with the first and the changes between
+    them; the latest version is served. So that it can be, a release keeps the
+    linked set it was audited from (`audited`), exact figures included: internal
+    data, like the records they are counted from, never shown.
+    """
+
+    start = models.DateField()
+    end = models.DateField()
+    version = models.PositiveSmallIntegerField(default=1)
+    released_at = models.DateTimeField(default=timezone.now)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The suppression rule the figures were audited under.
+    threshold = models.PositiveSmallIntegerField()
+    width = models.PositiveSmallIntegerField()
+    # {slice: {table key: {"total": label, "rows": [[label, count or mark]],
+    #  "notes": [[label, text or null]]}}}, labels in the program's language.
+    slices = models.JSONField()
+    # {report slug: [{"key", "title", "rows" (only when a subset), "notes"}]}
+    layout = models.JSONField()
+    # {language: {label in the program's language: label in that language}}
+    labels = models.JSONField(default=dict)
+    # {breakdown: [member]}: who the linked set was counted for.
+    members = models.JSONField()
+    # A digest of the exact figures the release was made from, to tell cheaply
+    # whether any has changed since (a late edit).
+    figures_digest = models.CharField(max_length=64)
+    # {"cells": [[cell, exact value, group, derived, mark]], "constraints": [[[[cell
+    # index, coefficient]], sense, right-hand side]]}: the audited linked set.
+    audited = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["start", "end", "version"], name="one_release_per_period_and_version"
+            )
+        ]
+        # As the audit log names it.
+        verbose_name = gettext_lazy("figures release")
+        verbose_name_plural = gettext_lazy("figures releases")

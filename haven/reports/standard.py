@@ -8,6 +8,7 @@ shown in a "notes" table and hidden when the counts they come from are.
 
 from dataclasses import dataclass, field, replace
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -88,6 +89,9 @@ class Report:
     suppressed: bool = False
     rule: object = None  # the suppression rule, when suppressed
     too_small: bool = False  # nothing could be shown safely
+    released_at: object = None  # when built from a release (releases.py): when it was made
+    late_changes: bool = False  # figures of the period changed after that release
+    revised: bool = False  # the release is a revision of the first
 
 
 def status_lines(report):
@@ -115,6 +119,19 @@ def status_lines(report):
                 "withheld": WITHHELD_MARK,
             }
         )
+    if report.released_at:
+        date = timezone.localtime(report.released_at).date().isoformat()
+        if report.revised:
+            lines.append(_("Figures as revised on %(date)s.") % {"date": date})
+        else:
+            lines.append(_("Figures as released on %(date)s.") % {"date": date})
+        if report.late_changes:
+            lines.append(
+                _(
+                    "Records of this period were added, edited or deleted after that release: "
+                    "these figures do not include those late changes."
+                )
+            )
     return lines
 
 
@@ -625,14 +642,15 @@ def every_table(scope, figures=None):
     return Report("all", "", scope, [*grant.tables, supplies])
 
 
-def linked_reports(scope, members):
+def linked_reports(scope, members, figures=None):
     """{slice: every table} for the whole program and every member of every breakdown.
 
     Every report's tables are suppressed together, so that a figure shown in
     one report is never hidden in another, where the two could be combined.
+    `figures` are the whole program's, when the caller has them.
     """
     whole = metrics.Scope(scope.start, scope.end)
-    reports = {("all",): every_table(whole)}
+    reports = {("all",): every_table(whole, figures)}
     filters = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
     for dimension in DIMENSIONS:
         every = Figures.for_every_member(
@@ -747,13 +765,28 @@ def _relate(linked, relation, total, parts):
             linked.equal({part: 1, total: -1})
 
 
+def is_too_small(tables, marks):
+    """Whether a slice shows nothing but zeros, "<11" and withheld tables (`marks`: every
+    mark of the slice), so that the report says so rather than print a table of marks.
+    (A "suppressed" cell still says "11 or more".)"""
+    shown_counts = [
+        count
+        for table in tables
+        if not table.withheld
+        for _label, count in table.rows
+        if isinstance(count, int) and count > 0
+    ]
+    return not shown_counts and SUPPRESSED not in marks and bool(marks - {SHOWN})
+
+
 def build(slug, scope, *, suppressed, members=None, rule=None):
     """The report as published: exact, or suppressed over the linked set of its period.
 
     Suppressed, every breakdown of the period is built, the whole linked set is
     suppressed and audited, and the slice the scope asks for is published, so
     that no two downloads (one staff member's and everyone's, say) can be
-    differenced to undo it.
+    differenced to undo it. The report pages and files do this once per period
+    and serve every later download from what was stored (releases.py).
     """
     if not suppressed:
         return BUILDERS[slug](scope)
@@ -771,17 +804,8 @@ def build(slug, scope, *, suppressed, members=None, rule=None):
     for table in report.tables:
         marks = {label: status[(table.key, wanted, label)] for label, _count in table.rows}
         tables.append(table.shown_with(marks, rule.hidden_label))
-    shown_counts = [
-        count
-        for table in tables
-        if not table.withheld
-        for _label, count in table.rows
-        if isinstance(count, int) and count > 0
-    ]
-    # Nothing shown but zeros, "<11" and withheld tables: say so rather than print
-    # a table of marks. (A "suppressed" cell still says "11 or more".)
     marks = {mark for (_key, slice_, _label), mark in status.items() if slice_ == wanted}
-    too_small = not shown_counts and SUPPRESSED not in marks and bool(marks - {SHOWN})
+    too_small = is_too_small(tables, marks)
     return Report(
         report.slug,
         report.title,

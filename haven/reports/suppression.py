@@ -58,6 +58,8 @@ def _quiet_first_solver():
 _quiet_first_solver()
 
 SHOWN, SMALL, SUPPRESSED, WITHHELD = "shown", "small", "suppressed", "withheld"
+# A signed cell published nowhere: a figure's change between two releases.
+CHANGE = "change"
 # An upper bound for cells with none: far above any count a program has, and
 # finite so that every solve has an optimum. A bound the attacker does not
 # have only narrows the ranges found, so the audit errs on the safe side.
@@ -101,19 +103,36 @@ class LinkedSet:
     no member of a breakdown holds: the whole less its members). A small one is
     protected like any other; a large one stays known, since it is not published
     and so cannot be hidden for another's sake, nor withheld.
+
+    A *fixed* cell was published before with its mark: it is audited with the
+    others but never hidden more (a revised release is audited with the first).
+    A *signed* cell is derived and may be negative (a figure's change between two
+    releases): the attacker knows nothing of it beyond the relations, and it is
+    protected when its size is small (1 to the threshold, either way).
     """
 
     def __init__(self):
         self.values = {}
         self.group_of = {}
         self.derived = set()
+        self.fixed = {}  # {cell: its published mark}
+        self.signed = set()
         self.constraints = []  # (terms {cell: coefficient}, "=" or "<=", right-hand side)
 
-    def add(self, cell, value, group, *, derived=False):
+    def add(self, cell, value, group, *, derived=False, fixed=None, signed=False):
         self.values[cell] = int(value)
         self.group_of[cell] = group
-        if derived:
+        if derived or signed:
             self.derived.add(cell)
+        if fixed is not None:
+            self.fixed[cell] = fixed
+        if signed:
+            self.signed.add(cell)
+
+    def is_target(self, cell, rule):
+        """Whether the audit must protect the cell: a small count, or a small change."""
+        value = self.values[cell]
+        return rule.is_small(abs(value) if cell in self.signed else value)
 
     def equal(self, terms, rhs=0):
         self._add_constraint(terms, "=", rhs)
@@ -132,12 +151,45 @@ class LinkedSet:
         self.constraints.append((terms, sense, rhs))
 
 
+def joint(first, first_marks, now):
+    """One linked set for two releases of the same figures: `first` as published with
+    `first_marks` (fixed), `now` to be suppressed, and each figure's change between them.
+
+    Cells become ("first", cell), ("now", cell) and ("change", cell). The change is
+    signed and published nowhere, but anyone holding both releases can work at it;
+    a small one is protected like a small count. A cell only one of them has (a row
+    that appeared) is a known zero in the other.
+    """
+    together = LinkedSet()
+    for side, linked in (("first", first), ("now", now)):
+        for cell, value in linked.values.items():
+            together.add(
+                (side, cell),
+                value,
+                (side, linked.group_of[cell]),
+                derived=cell in linked.derived,
+                fixed=first_marks[cell] if side == "first" else None,
+            )
+        for terms, sense, rhs in linked.constraints:
+            together._add_constraint({(side, c): a for c, a in terms.items()}, sense, rhs)
+    for cell in {**first.values, **now.values}:
+        for side in ("first", "now"):
+            if (side, cell) not in together.values:
+                together.add((side, cell), 0, (side, "absent", cell), fixed=SHOWN)
+        change = together.values[("now", cell)] - together.values[("first", cell)]
+        together.add(("change", cell), change, ("change", cell), signed=True)
+        together.equal({("now", cell): 1, ("first", cell): -1, ("change", cell): -1})
+    return together
+
+
 def suppress(linked, rule=None):
     """{cell: SHOWN | SMALL | SUPPRESSED | WITHHELD} such that every small cell is protected."""
     rule = rule or Rule()
     status = {
         cell: SMALL if rule.is_small(value) else SHOWN for cell, value in linked.values.items()
     }
+    status.update(dict.fromkeys(linked.signed, CHANGE))
+    status.update(linked.fixed)
     lines_of = defaultdict(list)
     for index, (terms, _sense, _rhs) in enumerate(linked.constraints):
         for cell in terms:
@@ -166,6 +218,8 @@ def bounds(status, value, rule):
         return 1, rule.threshold
     if status == SUPPRESSED:
         return rule.threshold + 1, BIG
+    if status == CHANGE:
+        return -BIG, BIG
     return 0, BIG
 
 
@@ -205,8 +259,8 @@ def _widen(linked, status, rule, weak, lines_of, cells_of_group):
             {linked.group_of[c] for c in neighbours}, key=repr
         )
         for group in groups:
-            if any(c in linked.derived for c in cells_of_group[group]):
-                continue  # not published: withholding it would hide nothing
+            if any(c in linked.derived or c in linked.fixed for c in cells_of_group[group]):
+                continue  # not published, or published before: nothing to withhold
             if any(status[c] != WITHHELD for c in cells_of_group[group]):
                 for c in cells_of_group[group]:
                     status[c] = WITHHELD
@@ -243,7 +297,12 @@ def _complements_for_linked(linked, status, rule, cell, lines_of, checked):
 
 def _hideable(linked, status, cells):
     return [
-        c for c in cells if status[c] == SHOWN and linked.values[c] > 0 and c not in linked.derived
+        c
+        for c in cells
+        if status[c] == SHOWN
+        and linked.values[c] > 0
+        and c not in linked.derived
+        and c not in linked.fixed
     ]
 
 
@@ -354,7 +413,7 @@ def audit(linked, status, rule, changed=None, lines_of=None):
     for key, cells in members.items():
         if changed is not None and key not in dirty:
             continue
-        targets = [c for c in cells if rule.is_small(linked.values[c])]
+        targets = [c for c in cells if linked.is_target(c, rule)]
         if targets:
             weak |= _weak_in_component(linked, status, rule, cells, rows_of[key], targets)
     return weak

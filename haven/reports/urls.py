@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("<slug:slug>/", views.report, name="report"),
+    path("<slug:slug>/revise/", views.revise, name="revise"),
 ]

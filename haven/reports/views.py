@@ -1,18 +1,21 @@
 import datetime
 
+from django.contrib import messages
 from django.db.models import Min
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from haven.core import audit
 from haven.core.charts import data_uri, line_chart
 from haven.core.models import AuditEntry
 from haven.core.permissions import ANALYST, MANAGER, SUPERVISOR, role_required
 
-from . import exports, metrics, standard
+from . import exports, metrics, releases, standard
 from .forms import ReportForm
 from .models import DailyActivity
 
@@ -33,9 +36,19 @@ def report(request, slug):
     context = {"form": form, "slug": slug, "title": standard.REPORTS[slug]}
     if not form.is_valid():
         return render(request, "reports/report.html", context, status=400)
-    built = standard.build(
-        slug, form.cleaned_data["scope"], suppressed=form.cleaned_data["suppress"]
-    )
+    scope = form.cleaned_data["scope"]
+    release = None
+    if form.cleaned_data["suppress"]:
+        # A finished period's suppressed figures are released once and served from
+        # that release ever after (releases.py), whatever was edited since.
+        try:
+            built, release, _stored = releases.released_report(slug, scope, request.user)
+        except releases.NotReleased as refusal:
+            context["refusal"] = str(refusal)
+            return render(request, "reports/report.html", context, status=400)
+    else:
+        built = standard.build(slug, scope, suppressed=False)
+    served_from = {"release": release.pk} if release else {}
     wanted = request.GET.get("format", "")
     if wanted in exports.FORMATS:
         content_type, render_file = exports.FORMATS[wanted]
@@ -45,6 +58,7 @@ def report(request, slug):
             request=request,
             page=f"report {slug} {wanted}",
             suppressed=built.suppressed,
+            **served_from,
         )
         response = HttpResponse(render_file(built), content_type=content_type)
         scope = built.scope
@@ -52,6 +66,16 @@ def report(request, slug):
             f'attachment; filename="haven-{slug}-{scope.start}-{scope.end}.{wanted}"'
         )
         return response
+    if release:
+        # Released figures leave the program from the page too: recorded like a download.
+        audit.record(
+            request.user,
+            AuditEntry.Action.VIEW,
+            request=request,
+            page=f"report {slug}",
+            suppressed=True,
+            **served_from,
+        )
     query = request.GET.copy()
     query.pop("format", None)
     context.update(
@@ -59,10 +83,54 @@ def report(request, slug):
             "report": built,
             "status_lines": standard.status_lines(built),
             "query": query.urlencode(),
+            "period_fields": [(name, query[name]) for name in PERIOD_FIELDS if name in query],
             "coverage": coverage_notes(built.scope),
+            # Offered where it can be made: a manager, a first release, figures changed.
+            "can_revise": bool(
+                release
+                and request.user.role == MANAGER
+                and release.version == 1
+                and built.late_changes
+            ),
         }
     )
     return render(request, "reports/report.html", context)
+
+
+# What the revision form sends back: the period, and the page's filters to return to.
+PERIOD_FIELDS = ("period", "year", "number", "start", "end", "site", "staff", "contact_type")
+
+
+@role_required(MANAGER)
+@require_POST
+def revise(request, slug):
+    """Ask for a revised release of a finished period: made only if it is safe beside the
+    first (releases.do_revise_release); analysts, who share figures, may not."""
+    if slug not in standard.BUILDERS:
+        raise Http404
+    fields = QueryDict(mutable=True)
+    for name in PERIOD_FIELDS:
+        if request.POST.get(name):
+            fields[name] = request.POST[name]
+    form = ReportForm({**fields.dict(), "suppress": "on"}, user=request.user)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or _("Choose a period."))
+    else:
+        scope = form.cleaned_data["scope"]
+        try:
+            releases.do_revise_release(scope.start, scope.end, request.user)
+        except releases.RevisionRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                _(
+                    "A revised release of this period is made: every suppressed report of it now "
+                    "comes from the revision."
+                ),
+            )
+    fields["suppress"] = "on"
+    return redirect(f"{reverse('reports:report', args=[slug])}?{fields.urlencode()}")
 
 
 def coverage_notes(scope):

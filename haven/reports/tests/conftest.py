@@ -20,6 +20,7 @@ from django.conf import settings
 
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Service
+from haven.overdose.models import Area, DrugCheck, Substance
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
 from haven.reports.models import DailyActivity
@@ -148,3 +149,29 @@ def program(sam, olga, sue, downtown, eastside, catalog):
     # The duplicate is found after the fact.
     do_merge_participants(duplicate=p3, keeper=p1, by=sue)
     return {"p1": p1, "p2": p2, "p3": p3, "injectable": injectable, "training": training}
+
+
+@pytest.fixture
+def quarter(program, busy_day, downtown, eastside, sam, olga, sue, max_manager):
+    """The first quarter of 2026: the small program's contacts, a busy day's, and twelve
+    drug checks at Downtown."""
+    busy_day(datetime.date(2026, 2, 2))
+    area = Area.objects.create(code="85281", name="85281 Downtown", kind=Area.Kind.ZIP)
+    DrugCheck.objects.bulk_create(
+        DrugCheck(
+            checked_on=datetime.date(2026, 2, 3),
+            area=area,
+            sold_as=Substance.values[0],
+            sample_form="powder",
+            method="fentanyl_strip",
+            result="positive",
+            site=downtown,
+            recorded_by=sam,
+        )
+        for _ in range(12)
+    )
+    return {
+        "sites": {"downtown": downtown, "eastside": eastside},
+        "staff": {"sam": sam, "olga": olga, "sue": sue, "max": max_manager},
+        "program": program,
+    }

@@ -148,3 +148,21 @@ def test_manager_hiding_small_counts_is_offered_quarters_only(page, max_manager,
     assert periods_offered(page) == ["month", "quarter", "year", "custom"]
     page.get_by_label("Period").select_option("custom")
     expect(page.get_by_label("From")).to_be_visible()
+
+
+def test_manager_asks_for_a_revised_release_after_late_changes(page, max_manager, quarter, catalog):
+    from .test_released_figures import late_edits
+
+    log_in(page, "max", PASSWORD)
+    page.goto("/reports/ssp/?period=quarter&year=2026&number=1&suppress=on")
+    expect(page.get_by_text("Figures as released on")).to_be_visible()
+    expect(page.get_by_role("button", name="Ask for a revised release")).to_have_count(0)
+    late_edits(quarter, catalog)
+    page.reload()
+    expect(page.get_by_text("do not include those late changes")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Ask for a revised release").click()
+    expect(page.get_by_text("A revised release of this period is made")).to_be_visible()
+    expect(page.get_by_text("Figures as revised on")).to_be_visible()
+    expect(page.get_by_role("button", name="Ask for a revised release")).to_have_count(0)
+    assert_accessible(page)
