@@ -118,6 +118,34 @@ def test_a_phone_that_never_had_its_keys_keeps_what_was_typed_and_says_why(
     assert Encounter.objects.get().participant == participant
 
 
+# The phone's storage is full: IndexedDB refuses the outbox's writes.
+OUTBOX_STORAGE_FULL = """
+(() => {
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    if (this.name === "outbox") throw new DOMException("full", "QuotaExceededError");
+    return put.apply(this, args);
+  };
+})();
+"""
+
+
+def test_a_phone_whose_storage_is_full_says_so_and_keeps_what_was_typed(
+    page, sam, downtown, participant, catalog
+):
+    page.add_init_script(OUTBOX_STORAGE_FULL)
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    expect(page.locator("#offline-ready")).to_have_text(
+        "This phone is ready to work without signal."
+    )
+    page.context.set_offline(True)
+    log_contact(page, card_code=participant.display_code)
+    expect(page.locator("#offline-form-error")).to_contain_text("the browser refused to store it")
+    expect(page.get_by_label("Card code")).to_have_value(participant.display_code)
+    assert not Encounter.objects.exists()
+
+
 def test_a_contact_saved_with_signal_is_confirmed_at_the_top_of_the_saved_page(
     page, sam, downtown, participant, catalog
 ):

@@ -39,14 +39,20 @@
       const stored = await run("readonly", (store) => store.getAll());
       return Promise.all(stored.map((record) => sealing().openFields("device", record)));
     },
-    // Without the device key (no signal since signing in) or IndexedDB,
-    // nothing is kept: the error says so, for the screen to show.
+    // Without the device key (no signal since signing in) or the browser's
+    // storage (full, or refused), nothing is kept: the error says which, for
+    // the screen to show.
     put: async (record) => {
+      let sealed;
       try {
-        const sealed = await sealing().sealFields("device", record, SEALED_FIELDS);
-        return await run("readwrite", (store) => store.put(sealed));
+        sealed = await sealing().sealFields("device", record, SEALED_FIELDS);
       } catch (error) {
         throw new Error(script.dataset.notKept);
+      }
+      try {
+        return await run("readwrite", (store) => store.put(sealed));
+      } catch (error) {
+        throw new Error(script.dataset.notKeptStorage);
       }
     },
     remove: (key) => run("readwrite", (store) => store.delete(key)),
