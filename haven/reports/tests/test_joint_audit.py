@@ -55,33 +55,25 @@ def published(values, status, side=None):
     }
 
 
-def attacker_ranges(columns, breakdowns, first, now, targets):
-    """{target: (lowest, highest)}; targets are ("first" | "now" | "change", cell)."""
-    cells = [(side, cell) for side in ("first", "now", "change") for cell in first]
+def ranges_to_an_attacker(first, now, equations, targets, mark_bounds=MARK_BOUNDS):
+    """{target: (lowest, highest)} to an attacker holding both publications; targets are
+    ("first" | "now" | "change", cell). Each publication's value or mark bounds its cells,
+    each of `equations` ({cell: coefficient}) sums to 0, and each change is now - first."""
+    cells = [("first", c) for c in first] + [("now", c) for c in now] + [("change", c) for c in now]
     index = {cell: i for i, cell in enumerate(cells)}
     low, high = [], []
     for side, cell in cells:
         if side == "change":
-            low.append(-BIG)
-            high.append(BIG)
+            bounds = (-BIG, BIG)
         else:
             value = (first if side == "first" else now)[cell]
-            bounds = (value, value) if isinstance(value, int) else MARK_BOUNDS[value]
-            low.append(bounds[0])
-            high.append(bounds[1])
-    equations = []
-    for side in ("first", "now"):
-        for s in slices_of(breakdowns):
-            equations.append(
-                {(side, (s, j)): 1 for j in range(columns)} | {(side, (s, columns)): -1}
-            )
-        for d, members in enumerate(breakdowns):
-            for j in range(columns + 1):
-                equations.append(
-                    {(side, ((d, m), j)): 1 for m in range(members)} | {(side, (("all",), j)): -1}
-                )
-    for cell in first:
-        equations.append({("now", cell): 1, ("first", cell): -1, ("change", cell): -1})
+            bounds = (value, value) if isinstance(value, int) else mark_bounds[value]
+        low.append(bounds[0])
+        high.append(bounds[1])
+    equations = [
+        *equations,
+        *({("now", c): 1, ("first", c): -1, ("change", c): -1} for c in now),
+    ]
     matrix = np.zeros((len(equations), len(cells)))
     for row, equation in enumerate(equations):
         for cell, a in equation.items():
@@ -102,6 +94,22 @@ def attacker_ranges(columns, breakdowns, first, now, targets):
             found.append(round(sign * result.fun))
         ranges[target] = tuple(found)
     return ranges
+
+
+def attacker_ranges(columns, breakdowns, first, now, targets):
+    """{target: (lowest, highest)}; targets are ("first" | "now" | "change", cell)."""
+    equations = []
+    for side in ("first", "now"):
+        for s in slices_of(breakdowns):
+            equations.append(
+                {(side, (s, j)): 1 for j in range(columns)} | {(side, (s, columns)): -1}
+            )
+        for d, members in enumerate(breakdowns):
+            for j in range(columns + 1):
+                equations.append(
+                    {(side, ((d, m), j)): 1 for m in range(members)} | {(side, (("all",), j)): -1}
+                )
+    return ranges_to_an_attacker(first, now, equations, targets)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,16 +8,15 @@ unknowns, asking how narrowly each hidden count and each small change can be
 pinned down.
 """
 
-import numpy as np
 import pytest
 from django.urls import reverse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from haven.core.models import AuditEntry
 from haven.reports import exports, metrics, standard
 from haven.reports.models import Release
 
 from .conftest import Q1
+from .test_joint_audit import BIG, ranges_to_an_attacker
 from .test_released_figures import (
     LATE,
     download,
@@ -27,7 +26,6 @@ from .test_released_figures import (
 )
 from .test_suppressed_reports import TYPES, contacts_table
 
-BIG = 10**6
 MARK_BOUNDS = {"<11": (1, 10), "suppressed": (11, BIG), "not shown": (0, BIG)}
 REVISED = "A revised release of this period is made"
 OFFERED = "Ask for a revised release"
@@ -69,18 +67,6 @@ def exact_contacts(quarter):
 def attacker(first, now, targets):
     """{target: (lowest, highest)} over both publications; targets are ("first" | "now" |
     "change", slice, label). Cells: each publication's, and each change now - first."""
-    cells = [("first", c) for c in first] + [("now", c) for c in now] + [("change", c) for c in now]
-    index = {cell: i for i, cell in enumerate(cells)}
-    low, high = [], []
-    for side, cell in cells:
-        if side == "change":
-            low.append(-BIG)
-            high.append(BIG)
-            continue
-        value = (first if side == "first" else now)[cell]
-        bounds = (value, value) if isinstance(value, int) else MARK_BOUNDS[value]
-        low.append(bounds[0])
-        high.append(bounds[1])
     rows = []
     names = list(staff_slices_names(first))
     for side in ("first", "now"):
@@ -92,29 +78,8 @@ def attacker(first, now, targets):
             rows.append(
                 {(side, (name, label)): 1 for name in names[1:]} | {(side, ("all", label)): -1}
             )
-    for cell in now:
-        rows.append({("now", cell): 1, ("first", cell): -1, ("change", cell): -1})
-    matrix = np.zeros((len(rows), len(cells)))
-    for r, row in enumerate(rows):
-        for cell, a in row.items():
-            matrix[r, index[cell]] = a
-    found = {}
-    for target in targets:
-        side, cell = target[0], target[1:]
-        extremes = []
-        for sign in (1, -1):
-            objective = np.zeros(len(cells))
-            objective[index[(side, cell)]] = sign
-            result = milp(
-                objective,
-                constraints=[LinearConstraint(matrix, 0, 0)],
-                integrality=np.ones(len(cells)),
-                bounds=Bounds(low, high),
-            )
-            assert result.status == 0
-            extremes.append(round(sign * result.fun))
-        found[target] = tuple(extremes)
-    return found
+    found = ranges_to_an_attacker(first, now, rows, [(t[0], t[1:]) for t in targets], MARK_BOUNDS)
+    return {target: found[(target[0], target[1:])] for target in targets}
 
 
 def staff_slices_names(published):
