@@ -377,6 +377,22 @@
     sendOutbox();
     return record;
   }
+  // A new record of `kind` in the outbox, sent at once if there is signal.
+  // Throws, saying why, when the phone cannot keep it (outbox.put).
+  async function keepNew(kind, user, body, label) {
+    const record = {
+      client_uuid: body.client_uuid,
+      user,
+      kind,
+      body,
+      label,
+      created_at: new Date().toISOString(),
+      state: "pending",
+    };
+    await outbox.put(record);
+    sendOutbox();
+    return record;
+  }
   // Records that name a contact retried under a new UUID (its naloxone details) follow it.
   async function followNewUuid(oldUuid, newUuid) {
     for (const record of await outbox.all()) {
@@ -491,6 +507,7 @@
     recordToEdit,
     whyRefused,
     retryRecord,
+    keepNew,
     followNewUuid,
     followNewCardCode,
     csrfToken,

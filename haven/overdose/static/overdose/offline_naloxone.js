@@ -124,16 +124,7 @@
             await field.outbox.remove(record.client_uuid);
           }
         }
-        await field.outbox.put({
-          client_uuid: body.client_uuid,
-          user: USER,
-          kind: "naloxone_details",
-          body,
-          label,
-          created_at: new Date().toISOString(),
-          state: "pending",
-        });
-        field.sendOutbox();
+        await field.keepNew("naloxone_details", USER, body, label);
       }
     } catch (error) {
       showError(error.message);

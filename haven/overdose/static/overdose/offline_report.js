@@ -105,16 +105,7 @@
         await field.retryRecord(editing, body, label);
         editing = null;
       } else {
-        await field.outbox.put({
-          client_uuid: body.client_uuid,
-          user: form.dataset.user,
-          kind: "overdose_report",
-          body,
-          label,
-          created_at: new Date().toISOString(),
-          state: "pending",
-        });
-        field.sendOutbox();
+        await field.keepNew("overdose_report", form.dataset.user, body, label);
       }
     } catch (error) {
       showError(error.message);

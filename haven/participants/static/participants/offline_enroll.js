@@ -102,17 +102,7 @@
         saved = await field.retryRecord(editing, body, label);
         editing = null;
       } else {
-        saved = {
-          client_uuid: body.client_uuid,
-          user: USER,
-          kind: "enrolment",
-          body,
-          label,
-          created_at: new Date().toISOString(),
-          state: "pending",
-        };
-        await field.outbox.put(saved);
-        field.sendOutbox();
+        saved = await field.keepNew("enrolment", USER, body, label);
       }
     } catch (error) {
       showError(error.message);

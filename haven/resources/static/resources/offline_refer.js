@@ -138,15 +138,7 @@
       }
     }
     try {
-      await field.outbox.put({
-        client_uuid: body.client_uuid,
-        user: form.dataset.user,
-        kind: "referral",
-        body,
-        label,
-        created_at: new Date().toISOString(),
-        state: "pending",
-      });
+      await field.keepNew("referral", form.dataset.user, body, label);
     } catch (error) {
       showError(error.message);
       return;
@@ -154,6 +146,5 @@
     form.reset();
     offerResources();
     confirm(MESSAGES.kept);
-    field.sendOutbox();
   });
 })();

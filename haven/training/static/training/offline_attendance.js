@@ -100,16 +100,7 @@
       if (fixed) {
         await field.retryRecord(fixed, body, label);
       } else {
-        await field.outbox.put({
-          client_uuid: body.client_uuid,
-          user: USER,
-          kind: "training_attendee",
-          body,
-          label,
-          created_at: new Date().toISOString(),
-          state: "pending",
-        });
-        field.sendOutbox();
+        await field.keepNew("training_attendee", USER, body, label);
       }
     } catch (error) {
       showError(error.message);
