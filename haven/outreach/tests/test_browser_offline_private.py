@@ -22,6 +22,7 @@ from haven.outreach.models import Encounter, FieldDeviceKey
 from haven.outreach.tests.test_browser_offline import (
     WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
+    go_offline_when_ready,
 )
 from haven.outreach.tests.test_browser_offline_sealed import (
     RAW_CACHES,
@@ -206,8 +207,7 @@ def test_a_record_sealed_with_a_key_haven_retired_is_sealed_again_and_sent_once(
 ):
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
-    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
-    page.context.set_offline(True)
+    go_offline_when_ready(page)
     page.get_by_label("Card code").fill(participant.display_code)
     page.get_by_label("Note").fill(NOTE)
     page.get_by_role("button", name="Save contact").tap()

@@ -14,6 +14,7 @@ from haven.core.tests.browser import assert_accessible, log_in
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Encounter
 from haven.outreach.tests.test_browser_offline import (
+    HOLDS_KEYS,
     WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
     WHAT_IS_LEFT_ON_THE_PHONE,
@@ -29,11 +30,16 @@ def go_online(page):
     page.evaluate("window.dispatchEvent(new Event('online'))")
 
 
-def ready(page, *paths):
-    """Open the field app with signal, as a worker does before the shift."""
+def keep_screens(page, *paths):
     page.goto("/outreach/log/")
     for path in ("/outreach/log/", *paths):
         assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, path), path
+
+
+def ready(page, *paths):
+    """Open the field app with signal, as a worker does before the shift."""
+    keep_screens(page, *paths)
+    assert page.evaluate(HOLDS_KEYS)
 
 
 def make_area(name="85281 Downtown"):
@@ -423,7 +429,8 @@ def test_each_field_screen_keeps_what_was_typed_when_the_phone_cannot_keep_recor
     # Signal lost before the phone was handed its keys after signing in.
     page.route("**/api/v1/field-keys", lambda route: route.abort("internetdisconnected"))
     log_in(page, "sam", PASSWORD)
-    ready(page, "/overdose/reports/new/", "/static/overdose/offline_report.js")
+    keep_screens(page, "/overdose/reports/new/", "/static/overdose/offline_report.js")
+    assert not page.evaluate(HOLDS_KEYS)
     page.context.set_offline(True)
     page.goto("/overdose/reports/new/")
     page.get_by_label("Area").select_option(label="85281 Downtown")
@@ -434,7 +441,7 @@ def test_each_field_screen_keeps_what_was_typed_when_the_phone_cannot_keep_recor
     expect(page.get_by_label("A participant")).to_be_checked()
 
     go_online(page)
-    ready(page, "/training/sessions/kept/", "/static/training/offline_attendance.js")
+    keep_screens(page, "/training/sessions/kept/", "/static/training/offline_attendance.js")
     page.goto(f"/training/sessions/{session.pk}/")
     page.context.set_offline(True)
     page.reload()

@@ -15,6 +15,7 @@ from haven.outreach.models import Encounter, FieldDeviceKey
 from haven.outreach.tests.test_browser_offline import (
     WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
+    go_offline_when_ready,
 )
 from haven.outreach.tests.test_browser_offline_shift import HELD_CODES, enrol
 
@@ -183,8 +184,7 @@ def test_a_session_that_ended_mid_shift_loses_nothing_and_sends_once(
 ):
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
-    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
-    page.context.set_offline(True)
+    go_offline_when_ready(page)
     page.get_by_label("Card code").fill(participant.display_code)
     page.get_by_label("Note").fill(NOTE)
     page.get_by_role("button", name="Save contact").tap()
@@ -211,8 +211,7 @@ def test_after_logout_the_keys_are_refused_and_old_records_cannot_be_read(
 ):
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
-    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
-    page.context.set_offline(True)
+    go_offline_when_ready(page)
     page.get_by_label("Card code").fill(participant.display_code)
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()

@@ -9,8 +9,10 @@ from conftest import PASSWORD
 from haven.core.tests.browser import assert_accessible, log_in
 from haven.outreach.models import Encounter
 from haven.outreach.tests.test_browser_offline import (
+    HOLDS_KEYS,
     WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
+    go_offline_when_ready,
     log_contact,
 )
 
@@ -101,6 +103,10 @@ def test_a_phone_that_never_had_its_keys_keeps_what_was_typed_and_says_why(
     page.route("**/api/v1/field-keys", lambda route: route.abort("internetdisconnected"))
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
+    # Its screens kept, the phone still does not tell the worker it is ready.
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/outreach/log/")
+    page.reload()
+    expect(page.locator("#offline-ready")).to_have_text(re.compile("^Not everything is kept"))
     page.context.set_offline(True)
     log_contact(page, card_code=participant.display_code, naloxone=1)
     refusal = page.locator("#offline-form-error")
@@ -224,6 +230,7 @@ def ready_for_no_signal(page):
     page.goto("/outreach/log/")
     for path in ("/outreach/log/", "/participants/new/", "/static/participants/offline_enroll.js"):
         assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, path)
+    assert page.evaluate(HOLDS_KEYS)
     for _ in range(50):
         if len(page.evaluate(HELD_CODES, "sam")) == 10:
             break
@@ -399,7 +406,7 @@ def test_a_phone_clock_hours_ahead_is_shown_and_nothing_is_lost(
     page.context.add_init_script(CLOCK_FIVE_HOURS_AHEAD)
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
-    page.context.set_offline(True)
+    go_offline_when_ready(page)
     log_contact(page, card_code=participant.display_code, naloxone=1)
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")

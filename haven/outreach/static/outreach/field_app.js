@@ -553,6 +553,8 @@
     device: deviceId(),
     csrfToken: csrfToken(),
   });
+  // Whether this phone can keep records with no signal (it holds the keys).
+  window.havenField.holdsKeys = () => newKeys.then(() => sealing().holdsKeys(user));
   // The participants kept for finding them with no signal, sealed with the session key.
   window.havenField.keptParticipants = () =>
     sealing().sealedStore.get("participants", "session", user);

@@ -217,6 +217,14 @@
     return fetched;
   }
 
+  // Whether the phone holds this user's keys, once this page's fetch of them
+  // has ended: without them nothing can be kept with no signal.
+  async function holdsKeys(user) {
+    await ready;
+    const keys = await Promise.all([held("session", user), held("device", user)]);
+    return keys.every(Boolean);
+  }
+
   // The ids of this user's retired device keys held here, and of the current one.
   async function deviceKeyIds(user) {
     const current = await heldKey("device", user).catch(() => null);
@@ -246,6 +254,7 @@
     openFields,
     sealedStore,
     start,
+    holdsKeys,
     dropKeys,
     clear,
     deviceKeyIds,

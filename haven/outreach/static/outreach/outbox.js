@@ -40,8 +40,10 @@
     }
     // Active only once it has tried to keep every screen and file.
     await navigator.serviceWorker.ready;
+    // Ready also means holding the keys that seal what is saved with no signal.
     const kept = await Promise.all([line.dataset.page, thisScript].map((url) => caches.match(url)));
-    line.textContent = kept.every(Boolean) ? MESSAGES.offline_ready : MESSAGES.offline_incomplete;
+    const ready = kept.every(Boolean) && field.holdsKeys && (await field.holdsKeys());
+    line.textContent = ready ? MESSAGES.offline_ready : MESSAGES.offline_incomplete;
   }
   showOfflineReadiness().catch(() => {});
 
