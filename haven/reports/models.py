@@ -13,7 +13,11 @@ from django.utils.translation import gettext_lazy
 
 class DailyActivity(models.Model):
     day = models.DateField()
-    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: every query leads with the day (see Meta), and SQLite, with
+    # no statistics, would scan a site's every day through such an index.
+    site = models.ForeignKey(
+        "accounts.Site", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     contact_type = models.CharField(max_length=20)
     encounters = models.PositiveIntegerField(default=0)
@@ -37,7 +41,11 @@ class DailyActivity(models.Model):
 
 class DailySupply(models.Model):
     day = models.DateField()
-    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: every query leads with the day (see Meta), and SQLite, with
+    # no statistics, would scan a site's every day through such an index.
+    site = models.ForeignKey(
+        "accounts.Site", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     contact_type = models.CharField(max_length=20)
     item = models.ForeignKey("supplies.Item", on_delete=models.CASCADE, related_name="+")
@@ -57,7 +65,11 @@ class DailySupply(models.Model):
 
 class DailyService(models.Model):
     day = models.DateField()
-    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: every query leads with the day (see Meta), and SQLite, with
+    # no statistics, would scan a site's every day through such an index.
+    site = models.ForeignKey(
+        "accounts.Site", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     contact_type = models.CharField(max_length=20)
     service = models.ForeignKey("outreach.Service", on_delete=models.CASCADE, related_name="+")
@@ -93,7 +105,11 @@ class FirstNaloxoneLine(models.Model):
     item = models.ForeignKey("supplies.Item", on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
     day = models.DateField()
-    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: every query leads with the day (see Meta), and SQLite, with
+    # no statistics, would scan a site's every day through such an index.
+    site = models.ForeignKey(
+        "accounts.Site", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     contact_type = models.CharField(max_length=20)
 
