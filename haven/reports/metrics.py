@@ -33,6 +33,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pyroaring import BitMap
 
 from haven.outreach.models import Encounter, Service
 from haven.participants.models import Participant
@@ -225,6 +226,38 @@ def unique_participants(scope, people=None):
     return (people if people is not None else people_served(scope))["unique"]
 
 
+def unique_participants_of_each(scopes):
+    """[unique_participants(scope) for scope in scopes], reading what they share once:
+    the whole program's finished months from their stored sets of people served
+    (served.py), the merged records once, and only the people, not their demographics.
+    """
+    today = timezone.localdate()
+
+    def finished_month_of_program(scope):
+        return (
+            not (scope.site_ids or scope.staff_ids or scope.contact_types)
+            and served.finished_months(scope.start, scope.end, today) == [scope.start]
+            and served.next_month(scope.start) == scope.end + datetime.timedelta(days=1)
+        )
+
+    months = sorted({scope.start for scope in scopes if finished_month_of_program(scope)})
+    stored = served.records_by_month(months, served.month_versions(months)[0])
+    merged = served.merged_records()
+    counts = []
+    for scope in scopes:
+        if finished_month_of_program(scope):
+            records = stored[scope.start]
+        else:
+            records = BitMap(
+                Encounter.objects.filter(scope.encounters(), participant__isnull=False)
+                .values_list("participant_id", flat=True)
+                .distinct()
+                .order_by()
+            )
+        counts.append(len(served.kept_records(records, merged)))
+    return counts
+
+
 def new_participants(scope, by=None):
     """Participants enrolled in the period, not counting records later merged as duplicates.
 
@@ -338,9 +371,9 @@ def units_by_group(scope, by_item=None):
     return counts
 
 
-def syringes_distributed(scope):
+def syringes_distributed(scope, by_item=None):
     """Syringes handed out at contacts (items in the "syringes" reporting group), in units."""
-    return units_by_group(scope)[Group.SYRINGES]
+    return units_by_group(scope, by_item)[Group.SYRINGES]
 
 
 def syringes_collected(scope, by=None):
@@ -374,6 +407,18 @@ def syringe_return_ratio(scope, distributed=None, collected=None):
     out = syringes_distributed(scope) if distributed is None else distributed
     back = syringes_collected(scope) if collected is None else collected
     return round(back / out, 3) if out else None
+
+
+def naloxone_doses(scope, by_item=None):
+    """Naloxone doses handed out at contacts, both formulations (units × doses per unit)."""
+    by_item = supplies_by_item(scope) if by_item is None else by_item
+    items = _items()
+    naloxone_groups = (Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE)
+    return sum(
+        units * items[item_id][1]
+        for item_id, (units, _anonymous) in by_item.items()
+        if items[item_id][0] in naloxone_groups
+    )
 
 
 def naloxone(scope, by_item=None, first_kits=None):

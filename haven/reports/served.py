@@ -114,26 +114,33 @@ def month_versions(months, changes_by_day=None):
 
 
 def _month_records(months, versions):
-    """The union of the months' records: stored bitmaps that still hold, the others
-    counted from the contacts (one query) and stored under the version read before."""
+    """The union of the months' records (records_by_month)."""
+    records = BitMap()
+    for seen in records_by_month(months, versions).values():
+        records |= seen
+    return records
+
+
+def records_by_month(months, versions):
+    """{month: its records}: stored bitmaps that still hold, the others counted from
+    the contacts (one query) and stored under the version read before."""
     stored = {
         month: (changes, participants)
         for month, changes, participants in ServedMonth.objects.filter(
             month__in=months
         ).values_list("month", "changes", "participants")
     }
-    records = BitMap()
+    records = {}
     missing = []
     for month in months:
         changes, participants = stored.get(month, (None, None))
         if changes == versions[month]:
-            records |= BitMap.deserialize(bytes(participants))
+            records[month] = BitMap.deserialize(bytes(participants))
         else:
             missing.append(month)
     if missing:
         counted = records_seen_by_month(missing)
-        for seen in counted.values():
-            records |= seen
+        records.update(counted)
         ServedMonth.objects.bulk_create(
             [
                 ServedMonth(month=month, changes=versions[month], participants=seen.serialize())
@@ -184,14 +191,20 @@ def _runs(months):
     return runs
 
 
-def kept_records(records):
-    """`records` with each merged record replaced by its kept record (merges point
-    straight at the kept record: participants.actions moves a duplicate's duplicates)."""
-    merged = dict(
+def merged_records():
+    """{merged record: the record it was merged into} (merges point straight at the
+    kept record: participants.actions moves a duplicate's duplicates)."""
+    return dict(
         Participant.objects.filter(merged_into__isnull=False)
         .values_list("id", "merged_into_id")
         .order_by()  # not by enrolment: the index on merged_into holds them
     )
+
+
+def kept_records(records, merged=None):
+    """`records` with each merged record replaced by its kept record (merged_records(),
+    unless the caller read them already)."""
+    merged = merged_records() if merged is None else merged
     duplicates = records & BitMap(merged)
     if not duplicates:
         return records

@@ -194,14 +194,14 @@ def trend_series(buckets, site_ids=()):
         "linked": _("Referrals linked within 30 days"),
     }
     values = {key: [] for key in names}
-    for _label, start, end in buckets:
-        scope = metrics.Scope(start, end, site_ids=site_ids)
-        naloxone = metrics.naloxone(scope)
+    scopes = [metrics.Scope(start, end, site_ids=site_ids) for _label, start, end in buckets]
+    values["participants"] = metrics.unique_participants_of_each(scopes)
+    for scope in scopes:
+        by_item = metrics.supplies_by_item(scope)  # read once for naloxone and syringes
         values["contacts"].append(metrics.contacts(scope))
-        values["participants"].append(metrics.unique_participants(scope))
-        values["naloxone"].append(sum(figures["doses"] for figures in naloxone.values()))
+        values["naloxone"].append(metrics.naloxone_doses(scope, by_item))
         values["reversals"].append(metrics.overdose_reports(scope)["reversals"])
-        values["syringes_out"].append(metrics.syringes_distributed(scope))
+        values["syringes_out"].append(metrics.syringes_distributed(scope, by_item))
         values["syringes_in"].append(metrics.syringes_collected(scope))
         values["linked"].append(metrics.referrals(scope)["linked_within_30_days"])
     return names, values
