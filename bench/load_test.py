@@ -21,7 +21,10 @@ docs/deploy.md describes. Scenarios (--scenarios, each --duration seconds):
 
 Afterwards it counts the contacts in the database: every save the clients saw
 succeed must be stored once, and nothing more (`nothing lost`). Writes happen
-(contacts, and stock received into the bags first): use a benchmark database.
+(contacts, and stock received into the bags first), so they go to a copy of the
+benchmark database, dropped at the end (--in-place writes to it instead): on the
+database itself each run would pile its contacts into the current month, and the
+next run's figures of the month so far would be counted over them.
 """
 
 import argparse
@@ -32,9 +35,11 @@ import os
 import random
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -50,6 +55,39 @@ SCENARIOS = {
     "mix-100": (["FieldSpecialist", "ProgramManager"], 100, 1),
     "healthz": (["HealthCheck"], 20, 0),
 }
+
+
+def work_on_a_copy():
+    """Point this run (and the servers it starts) at a copy of the benchmark database;
+    returns what drops the copy."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        import psycopg
+
+        parts = urllib.parse.urlsplit(url)
+        source = parts.path.lstrip("/")
+        copy = f"{source}_load_test"
+        server = parts._replace(path="/postgres").geturl()
+
+        def run(*statements):
+            with psycopg.connect(server, autocommit=True) as connection:
+                for statement in statements:
+                    connection.execute(statement)
+
+        run(f'DROP DATABASE IF EXISTS "{copy}"', f'CREATE DATABASE "{copy}" TEMPLATE "{source}"')
+        os.environ["DATABASE_URL"] = parts._replace(path=f"/{copy}").geturl()
+        return lambda: run(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    source = Path(os.environ.get("HAVEN_SQLITE_PATH", VAR / "haven.sqlite3"))
+    copy = source.with_name(f"{source.stem}-load-test.sqlite3")
+    with sqlite3.connect(source) as original, sqlite3.connect(copy) as duplicate:
+        original.backup(duplicate)
+    os.environ["HAVEN_SQLITE_PATH"] = str(copy)
+
+    def drop():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+    return drop
 
 
 def setup_django():
@@ -348,8 +386,12 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=30, help="seconds per scenario")
     parser.add_argument("--workers", type=int, help="gunicorn workers per instance")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--in-place", action="store_true", help="write to the database itself, not a copy"
+    )
     args = parser.parse_args(argv)
     VAR.mkdir(exist_ok=True)
+    drop_copy = None if args.in_place else work_on_a_copy()
     setup_django()
     from django.db import connection
 
@@ -398,6 +440,9 @@ def main(argv=None):
         for process in reversed(processes):
             process.terminate()
             process.wait(timeout=30)
+        connection.close()
+        if drop_copy:
+            drop_copy()
     if args.json:
         print(json.dumps(results, indent=2))
     return 0
