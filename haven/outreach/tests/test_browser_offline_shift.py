@@ -70,6 +70,24 @@ def test_the_no_signal_page_is_styled_and_in_the_language_the_worker_chose(
     expect(page.get_by_role("heading", level=1)).to_have_text("Registrar un contacto")
 
 
+def test_the_form_stays_put_while_the_phone_gets_ready(page, sam, downtown, participant, catalog):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    readiness = page.locator("#offline-ready")
+    expect(readiness).to_have_text("This phone is ready to work without signal.")
+    more = page.get_by_role("button", name="One more Naloxone nasal spray")
+    ready_at = more.bounding_box()
+    # What the line said while the worker started on the form (keys on their way).
+    page.evaluate(
+        """() => {
+          const messages = JSON.parse(document.getElementById("offline-messages").textContent);
+          document.getElementById("offline-ready").textContent = messages.offline_preparing;
+        }"""
+    )
+    expect(readiness).to_have_text("Getting this phone ready to work without signal…")
+    assert abs(more.bounding_box()["y"] - ready_at["y"]) < 1  # not a line's jump
+
+
 def test_a_contact_saved_offline_is_confirmed_where_the_worker_is_looking(
     page, sam, downtown, participant, catalog
 ):
