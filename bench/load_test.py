@@ -47,6 +47,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = BASE_DIR / "var"
 BIN = Path(sys.executable).parent
 DEVELOPMENT_ENCRYPTION_KEY = "aGF2ZW4tZGV2ZWxvcG1lbnQta2V5LW5vdC1zZWNyZXQ="
+# The funder reports the managers open (as in bench/locustfile.py).
+REPORTS = ("ssp", "naloxone")
 SCENARIOS = {
     # name: (locust user classes, users, seconds between actions per user; 0 = no pause)
     "field-pace": (["QuickSaver"], 20, 1),
@@ -200,6 +202,23 @@ def stock_the_bag(user, items=None):
                 supplier="load test",
                 by=user,
             )
+
+
+def warm_up(host, plan_path):
+    """Open the manager's pages once: a database in use keeps the figures of finished
+    periods and months (reports.CachedFigures, ServedMonth), counted at the first view
+    after a change, which a fresh copy has not had."""
+    plan = json.loads(plan_path.read_text())
+    year, quarter = plan["last_quarter"]
+    cookie = f"{plan['session_cookie']}={plan['managers'][0]['session']}"
+    for path in (
+        "/reports/dashboard/",
+        *(f"/reports/{slug}/?period=quarter&year={year}&number={quarter}" for slug in REPORTS),
+    ):
+        request = urllib.request.Request(host + path, headers={"Cookie": cookie})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status}")
 
 
 def free_port():
@@ -413,6 +432,7 @@ def main(argv=None):
             port = free_port()
             processes.append(start_gunicorn(port, args.workers, "gunicorn"))
         host = f"http://127.0.0.1:{port}"
+        warm_up(host, plan_path)
         results = {
             "setup": "two gunicorn instances behind nginx" if args.cluster else "one gunicorn",
             "database": connection.vendor,
