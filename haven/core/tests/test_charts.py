@@ -81,6 +81,16 @@ def test_ticks_have_thousands_separators_in_the_language_of_the_page():
         assert "12\xa0000" in charts.line_chart(LABELS, [("Jeringas", [12_000] * 12)])
 
 
+def test_a_chart_drawn_again_is_the_same_picture_unless_its_numbers_or_language_change():
+    series = [("Syringes", [12_000] * 12)]
+    english = charts.line_chart(LABELS, series)
+    assert charts.line_chart(LABELS, series) is english  # kept, not drawn again
+    changed = charts.line_chart(LABELS, [("Syringes", [12_000] * 11 + [13_000])])
+    assert changed is not english and changed != english
+    with translation.override("es"):
+        assert "12\xa0000" in charts.line_chart(LABELS, series)
+
+
 def test_small_multiples_share_one_scale():
     quiet = charts.line_chart(LABELS, [("A", [1] * 12)], size="small", y_max=40)
     ticks = [int(n) for n in re.findall(r'class="(?:major)?">(\d+)</text>', quiet)]
