@@ -195,13 +195,10 @@ def trend_series(buckets, site_ids=()):
     }
     values = {key: [] for key in names}
     scopes = [metrics.Scope(start, end, site_ids=site_ids) for _label, start, end in buckets]
-    values["participants"] = metrics.unique_participants_of_each(scopes)
-    for scope in scopes:
-        by_item = metrics.supplies_by_item(scope)  # read once for naloxone and syringes
-        values["contacts"].append(metrics.contacts(scope))
-        values["naloxone"].append(metrics.naloxone_doses(scope, by_item))
+    for scope, from_contacts in zip(scopes, metrics.contact_trends(scopes), strict=True):
+        for key, value in from_contacts.items():
+            values[key].append(value)
         values["reversals"].append(metrics.overdose_reports(scope)["reversals"])
-        values["syringes_out"].append(metrics.syringes_distributed(scope, by_item))
         values["syringes_in"].append(metrics.syringes_collected(scope))
         values["linked"].append(metrics.referrals(scope)["linked_within_30_days"])
     return names, values

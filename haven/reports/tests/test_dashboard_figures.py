@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.reports import metrics
-from haven.reports.models import ServedMonth
+from haven.reports.models import CachedFigures, ServedMonth
 from haven.reports.tests.conftest import at
 from haven.reports.views import _buckets, trend_series
 
@@ -83,3 +83,28 @@ def test_late_contacts_in_a_finished_month_are_counted_at_once(
         )
     assert assert_as_defined(months)["participants"][-3] == 2
     assert assert_as_defined(months, site_ids=(downtown.pk,))["participants"][-3] == 1
+
+
+def test_a_merge_after_the_trends_were_kept_is_counted_at_once(
+    program, in_mid_april, olga, eastside, sue
+):
+    from haven.participants.actions import do_merge_participants
+
+    do_record_encounter(
+        EncounterData(
+            client_uuid=uuid.uuid4(),
+            site=eastside,
+            contact_type="mobile",
+            occurred_at=at(1, 20),
+            participant=program["p2"],
+        ),
+        staff=olga,
+    )
+    months = _buckets("month", 12, in_mid_april)
+    # January: P1 and P2. The finished months' trends are kept.
+    assert assert_as_defined(months)["participants"][-4] == 2
+    assert CachedFigures.objects.filter(scope__startswith="trends ").count() == 11
+
+    # P2 turns out to be P1: one person in January from now on.
+    do_merge_participants(duplicate=program["p2"], keeper=program["p1"], by=sue)
+    assert assert_as_defined(months)["participants"][-4] == 1
