@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Test processes run side by side (pytest-xdist): one per CPU.
+TEST_PROCESSES ?= auto
 export HAVEN_SQLITE_PATH ?= $(CURDIR)/var/haven.sqlite3
 
 .PHONY: run serve test lint format install messages clean
@@ -51,7 +53,7 @@ format: install
 test: lint
 	mkdir -p var
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES)
 
 messages: install
 	cd haven && ../$(BIN)/python ../manage.py makemessages -l es --no-location --no-obsolete
