@@ -57,7 +57,8 @@ def shown_charts(page):
           const chart = img.getBoundingClientRect();
           const figures = panel.querySelector(".figures.now").getBoundingClientRect();
           return {
-            phone: img.currentSrc === source.srcset,
+            phone: img.currentSrc === new URL(source.srcset, location.href).href,
+            loaded: img.complete && img.naturalWidth > 0,
             width: chart.width,
             beside: figures.left >= chart.right,
             below: figures.top >= chart.bottom,
@@ -74,12 +75,20 @@ def pin_the_clock(monkeypatch):
 def test_dashboard_on_a_phone_is_legible_and_accessible(page, sue, program, monkeypatch):
     pin_the_clock(monkeypatch)
     log_in(page, "sue", PASSWORD)
+    drawings = []
+    page.on(
+        "requestfinished",
+        lambda request: "/reports/dashboard/chart/" in request.url and drawings.append(request),
+    )
     page.goto("/reports/dashboard/")
     expect(page.get_by_role("heading", name="Contacts and people")).to_be_visible()
+    page.wait_for_load_state("load")
     expect(page.get_by_text("The last point, 2026-03 (so far), is partial")).to_be_visible()
     expect(page.locator(".figures.now dt").first).to_have_text("Contacts, 2026-03 (so far)")
     shown = shown_charts(page)
     assert len(shown) == 4
+    # Only the phone's drawings were fetched, one a chart.
+    assert len(drawings) == 4 and all(chart["loaded"] for chart in shown)
     for chart in shown:
         # The phone drawing, shown at about its own width: its text stays page-sized.
         assert chart["phone"] and chart["below"]
@@ -101,8 +110,9 @@ def test_dashboard_on_a_desk_has_large_charts_with_their_numbers_beside(
     log_in(page, "max", PASSWORD)
     page.goto("/reports/dashboard/")
     expect(page.get_by_role("heading", name="Naloxone and reversals")).to_be_visible()
+    page.wait_for_load_state("load")
     for chart in shown_charts(page):
-        assert not chart["phone"] and chart["beside"]
+        assert not chart["phone"] and chart["beside"] and chart["loaded"]
         assert chart["width"] >= 0.85 * charts.SIZES["desk"]["width"]
     assert_accessible(page)
     context.close()

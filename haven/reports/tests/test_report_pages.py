@@ -1,4 +1,3 @@
-import base64
 import csv
 import datetime
 import io
@@ -157,22 +156,43 @@ def test_exact_figures_say_they_are_for_internal_use(login, max_manager, program
     assert "EXACT FIGURES — internal use only" in page.content.decode()
 
 
+def drawn(client, address):
+    response = client.get(address)
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    return response.content.decode()
+
+
 def test_dashboard_has_charts_with_their_numbers(login, max_manager, program):
-    response = login(max_manager).get(reverse("reports:dashboard"))
+    client = login(max_manager)
+    response = client.get(reverse("reports:dashboard"))
     content = response.content.decode()
     # Pictures, not SVG markup in the page: pygal's <style> would break the CSP.
     assert "<svg" not in content
-    assert content.count(' src="data:image/svg+xml;base64,') == 4
-    # A second drawing for phones, whose text stays page-sized at 360 px.
-    assert (
-        content.count('<source media="(max-width: 40rem)" srcset="data:image/svg+xml;base64,') == 4
-    )
-    for panel in response.context["panels"]:
-        assert "<script" not in panel["svg"]
-        assert base64.b64decode(panel["src"].split(",", 1)[1]).decode() == panel["svg"]
-    panel = response.context["panels"][0]
-    assert panel["columns"] == ["Contacts", "Unique participants"]
-    assert len(panel["rows"]) == 12
+    panels = response.context["panels"]
+    assert len(panels) == 4
+    for panel in panels:
+        # A drawing for desks and one for phones, whose text stays page-sized at 360 px:
+        # the browser fetches the one its screen shows.
+        assert f' src="{panel["src"]}"' in content
+        assert f'<source media="(max-width: 40rem)" srcset="{panel["phone_src"]}"' in content
+        desk, phone = drawn(client, panel["src"]), drawn(client, panel["phone_src"])
+        assert desk != phone and "<script" not in desk + phone
+        assert 'viewBox="0 0 860 380"' in desk and 'viewBox="0 0 360 300"' in phone
+    assert panels[0]["columns"] == ["Contacts", "Unique participants"]
+    assert len(panels[0]["rows"]) == 12
+
+
+def test_a_dashboard_chart_is_kept_by_the_browser_and_shown_only_to_whom_it_was_drawn_for(
+    login, max_manager, sue, sam, program
+):
+    address = login(max_manager).get(reverse("reports:dashboard")).context["panels"][0]["src"]
+    response = login(max_manager).get(address)
+    # Its numbers are in its address: the same address is always the same picture.
+    assert response["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert login(sue).get(address).status_code == 404  # a supervisor, who has dashboards too
+    assert login(sam).get(address).status_code == 403  # a specialist
+    tampered = address.replace(".svg", "x.svg")
+    assert login(max_manager).get(tampered).status_code == 404
 
 
 def test_the_dashboard_includes_the_current_month_so_far_and_last_year(
@@ -193,8 +213,9 @@ def test_the_dashboard_includes_the_current_month_so_far_and_last_year(
     content = response.content.decode()
     assert "2026-03-01 to 2026-03-20" in content and "2025-03-01 to 2025-03-20" in content
     # In the chart too: the last label says so and its line is dashed to a hollow point.
-    assert ">Mar so far</text>" in panel["svg"]
-    assert "stroke-dasharray:6,5" in panel["svg"] and panel["svg"].count("fill: white") == 2
+    svg = drawn(client, panel["src"])
+    assert ">Mar so far</text>" in svg
+    assert "stroke-dasharray:6,5" in svg and svg.count("fill: white") == 2
 
 
 def test_dashboard_numbers_have_thousands_separators(login, max_manager, program, monkeypatch):
