@@ -187,8 +187,11 @@ def test_a_dashboard_chart_is_kept_by_the_browser_and_shown_only_to_whom_it_was_
 ):
     address = login(max_manager).get(reverse("reports:dashboard")).context["panels"][0]["src"]
     response = login(max_manager).get(address)
-    # Its numbers are in its address: the same address is always the same picture.
+    # Its numbers are in its address: the same address is always the same picture,
+    # and the same picture always the same address.
     assert response["Cache-Control"] == "private, max-age=31536000, immutable"
+    again = login(max_manager).get(reverse("reports:dashboard")).context["panels"][0]["src"]
+    assert again == address
     assert login(sue).get(address).status_code == 404  # a supervisor, who has dashboards too
     assert login(sam).get(address).status_code == 403  # a specialist
     tampered = address.replace(".svg", "x.svg")
