@@ -7,8 +7,9 @@ dependency, slower per chart and measures text with its own fonts, not the
 page's; vega-lite draws in the browser, which needs a script bundle and an
 expression evaluator the content security policy refuses.
 
-Each chart is a picture with no script, shown as an <img> with a data: address
-(pygal styles its SVG with a <style> element, which the policy refuses inside a
+Each chart is a picture with no script, shown as an <img> with a data: address,
+or on the dashboard an address of its own (reports.views.dashboard_chart) (pygal
+styles its SVG with a <style> element, which the policy refuses inside a
 page but an image keeps to itself), with a text alternative and its numbers in
 a table beside it. A chart is drawn once per size at which it is shown, so
 that its text is as large on a phone as on a desk: the picture is shown at
