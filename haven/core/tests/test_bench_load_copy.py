@@ -5,6 +5,7 @@ import os
 import sqlite3
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -36,11 +37,8 @@ def test_an_sqlite_database_is_copied_and_the_copy_dropped(tmp_path, monkeypatch
 def test_a_postgresql_database_is_copied_and_the_copy_dropped(monkeypatch):
     import psycopg
 
-    settings = connection.settings_dict
-    server = (
-        f"postgresql://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:"
-        f"{settings['PORT']}/postgres"
-    )
+    # Haven reaches PostgreSQL by DATABASE_URL (settings.py); its server's own database:
+    server = urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
     source = f"haven_load_copy_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{source}"')
