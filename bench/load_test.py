@@ -86,7 +86,7 @@ def work_on_a_copy():
     os.environ["HAVEN_SQLITE_PATH"] = str(copy)
 
     def drop():
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", "-writer.lock"):  # the last: Haven's writers queue
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
 
     return drop
@@ -411,6 +411,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     VAR.mkdir(exist_ok=True)
     drop_copy = None if args.in_place else work_on_a_copy()
+    try:
+        return run_scenarios(args)
+    finally:
+        if drop_copy:
+            drop_copy()
+
+
+def run_scenarios(args):
+    """The scenarios of `args` against one server or two behind nginx."""
     setup_django()
     from django.db import connection
 
@@ -461,8 +470,6 @@ def main(argv=None):
             process.terminate()
             process.wait(timeout=30)
         connection.close()
-        if drop_copy:
-            drop_copy()
     if args.json:
         print(json.dumps(results, indent=2))
     return 0
