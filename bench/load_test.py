@@ -86,7 +86,7 @@ def work_on_a_copy():
     os.environ["HAVEN_SQLITE_PATH"] = str(copy)
 
     def drop():
-        for suffix in ("", "-wal", "-shm", "-writer.lock"):  # the last: Haven's writers queue
+        for suffix in ("", "-wal", "-shm", "-writer.lock"):  # and the lock writers queue on
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
 
     return drop
