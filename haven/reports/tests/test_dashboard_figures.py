@@ -36,6 +36,20 @@ def assert_as_defined(buckets, site_ids=()):
     return values
 
 
+def late_contact(staff, site, participant, when):
+    """A contact a phone's outbox sends after its month has ended."""
+    do_record_encounter(
+        EncounterData(
+            client_uuid=uuid.uuid4(),
+            site=site,
+            contact_type="mobile",
+            occurred_at=when,
+            participant=participant,
+        ),
+        staff=staff,
+    )
+
+
 @pytest.fixture
 def in_mid_april(monkeypatch):
     today = datetime.date(2026, 4, 15)
@@ -71,16 +85,7 @@ def test_late_contacts_in_a_finished_month_are_counted_at_once(
     # Phones' outboxes send February contacts in April: P2's, and P1's (P3, seen in
     # February, was merged into P1: one person).
     for staff, site, participant in ((olga, eastside, "p2"), (sam, downtown, "p1")):
-        do_record_encounter(
-            EncounterData(
-                client_uuid=uuid.uuid4(),
-                site=site,
-                contact_type="mobile",
-                occurred_at=at(2, 14),
-                participant=program[participant],
-            ),
-            staff=staff,
-        )
+        late_contact(staff, site, program[participant], at(2, 14))
     assert assert_as_defined(months)["participants"][-3] == 2
     assert assert_as_defined(months, site_ids=(downtown.pk,))["participants"][-3] == 1
 
@@ -90,16 +95,7 @@ def test_a_merge_after_the_trends_were_kept_is_counted_at_once(
 ):
     from haven.participants.actions import do_merge_participants
 
-    do_record_encounter(
-        EncounterData(
-            client_uuid=uuid.uuid4(),
-            site=eastside,
-            contact_type="mobile",
-            occurred_at=at(1, 20),
-            participant=program["p2"],
-        ),
-        staff=olga,
-    )
+    late_contact(olga, eastside, program["p2"], at(1, 20))
     months = _buckets("month", 12, in_mid_april)
     # January: P1 and P2. The finished months' trends are kept.
     assert assert_as_defined(months)["participants"][-4] == 2
