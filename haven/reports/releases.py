@@ -32,6 +32,7 @@ import json
 from django.conf import settings
 from django.db import transaction
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from haven.core import audit
@@ -70,10 +71,40 @@ def released_report(slug, scope, user):
     release = latest_release(scope.start, scope.end)
     stored = False
     if release is None:
+        refuse_an_overlapping_release(scope.start, scope.end)
         release, stored = _store_release(scope, wanted, user)
     report = report_from_release(release, slug, scope)
     report.late_changes = not stored and has_late_changes(release)
     return report, release, stored
+
+
+def refuse_an_overlapping_release(start, end):
+    """Refuse a first release of [start, end] if another period's release overlaps it.
+
+    Suppressed reports come for one kind of period (HAVEN_SUPPRESSED_PERIOD), so
+    released periods do not overlap, but that setting can change: a program that
+    released its quarters and then reports by year must not release a year as well,
+    or the year less its released quarters would give the hidden counts back.
+    """
+    overlapping = (
+        Release.objects.filter(start__lte=end, end__gte=start)
+        .exclude(start=start, end=end)
+        .order_by("start")
+        .first()
+    )
+    if overlapping is not None:
+        raise NotReleased(
+            _(
+                "Figures with small counts hidden were already released for "
+                "%(start)s to %(end)s, which overlaps this period: released too, the two "
+                "could be subtracted to give hidden counts back. Choose a period that "
+                "does not overlap a released one."
+            )
+            % {
+                "start": date_format(overlapping.start, "DATE_FORMAT"),
+                "end": date_format(overlapping.end, "DATE_FORMAT"),
+            }
+        )
 
 
 def _counted_now(whole, members):
@@ -137,6 +168,9 @@ def _store(whole, version, user, rule, members, figures, reports, linked, status
                 release,
                 page=f"report release {whole.start}..{whole.end} version {version}",
             )
+            # The audit log's lock (audit.record) orders first releases one after
+            # another, so this sees one of an overlapping period stored meanwhile.
+            refuse_an_overlapping_release(whole.start, whole.end)
     return release, stored
 
 

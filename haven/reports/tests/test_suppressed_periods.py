@@ -15,7 +15,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from haven.reports.models import DailyActivity
+from haven.core.models import AuditEntry
+from haven.reports import metrics, releases, standard
+from haven.reports.models import DailyActivity, Release
 
 REFUSED = {
     "en": "With small counts hidden, reports cover one calendar period of one kind",
@@ -195,3 +197,49 @@ def test_a_period_not_yet_over_is_refused_with_hidden_counts_and_says_why(
     over = {"period": "quarter", "year": "2025", "number": "4"}
     assert report(login(ana), over).context["report"].suppressed
     assert report(client, {**over, "suppress": "on"}).context["report"].suppressed
+
+
+def test_a_changed_kind_of_period_releases_nothing_that_overlaps_a_released_period(
+    login, ana, settings
+):
+    """Released quarters stay the only figures of their year: after the program turns
+    to reporting by year, the year that holds them is refused, other years are not."""
+
+    client = login(ana)
+    assert report(client, {"period": "quarter", "year": "2025", "number": "2"}).status_code == 200
+    assert Release.objects.count() == 1
+    settings.SUPPRESSED_PERIOD = "year"
+    for wanted in ["", "csv", "xlsx", "pdf"]:
+        params = {"period": "year", "year": "2025"}
+        refused = report(client, {**params, "format": wanted} if wanted else params)
+        assert refused.status_code == 400
+        assert refused["Content-Type"].startswith("text/html")  # no file, no figures
+        assert "were already released for April 1, 2025 to June 30, 2025" in text(refused)
+        assert "refusal" in refused.context and "report" not in refused.context
+    spanish = report(client, {"period": "year", "year": "2025"}, "es")
+    assert "Ya se publicaron, con las cifras pequeñas ocultas, las cifras del 1 de abril" in text(
+        spanish
+    )
+    assert Release.objects.count() == 1  # nothing stored for the refused year
+    assert not AuditEntry.objects.filter(page__startswith="report release 2025-01-01").exists()
+    # A year that holds no released period is released as before.
+    assert report(client, {"period": "year", "year": "2024"}).status_code == 200
+    assert Release.objects.filter(start=datetime.date(2024, 1, 1)).exists()
+    # And the quarter already out is still served from its release.
+    settings.SUPPRESSED_PERIOD = "quarter"
+    again = report(client, {"period": "quarter", "year": "2025", "number": "2"})
+    assert again.status_code == 200 and again.context["report"].suppressed
+    assert Release.objects.count() == 2
+
+
+def test_a_first_release_overlapping_one_stored_meanwhile_is_undone(ana):
+    """Two first releases of overlapping periods at once: the one stored second finds
+    the first inside its own transaction (after the audit log's lock) and stores
+    nothing, though its check before counting found no overlap."""
+    quarter = metrics.Scope(datetime.date(2025, 4, 1), datetime.date(2025, 6, 30))
+    releases.released_report("ssp", quarter, ana)
+    year = metrics.Scope(datetime.date(2025, 1, 1), datetime.date(2025, 12, 31))
+    with pytest.raises(releases.NotReleased):
+        # What released_report does once its early check has passed.
+        releases._store_release(year, standard.slice_of(year), ana)
+    assert list(Release.objects.values_list("start", flat=True)) == [datetime.date(2025, 4, 1)]
