@@ -1,16 +1,23 @@
-"""Encryption of free text at rest with Fernet (AES-128-CBC plus HMAC).
+"""Encryption of free text at rest with Fernet (AES-128-CBC plus HMAC), and of values
+put in addresses (seal_for_address).
 
 Keys come from settings.ENCRYPTION_KEYS, newest first. MultiFernet encrypts
 with the newest key and decrypts with any of them, so adding a key and then
 running `manage.py rotate_encryption_keys` rotates without downtime.
 """
 
+import base64
+import json
+import zlib
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 @lru_cache(maxsize=4)
@@ -130,3 +137,36 @@ def encrypted_fields():
         for field in model._meta.concrete_fields:
             if isinstance(field, EncryptedTextField):
                 yield model, field
+
+
+# ------------------------------------------------------- values in addresses
+# A value a page puts in a link (a dashboard chart's figures) is sealed with
+# AES-SIV: deterministic, so the same value has the same address and the browser
+# can keep what it fetched, and unreadable, so no figure is in the browser's
+# history or a proxy's log. The key comes from SECRET_KEY, one per purpose.
+
+
+class UnsealedAddress(Exception):
+    """The token was not sealed by seal_for_address with this purpose and key."""
+
+
+@lru_cache(maxsize=16)
+def _address_sealer(purpose, secret):
+    key = salted_hmac("haven.core.crypto.address", purpose, secret, algorithm="sha512")
+    return AESSIV(key.digest())
+
+
+def seal_for_address(value, purpose):
+    """A JSON-able value as a short url-safe token that only open_from_address reads."""
+    plain = zlib.compress(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+    sealed = _address_sealer(purpose, settings.SECRET_KEY).encrypt(plain, None)
+    return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii")
+
+
+def open_from_address(token, purpose):
+    try:
+        sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        plain = _address_sealer(purpose, settings.SECRET_KEY).decrypt(sealed, None)
+    except (InvalidTag, ValueError) as error:  # binascii.Error is a ValueError
+        raise UnsealedAddress from error
+    return json.loads(zlib.decompress(plain))

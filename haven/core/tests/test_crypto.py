@@ -1,6 +1,9 @@
+import base64
 import io
 import json
+import re
 import uuid
+import zlib
 
 import pytest
 from cryptography.fernet import Fernet
@@ -9,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.core.serializers.base import DeserializationError
 from django.db import connection
 
+from haven.core import crypto
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Encounter
 
@@ -128,3 +132,34 @@ def test_an_xml_dump_fails_rather_than_write_a_note(noted_encounter):
     with pytest.raises(CommandError, match="Unable to serialize"):
         call_command("dumpdata", "outreach.encounter", format="xml", stdout=out)
     assert SECRET not in out.getvalue()
+
+
+VALUE = {"for": 7, "series": [["Contacts", [3, 1, 4]]], "language": "es"}
+
+
+def test_a_value_sealed_for_an_address_opens_only_for_its_purpose_and_key(settings):
+    token = crypto.seal_for_address(VALUE, "charts")
+    assert crypto.open_from_address(token, "charts") == VALUE
+    # Deterministic, so the browser can keep what it fetched by address.
+    assert crypto.seal_for_address(VALUE, "charts") == token
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", token)  # fits a path segment as it is
+    with pytest.raises(crypto.UnsealedAddress):
+        crypto.open_from_address(token, "other purpose")
+    for tampered in (token[:-1], token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1], "%"):
+        with pytest.raises(crypto.UnsealedAddress):
+            crypto.open_from_address(tampered, "charts")
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    with pytest.raises(crypto.UnsealedAddress):
+        crypto.open_from_address(token, "charts")
+
+
+def test_nothing_of_a_sealed_value_can_be_read_from_its_address():
+    token = crypto.seal_for_address(VALUE, "charts")
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    # Not a signed value (whose payload is only encoded, and compressed at most).
+    with pytest.raises(zlib.error):
+        zlib.decompress(raw)
+    assert b"Contacts" not in raw and "Contacts" not in token
+    # Values one figure apart have unrelated addresses.
+    nearly = crypto.seal_for_address({**VALUE, "series": [["Contacts", [3, 1, 5]]]}, "charts")
+    assert nearly[:8] != token[:8]

@@ -1,6 +1,8 @@
+import base64
 import csv
 import datetime
 import io
+import zlib
 
 import pytest
 from django.urls import reverse
@@ -187,8 +189,8 @@ def test_a_dashboard_chart_is_kept_by_the_browser_and_shown_only_to_whom_it_was_
 ):
     address = login(max_manager).get(reverse("reports:dashboard")).context["panels"][0]["src"]
     response = login(max_manager).get(address)
-    # Its numbers are in its address: the same address is always the same picture,
-    # and the same picture always the same address.
+    # Its numbers are in its address, sealed: the same address is always the same
+    # picture, and the same picture always the same address.
     assert response["Cache-Control"] == "private, max-age=31536000, immutable"
     again = login(max_manager).get(reverse("reports:dashboard")).context["panels"][0]["src"]
     assert again == address
@@ -196,6 +198,11 @@ def test_a_dashboard_chart_is_kept_by_the_browser_and_shown_only_to_whom_it_was_
     assert login(sam).get(address).status_code == 403  # a specialist
     tampered = address.replace(".svg", "x.svg")
     assert login(max_manager).get(tampered).status_code == 404
+    # No figure can be read from the address (browser history, a proxy's log).
+    token = address.rsplit("/", 1)[1].removesuffix(".svg")
+    payload = token.split(":")[0].lstrip(".")  # where a signed value keeps it, compressed
+    with pytest.raises(zlib.error):
+        zlib.decompress(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def test_the_dashboard_includes_the_current_month_so_far_and_last_year(
