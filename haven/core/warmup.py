@@ -9,6 +9,7 @@ after `max_requests`). Done here, before the worker is ready, it costs the
 users nothing. Nothing here writes.
 """
 
+import gc
 import logging
 import threading
 import time
@@ -94,3 +95,13 @@ def warm_worker(worker):
         log.info("Worker warmed up in %.0f ms.", (time.perf_counter() - started) * 1000)
     except Exception:
         log.exception("Warming the worker failed; it warms up on its first requests instead.")
+    keep_out_of_garbage_collection()
+
+
+def keep_out_of_garbage_collection():
+    """What the worker holds once warm (modules, templates, translations: some
+    100,000 objects) lives as long as the worker: the garbage collector need not
+    look through it again. Its full collections then scan only what requests make
+    (bench/request_profile.py: the collector's CPU a save about halved)."""
+    gc.collect()
+    gc.freeze()

@@ -1,5 +1,6 @@
 """A gunicorn worker is warmed before it takes requests (haven/core/warmup.py)."""
 
+import gc
 import threading
 from concurrent import futures
 from types import SimpleNamespace
@@ -48,3 +49,13 @@ def test_a_failing_warm_up_is_logged_and_the_worker_goes_on(monkeypatch, caplog)
     monkeypatch.setattr(warmup, "warm_process", broken)
     warmup.warm_worker(SimpleNamespace(tpool=None, cfg=SimpleNamespace(threads=2)))
     assert "Warming the worker failed" in caplog.text
+
+
+def test_a_warmed_worker_keeps_what_it_holds_out_of_garbage_collection(monkeypatch):
+    monkeypatch.setattr(warmup, "warm_process", lambda: None)
+    try:
+        warmup.warm_worker(SimpleNamespace(tpool=None, cfg=SimpleNamespace(threads=1)))
+        assert gc.get_freeze_count() > 10_000  # the modules and all they hold
+        assert gc.isenabled()  # what requests make is still collected
+    finally:
+        gc.unfreeze()  # this test process is not a worker
