@@ -382,6 +382,44 @@ def test_an_overdose_report_made_with_no_signal_is_stored_once(page, sam, downto
     assert set(OverdoseReport.objects.values_list("recorded_by", flat=True)) == {sam.pk}
 
 
+# A slow phone: opening what the phone keeps sealed takes a moment and a half.
+SLOW_TO_OPEN_SEALS = """
+(() => {
+  const decrypt = crypto.subtle.decrypt.bind(crypto.subtle);
+  crypto.subtle.decrypt = async (...args) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return decrypt(...args);
+  };
+})();
+"""
+
+
+def test_a_contact_saved_before_the_chosen_person_shows_is_logged_for_them(
+    page, sam, downtown, participant, catalog
+):
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_KEPT_PARTICIPANTS)
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/participants/")
+    page.add_init_script(SLOW_TO_OPEN_SEALS)
+    page.context.set_offline(True)
+    page.goto("/participants/")
+    page.get_by_label("Card code, UIC or alias").fill("Sun")
+    page.get_by_role("button", name="Find").tap()
+    page.get_by_role("button", name=f"Log a contact for {participant.display_code}").tap()
+    # The log screen's scripts have run; the person's seal is still being opened
+    # when the worker taps Save.
+    expect(page.locator("#offline-ready")).to_be_visible()
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    expect(page.locator("#offline-form-error")).to_be_hidden()
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    assert Encounter.objects.get().participant == participant
+
+
 def test_a_participant_linked_to_another_while_the_phone_was_offline(
     page, sam, sue, downtown, participant, catalog
 ):

@@ -218,6 +218,9 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // The person chosen on the screen before is put in the form as the page
+    // opens (quick_log.js): a save tapped sooner waits until they are.
+    await field.personCarriedOver;
     // Fixing a refused contact goes through the outbox, with or without signal.
     const withSignal = navigator.onLine && !editing;
     if (withSignal && (await postedWithSignal())) return;

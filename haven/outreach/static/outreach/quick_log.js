@@ -145,16 +145,22 @@ if (chosen && cardCode && window.havenField) {
     field.forgetChosen();
     chosen.hidden = true;
   };
-  field.chosenPerson().then((found) => {
-    person = found;
-    if (!person || !person.card_code) return;
-    cardCode.value = person.card_code;
-    cardCode.dispatchEvent(new Event("input", { bubbles: true }));
-    document.getElementById("logging-for-name").textContent = person.alias
-      ? `${person.alias} · ${person.card_code}`
-      : person.card_code;
-    chosen.hidden = false;
-  });
+  // Opening their seal takes a moment, longer on a slow phone: a save tapped
+  // before they are in the form waits for them (outbox.js), rather than being
+  // refused for want of a person while the screen names them.
+  field.personCarriedOver = field
+    .chosenPerson()
+    .then((found) => {
+      person = found;
+      if (!person || !person.card_code) return;
+      cardCode.value = person.card_code;
+      cardCode.dispatchEvent(new Event("input", { bubbles: true }));
+      document.getElementById("logging-for-name").textContent = person.alias
+        ? `${person.alias} · ${person.card_code}`
+        : person.card_code;
+      chosen.hidden = false;
+    })
+    .catch(() => {});
   document.getElementById("change-person").addEventListener("click", () => {
     forget();
     cardCode.value = "";
