@@ -40,6 +40,18 @@ def go_offline_when_ready(page):
     page.context.set_offline(True)
 
 
+def expect_the_log_screen_for(page, card_code):
+    """The quick-log screen opened for someone chosen on another screen, ready to save.
+
+    The tap that opens it does not wait for the new screen: its scripts may not
+    have run yet (a Save tapped then posts the form the ordinary way, which with
+    no signal loses it). The readiness line is theirs, and the screen names the
+    person once it has opened their seal.
+    """
+    expect(page.locator("#offline-ready")).to_be_visible()
+    expect(page.locator("#logging-for")).to_contain_text(card_code)
+
+
 # The participants the phone keeps are sealed in IndexedDB (field_crypto.js).
 WAIT_FOR_KEPT_PARTICIPANTS = """async () => {
   for (let attempt = 0; attempt < 100; attempt += 1) {

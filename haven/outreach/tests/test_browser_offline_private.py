@@ -22,6 +22,7 @@ from haven.outreach.models import Encounter, FieldDeviceKey
 from haven.outreach.tests.test_browser_offline import (
     WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
+    expect_the_log_screen_for,
     go_offline_when_ready,
 )
 from haven.outreach.tests.test_browser_offline_sealed import (
@@ -155,6 +156,7 @@ def test_someone_enrolled_with_no_signal_has_a_timeline_with_no_signal(
     page.context.set_offline(True)
     code = enrol(page, "Robin")
     page.get_by_role("button", name="Log a contact for them").tap()
+    expect_the_log_screen_for(page, code)
     page.get_by_role("button", name="One more Naloxone nasal spray").tap()
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()

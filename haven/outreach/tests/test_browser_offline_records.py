@@ -18,6 +18,7 @@ from haven.outreach.tests.test_browser_offline import (
     WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
     WHAT_IS_LEFT_ON_THE_PHONE,
+    expect_the_log_screen_for,
     log_contact,
 )
 
@@ -88,6 +89,7 @@ def test_a_refused_enrolment_is_fixed_with_another_code_and_its_contact_follows(
     page.context.set_offline(True)
     code = enrol(page, "Robin")
     page.get_by_role("button", name="Log a contact for them").tap()
+    expect_the_log_screen_for(page, code)
     page.get_by_role("button", name="One more Naloxone nasal spray").tap()
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()

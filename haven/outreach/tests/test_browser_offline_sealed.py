@@ -15,6 +15,7 @@ from haven.outreach.models import Encounter, FieldDeviceKey
 from haven.outreach.tests.test_browser_offline import (
     WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
+    expect_the_log_screen_for,
     go_offline_when_ready,
 )
 from haven.outreach.tests.test_browser_offline_shift import HELD_CODES, enrol
@@ -130,6 +131,7 @@ def test_the_phone_keeps_no_card_code_name_or_note_in_plain_text(
     page.get_by_role("button", name="Find").tap()
     expect(page.locator("#offline-results")).to_contain_text(f"{participant.display_code} · Sunny")
     page.get_by_role("button", name=f"Log a contact for {participant.display_code}").tap()
+    expect_the_log_screen_for(page, participant.display_code)
     page.get_by_label("Note").fill(NOTE)
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()

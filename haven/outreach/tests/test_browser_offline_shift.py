@@ -12,6 +12,7 @@ from haven.outreach.tests.test_browser_offline import (
     HOLDS_KEYS,
     WAIT_FOR_KEPT_PARTICIPANTS,
     WAIT_FOR_OFFLINE_CACHE,
+    expect_the_log_screen_for,
     go_offline_when_ready,
     log_contact,
 )
@@ -436,6 +437,7 @@ def test_a_participant_linked_to_another_while_the_phone_was_offline(
     page.get_by_label("Card code, UIC or alias").fill("Sunny B")
     page.get_by_role("button", name="Find").tap()
     page.get_by_role("button", name=f"Log a contact for {duplicate.display_code}").tap()
+    expect_the_log_screen_for(page, duplicate.display_code)
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
 
