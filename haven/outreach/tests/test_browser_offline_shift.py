@@ -1,12 +1,13 @@
 """A shift with no signal on every field screen, at phone size (issue 17)."""
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import assert_accessible, log_in
+from haven.core.tests.browser import WAIT_MS, assert_accessible, log_in
 from haven.outreach.models import Encounter
 from haven.outreach.tests.test_browser_offline import (
     HOLDS_KEYS,
@@ -55,9 +56,11 @@ def test_the_no_signal_page_is_styled_and_in_the_language_the_worker_chose(
     # Spanish chosen after the phone kept its screens in English: they are kept again.
     page.get_by_role("button", name="Español").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
-    for _ in range(100):
-        if "Sin señal" in page.evaluate(KEPT_PAGE_TEXT, "/outreach/offline/"):
-            break
+    # Until they are, the phone shows its English "No signal" page: wait for the
+    # Spanish one as long as any step may wait, and say so if it never comes.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while "Sin señal" not in page.evaluate(KEPT_PAGE_TEXT, "/outreach/offline/"):
+        assert time.monotonic() < deadline, "the kept screens were not fetched again in Spanish"
         page.wait_for_timeout(100)
 
     page.context.set_offline(True)
