@@ -510,13 +510,24 @@ def test_logging_out_clears_the_phone(page, sam, downtown, participant, catalog)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     page.context.set_offline(True)
     log_contact(page, anonymous_people=1)
+    # Kept, and counted for the logout button once the phone has tried to send
+    # it: a logout tapped sooner is not asked about a contact it does not know of.
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    expect(page.locator("#outbox-status")).to_contain_text("No signal")
     # The server cannot be reached (set before going online, or the app would
     # send the contact at once): the worker is asked before it is lost.
     page.route("**/api/v1/sync", lambda route: route.abort())
     page.context.set_offline(False)
-    page.once("dialog", lambda dialog: dialog.accept())
+    asked = []
+
+    def accept(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    assert [message.split(" and ")[0] for message in asked] == ["1 contacts have not been sent yet"]
     # The logged-out page wipes the phone: wait until it has.
     left = None
     for _ in range(100):
