@@ -424,6 +424,48 @@ def test_a_contact_saved_before_the_chosen_person_shows_is_logged_for_them(
     assert Encounter.objects.get().participant == participant
 
 
+def test_a_referral_made_before_the_chosen_person_shows_is_made_for_them(
+    page, sam, adam, downtown, participant
+):
+    from haven.resources.actions import do_save_resource
+    from haven.resources.models import Referral, Resource
+
+    clinic = do_save_resource(
+        Resource(name="Desert Bupe Clinic", zip_code="85281"),
+        by=adam,
+        needs=["buprenorphine"],
+        languages=["en"],
+        spans=[],
+    )
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    for path in ("/participants/", "/participants/kept/", "/resources/referrals/new/"):
+        assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, path)
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/resources")
+    assert page.evaluate(WAIT_FOR_KEPT_PARTICIPANTS)
+    page.context.set_offline(True)
+    page.goto("/participants/")
+    page.get_by_label("Card code, UIC or alias").fill("Sun")
+    page.get_by_role("button", name="Find").tap()
+    page.get_by_role("link", name=f"Timeline of {participant.display_code}").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{participant.display_code} · Sunny")
+    page.add_init_script(SLOW_TO_OPEN_SEALS)
+    page.get_by_role("button", name="Make a referral").tap()
+    # Made while the phone is still opening the seal of the person chosen.
+    page.get_by_label("Need").select_option(label="Buprenorphine")
+    page.get_by_label("Resource").select_option(label="Desert Bupe Clinic")
+    page.get_by_role("button", name="Make the referral").tap()
+    expect(page.locator("#referral-kept")).to_have_text(
+        "Referral saved on this phone. It will be sent when there is signal."
+    )
+
+    page.context.set_offline(False)
+    page.goto("/outreach/log/")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    referral = Referral.objects.get()
+    assert (referral.participant, referral.resource) == (participant, clinic)
+
+
 def test_a_participant_linked_to_another_while_the_phone_was_offline(
     page, sam, sue, downtown, participant, catalog
 ):

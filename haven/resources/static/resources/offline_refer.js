@@ -22,9 +22,13 @@
     template.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? values[name] : whole));
 
   // A person chosen on another screen comes with their code (sealed, field_app.js).
-  field.chosenPerson().then((person) => {
-    if (person && person.card_code && !cardCode.value) cardCode.value = person.card_code;
-  });
+  // Opening the seal takes a moment on a slow phone: a referral made sooner waits for it.
+  const personCarriedOver = field
+    .chosenPerson()
+    .then((person) => {
+      if (person && person.card_code && !cardCode.value) cardCode.value = person.card_code;
+    })
+    .catch(() => {});
 
   async function loadDirectory() {
     try {
@@ -91,6 +95,7 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     done.hidden = true;
+    await personCarriedOver;
     const body = readForm();
     const problem = field.cardCodeProblem(body.card_code);
     if (problem) {
