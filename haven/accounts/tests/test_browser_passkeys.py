@@ -65,10 +65,8 @@ PHONE_WIPED = """async function () {
 def log_out(page):
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    # As a person would, sign in again once the page has settled: its passkey
-    # button calls gettext() from the library's translation catalog, loaded
-    # async (a tap before it has run does nothing but throw), which the load
-    # event waits for.
+    # As a person would, sign in again once the page has settled (its passkey
+    # script runs only after the library's translations: passkeys.py).
     page.wait_for_load_state("load")
     page.wait_for_function(PHONE_WIPED)
 

@@ -1,10 +1,12 @@
 """Two-factor sign-in: enrolment, the code page, recovery codes, required 2FA, lockout."""
 
 import base64
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template import RequestContext, Template
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -556,3 +558,23 @@ def test_a_session_is_verified_only_by_its_users_confirmed_device_still_there(sa
     client = verified_client(sam, again)
     TOTPDevice.objects.filter(pk=again.pk).update(confirmed=False)
     assert client.get(HOME).status_code == 302
+
+
+CATALOG_THEN_MODULE = re.compile(
+    r'<script defer src="/[^"]*jsi18n[^"]*"></script>\s*'
+    r'<script type="module" src="[^"]*otp_webauthn_(auth|register)\.js"></script>'
+)
+
+
+def test_the_passkey_buttons_translations_are_loaded_before_their_script(rf):
+    """The passkey library's script calls gettext() when its button is tapped: the
+    translation catalog runs before it (defer, in order), never after (async), so a
+    button tapped on a page still loading does not throw and do nothing."""
+    page = Client().get(reverse("accounts:login")).content.decode()
+    assert CATALOG_THEN_MODULE.search(page).group(1) == "auth"
+    request = rf.get("/accounts/two-factor/")
+    scripts = Template("{% load passkeys %}{% render_otp_webauthn_register_scripts %}").render(
+        RequestContext(request)
+    )
+    assert CATALOG_THEN_MODULE.search(scripts).group(1) == "register"
+    assert " async" not in page + scripts
