@@ -424,6 +424,35 @@ def test_a_contact_saved_before_the_chosen_person_shows_is_logged_for_them(
     assert Encounter.objects.get().participant == participant
 
 
+def test_someone_typed_before_the_chosen_person_shows_is_who_the_contact_is_for(
+    page, sam, downtown, participant, catalog
+):
+    from haven.participants.models import Participant
+
+    other = Participant.objects.create(alias="Robin", created_by=sam, enrolled_site=downtown)
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_KEPT_PARTICIPANTS)
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/participants/")
+    page.add_init_script(SLOW_TO_OPEN_SEALS)
+    page.context.set_offline(True)
+    page.goto("/participants/")
+    page.get_by_label("Card code, UIC or alias").fill("Sun")
+    page.get_by_role("button", name="Find").tap()
+    page.get_by_role("button", name=f"Log a contact for {participant.display_code}").tap()
+    expect(page.locator("#offline-ready")).to_be_visible()
+    # The worker changes their mind while the phone is still opening Sunny's seal.
+    page.get_by_label("Card code").fill(other.card_code)
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    expect(page.locator("#logging-for")).to_be_hidden()
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    assert Encounter.objects.get().participant == other
+
+
 def test_a_referral_made_before_the_chosen_person_shows_is_made_for_them(
     page, sam, adam, downtown, participant
 ):

@@ -145,12 +145,28 @@ if (chosen && cardCode && window.havenField) {
     field.forgetChosen();
     chosen.hidden = true;
   };
+  // Someone the worker types, picks or marks anonymous before the seal opens
+  // wins over the person carried over: the contact is theirs.
+  let choseOtherwise = false;
+  const choosing = ({ target, isTrusted }) => {
+    const aPerson =
+      target === cardCode ||
+      target.name === "participant" ||
+      (target.id === "id_anonymous" && target.checked);
+    if (isTrusted && aPerson && !person) choseOtherwise = true;
+  };
+  cardCode.addEventListener("input", choosing);
+  chosenForm.addEventListener("change", choosing);
   // Opening their seal takes a moment, longer on a slow phone: a save tapped
   // before they are in the form waits for them (outbox.js), rather than being
   // refused for want of a person while the screen names them.
   field.personCarriedOver = field
     .chosenPerson()
     .then((found) => {
+      if (choseOtherwise) {
+        forget();
+        return;
+      }
       person = found;
       if (!person || !person.card_code) return;
       cardCode.value = person.card_code;
