@@ -286,7 +286,7 @@ def contact_trends(scopes):
     for scope in finished:
         version, figures = stored.get(keys[scope], (None, None))
         if version == versions[scope]:
-            trends[scope] = json.loads(figures) if isinstance(figures, str) else figures
+            trends[scope] = figures
     missing = [scope for scope in scopes if scope not in trends]
     for scope, participants in zip(missing, unique_participants_of_each(missing), strict=True):
         by_item = supplies_by_item(scope)  # read once for naloxone and syringes
@@ -296,22 +296,24 @@ def contact_trends(scopes):
             "naloxone": naloxone_doses(scope, by_item),
             "syringes_out": syringes_distributed(scope, by_item),
         }
+    keep_figures(
+        (keys[scope], versions[scope], trends[scope]) for scope in missing if scope in versions
+    )
+    return [trends[scope] for scope in scopes]
+
+
+def keep_figures(entries):
+    """Store (CachedFigures key, (changes, generation), figures) entries in one
+    statement, replacing what was kept under those keys."""
     CachedFigures.objects.bulk_create(
         [
-            CachedFigures(
-                scope=keys[scope],
-                changes=versions[scope][0],
-                generation=versions[scope][1],
-                figures=trends[scope],
-            )
-            for scope in missing
-            if scope in versions
+            CachedFigures(scope=key, changes=changes, generation=generation, figures=figures)
+            for key, (changes, generation), figures in entries
         ],
         update_conflicts=True,
         unique_fields=["scope"],
         update_fields=["changes", "generation", "figures", "counted_at"],
     )
-    return [trends[scope] for scope in scopes]
 
 
 def new_participants(scope, by=None):
@@ -1045,20 +1047,8 @@ class CachedContactFigures:
             missing = [each for each in CACHED_FIGURES if self._key(each) not in self.stored]
             for each in missing:
                 self.counted[each] = count_by_months(self.scope, each, self.months)
-            CachedFigures.objects.bulk_create(
-                [
-                    CachedFigures(
-                        scope=self._key(each),
-                        changes=self.changes,
-                        generation=self.generation,
-                        figures=self.counted[each],
-                    )
-                    for each in missing
-                ],
-                update_conflicts=True,
-                unique_fields=["scope"],
-                update_fields=["changes", "generation", "figures", "counted_at"],
-            )
+            version = (self.changes, self.generation)
+            keep_figures((self._key(each), version, self.counted[each]) for each in missing)
         return self.counted[name]
 
 
@@ -1131,18 +1121,5 @@ class FinishedMonths:
                 if month in missing:
                     key = CachedContactFigures.key_of(scope, name)
                     self.counted[key] = add_up(by_month.get(month, []))
-                    changes, generation = self.versions[month]
-                    rows.append(
-                        CachedFigures(
-                            scope=key,
-                            changes=changes,
-                            generation=generation,
-                            figures=self.counted[key],
-                        )
-                    )
-        CachedFigures.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["scope"],
-            update_fields=["changes", "generation", "figures", "counted_at"],
-        )
+                    rows.append((key, self.versions[month], self.counted[key]))
+        keep_figures(rows)

@@ -398,9 +398,10 @@ SLOW_TO_OPEN_SEALS = """
 """
 
 
-def test_a_contact_saved_before_the_chosen_person_shows_is_logged_for_them(
-    page, sam, downtown, participant, catalog
-):
+def log_a_contact_for_on_a_slow_phone(page, participant):
+    """Sam, with no signal on a phone slow to open seals, taps "Log a contact for"
+    Sunny on the find screen: the log screen's scripts have run, Sunny's seal is not
+    yet open."""
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
     assert page.evaluate(WAIT_FOR_KEPT_PARTICIPANTS)
@@ -411,9 +412,14 @@ def test_a_contact_saved_before_the_chosen_person_shows_is_logged_for_them(
     page.get_by_label("Card code, UIC or alias").fill("Sun")
     page.get_by_role("button", name="Find").tap()
     page.get_by_role("button", name=f"Log a contact for {participant.display_code}").tap()
-    # The log screen's scripts have run; the person's seal is still being opened
-    # when the worker taps Save.
     expect(page.locator("#offline-ready")).to_be_visible()
+
+
+def test_a_contact_saved_before_the_chosen_person_shows_is_logged_for_them(
+    page, sam, downtown, participant, catalog
+):
+    log_a_contact_for_on_a_slow_phone(page, participant)
+    # The person's seal is still being opened when the worker taps Save.
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
     expect(page.locator("#offline-form-error")).to_be_hidden()
@@ -430,17 +436,7 @@ def test_someone_typed_before_the_chosen_person_shows_is_who_the_contact_is_for(
     from haven.participants.models import Participant
 
     other = Participant.objects.create(alias="Robin", created_by=sam, enrolled_site=downtown)
-    log_in(page, "sam", PASSWORD)
-    page.goto("/outreach/log/")
-    assert page.evaluate(WAIT_FOR_KEPT_PARTICIPANTS)
-    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/participants/")
-    page.add_init_script(SLOW_TO_OPEN_SEALS)
-    page.context.set_offline(True)
-    page.goto("/participants/")
-    page.get_by_label("Card code, UIC or alias").fill("Sun")
-    page.get_by_role("button", name="Find").tap()
-    page.get_by_role("button", name=f"Log a contact for {participant.display_code}").tap()
-    expect(page.locator("#offline-ready")).to_be_visible()
+    log_a_contact_for_on_a_slow_phone(page, participant)
     # The worker changes their mind while the phone is still opening Sunny's seal.
     page.get_by_label("Card code").fill(other.card_code)
     page.get_by_role("button", name="Save contact").tap()
