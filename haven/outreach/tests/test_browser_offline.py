@@ -432,6 +432,8 @@ def test_haven_stopped_in_the_middle_of_a_sync_stores_each_contact_once_when_bac
 
         page.route("**/api/v1/sync", stop_haven_before_it_answers, times=1)
         context.set_offline(False)
+        # The sync starts now, not at the outbox's next half-minute try (see above).
+        page.evaluate("window.dispatchEvent(new Event('online'))")
         for _ in range(300):  # a loaded machine can take seconds to store the batch
             if stopped:
                 break
@@ -470,6 +472,7 @@ def test_a_refused_contact_stays_until_the_worker_fixes_it(
     log_contact(page, card_code=unknown_code, naloxone=1)
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
     page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
 
     problem = page.locator("#outbox-list > li.problem")
     expect(problem).to_contain_text(f"No participant has the card code {unknown_code}.")
@@ -507,6 +510,7 @@ def test_logging_out_clears_the_phone(page, sam, downtown, participant, catalog)
     log_contact(page, card_code=participant.card_code)
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
     page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     page.context.set_offline(True)
     log_contact(page, anonymous_people=1)
