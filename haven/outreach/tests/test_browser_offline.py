@@ -531,7 +531,7 @@ def test_logging_out_clears_the_phone(page, sam, downtown, participant, catalog)
     page.once("dialog", accept)
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
-    assert [message.split(" and ")[0] for message in asked] == ["1 contacts have not been sent yet"]
+    assert [message.split(".")[0] for message in asked] == ["Waiting to send: 1"]
     # The logged-out page wipes the phone: wait until it has.
     left = None
     for _ in range(100):
