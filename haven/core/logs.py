@@ -18,11 +18,6 @@ _ROW_VALUES = re.compile(r"^(\s*)(DETAIL|HINT):.*$", re.MULTILINE)
 WITHHELD = r"\1\2: (withheld from the log: it can hold the row's values)"
 
 
-class WithoutRowValues(logging.Formatter):
-    def format(self, record):
-        return _ROW_VALUES.sub(WITHHELD, super().format(record))
-
-
 # A certificate's check code (haven/training/urls.py, `training:verify`) leads to
 # its holder's name, and the check page's own files carry it as their referrer.
 _CHECK_CODE = re.compile(r"(/training/check/)[^/?#\s\"]+")
@@ -31,6 +26,20 @@ _CHECK_CODE = re.compile(r"(/training/check/)[^/?#\s\"]+")
 def without_check_codes(text):
     """The text with any certificate check code in an address withheld."""
     return _CHECK_CODE.sub(r"\1(withheld)", text) if text else text
+
+
+class WithoutRowValues(logging.Formatter):
+    """The console log's lines: no row values, and no certificate check codes.
+
+    Django's request log names the path of every refused or failed request
+    ("Not Found: /training/check/…" for a revoked certificate's PDF, "Too Many
+    Requests: …" for a rate-limited check, "Method Not Allowed (POST): …"), so
+    the codes that gunicorn's and nginx's access logs withhold would reach the
+    application's log through it.
+    """
+
+    def format(self, record):
+        return without_check_codes(_ROW_VALUES.sub(WITHHELD, super().format(record)))
 
 
 # A query string can say what a page was asked about a person: a resource search

@@ -157,3 +157,23 @@ def test_an_error_report_shows_no_posted_value_and_no_local_variable(rf, setting
     for secret in (alias, code, address, note):
         assert secret not in text
     assert "card_code" in text  # the names of the fields, not their values
+
+
+def test_django_s_request_log_withholds_certificate_check_codes(client, caplog):
+    """A refused request is logged by Django with its path ("Method Not Allowed (POST):
+    /training/check/…"): the console log writes it without the code, as the access logs do."""
+    from django.urls import reverse
+
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    code = "K7QX-2M4P"
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        for path in (
+            reverse("training:verify", args=[code]),
+            reverse("training:course_certificate_pdf", args=[code]),
+        ):
+            assert client.post(path).status_code == 405
+    records = [record for record in caplog.records if record.name == "django.request"]
+    assert len(records) == 2
+    logged = "\n".join(handler.formatter.format(record) for record in records)
+    assert code not in logged
+    assert logged.count("/training/check/(withheld)") == 2
