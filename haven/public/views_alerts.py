@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed
@@ -77,11 +78,19 @@ class AlertFeed(Feed):
         return title
 
     def item_description(self, item):
+        """The alert's text as the entry's summary, escaped as the alert's page escapes it.
+
+        An Atom summary is HTML (Django writes it with type="html"), so a reader shows
+        it as markup: an `<img>` or a link typed into an alert would be fetched or
+        followed by every reader of the public feed (a tracking picture would tell
+        its writer who reads drug alerts, and from where), while the page shows it
+        as text.
+        """
         _title, body = item.alert.localised(item.language)
         if item.alert.area is not None:
             with translation.override(item.language):
-                return _("%(area)s: %(text)s") % {"area": item.alert.area.name, "text": body}
-        return body
+                body = _("%(area)s: %(text)s") % {"area": item.alert.area.name, "text": body}
+        return linebreaksbr(body, autoescape=True)
 
     def item_link(self, item):
         return reverse("public:alert_detail", args=[item.alert.pk])

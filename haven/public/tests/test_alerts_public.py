@@ -84,6 +84,23 @@ def test_atom_feed_lists_public_alerts_in_each_language(client, alerts):
     assert spanish.findtext(f"{ATOM}title") == "Alertas sobre drogas"
 
 
+def test_markup_typed_in_an_alert_reaches_feed_readers_as_text(client, sam, sue):
+    """A feed reader shows an Atom summary as HTML: typed markup must arrive escaped,
+    as on the alert's page, or a tracking picture would be fetched by every reader."""
+    markup = '<img src="https://tracker.example/p.gif"> <a href="https://evil.example">refill</a>'
+    area = Area.objects.create(code="tempe-north", name="Tempe <b>north</b>", kind="neighbourhood")
+    alert(sam, sue, body=f"Test your pills.\n{markup}", area=area)
+    feed = ET.fromstring(client.get(reverse("public:alert_feed")).content)
+    (summary,) = [e.find(f"{ATOM}summary") for e in feed.iter(f"{ATOM}entry")]
+    assert summary.get("type") == "html"
+    # What the reader renders as HTML: the text, escaped, with its line break.
+    assert "<img" not in summary.text and "<a " not in summary.text and "<b>" not in summary.text
+    assert "&lt;img src=&quot;https://tracker.example/p.gif&quot;&gt;" in summary.text
+    assert summary.text.startswith("Tempe &lt;b&gt;north&lt;/b&gt;: Test your pills.<br>")
+    page = client.get(reverse("public:alerts")).content.decode()
+    assert "&lt;img src=&quot;https://tracker.example/p.gif&quot;&gt;" in page
+
+
 def test_feed_in_an_unknown_language_is_not_found(client, alerts):
     assert client.get(reverse("public:alert_feed_in", args=["fr"])).status_code == 404
 
