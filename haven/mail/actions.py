@@ -479,7 +479,8 @@ def _tell_requester(request, message, **values):
 
 
 def do_purge_addresses(now=None):
-    """Remove the name, address, contact and typed reason of requests whose time is up.
+    """Remove the name, address, contact, typed reason and tracking number of requests
+    whose time is up.
 
     Due are requests delivered, returned or declined MAIL_PURGE_DAYS ago, and
     packages shipped MAIL_SHIPPED_PURGE_DAYS ago that nobody marked delivered
@@ -504,6 +505,9 @@ def do_purge_addresses(now=None):
                 contact_email="",
                 contact_phone="",
                 decline_reason="",
+                # The carrier gives the delivery address, date and signature to anyone
+                # who has the number (a proof of delivery), long after the purge.
+                tracking_number="",
                 address_purged_at=now,
             )
             if updated:
@@ -513,7 +517,7 @@ def do_purge_addresses(now=None):
                     AuditEntry.Action.DELETE,
                     MailRequest(pk=pk),
                     page="scheduled address purge",
-                    purged="label name, address, contact, reason",
+                    purged="label name, address, contact, reason, tracking number",
                     reason="shipped, never marked delivered"
                     if status == Status.SHIPPED
                     else status,

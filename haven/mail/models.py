@@ -82,6 +82,7 @@ class MailRequest(models.Model):
     finished_at = models.DateTimeField(
         null=True, blank=True, help_text="When it was delivered, returned or declined."
     )
+    # Leads to the address at the carrier (a proof of delivery): purged with the address.
     tracking_number = models.CharField(_("tracking number"), max_length=60, blank=True)
 
     class ReturnedKits(models.TextChoices):

@@ -213,6 +213,26 @@ def test_the_purge_removes_the_address_and_keeps_the_counts(offers, mail_room, m
     assert actions.do_purge_addresses(now=delivered_at + datetime.timedelta(days=20)) == 0
 
 
+def test_the_purge_removes_the_tracking_number_too(offers, mail_room, mia, sue):
+    """A carrier hands a proof of delivery (the address, the date, who signed) to anyone
+    who gives the tracking number: kept after the purge, it would give the address back."""
+    request = submitted(offers)
+    actions.do_approve_request(request, by=sue)
+    actions.do_pack_request(request, by=mia)
+    actions.do_ship_request(request, by=mia, tracking_number="9400 1000 0000 0000 0000 00")
+    actions.do_finish_request(request, by=mia, status=Status.DELIVERED)
+    delivered_at = MailRequest.objects.get(pk=request.pk).finished_at
+
+    assert actions.do_purge_addresses(now=delivered_at + datetime.timedelta(days=14)) == 1
+    purged = MailRequest.objects.get(pk=request.pk)
+    assert purged.tracking_number == ""
+    assert purged.status == Status.DELIVERED and purged.shipped_at is not None
+    entry = AuditEntry.objects.get(
+        action="delete", object_type="mail.mailrequest", object_id=str(request.pk)
+    )
+    assert "tracking number" in entry.detail["purged"]
+
+
 def test_the_purge_runs_as_a_scheduled_task(settings, offers, sue):
     from haven.core.schedule import Schedule
     from haven.mail.tasks import purge_addresses
