@@ -185,6 +185,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # statements. lock_timeout is set on the role instead.
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
         postgres_options["prepare_threshold"] = None
+        postgres_options["prepare_hot_statements"] = False
     elif WRITE_WAIT_SECONDS:
         # A statement waiting longer than this for a lock fails (and its
         # transaction rolls back), so the request is answered 503 instead of

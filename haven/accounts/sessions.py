@@ -23,6 +23,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from haven.core.db import reads
+from haven.core.db.hot import hot
 
 FIELDS = ("session_key", "session_data", "expire_date", "user")
 
@@ -82,7 +83,7 @@ class SessionStore(DatabaseSessionStore):
         )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.session_key, now])
+            cursor.execute(hot(sql), [self.session_key, now])
             row = cursor.fetchone()
         if row is None:
             self._session_key = None

@@ -31,6 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.core import audit
 from haven.core.db import reads
+from haven.core.db.hot import hot
 from haven.core.models import AuditEntry
 from haven.core.permissions import ADMIN, PARTICIPANT_ROLES
 
@@ -67,7 +68,7 @@ def has_device(user):
     """
     sql, kinds = _has_device_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, True] * kinds)
+        cursor.execute(hot(sql), [user.pk, True] * kinds)
         return cursor.fetchone() is not None
 
 

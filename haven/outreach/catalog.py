@@ -21,6 +21,7 @@ from functools import cached_property
 from django.db import connection
 
 from haven.accounts.models import Site, User
+from haven.core.db.hot import hot
 from haven.supplies.models import Item, Kit, KitComponent
 
 from .models import CatalogVersion, Service
@@ -100,8 +101,10 @@ def _token(user=None):
     sites = quote(User.sites.through._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT v.token, s.site_id FROM {table} v "  # noqa: S608 - model names
-            f"LEFT JOIN {sites} s ON s.user_id = %s WHERE v.id = 1",
+            hot(
+                f"SELECT v.token, s.site_id FROM {table} v "  # noqa: S608 - model names
+                f"LEFT JOIN {sites} s ON s.user_id = %s WHERE v.id = 1"
+            ),
             [user.pk],
         )
         rows = cursor.fetchall()

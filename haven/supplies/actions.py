@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from haven.core import audit
 from haven.core.db import batch, inserts, reads
+from haven.core.db.hot import hot
 from haven.core.models import AuditEntry
 
 from .models import (
@@ -102,7 +103,9 @@ def _active_bag(pk, *, lock, stock_of=()):
         return found[0] if found else None
     stock_sql, stock_params = _balances_statement(pk, stock_of)
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql}; {stock_sql}", [pk, True, *stock_params])
+        # Each quoted on its own, so that each runs prepared (haven/core/db/hot.py).
+        quoted = cursor.cursor.mogrify
+        cursor.execute(f"{quoted(hot(sql), [pk, True])}; {quoted(hot(stock_sql), stock_params)}")
         row = cursor.fetchone()
         cursor.cursor.nextset()
         stock_rows = cursor.fetchall()
@@ -398,7 +401,8 @@ def _take_from_balances(taken):
     if not taken:
         return
     table = connection.ops.quote_name(StockBalance._meta.db_table)
-    cases = " ".join("WHEN %s THEN %s" for _pk in taken)
+    # Typed, so that PostgreSQL can prepare it (haven/core/db/hot.py).
+    cases = " ".join("WHEN %s THEN CAST(%s AS integer)" for _pk in taken)
     ids = ", ".join("%s" for _pk in taken)
     pairs = [value for pair in taken.items() for value in pair]
 

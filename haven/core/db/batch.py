@@ -22,6 +22,8 @@ from contextlib import contextmanager
 
 from django.db import connections
 
+from haven.core.db.hot import hot
+
 
 @contextmanager
 def together(using="default"):
@@ -53,6 +55,8 @@ def together(using="default"):
 def write(sql, params, *, then=None, using="default"):
     """Run a statement now, or hold it back inside together(); `then(cursor)` sees its result."""
     connection = connections[using]
+    # A save's writes are by key: planned once where they are prepared.
+    sql = hot(sql)
     held = getattr(connection, "held_writes", None)
     if held is not None:
         held.append((sql, params, then))

@@ -17,6 +17,7 @@ from functools import cache
 from django.db import connections, models
 
 from haven.core.db import batch
+from haven.core.db.hot import hot
 
 
 @cache
@@ -124,7 +125,7 @@ def insert(objs, using="default", *, returning=True):
             batch.write(_statement(model, connection, len(chunk), False), params, using=using)
             continue
         with connection.cursor() as cursor:
-            cursor.execute(_statement(model, connection, len(chunk)), params)
+            cursor.execute(hot(_statement(model, connection, len(chunk))), params)
             for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                 obj.pk = pk
                 obj._state.adding = False

@@ -13,6 +13,8 @@ import functools
 
 from django.db import connections
 
+from haven.core.db.hot import hot
+
 _converters = {}
 
 
@@ -79,6 +81,6 @@ def instance(model, fields, values, using="default"):
 def instances(model, fields, sql, params, using="default"):
     """Run `sql` (selecting `fields` of `model`, in order) and make an instance of each row."""
     with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(hot(sql), params)  # reads by key: planned once (prepared.py)
         rows = cursor.fetchall()
     return [instance(model, fields, row, using) for row in rows]

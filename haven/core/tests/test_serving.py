@@ -332,7 +332,7 @@ def test_through_pgbouncer_nothing_outlives_a_transaction():
         DATABASE_URL="postgres://haven:secret@127.0.0.1:6432/haven", HAVEN_PGBOUNCER="1"
     )
     assert no_server_cursors is True
-    assert options == {"prepare_threshold": None}
+    assert options == {"prepare_threshold": None, "prepare_hot_statements": False}
 
 
 def test_sqlite_queues_writers_for_a_bounded_time():

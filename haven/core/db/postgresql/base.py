@@ -7,6 +7,8 @@ an idle timeout, PgBouncer or a firewall dropping it) has something to read
 on its socket: the server's goodbye, or end of file. A live, idle connection
 has nothing. So the socket is looked at first, and `SELECT 1` sent only when
 something is there to read or the connection is not idle.
+
+And the hottest statements are prepared on the server (prepared.py).
 """
 
 import select
@@ -14,8 +16,22 @@ import select
 from django.db.backends.postgresql import base
 from psycopg import pq
 
+from haven.core.db.postgresql.prepared import PreparingCursor, Statements
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        # Off through PgBouncer in transaction pooling (settings.py).
+        if params.pop("prepare_hot_statements", True):
+            params["cursor_factory"] = PreparingCursor
+        return params
+
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        connection.haven_statements = Statements()
+        return connection
+
     def is_usable(self):
         connection = self.connection
         if connection is None or connection.closed:
