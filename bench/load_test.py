@@ -375,6 +375,18 @@ def server_cpu_seconds(processes):
     return total
 
 
+def database_cpu_seconds():
+    """CPU time used so far by each PostgreSQL process on this machine (pid: seconds);
+    empty on SQLite or a server elsewhere."""
+    import psutil
+
+    used = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        if process.info["name"] == "postgres" and process.info["cpu_times"]:
+            used[process.pid] = process.info["cpu_times"].user + process.info["cpu_times"].system
+    return used
+
+
 def check_receipts(receipts):
     """Every contact answered as stored is stored; none answered 503 is."""
     from haven.outreach.models import Encounter
@@ -456,12 +468,18 @@ def run_scenarios(args):
             print(f"PostgreSQL random_page_cost = {results['random_page_cost']}")
         for scenario in args.scenarios.split(","):
             cpu_before = server_cpu_seconds(processes)
+            database_before = database_cpu_seconds()
             stats = run_locust(host, plan_path, scenario, args.duration)
             cpu = server_cpu_seconds(processes) - cpu_before
+            database = database_cpu_seconds()
             connection.close()
             requests = stats.get("Aggregated", {}).get("requests") or 1
             # Includes the ramp-up and the last requests, which the stats leave out.
             stats["server_cpu_ms_per_request"] = round(cpu * 1000 / requests, 1)
+            if database:
+                # A process started during the run counts from nothing.
+                used = sum(now - database_before.get(pid, 0.0) for pid, now in database.items())
+                stats["database_cpu_ms_per_request"] = round(used * 1000 / requests, 1)
             stats["load_average_after"] = os.getloadavg()[0]
             results[scenario] = stats
             print_scenario(scenario, stats)
@@ -486,6 +504,8 @@ def print_scenario(scenario, stats):
             f"{row['p50_ms']:>6.0f} {row['p95_ms']:>6.0f} {row['max_ms']:>7.0f}"
         )
     print(f"  server CPU per request: {stats['server_cpu_ms_per_request']} ms")
+    if "database_cpu_ms_per_request" in stats:
+        print(f"  PostgreSQL CPU per request: {stats['database_cpu_ms_per_request']} ms")
     contacts = stats["contacts"]
     print(
         "  contacts answered stored: {answered_stored}, in the database: {of_those_in_database};"
