@@ -341,6 +341,11 @@ def do_reset_second_factor(user, by):
     For a lost phone: an admin does it for someone else, never for themselves
     (that would let one stolen password replace the second factor), and not
     after a password reset by link the person has not signed in with.
+
+    The person is logged out everywhere and their device tokens are revoked:
+    a session left open on the lost phone would otherwise be sent on to set up
+    an authenticator app of its finder's, with no password asked, and its
+    token would go on reaching the API.
     """
     if by.role != ADMIN or not by.is_active:
         raise PermissionDenied
@@ -366,4 +371,5 @@ def do_reset_second_factor(user, by):
             device.delete()
             removed += 1
         audit.record(by, AuditEntry.Action.UPDATE, user, second_factor="reset", devices=removed)
+        end_sessions_and_devices(user, by=by)
     return removed

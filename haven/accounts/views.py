@@ -395,7 +395,10 @@ def staff_reset_second_factor(request, user_id):
     else:
         messages.success(
             request,
-            _("%(name)s will set up a second factor again at their next sign-in.")
+            _(
+                "%(name)s is logged out everywhere and will set up a second factor again "
+                "at their next sign-in."
+            )
             % {"name": member},
         )
     return redirect("accounts:staff_edit", member.pk)

@@ -309,7 +309,9 @@ def test_admin_resets_a_lost_phones_second_factor_from_the_staff_page(login, ada
     reset = reverse("accounts:staff_reset_second_factor", args=[sam.pk])
     assert reset in page
     response = client.post(reset, follow=True)
-    assert "will set up a second factor again" in response.content.decode()
+    assert "is logged out everywhere and will set up a second factor again" in (
+        response.content.decode()
+    )
     assert not TOTPDevice.objects.filter(user=sam).exists()
     entry = AuditEntry.objects.get(action="update", object_id=str(sam.pk))
     assert entry.user == adam

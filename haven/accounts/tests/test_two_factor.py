@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from conftest import PASSWORD
 from haven.accounts.actions import do_reset_second_factor
 from haven.accounts.passkeys import AccountLockedOut, CompleteAuthentication
+from haven.api.actions import do_issue_device_token
 from haven.core.models import AuditEntry
 
 HOME = reverse("core:home")
@@ -355,8 +356,29 @@ def test_an_admin_resets_a_lost_second_factor(sam, adam, required):
     entry = AuditEntry.objects.get(user=adam, action=AuditEntry.Action.UPDATE)
     assert entry.object_id == str(sam.pk)
     assert entry.detail == {"second_factor": "reset", "devices": 2}
-    # Sam's session is no longer verified and must enrol again.
-    assert client.get(HOME).url.startswith(TWO_FACTOR)
+    # Sam signs in again with the password, and must enrol again.
+    assert client.get(HOME).url.startswith(LOGIN)
+    assert password_step(sam).get(HOME).url.startswith(TWO_FACTOR)
+
+
+def test_a_reset_ends_the_lost_phones_session_and_token_before_they_set_up_a_new_app(
+    sam, adam, required
+):
+    """Whoever holds the lost phone has its session (and maybe its API token), not
+    the password: the reset must not leave them a way to set up an app of their own."""
+    app = enrol(sam)
+    lost_phone = verified_client(sam, app)
+    _device, token = do_issue_device_token(sam, name="Work phone")
+    do_reset_second_factor(sam, by=adam)
+    response = lost_phone.get(APP)
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)
+    pending = TOTPDevice.objects.filter(user=sam, confirmed=False).first()
+    if pending is not None:
+        lost_phone.post(APP, {"code": code_for(pending)})
+    assert not TOTPDevice.objects.filter(user=sam, confirmed=True).exists()
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    assert api.get("/api/v1/sites").status_code == 401
 
 
 def test_an_admin_cannot_reset_their_own_second_factor(adam):
