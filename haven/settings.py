@@ -414,15 +414,27 @@ NOTE_MAX_LENGTH = 4000
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "formatters": {"plain": {"()": "haven.core.logs.WithoutRowValues"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Django's own mail_admins handler, with no query or check code in the subject.
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "haven.core.logs.ErrorMailWithoutAddresses",
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("HAVEN_LOG_LEVEL", "INFO").upper()},
     # Request logs carry only paths; participant identifiers never appear in
-    # paths or query strings (see haven/participants/urls.py).
-    "loggers": {"axes": {"level": "WARNING"}},
+    # paths or query strings (see haven/participants/urls.py). Django's own
+    # records reach the console through the root, with the codes withheld.
+    "loggers": {"axes": {"level": "WARNING"}, "django": {"handlers": ["mail_admins"]}},
 }
-# Error reports name posted fields and variables, never their values.
+# Error reports name posted fields and variables, never their values, and show
+# the request's address as the access logs write it.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "haven.core.logs.ErrorReportsWithoutValues"
+DEFAULT_EXCEPTION_REPORTER = "haven.core.logs.ErrorReportWithoutAddresses"
 
 # The helpline the public finder shows (program-configurable; empty hides it).
 # Default: SAMHSA's National Helpline, free, confidential, 24/7, English and Spanish.

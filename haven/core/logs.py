@@ -10,7 +10,8 @@ kind and the constraint it broke (the first line) are enough to find the bug.
 import logging
 import re
 
-from django.views.debug import SafeExceptionReporterFilter
+from django.utils.log import AdminEmailHandler
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from gunicorn import glogging as gunicorn_logging
 
 # psycopg puts the server's DETAIL (and HINT, which can quote values too) on lines of their own.
@@ -92,3 +93,84 @@ class ErrorReportsWithoutValues(SafeExceptionReporterFilter):
         if not self.is_active(request):
             return super().get_traceback_frame_variables(request, tb_frame)
         return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
+
+
+def _reported(text):
+    """A message as logs and error reports write it: no row values, no query, no check code."""
+    return logged_address(_ROW_VALUES.sub(WITHHELD, text)) if text else text
+
+
+class _ReportedRequest:
+    """What an error report's templates read of the request (Django's technical_500
+    templates: the path, the method, and whether there are GET, FILES and cookies to
+    list), with the path's check code withheld. Anything else they might read of it
+    in a later Django is blank rather than a value."""
+
+    def __init__(self, request):
+        self.path_info = logged_address(request.path_info)
+        self.META = {"REQUEST_METHOD": request.META.get("REQUEST_METHOD")}
+        self.GET = request.GET
+        self.FILES = request.FILES
+        self.COOKIES = request.COOKIES
+
+
+class ErrorReportWithoutAddresses(ExceptionReporter):
+    """Error reports (DEFAULT_EXCEPTION_REPORTER) with DEBUG off: the request's address
+    as the access logs write it, and the names of the GET parameters, never their values.
+
+    The filter above withholds what was posted and each frame's variables; the report
+    itself also shows the address with its query, the GET parameters, and headers that
+    repeat the address (QUERY_STRING, the referrer, a server's RAW_URI or REQUEST_URI, a
+    proxy's own). A resource search for a participant carries their needs and the
+    phone's location there, and a certificate check's path a code that leads to the
+    holder's name. The exception's message goes through the console log's redaction.
+    """
+
+    def get_traceback_data(self):
+        data = super().get_traceback_data()
+        if not self.filter.is_active(self.request):
+            return data
+        withheld = self.filter.cleansed_substitute
+        for key in ("exception_value", "exception_notes"):
+            if key in data:
+                data[key] = _reported(data[key])
+        for frame in data["frames"]:
+            if frame.get("exc_cause") is not None:
+                frame["exc_cause"] = _reported(str(frame["exc_cause"]))
+        if data["unicode_hint"]:
+            data["unicode_hint"] = withheld
+        if self.request is None:
+            return data
+        data["request"] = _ReportedRequest(self.request)
+        data["request_insecure_uri"] = logged_address(data["request_insecure_uri"])
+        data["request_GET_items"] = [(name, withheld) for name in self.request.GET]
+        data["request_FILES_items"] = [(name, withheld) for name in self.request.FILES]
+        data["request_meta"] = self._meta_without_addresses(data["request_meta"])
+        return data
+
+    def _meta_without_addresses(self, meta):
+        # Headers that carry the query under a name of their own (a proxy's
+        # X-Original-URL, a server's REQUEST_URI) are caught by their value.
+        query = self.request.META.get("QUERY_STRING", "")
+        withheld = self.filter.cleansed_substitute
+        shown = {}
+        for name, value in meta.items():
+            if isinstance(value, str):
+                if query:
+                    value = value.replace(query, withheld)
+                value = logged_address(value)
+            shown[name] = value
+        return shown
+
+
+class ErrorMailWithoutAddresses(AdminEmailHandler):
+    """The mail_admins handler (settings' LOGGING): the email's subject and first line
+    name the failed request's path ("Internal Server Error: /training/check/…"), so
+    they are written as the console log writes them. The report below them is the
+    DEFAULT_EXCEPTION_REPORTER's."""
+
+    def format(self, record):
+        return _reported(super().format(record))
+
+    def format_subject(self, subject):
+        return super().format_subject(_reported(subject))

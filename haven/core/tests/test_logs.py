@@ -177,3 +177,110 @@ def test_django_s_request_log_withholds_certificate_check_codes(client, caplog):
     logged = "\n".join(handler.formatter.format(record) for record in records)
     assert code not in logged
     assert logged.count("/training/check/(withheld)") == 2
+
+
+def _error_email(client, monkeypatch, settings, path, **headers):
+    """The error email Django sends ADMINS when GET `path` crashes (DEBUG off), with the
+    HTML part that a program (or an error tracker's handler) may ask for."""
+    from django.core import mail
+    from django.utils.log import AdminEmailHandler
+
+    settings.DEBUG = False
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    handler = next(h for h in logging.getLogger("django").handlers if h.get_name() == "mail_admins")
+    assert isinstance(handler, AdminEmailHandler)
+    monkeypatch.setattr(handler, "include_html", True)
+    client.raise_request_exception = False
+    assert client.get(path, **headers).status_code == 500
+    (email,) = mail.outbox
+    (html, _), *_ = email.alternatives
+    return email.subject, email.body, html
+
+
+def test_an_error_email_withholds_the_query_of_a_crashed_participant_search(
+    participant, sam, login, monkeypatch, settings
+):
+    """The resource search for a participant carries their needs and the phone's
+    location in its query: the error email for a search that crashed would send them,
+    beside the participant's record id, to every admin's mailbox."""
+    from django.urls import reverse
+
+    from haven.resources import views
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the search broke")
+
+    monkeypatch.setattr(views, "_search_context", crash)
+    path = reverse("resources:search_for_participant", args=[participant.pk])
+    query = "needs=hiv_care&needs=detox&lat=33.41523&lon=-111.83152"
+    address = f"{path}?{query}"
+    subject, text, html = _error_email(
+        login(sam),
+        monkeypatch,
+        settings,
+        address,
+        HTTP_REFERER=f"https://haven.example.org{address}",
+        RAW_URI=address,
+        REQUEST_URI=address,
+        HTTP_X_ORIGINAL_URL=address,
+    )
+    for secret in ("hiv_care", "detox", "33.41523", "111.83152"):
+        assert secret not in subject and secret not in text and secret not in html
+    assert "RuntimeError" in text and "RuntimeError" in html
+    assert "the search broke" in text
+    assert path in subject and path in text
+    assert "needs" in text and "lat" in text  # the names of the parameters, not their values
+
+
+def test_an_error_email_withholds_the_code_of_a_crashed_certificate_check(
+    db, client, monkeypatch, settings
+):
+    """A certificate's check code leads to its holder's name: the email's subject names
+    the path that failed, and its body the address, the referrer and the path again."""
+    from django.urls import reverse
+
+    from haven.training import public
+
+    def crash(code):
+        raise LookupError("the check broke")
+
+    monkeypatch.setattr(public, "verify", crash)
+    code = "K7QX-2M4P"
+    path = reverse("training:verify", args=[code])
+    subject, text, html = _error_email(
+        client,
+        monkeypatch,
+        settings,
+        f"{path}?lang=es",
+        HTTP_REFERER=f"https://haven.example.org{path}",
+        RAW_URI=f"{path}?lang=es",
+    )
+    for secret in (code, "lang=es"):
+        assert secret not in subject and secret not in text and secret not in html
+    assert "/training/check/(withheld)" in subject
+    assert "LookupError" in text and "LookupError" in html
+
+
+def test_an_error_report_withholds_the_values_a_refused_write_quotes(rf, settings):
+    """PostgreSQL explains a refused write with the row it refused; the console log
+    withholds those lines, and so does an error report, the exception it was raised from
+    included."""
+    from django.views.debug import get_exception_reporter_class
+
+    settings.DEBUG = False
+    request = rf.get("/participants/new/")
+    code = "SECRET" + "7"  # made up here, since a report quotes the lines around each frame
+    refused = IntegrityError(
+        f'duplicate key value violates unique constraint "card_code"\n'
+        f"DETAIL:  Key (card_code)=({code}) already exists."
+    )
+    try:
+        try:
+            raise refused
+        except IntegrityError as error:
+            raise RuntimeError("saving failed") from error
+    except RuntimeError:
+        report = get_exception_reporter_class(request)(request, *sys.exc_info())
+        text = report.get_traceback_text() + report.get_traceback_html()
+    assert code not in text
+    assert 'violates unique constraint "card_code"' in text
