@@ -226,7 +226,7 @@ def store_enrolment(user, body, lookups=None):
                     site=site,
                 )
     except EnrolmentConflict as error:
-        raise ApiError.one(409, str(error), "card_code") from error
+        raise ApiError.one(409, str(error), error.field) from error
     except ValidationError as error:
         raise ApiError.from_validation(error) from error
     return (201 if created else 200), participant

@@ -141,3 +141,41 @@ def test_an_enrolment_and_a_contact_for_that_person_sync_in_one_batch(sam, downt
     assert [result["status"] for result in again] == [200, 201]
     assert Participant.objects.get().alias == "Robin"
     assert Encounter.objects.get().participant.display_code == code
+
+
+def test_an_enrolment_sent_again_by_another_user_is_refused_and_names_nobody(sam, sue, downtown):
+    """A client UUID is the phone's, not a key to the person it enrolled: someone else
+    sending it (a copied outbox, a shared phone) gets a conflict, not the record."""
+    code = hold_codes(sam, str(uuid.uuid4()))[0]
+    body = enrolment(code, alias="Robin")
+    assert api_client(sam).post_json("/api/v1/participants/enrolments", body).status_code == 201
+    entries = AuditEntry.objects.count()
+    for sent in (body, {**body, "card_code": hold_codes(sue, str(uuid.uuid4()))[0]}):
+        response = api_client(sue).post_json("/api/v1/participants/enrolments", sent)
+        assert response.status_code == 409
+        assert response.json()["field"] == "client_uuid"
+        assert code not in response.text
+        assert "Robin" not in response.text
+    results = (
+        api_client(sue)
+        .post_json("/api/v1/sync", {"records": [{"kind": "enrolment", **body}]})
+        .json()["results"]
+    )
+    assert results[0]["status"] == 409
+    assert code not in str(results) and "Robin" not in str(results)
+    assert AuditEntry.objects.count() == entries
+    assert Participant.objects.count() == 1
+
+
+def test_an_enrolment_sent_again_with_another_card_code_is_a_conflict(sam, downtown):
+    first, second = hold_codes(sam, str(uuid.uuid4()))[:2]
+    body = enrolment(first, alias="Robin")
+    client = api_client(sam)
+    assert client.post_json("/api/v1/participants/enrolments", body).status_code == 201
+    response = client.post_json("/api/v1/participants/enrolments", {**body, "card_code": second})
+    assert response.status_code == 409
+    assert response.json()["field"] == "client_uuid"
+    assert "already saved with different details" in response.json()["detail"]
+    # The second code is still held for the phone, for the next person.
+    assert ReservedCardCode.objects.get(code=codes.validate(second)).participant is None
+    assert Participant.objects.count() == 1
