@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -25,6 +26,16 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
 
     def _device_from_persistent_id(self, persistent_id):
         return two_factor.device_from_persistent_id(self._normalize_persistent_id(persistent_id))
+
+    def _verify_user_sync(self, request, user):
+        # request.user was Django's lazy user inside django-otp's lazy user, so
+        # every attribute read went through both; once known, it is the user.
+        if isinstance(user, SimpleLazyObject):
+            if user._wrapped is empty:
+                user._setup()
+            user = user._wrapped
+        request.user = super()._verify_user_sync(request, user)
+        return request.user
 
 
 # Seconds since the epoch of the last request in this session.
