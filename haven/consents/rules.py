@@ -7,6 +7,7 @@ have every element of 42 CFR 2.31, and every disclosure carries the notice of
 42 CFR 2.32.
 """
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +63,26 @@ def consent_in_force(participant, kind, *, provider=None, at=None):
             # A withdrawal answers the question as a refusal would.
             return None
     return None
+
+
+def taken_back_since(participant, kind, since):
+    """Whether this person refused or withdrew a consent of `kind` after `since`.
+
+    For a consent also asked outside the consent records (a training's box for
+    a name on a certificate, given at `since`): the newest answer wins, so a
+    refusal or withdrawal recorded on their consents page later takes it back,
+    and a consent given there later still gives it.
+    """
+    if consent_in_force(participant, kind) is not None:
+        return False
+    return (
+        consents_of(participant)
+        .filter(kind=kind)
+        .filter(
+            Q(decision=Consent.Decision.REFUSED, recorded_at__gt=since) | Q(withdrawn_at__gt=since)
+        )
+        .exists()
+    )
 
 
 def consents_in_force(participant, at=None):

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from haven.core import audit
 from haven.core.models import AuditEntry
@@ -233,6 +233,13 @@ def _years_later(day, years):
         return day.replace(year=day.year + years, day=28)
 
 
+# Said where a certificate would carry the name of a participant who took back that consent.
+NAME_CONSENT_TAKEN_BACK = gettext_lazy(
+    "They withdrew or refused their consent to a name on a training certificate "
+    "(on their consents page): no certificate can carry their name."
+)
+
+
 @transaction.atomic
 def do_issue_certificate(attendee, *, by, email=""):
     """A certificate for a named, consenting attendee who passed. Returns (certificate, created)."""
@@ -246,6 +253,8 @@ def do_issue_certificate(attendee, *, by, email=""):
         raise ValidationError(
             _("A certificate carries a name: record the attendee's name and consent first.")
         )
+    if not attendee.name_may_be_printed():
+        raise ValidationError(NAME_CONSENT_TAKEN_BACK)
     if not passed(attendee):
         raise ValidationError(
             _("No certificate: this attendee has not passed the quiz after the training.")

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haven.consents import rules
+from haven.consents.models import Kind
 from haven.core.crypto import EncryptedTextField
 
 
@@ -127,6 +129,24 @@ class Attendee(models.Model):
 
     def __str__(self):
         return f"{_('Attendee')} {self.pk}"
+
+    def name_may_be_printed(self):
+        """A name, kept with consent, that a participant has not taken back since.
+
+        A participant's consent to a name on a certificate is also one of their
+        consent records: refused or withdrawn on their consents page after this
+        attendance's box was ticked, the name goes on no certificate and no
+        check page (haven/consents/rules.py, taken_back_since).
+        """
+        if not (self.consents_to_named_certificate and self.name):
+            return False
+        if self.participant_id is None:
+            return True
+        return not rules.taken_back_since(
+            self.participant,
+            Kind.CERTIFICATE_NAME,
+            self.consent_recorded_at or self.created_at,
+        )
 
 
 class Area(models.TextChoices):
@@ -274,7 +294,10 @@ class Certificate(models.Model):
 
     @property
     def holder_name(self):
-        return self.name if self.from_course else self.attendee.name
+        """The name to print or show; empty once a participant took back their consent."""
+        if self.from_course:
+            return self.name
+        return self.attendee.name if self.attendee.name_may_be_printed() else ""
 
     @property
     def topic_label(self):

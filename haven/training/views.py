@@ -20,6 +20,7 @@ from haven.participants.models import Participant
 
 from . import certificates
 from .actions import (
+    NAME_CONSENT_TAKEN_BACK,
     do_add_attendee,
     do_issue_certificate,
     do_record_session,
@@ -261,6 +262,9 @@ def certificate_pdf(request, attendee_id):
     certificate = getattr(attendee, "certificate", None)
     if certificate is None or certificate.revoked_at:
         messages.error(request, _("There is no valid certificate to print."))
+        return redirect("training:session", attendee.session_id)
+    if not attendee.name_may_be_printed():
+        messages.error(request, str(NAME_CONSENT_TAKEN_BACK))
         return redirect("training:session", attendee.session_id)
     size = request.GET.get("size", "wallet")
     if size not in certificates.SIZES:

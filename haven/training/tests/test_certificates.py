@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from haven.consents.actions import do_record_consent, do_withdraw_consent
 from haven.core.tests.pdf_pictures import assert_printable, letters_drawn, page_text, qr_codes
 from haven.training import certificates
 from haven.training.actions import (
@@ -174,3 +175,74 @@ def test_a_chinese_name_prints_in_letters_not_question_marks(session, sam, size)
     for letter in "王秀英":
         font, inked = drawn[letter]
         assert "DroidSansFallback" in font and inked
+
+
+# A participant's consent to a name on a certificate is also one of their consent
+# records (haven/consents): the newest answer wins, wherever it was given.
+
+
+def named_participant(session, sam, participant):
+    attendee, _ = do_add_attendee(
+        session,
+        client_uuid=uuid.uuid4(),
+        by=sam,
+        participant=participant,
+        name="Rosa Díaz",
+        consent=True,
+    )
+    take_quiz("post", attendee=attendee)
+    return attendee
+
+
+def answer_on_their_consents_page(participant, sam, decision):
+    return do_record_consent(
+        participant,
+        kind="certificate_name",
+        decision=decision,
+        how="spoken",
+        language="en",
+        by=sam,
+    )
+
+
+def test_a_participant_who_withdrew_their_name_consent_gets_no_named_certificate(
+    session, sam, participant
+):
+    given = answer_on_their_consents_page(participant, sam, "given")
+    attendee = named_participant(session, sam, participant)
+    do_withdraw_consent(given, by=sam)
+    with pytest.raises(ValidationError) as error:
+        do_issue_certificate(attendee, by=sam)
+    assert "withdrew or refused their consent to a name" in str(error.value)
+    assert not Certificate.objects.exists()
+
+
+def test_a_name_consent_withdrawn_after_the_certificate_hides_the_name_everywhere(
+    client, login, session, sam, participant
+):
+    attendee = named_participant(session, sam, participant)
+    certificate, _ = do_issue_certificate(attendee, by=sam)
+    answer_on_their_consents_page(participant, sam, "refused")
+    # The public check page still answers, without the name.
+    page = client.get(reverse("training:verify", args=[certificate.code])).content.decode()
+    assert "This certificate is valid." in page
+    assert "Rosa" not in page
+    assert "Not shown, at its holder's request." in page
+    # Staff can no longer print it with the name.
+    staff = login(sam)
+    response = staff.get(reverse("training:certificate_pdf", args=[attendee.pk]), follow=True)
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "withdrew or refused their consent to a name" in response.content.decode()
+    # Given again later, the name is back.
+    answer_on_their_consents_page(participant, sam, "given")
+    page = client.get(reverse("training:verify", args=[certificate.code])).content.decode()
+    assert "Rosa Díaz" in page
+
+
+def test_a_refusal_older_than_the_trainings_own_consent_does_not_take_it_back(
+    session, sam, participant
+):
+    answer_on_their_consents_page(participant, sam, "refused")
+    attendee = named_participant(session, sam, participant)
+    certificate, created = do_issue_certificate(attendee, by=sam)
+    assert created and certificate.holder_name == "Rosa Díaz"
