@@ -117,11 +117,17 @@ def test_a_new_connection_prepares_afresh():
 
 
 @postgresql_only
+@pytest.mark.django_db(transaction=True)
 def test_through_pgbouncer_nothing_is_prepared():
     options = {**connection.settings_dict["OPTIONS"], "prepare_hot_statements": False}
     through_pooler = connections.create_connection("default")
     through_pooler.settings_dict = {**through_pooler.settings_dict, "OPTIONS": options}
-    params = through_pooler.get_connection_params()
-    assert "prepare_hot_statements" not in params
-    assert params["cursor_factory"].__name__ == "Cursor"
-    assert connection.get_connection_params()["cursor_factory"].__name__ == "PreparingCursor"
+    try:
+        sql = hot(item_sql("pooled"))
+        with through_pooler.cursor() as cursor:
+            for _ in range(3):
+                cursor.execute(sql, ["a", "b"])
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            assert not [row for row in cursor.fetchall() if "pooled" in row[0]]
+    finally:
+        through_pooler.close()
