@@ -51,7 +51,7 @@ ERRORS_SHOWN = 100
 
 def _search_context(request, form, *, participant=None):
     results, origin_label = None, ""
-    if request.GET and form.is_valid():
+    if form.is_bound and form.is_valid():
         origin, origin_label = form.origin_for(request.user)
         try:
             results = search.search(form.query(origin))
@@ -131,11 +131,20 @@ def directory(request):
 
 @role_required(*PARTICIPANT_ROLES)
 def search_for_participant(request, participant_id):
-    """The directory, with a Refer button on each result for this participant."""
+    """The directory, with a Refer button on each result for this participant.
+
+    The search is sent by POST: a participant's needs and the phone's location
+    must not go into an address beside their record id, where the browser's
+    history on a shared computer would keep them. A GET shows the empty form
+    whatever its query string says, so that an old bookmark runs no search and
+    its values are not written back into the page. The answer, like every page
+    that shows a participant, is sent with Cache-Control: no-store (the
+    participant loader marks it; see haven.core.access).
+    """
     participant = access.get_participant_for_user(
         request, participant_id, page="resource search for a participant"
     )
-    form = SearchForm(request.GET or None)
+    form = SearchForm(request.POST if request.method == "POST" else None)
     return render(
         request, "resources/search.html", _search_context(request, form, participant=participant)
     )

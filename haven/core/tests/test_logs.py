@@ -93,9 +93,10 @@ def test_gunicorn_s_access_log_withholds_certificate_check_codes(capsys):
 
 
 def test_gunicorn_s_access_log_writes_paths_never_query_strings(capsys):
-    """A resource search for a participant carries their needs and the worker's place
-    (the phone's location, beside the person) in its query string: the participant's
-    record id, health needs and whereabouts would be one log line."""
+    """A resource search for a participant is sent by POST, but an old address of one (a
+    bookmark, a link from history) still carries their needs and the worker's place (the
+    phone's location, beside the person) in its query string: the participant's record
+    id, health needs and whereabouts would be one log line."""
     import datetime
     from types import SimpleNamespace
 
@@ -179,9 +180,10 @@ def test_django_s_request_log_withholds_certificate_check_codes(client, caplog):
     assert logged.count("/training/check/(withheld)") == 2
 
 
-def _error_email(client, monkeypatch, settings, path, **headers):
-    """The error email Django sends ADMINS when GET `path` crashes (DEBUG off), with the
-    HTML part that a program (or an error tracker's handler) may ask for."""
+def _error_email(client, monkeypatch, settings, path, data=None, **headers):
+    """The error email Django sends ADMINS when GET `path` (or a POST of `data` to it)
+    crashes (DEBUG off), with the HTML part that a program (or an error tracker's
+    handler) may ask for."""
     from django.core import mail
     from django.utils.log import AdminEmailHandler
 
@@ -191,7 +193,11 @@ def _error_email(client, monkeypatch, settings, path, **headers):
     assert isinstance(handler, AdminEmailHandler)
     monkeypatch.setattr(handler, "include_html", True)
     client.raise_request_exception = False
-    assert client.get(path, **headers).status_code == 500
+    if data is None:
+        response = client.get(path, **headers)
+    else:
+        response = client.post(path, data, **headers)
+    assert response.status_code == 500
     (email,) = mail.outbox
     (html, _), *_ = email.alternatives
     return email.subject, email.body, html
@@ -200,9 +206,10 @@ def _error_email(client, monkeypatch, settings, path, **headers):
 def test_an_error_email_withholds_the_query_of_a_crashed_participant_search(
     participant, sam, login, monkeypatch, settings
 ):
-    """The resource search for a participant carries their needs and the phone's
-    location in its query: the error email for a search that crashed would send them,
-    beside the participant's record id, to every admin's mailbox."""
+    """An old address of the resource search for a participant (from before it was sent
+    by POST) carries their needs and the phone's location in its query: the error email
+    for a search that crashed would send them, beside the participant's record id, to
+    every admin's mailbox."""
     from django.urls import reverse
 
     from haven.resources import views
@@ -230,6 +237,36 @@ def test_an_error_email_withholds_the_query_of_a_crashed_participant_search(
     assert "the search broke" in text
     assert path in subject and path in text
     assert "needs" in text and "lat" in text  # the names of the parameters, not their values
+
+
+def test_an_error_email_withholds_what_a_crashed_participant_search_posted(
+    participant, sam, login, monkeypatch, settings
+):
+    """The resource search for a participant is sent by POST: its needs and location are
+    in the body, which the error email lists by name only."""
+    from django.urls import reverse
+
+    from haven.resources import views
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the search broke")
+
+    monkeypatch.setattr(views, "_search_context", crash)
+    path = reverse("resources:search_for_participant", args=[participant.pk])
+    posted = {"needs": ["hiv_care", "detox"], "lat": "33.41523", "lon": "-111.83152"}
+    subject, text, html = _error_email(
+        login(sam),
+        monkeypatch,
+        settings,
+        path,
+        posted,
+        HTTP_REFERER=f"https://haven.example.org{path}",
+    )
+    for secret in ("hiv_care", "detox", "33.41523", "111.83152"):
+        assert secret not in subject and secret not in text and secret not in html
+    assert "the search broke" in text
+    assert path in subject and path in text
+    assert "needs" in text and "lat" in text  # the names of the fields, not their values
 
 
 def test_an_error_email_withholds_the_code_of_a_crashed_certificate_check(

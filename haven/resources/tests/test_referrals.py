@@ -110,7 +110,7 @@ def test_follow_up_list_query_count_is_flat(
 
 def test_specialist_refers_and_marks_linked_through_the_pages(sam, login, participant, bupe_clinic):
     client = login(sam)
-    page = client.get(
+    page = client.post(
         reverse("resources:search_for_participant", args=[participant.pk]),
         {"needs": "buprenorphine"},
     )
@@ -129,7 +129,7 @@ def test_specialist_refers_and_marks_linked_through_the_pages(sam, login, partic
 
 def test_participant_identifiers_never_go_in_a_query_string(sam, login, participant, bupe_clinic):
     client = login(sam)
-    page = client.get(
+    page = client.post(
         reverse("resources:search_for_participant", args=[participant.pk]),
         {"needs": "buprenorphine"},
     )
