@@ -6,6 +6,12 @@
 // haven/resources/search.py): needs, open now or at a time (weekly hours;
 // holiday exceptions are not on the phone), distance from a point, language,
 // payment and walk-in. The page says when it answered from the phone.
+//
+// The search made for a participant is a POST form: its query (the person's
+// needs, the place) never goes into the address, not even here. With no
+// signal it is answered in the page and the address stays as it is; the
+// service worker never keeps that page nor its answers (it keeps only the
+// screens it lists, and only answers to a GET).
 (() => {
   const form = document.getElementById("resource-search");
   const results = document.getElementById("resource-results");
@@ -281,9 +287,16 @@
     }
   }
 
+  // Only the plain directory's search is a GET, whose query may be put in the address.
+  const queryInAddress = form.method === "get";
+
   // A page from the phone's cache shows the results of the query it was
   // saved with; answer the query asked instead.
-  if (location.search && !sameQuery(location.search, results.dataset.query || "")) {
+  if (
+    queryInAddress &&
+    location.search &&
+    !sameQuery(location.search, results.dataset.query || "")
+  ) {
     const params = new URLSearchParams(location.search);
     fill(params);
     answer(params);
@@ -293,7 +306,7 @@
     if (navigator.onLine) return;
     event.preventDefault();
     const params = new URLSearchParams(new FormData(form));
-    history.pushState(null, "", `?${params}`);
+    if (queryInAddress) history.pushState(null, "", `?${params}`);
     answer(params);
   });
 })();
