@@ -468,10 +468,11 @@ def run_scenarios(args):
             print(f"PostgreSQL random_page_cost = {results['random_page_cost']}")
         for scenario in args.scenarios.split(","):
             cpu_before = server_cpu_seconds(processes)
-            database_before = database_cpu_seconds()
+            on_postgresql = connection.vendor == "postgresql"
+            database_before = database_cpu_seconds() if on_postgresql else {}
             stats = run_locust(host, plan_path, scenario, args.duration)
             cpu = server_cpu_seconds(processes) - cpu_before
-            database = database_cpu_seconds()
+            database = database_cpu_seconds() if on_postgresql else {}
             connection.close()
             requests = stats.get("Aggregated", {}).get("requests") or 1
             # Includes the ramp-up and the last requests, which the stats leave out.
