@@ -2,6 +2,9 @@
 PostgreSQL backend (haven/core/db/postgresql/prepared.py); nothing on SQLite."""
 
 _hot = set()
+# A longer text is a bulk statement (thousands of rows in one insert): planning
+# is nothing next to its writes, and a process keeps no copy of it.
+LONGEST = 4000
 
 
 def hot(sql):
@@ -10,7 +13,8 @@ def hot(sql):
     Only statements by key are marked: a prepared statement may run on a plan
     made once for any values, fine for a row by its key, not for a range of
     days whose best plan depends on how long it is."""
-    _hot.add(sql)
+    if len(sql) <= LONGEST:
+        _hot.add(sql)
     return sql
 
 

@@ -4,7 +4,7 @@ connection (haven/core/db/postgresql/prepared.py, haven/core/db/hot.py)."""
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
-from haven.core.db.hot import hot
+from haven.core.db.hot import LONGEST, hot, is_hot
 from haven.core.db.postgresql.prepared import MOST_VALUES, server_text
 from haven.supplies.models import Item
 
@@ -22,6 +22,13 @@ def test_placeholders_are_numbered_and_percent_signs_kept():
 
 def test_named_placeholders_are_left_unprepared():
     assert server_text("SELECT %(name)s") is None
+
+
+def test_a_bulk_statement_s_long_text_is_not_kept_as_hot():
+    short = "SELECT 1 WHERE 1 = %s /* short */"
+    long = "SELECT 1 WHERE 1 IN (" + ", ".join(["%s"] * LONGEST) + ")"
+    assert hot(short) == short and is_hot(short)
+    assert hot(long) == long and not is_hot(long)
 
 
 def prepared_statements():

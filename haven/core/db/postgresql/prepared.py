@@ -7,8 +7,8 @@ psycopg prepares statements itself only when values are bound on the server,
 which rules out sending several statements in one string (haven/core/db/batch.py)
 and cost more in the worker than it saved in the server when tried.
 
-So the cursor prepares with SQL: the second time a connection runs the same
-statement text, it sends `PREPARE` once (its values become $1, $2, …), and
+So the cursor prepares with SQL: the second time a connection runs a statement
+marked hot (haven/core/db/hot.py), it sends `PREPARE` once (its values become $1, $2, …), and
 from then on `EXECUTE name(values…)`, the values still quoted by psycopg as
 for any statement. A prepared statement lasts as long as its server session,
 whatever happens to the transaction it was made in, so what was prepared is
