@@ -7,7 +7,6 @@ have every element of 42 CFR 2.31, and every disclosure carries the notice of
 42 CFR 2.32.
 """
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,7 +51,12 @@ def consent_in_force(participant, kind, *, provider=None, at=None):
     """
     moment = at or timezone.now()
     candidates = consents_of(participant).filter(kind=kind, recorded_at__lte=moment)
-    for consent in candidates.order_by("-recorded_at", "-id"):
+    return _in_force(candidates.order_by("-recorded_at", "-id"), kind, provider, moment)
+
+
+def _in_force(newest_first, kind, provider, moment):
+    """consent_in_force's answer among these consents of `kind`, newest first."""
+    for consent in newest_first:
         if provider is not None and kind == Kind.SHARING and not covers_provider(consent, provider):
             continue
         if consent.decision == Consent.Decision.REFUSED:
@@ -73,15 +77,15 @@ def taken_back_since(participant, kind, since):
     refusal or withdrawal recorded on their consents page later takes it back,
     and a consent given there later still gives it.
     """
-    if consent_in_force(participant, kind) is not None:
+    # One read of this person's answers (a list of certificates asks it for each holder).
+    answers = list(consents_of(participant).filter(kind=kind).order_by("-recorded_at", "-id"))
+    now = timezone.now()
+    if _in_force([a for a in answers if a.recorded_at <= now], kind, None, now) is not None:
         return False
-    return (
-        consents_of(participant)
-        .filter(kind=kind)
-        .filter(
-            Q(decision=Consent.Decision.REFUSED, recorded_at__gt=since) | Q(withdrawn_at__gt=since)
-        )
-        .exists()
+    return any(
+        (answer.decision == Consent.Decision.REFUSED and answer.recorded_at > since)
+        or (answer.withdrawn_at is not None and answer.withdrawn_at > since)
+        for answer in answers
     )
 
 
