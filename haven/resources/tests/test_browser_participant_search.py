@@ -12,19 +12,11 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from haven.core.tests.browser import assert_accessible, log_in
+from haven.outreach.tests.test_browser_offline import WAIT_FOR_OFFLINE_CACHE
 
 from .conftest import make_resource
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WAIT_FOR_KEPT_DIRECTORY = """async () => {
-  await navigator.serviceWorker.ready;
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    if (await caches.match("/api/v1/resources")) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
-}"""
 
 # Every address the phone keeps, in any of Haven's caches.
 KEPT_ADDRESSES = """async () => {
@@ -69,7 +61,7 @@ def test_a_participant_search_keeps_the_address_bare_with_and_without_signal(
     bare = re.compile(re.escape(address) + "$")
     log_in(page, "sam", PASSWORD)
     page.goto("/outreach/log/")
-    assert page.evaluate(WAIT_FOR_KEPT_DIRECTORY)
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/resources")
 
     # An old bookmark with a query runs no search and shows none of its values.
     page.goto(f"{address}?needs=food&place=Mesa&miles=25")
