@@ -6,7 +6,9 @@ Errors are always JSON of one shape::
 
 `detail` and `field` repeat the first of `errors`, so a client that shows
 one message can read just those two; `field` is null when no one field is at
-fault.
+fault. A record whose client UUID Haven holds already with other details
+(ApiError.already_saved) adds `client_uuid`, the UUID sent: the message
+itself never shows it.
 """
 
 from datetime import UTC, datetime
@@ -16,6 +18,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StrictBool, StrictInt
+
+from haven.core import already_saved
 
 # Numbers and yes/no answers are strict: "1", 1.0 and true are not the id 1,
 # and 0 is not "no" (docs/api.md: a wrong type is a 400, never a guess).
@@ -67,19 +71,30 @@ class ErrorOut(Schema):
     detail: str
     field: str | None = None
     errors: list[FieldError] = []
+    client_uuid: str | None = Field(
+        None,
+        description="In a 409 for a client UUID already saved with other details: the UUID sent.",
+    )
 
 
 class ApiError(Exception):
     """An answer other than success, with its status and the fields at fault."""
 
-    def __init__(self, status, errors):
+    def __init__(self, status, errors, client_uuid=None):
         self.status = status
         self.errors = [{"field": field, "detail": str(detail)} for field, detail in errors]
+        self.client_uuid = None if client_uuid is None else str(client_uuid)
         super().__init__(self.errors[0]["detail"] if self.errors else "")
 
     @classmethod
     def one(cls, status, detail, field=None):
         return cls(status, [(field, detail)])
+
+    @classmethod
+    def already_saved(cls, client_uuid):
+        """409: Haven holds a record with this client UUID and other details (or
+        another user's record). The same answer for every kind of record."""
+        return cls(409, [("client_uuid", already_saved.MESSAGE)], client_uuid=client_uuid)
 
     @classmethod
     def from_validation(cls, error, status=400):
@@ -114,7 +129,10 @@ class ApiError(Exception):
 
     def body(self):
         first = self.errors[0] if self.errors else {"field": None, "detail": ""}
-        return {"detail": first["detail"], "field": first["field"], "errors": self.errors}
+        body = {"detail": first["detail"], "field": first["field"], "errors": self.errors}
+        if self.client_uuid is not None:
+            body["client_uuid"] = self.client_uuid
+        return body
 
 
 def _field_path(location):

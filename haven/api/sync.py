@@ -118,7 +118,7 @@ def sync(request, body: SyncIn):
         try:
             parsed.append((result, *_parse(user, record)))
         except ApiError as error:
-            result.update(status=error.status, **error.body())
+            _refused(result, error)
     # One commit for the batch (a commit waits for the disk; 500 of them took
     # seconds on PostgreSQL). Contacts sent one after another are stored
     # together, a few statements per table (see do_record_encounters); other
@@ -133,7 +133,7 @@ def sync(request, body: SyncIn):
             run = list(run)
             for result, _kind, body in run:
                 if _names(body, refused_enrolments):
-                    result.update(status=400, **_waits_for_enrolment(body).body())
+                    _refused(result, _waits_for_enrolment(body))
             run = [entry for entry in run if not _names(entry[2], refused_enrolments)]
             if kind == "contact":
                 outcomes = store_contacts(user, [body for _r, _k, body in run], lookups)
@@ -141,7 +141,7 @@ def sync(request, body: SyncIn):
                 outcomes = [_store_one(user, kind, body, lookups) for _r, _k, body in run]
             for (result, _kind, body), outcome in zip(run, outcomes, strict=True):
                 if isinstance(outcome, ApiError):
-                    result.update(status=outcome.status, **outcome.body())
+                    _refused(result, outcome)
                     if kind == "enrolment":
                         refused_enrolments.add(codes.normalise(body.card_code))
                 else:
@@ -154,6 +154,12 @@ def sync(request, body: SyncIn):
                             request, stored.participant, stored, page="API sync (linked record)"
                         )
     return Status(200, {"results": results})
+
+
+def _refused(result, error):
+    # The result names the record by its client UUID as sent; an error's own
+    # copy of it (ApiError.already_saved) is the same UUID, written as Python does.
+    result.update(status=error.status, **{**error.body(), "client_uuid": result["client_uuid"]})
 
 
 def _names(body, card_codes):

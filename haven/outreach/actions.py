@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.core import access, audit
+from haven.core.already_saved import AlreadySaved
 from haven.core.db import batch, inserts
 from haven.core.models import AuditEntry
 from haven.participants.models import Participant
@@ -36,7 +37,7 @@ from .models import Encounter, EncounterRevision, EncounterSupply
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
-class EncounterConflict(Exception):
+class EncounterConflict(AlreadySaved):
     """The client UUID was already used for a different contact."""
 
 
@@ -370,10 +371,7 @@ def _replayed(existing, data, fresh):
     # resend with the phone's time (the outbox's copy of a quick-log form
     # whose answer was lost) is the same contact.
     if existing.submission_fingerprint not in (data.fingerprint(), data.fingerprint(False)):
-        raise EncounterConflict(
-            _("This contact (%(uuid)s) was already saved with different details.")
-            % {"uuid": data.client_uuid}
-        )
+        raise EncounterConflict(data.client_uuid)
     return existing, False
 
 

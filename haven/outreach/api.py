@@ -249,14 +249,11 @@ def _contact_outcome(user, body, data, sent_participant, outcome):
     if isinstance(outcome, ValidationError):
         return ApiError.from_validation(outcome)
     if isinstance(outcome, EncounterConflict):
-        return ApiError.one(409, str(outcome), "client_uuid")
+        return ApiError.already_saved(outcome.client_uuid)
     encounter, created = outcome
     if encounter.staff_id != user.pk:
-        return ApiError.one(
-            409,
-            _("This contact (%(uuid)s) was saved by someone else.") % {"uuid": body.client_uuid},
-            "client_uuid",
-        )
+        # Another user's contact: answered as any other clash, naming nothing of it.
+        return ApiError.already_saved(body.client_uuid)
     notice = None
     if sent_participant is not None and sent_participant.pk != encounter.participant_id:
         notice = _(

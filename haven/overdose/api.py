@@ -83,15 +83,6 @@ def areas(request):
     return list(Area.objects.filter(active=True).values("id", "code", "name", "kind"))
 
 
-def _clash(client_uuid):
-    return ApiError.one(
-        409,
-        _("This overdose report (%(uuid)s) was already saved with different details.")
-        % {"uuid": client_uuid},
-        "client_uuid",
-    )
-
-
 def _same_report(stored, body, user):
     """Whether `stored` is what `body` describes, sent by the same user."""
     return stored.recorded_by_id == user.pk and (
@@ -147,7 +138,7 @@ def store_overdose_report(user, body, lookups=None):
         except ValidationError as error:
             raise ApiError.from_validation(error) from error
     if not _same_report(stored, body, user):
-        raise _clash(body.client_uuid)
+        raise ApiError.already_saved(body.client_uuid)
     return 201, stored
 
 

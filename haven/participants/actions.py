@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.core import audit
+from haven.core.already_saved import AlreadySaved
 from haven.core.models import AuditEntry
 from haven.reports import summaries
 
@@ -69,7 +70,7 @@ MOST_HELD_PER_USER = 5 * CODES_PER_DEVICE
 
 
 class EnrolmentConflict(Exception):
-    """The card code was used already by another enrolment, or the client UUID was."""
+    """The card code was used already by another enrolment."""
 
     def __init__(self, message, field="card_code"):
         super().__init__(message)
@@ -109,19 +110,15 @@ def do_enroll_with_reserved_code(*, by, site, client_uuid, card_code, **profile)
     Stored once: the same enrolment sent again (same client UUID, same user,
     same card code) returns the participant it made. Returns (participant,
     created). Raises ValidationError for a code not held for this user,
-    EnrolmentConflict for a code used by another enrolment, or a client UUID
-    used by another user's enrolment or with another code.
+    EnrolmentConflict for a code used by another enrolment, or AlreadySaved
+    for a client UUID used by another user's enrolment or with another code.
     """
     done = ReservedCardCode.objects.filter(client_uuid=client_uuid).first()
     if done is not None:
         # The UUID answers with the person it enrolled only to the phone's user
         # and the enrolment it was: anyone else sending it learns nothing.
         if done.reserved_by_id != by.pk or done.code != card_code:
-            raise EnrolmentConflict(
-                _("This enrolment (%(uuid)s) was already saved with different details.")
-                % {"uuid": client_uuid},
-                field="client_uuid",
-            )
+            raise AlreadySaved(client_uuid)
         return done.participant, False
     reservation = ReservedCardCode.objects.select_for_update().filter(code=card_code).first()
     if reservation is None or reservation.reserved_by_id != by.pk:

@@ -15,6 +15,7 @@ from haven.api.schemas import ApiError, ErrorOut, StrictSchema, Text
 from haven.consents.actions import do_record_enrolment_consents
 from haven.consents.forms import EnrolmentConsentForm
 from haven.core import access
+from haven.core.already_saved import AlreadySaved
 
 from . import codes
 from .actions import (
@@ -225,6 +226,8 @@ def store_enrolment(user, body, lookups=None):
                     by=user,
                     site=site,
                 )
+    except AlreadySaved as error:
+        raise ApiError.already_saved(error.client_uuid) from error
     except EnrolmentConflict as error:
         raise ApiError.one(409, str(error), error.field) from error
     except ValidationError as error:

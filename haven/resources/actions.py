@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from haven.consents import actions as consent_actions
 from haven.consents.models import Disclosure
 from haven.core import access, audit
+from haven.core.already_saved import AlreadySaved
 from haven.core.models import AuditEntry
 
 from . import hours, importing
@@ -410,7 +411,7 @@ def do_make_referral(
 can_follow_up = access.may_follow_up
 
 
-class ReferralUpdateConflict(Exception):
+class ReferralUpdateConflict(AlreadySaved):
     """The client UUID was already used for a different change."""
 
 
@@ -429,10 +430,7 @@ def do_update_referral_status(
         earlier = ReferralUpdate.objects.filter(client_uuid=client_uuid).first()
         if earlier is not None:
             if (earlier.referral_id, earlier.status, earlier.by_id) != (referral.pk, status, by.pk):
-                raise ReferralUpdateConflict(
-                    _("This change (%(uuid)s) was already saved with different details.")
-                    % {"uuid": client_uuid}
-                )
+                raise ReferralUpdateConflict(client_uuid)
             return Referral.objects.get(pk=referral.pk)
     errors = {}
     if status not in Referral.Status.values:

@@ -346,12 +346,7 @@ def store_referral(user, body, lookups=None):
             if stored is None:
                 raise
     if not _same_referral(stored, body, participant, user):
-        raise ApiError.one(
-            409,
-            _("This referral (%(uuid)s) was already saved with different details.")
-            % {"uuid": body.client_uuid},
-            "client_uuid",
-        )
+        raise ApiError.already_saved(body.client_uuid)
     notice = None
     if participant.pk != stored.participant_id:
         notice = _(
@@ -414,7 +409,7 @@ def _update_status(referral, user, body):
     except ValidationError as error:
         raise ApiError.from_validation(error) from error
     except ReferralUpdateConflict as error:
-        raise ApiError.one(409, str(error), "client_uuid") from error
+        raise ApiError.already_saved(error.client_uuid) from error
 
 
 class ReferralStatusSyncIn(ReferralStatusIn):

@@ -147,15 +147,6 @@ def _item(pk):
     return item
 
 
-def _clash(client_uuid):
-    return ApiError.one(
-        409,
-        _("This stock movement (%(uuid)s) was already saved with different details.")
-        % {"uuid": client_uuid},
-        "client_uuid",
-    )
-
-
 def _replay_or_none(client_uuid):
     return StockMovement.objects.filter(client_uuid=client_uuid).first()
 
@@ -185,7 +176,7 @@ def store_receipt(user, body, lookups=None):
             if stored is None:
                 raise
     if not _same_receipt(stored, user, body):
-        raise _clash(body.client_uuid)
+        raise ApiError.already_saved(body.client_uuid)
     return 201, stored
 
 
@@ -241,7 +232,7 @@ def store_transfer(user, body, lookups=None):
         and (body.lot is None or stored.lot_id == body.lot)
     )
     if not same:
-        raise _clash(body.client_uuid)
+        raise ApiError.already_saved(body.client_uuid)
     return 201, stored
 
 

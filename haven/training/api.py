@@ -65,12 +65,8 @@ def store_attendee(user, body, lookups=None):
     except ValidationError as error:
         raise ApiError.from_validation(error) from error
     if attendee.session_id != session.pk:
-        raise ApiError.one(
-            409,
-            _("This attendee (%(uuid)s) was listed at another session.")
-            % {"uuid": body.client_uuid},
-            "client_uuid",
-        )
+        # Listed at another session: the same UUID with other details.
+        raise ApiError.already_saved(body.client_uuid)
     return (201 if created else 200), attendee
 
 
@@ -82,7 +78,14 @@ def attendee_out(stored):
 
 @router.post(
     "/training/attendees",
-    response={200: AttendeeOut, 201: AttendeeOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={
+        200: AttendeeOut,
+        201: AttendeeOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+    },
 )
 def create_attendee(request, body: AttendeeIn):
     """List an attendee at a session: a participant by card code, or a name with consent

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.db.models import Sum
 
-from haven.api.tests.client import api_client
+from haven.api.tests.client import api_client, assert_already_saved
 from haven.core.models import AuditEntry
 from haven.outreach.models import Encounter
 from haven.reports.tests.test_summaries import direct_counts, summary_counts
@@ -76,7 +76,21 @@ def test_a_changed_record_in_a_retried_batch_is_a_409_and_the_rest_are_fine(
     records[1]["secondary_people"] = 4
     results = phone.post_json("/api/v1/sync", {"records": records}).json()["results"]
     assert [r["status"] for r in results] == [201, 409, 201]
-    assert "different details" in results[1]["detail"]
+    assert_already_saved(results[1], records[1]["client_uuid"])
+
+
+def test_a_clash_in_a_batch_keeps_the_uuid_as_the_phone_sent_it(
+    sam, downtown, participant, catalog
+):
+    """The phone finds its record by the result's client_uuid, compared as text."""
+    phone = api_client(sam)
+    record = contact(downtown, participant, catalog)
+    record["client_uuid"] = record["client_uuid"].upper()
+    phone.post_json("/api/v1/sync", {"records": [record]})
+    record["secondary_people"] = 4
+    [result] = phone.post_json("/api/v1/sync", {"records": [record]}).json()["results"]
+    assert result["status"] == 409
+    assert result["client_uuid"] == record["client_uuid"]
 
 
 def test_the_same_record_twice_in_one_batch_is_stored_once(sam, downtown, participant, catalog):

@@ -1,10 +1,11 @@
 """POST /api/v1/contacts: stored once per client UUID; a clash is a 409."""
 
+import json
 import uuid
 
 import pytest
 
-from haven.api.tests.client import api_client
+from haven.api.tests.client import api_client, assert_already_saved
 from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
@@ -70,17 +71,36 @@ def test_same_uuid_with_a_different_body_is_a_409(phone, downtown, participant, 
     phone.post_json("/api/v1/contacts", body)
     body["supplies"] = [{"item": catalog["naloxone"].pk, "quantity": 3}]
     response = phone.post_json("/api/v1/contacts", body)
-    assert response.status_code == 409
-    assert response.json()["field"] == "client_uuid"
-    assert "already saved with different details" in response.json()["detail"]
+    assert_already_saved(response, body["client_uuid"])
     assert EncounterSupply.objects.get().quantity == 2
+
+
+def test_a_phone_in_spanish_is_told_in_spanish_and_shown_no_uuid(
+    phone, downtown, participant, catalog
+):
+    body = contact(downtown, participant, catalog)
+    phone.post_json("/api/v1/contacts", body)
+    body["secondary_people"] = 3
+    response = phone.post(
+        "/api/v1/contacts",
+        json.dumps(body),
+        content_type="application/json",
+        headers={"Accept-Language": "es"},
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "Ya se guardó desde otro teléfono o en un envío anterior con otros datos. "
+        "Revise el registro guardado y luego descarte esta copia."
+    )
+    assert response.json()["client_uuid"] == body["client_uuid"]
+    assert body["client_uuid"] not in response.json()["detail"]
 
 
 def test_another_users_uuid_is_a_409(phone, sue, downtown, participant, catalog):
     body = contact(downtown, participant, catalog)
     phone.post_json("/api/v1/contacts", body)
     response = api_client(sue).post_json("/api/v1/contacts", body)
-    assert response.status_code == 409
+    assert_already_saved(response, body["client_uuid"])
 
 
 def test_contact_by_card_code(phone, downtown, participant, catalog):

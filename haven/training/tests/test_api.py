@@ -2,7 +2,7 @@
 
 import uuid
 
-from haven.api.tests.client import api_client
+from haven.api.tests.client import api_client, assert_already_saved
 from haven.training.models import Attendee
 
 
@@ -35,6 +35,22 @@ def test_attendance_synced_twice_is_stored_once(sam, session, participant):
     again = client.post_json("/api/v1/sync", {"records": records}).json()["results"]
     assert [r["status"] for r in again] == [200, 200, 400]
     assert Attendee.objects.count() == 2
+
+
+def test_an_attendee_sent_again_for_another_session_is_already_saved(
+    sam, session, make_session, participant
+):
+    attendee = {
+        "client_uuid": str(uuid.uuid4()),
+        "session": session.pk,
+        "card_code": participant.display_code,
+    }
+    client = api_client(sam)
+    assert client.post_json("/api/v1/training/attendees", attendee).status_code == 201
+    other = make_session(place="Community centre")
+    response = client.post_json("/api/v1/training/attendees", {**attendee, "session": other.pk})
+    assert_already_saved(response, attendee["client_uuid"])
+    assert Attendee.objects.get().session == session
 
 
 def test_another_sites_specialist_cannot_list_attendees(olga, session):
