@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django_htmx.http import HttpResponseClientRedirect
 
-from haven.core import access
+from haven.core import access, already_saved
 from haven.core.forms import add_action_errors
 from haven.core.permissions import PARTICIPANT_ROLES, role_required
 from haven.participants import codes
@@ -223,6 +223,22 @@ def offline_messages():
             "Enter a card code, pick a recent participant, or tick “Anonymous contact”."
         ),
         "people_needed": _("Enter how many people (at least 1)."),
+        # A record Haven holds already with other details (a 409 on its client
+        # UUID): what it was, by kind, with when it was made, then what to do.
+        "already_saved": str(already_saved.MESSAGE),
+        "confirm_discard_copy": _("Discard this copy? The record saved in Haven stays as it is."),
+        "made": {
+            "contact": _("Contact logged %(time)s"),
+            "enrolment": _("Enrolment made %(time)s"),
+            "overdose_report": _("Overdose report made %(time)s"),
+            "naloxone_details": _("Naloxone details added %(time)s"),
+            "referral": _("Referral made %(time)s"),
+            "referral_status": _("Referral follow-up recorded %(time)s"),
+            "training_attendee": _("Attendee listed %(time)s"),
+            "stock_receive": _("Stock receipt made %(time)s"),
+            "stock_transfer": _("Stock transfer made %(time)s"),
+            "other": _("Record made %(time)s"),
+        },
         **codes.messages_for_the_phone(),
         # Where a refused record of each other kind is fixed (field_app.js, editInItsScreen).
         "edit_screens": {

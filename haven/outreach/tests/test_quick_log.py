@@ -3,6 +3,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from haven.api.sync import KINDS
 from haven.outreach.models import Encounter, EncounterSupply
 from haven.participants import codes
 from haven.supplies.models import Item
@@ -211,3 +212,15 @@ def test_quick_log_page_uses_a_bounded_number_of_queries(
         client.post(LOG, form_data(downtown, catalog, card_code=participant.card_code))
     with django_assert_max_num_queries(15):
         client.get(LOG)
+
+
+def test_the_outbox_can_say_what_each_kind_of_record_was(login, sam, downtown):
+    """A record Haven holds already is named by kind and time on the phone (outbox.js),
+    never by its UUID or its person: every kind the phone may send has its words."""
+    messages = login(sam).get(LOG).context["offline_messages"]
+    for kind in [*KINDS, "other"]:
+        assert "%(time)s" in messages["made"][kind]
+    assert messages["already_saved"] == (
+        "Already saved from another phone or an earlier send with different details. "
+        "Check the saved record; then discard this copy."
+    )

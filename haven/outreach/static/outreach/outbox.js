@@ -5,7 +5,9 @@
 // sends the outbox (field_app.js), and this one lists what waits. A record
 // Haven refuses stays, shown with the reason, until the worker edits and
 // retries it (a contact here, any other record on its own screen) or
-// discards it. Without JavaScript the form posts as an ordinary form.
+// discards it. One Haven holds already with other details is named by its
+// kind and time, with what to do. Without JavaScript the form posts as an
+// ordinary form.
 (() => {
   const form = document.getElementById("quick-log");
   const field = window.havenField;
@@ -326,9 +328,16 @@
     if (record.state === "problem") {
       const reasons = document.createElement("ul");
       reasons.className = "errorlist";
-      const errors = record.problem.errors?.length
+      let errors = record.problem.errors?.length
         ? record.problem.errors
         : [{ detail: record.problem.detail }];
+      const alreadySaved = savedAlready(record.problem);
+      if (alreadySaved) {
+        // Haven holds this record's UUID with other details: say what the
+        // record was and what to do, not Haven's reason (which named the UUID
+        // in answers kept from before).
+        errors = [{ detail: `${whatItWas(record)}. ${MESSAGES.already_saved}` }];
+      }
       for (const error of errors) {
         const reason = document.createElement("li");
         reason.textContent = error.detail;
@@ -337,7 +346,8 @@
       const strong = document.createElement("strong");
       strong.textContent = MESSAGES.problem;
       const discard = button(MESSAGES.discard, async () => {
-        if (!window.confirm(MESSAGES.confirm_discard)) return;
+        const question = alreadySaved ? MESSAGES.confirm_discard_copy : MESSAGES.confirm_discard;
+        if (!window.confirm(question)) return;
         await field.outbox.remove(record.client_uuid);
         render();
       });
@@ -352,6 +362,25 @@
       item.append(discard);
     }
     return item;
+  }
+
+  // Whether Haven refused a record because it holds its client UUID already,
+  // with other details (haven/core/already_saved.py). Recognised by the field
+  // at fault, so that answers kept from before (whose message showed the
+  // UUID) are explained the same way.
+  const savedAlready = (problem) =>
+    problem.status === 409 && (problem.errors || []).some((error) => error.field === "client_uuid");
+
+  // E.g. "Contact logged 14:05": the kind of record and when it was made on
+  // the phone, with the day when not today. Never who it was for.
+  function whatItWas(record) {
+    const made = new Date(record.created_at);
+    const options = { hour: "2-digit", minute: "2-digit" };
+    if (made.toDateString() !== new Date().toDateString()) {
+      Object.assign(options, { day: "numeric", month: "short" });
+    }
+    const template = MESSAGES.made[record.kind] || MESSAGES.made.other;
+    return say(template, { time: made.toLocaleString([], options) });
   }
 
   const NALOXONE_ITEMS = (form.dataset.naloxoneItems || "").split(",").filter(Boolean).map(Number);
