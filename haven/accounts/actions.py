@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, verify_token
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.api.actions import do_revoke_device_token
@@ -23,7 +22,7 @@ from haven.core import audit
 from haven.core.models import AuditEntry
 from haven.core.permissions import ADMIN
 
-from .models import Site, StaffSession, User
+from .models import RecoveryCode, RecoveryCodeDevice, Site, StaffSession, User
 from .two_factor import normalize_code
 
 USER_FIELDS = ("first_name", "last_name", "email", "role")
@@ -245,10 +244,11 @@ def pending_authenticator(user):
 
 
 def _replace_recovery_codes(user):
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    """New codes for `user`, kept as hashes: the codes returned are shown once, never kept."""
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    device = RecoveryCodeDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [RecoveryCode.random_code() for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(RecoveryCode.hashed(device, code) for code in codes)
     return device, codes
 
 
@@ -286,7 +286,7 @@ def do_confirm_authenticator(user, device, code, *, request=None):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = []
-        if not StaticDevice.objects.filter(user=user, token_set__isnull=False).exists():
+        if not RecoveryCode.objects.filter(device__user=user).exists():
             _device, codes = _replace_recovery_codes(user)
         audit.record(user, AuditEntry.Action.CREATE, device, request=request)
     return codes

@@ -7,11 +7,12 @@ delete confirmation would list those records.
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from haven.core.admin import KeepRecordsAdmin
 
 from .actions import end_sessions_and_devices
-from .models import Site, User
+from .models import RecoveryCodeDevice, Site, User
 
 
 @admin.register(User)
@@ -39,3 +40,27 @@ class StaffAdmin(KeepRecordsAdmin, UserAdmin):
 class SiteAdmin(KeepRecordsAdmin):
     list_display = ["name", "kind", "area", "active"]
     list_filter = ["kind", "active"]
+
+
+# django-otp's page for its own recovery codes lets codes be typed in and keeps
+# them in plain text; Haven's (RecoveryCodeDevice) replaced them. The plugin
+# stays installed only for the migration that moved its codes over.
+if admin.site.is_registered(StaticDevice):
+    admin.site.unregister(StaticDevice)
+
+
+@admin.register(RecoveryCodeDevice)
+class RecoveryCodesAdmin(admin.ModelAdmin):
+    """Someone's recovery codes, to be removed in an emergency (with their app, to
+    reset a second factor). Codes are made only by their owner, on Haven's page,
+    shown to them alone, and kept as hashes, which are never shown."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

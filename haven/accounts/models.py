@@ -1,7 +1,13 @@
+import base64
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from haven.core.db import reads
 
@@ -147,3 +153,81 @@ class StaffSession(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A person's recovery codes, one second factor: each code signs in once.
+
+    Only a one-way hash of each code is kept (RecoveryCode), made by the
+    password hasher, so that whoever reads the database or a backup of it
+    cannot sign in past the second factor; the codes themselves are shown
+    once, when they are made. This replaces django-otp's StaticDevice, which
+    keeps them as they are typed. django-otp finds it like its own devices
+    (a Device in an installed app): devices_for_user, verify_token, and the
+    device a verified session names.
+    """
+
+    class Meta:
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
+
+    def get_throttle_factor(self):
+        # The setting of django-otp's own recovery codes (otp_static), which these replace.
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token):
+        """Whether `token` is one of the codes left; if it is, it is used up.
+
+        Each code is checked against its hash until one matches, so a wrong
+        code costs one hash for each code left (about 0.1 s each with Argon2
+        on a small server): the throttling above and the login lockout keep
+        that rare. A code counts only if this call is the one that deletes
+        its row: two sign-ins racing with the same code cannot both pass.
+        """
+        if not self.verify_is_allowed()[0]:
+            return False
+        with transaction.atomic():
+            codes = self.codes.select_for_update().order_by("pk")
+            match = next((code for code in codes if code.matches(token)), None)
+            used = match is not None and match.delete()[0] == 1
+            if used:
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save()
+            else:
+                self.throttle_increment()
+        return used
+
+
+class RecoveryCode(models.Model):
+    """One recovery code, kept only as a hash; deleted when it is used.
+
+    Codes are 8 characters of base32 (40 random bits) that people can copy by
+    hand. They are hashed with the first of PASSWORD_HASHERS, as passwords
+    are, each with its own salt: someone holding a copy of the database must
+    try each guess against each code separately, at the cost of a password
+    guess, and would still need the person's password.
+    """
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=128)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    @staticmethod
+    def random_code():
+        """A new code: lower-case letters and the digits 2-7, as people type them."""
+        return base64.b32encode(secrets.token_bytes(5)).decode().lower()
+
+    @classmethod
+    def hashed(cls, device, code):
+        """The unsaved row that keeps `code` for `device`, as a hash."""
+        return cls(device=device, code_hash=make_password(code))
+
+    def matches(self, code):
+        return check_password(code, self.code_hash)

@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from django_otp import device_classes, verify_token
 from django_otp import login as otp_login
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from haven.core import audit
@@ -34,6 +33,8 @@ from haven.core.db import reads
 from haven.core.db.hot import hot
 from haven.core.models import AuditEntry
 from haven.core.permissions import ADMIN, PARTICIPANT_ROLES
+
+from .models import RecoveryCodeDevice
 
 # Roles that must sign in with two factors when the program requires it.
 TWO_FACTOR_ROLES = (*PARTICIPANT_ROLES, ADMIN)
@@ -192,7 +193,7 @@ def check_second_factor(request, code):
     """Verify `code` for the signed-in user; mark the session verified or raise.
 
     Six digits are checked against the authenticator app, anything else
-    against the recovery codes (each works once: django-otp deletes it).
+    against the recovery codes (each works once: its hash is deleted).
     """
     user = request.user
     code = normalize_code(code)
@@ -201,7 +202,7 @@ def check_second_factor(request, code):
     else:
         method, devices = (
             "recovery_code",
-            StaticDevice.objects.devices_for_user(user, confirmed=True),
+            RecoveryCodeDevice.objects.devices_for_user(user, confirmed=True),
         )
     devices = list(devices)
     if not code:

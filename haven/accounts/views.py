@@ -14,7 +14,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
-from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from django_otp_webauthn.settings import app_settings as webauthn_settings
@@ -43,7 +42,7 @@ from .forms import (
     SiteForm,
     StaffForm,
 )
-from .models import Site, User
+from .models import RecoveryCode, Site, User
 
 
 def _settings_context(user, **extra):
@@ -177,7 +176,7 @@ def two_factor_page(request):
         messages.success(request, _("The passkey %(name)s is removed.") % {"name": passkey.name})
         return redirect("accounts:two_factor")
     app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    recovery_left = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    recovery_left = RecoveryCode.objects.filter(device__user=user, device__confirmed=True).count()
     context = {
         "app": app,
         "passkeys": WebAuthnCredential.objects.filter(user=user, confirmed=True),

@@ -11,11 +11,11 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
 from haven.accounts.actions import do_reset_second_factor
+from haven.accounts.models import RecoveryCode, RecoveryCodeDevice
 from haven.accounts.passkeys import AccountLockedOut, CompleteAuthentication
 from haven.api.actions import do_issue_device_token
 from haven.core.models import AuditEntry
@@ -35,9 +35,9 @@ def code_for(device):
 def enrol(user):
     """An authenticator app and two recovery codes, as after enrolment."""
     app = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
-    recovery = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    recovery = RecoveryCodeDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     for code in RECOVERY_CODES:
-        StaticToken.objects.create(device=recovery, token=code)
+        RecoveryCode.hashed(recovery, code).save()
     return app
 
 
@@ -101,7 +101,7 @@ def test_confirming_the_app_with_its_code_gives_ten_recovery_codes_once(login, s
     assert response["Cache-Control"] == "no-store"
     device.refresh_from_db()
     assert device.confirmed
-    assert StaticToken.objects.filter(device__user=sam).count() == 10
+    assert RecoveryCode.objects.filter(device__user=sam).count() == 10
     # The session that enrolled is verified: the rest of Haven opens.
     assert client.get(HOME).status_code == 200
     assert AuditEntry.objects.filter(
@@ -119,7 +119,7 @@ def test_a_wrong_code_at_enrolment_changes_nothing_and_is_audited(login, sam, re
     assert response.status_code == 400
     assert b"That code does not match" in response.content
     assert not TOTPDevice.objects.filter(user=sam, confirmed=True).exists()
-    assert not StaticDevice.objects.filter(user=sam).exists()
+    assert not RecoveryCodeDevice.objects.filter(user=sam).exists()
     assert failures(sam).get().detail == {"method": "totp", "reason": "wrong", "step": "enrol"}
     assert client.get(HOME).url.startswith(TWO_FACTOR)
 
@@ -132,7 +132,7 @@ def test_moving_to_a_new_app_replaces_the_old_one_and_keeps_recovery_codes(sam):
     response = client.post(APP, {"code": code_for(new)})
     assert response.status_code == 302
     assert list(TOTPDevice.objects.filter(user=sam)) == [new]
-    assert StaticToken.objects.filter(device__user=sam).count() == len(RECOVERY_CODES)
+    assert RecoveryCode.objects.filter(device__user=sam).count() == len(RECOVERY_CODES)
     # Still verified, now by the new app.
     assert client.get(HOME).status_code == 200
 
@@ -156,7 +156,7 @@ def test_an_unverified_session_cannot_make_new_recovery_codes(sam):
     response = client.post(TWO_FACTOR, {"action": "new_recovery_codes"})
     assert response.status_code == 302
     assert response.url.startswith(VERIFY)
-    assert StaticToken.objects.filter(device__user=sam).count() == len(RECOVERY_CODES)
+    assert RecoveryCode.objects.filter(device__user=sam).count() == len(RECOVERY_CODES)
 
 
 # Signing in
@@ -219,7 +219,7 @@ def test_a_recovery_code_works_once(sam):
     client = password_step(sam)
     assert client.post(VERIFY, {"code": "AAAA-2222"}).status_code == 302
     assert client.get(HOME).status_code == 200
-    assert StaticToken.objects.filter(device__user=sam).count() == len(RECOVERY_CODES) - 1
+    assert RecoveryCode.objects.filter(device__user=sam).count() == len(RECOVERY_CODES) - 1
     again = password_step(sam)
     response = again.post(VERIFY, {"code": "aaaa2222"})
     assert response.status_code == 400
@@ -352,7 +352,7 @@ def test_an_admin_resets_a_lost_second_factor(sam, adam, required):
     client = verified_client(sam, app)
     assert do_reset_second_factor(sam, by=adam) == 2
     assert not TOTPDevice.objects.filter(user=sam).exists()
-    assert not StaticDevice.objects.filter(user=sam).exists()
+    assert not RecoveryCodeDevice.objects.filter(user=sam).exists()
     entry = AuditEntry.objects.get(user=adam, action=AuditEntry.Action.UPDATE)
     assert entry.object_id == str(sam.pk)
     assert entry.detail == {"second_factor": "reset", "devices": 2}
@@ -517,7 +517,7 @@ def test_any_confirmed_device_of_ones_own_counts_as_a_second_factor(sam, sue, ki
         elif kind == "app":
             TOTPDevice.objects.create(user=user, name="App", confirmed=confirmed)
         else:
-            StaticDevice.objects.create(user=user, name="Codes", confirmed=confirmed)
+            RecoveryCodeDevice.objects.create(user=user, name="Codes", confirmed=confirmed)
 
     add(sam, confirmed=False)
     add(sue, confirmed=True)
@@ -536,7 +536,7 @@ def test_the_device_a_session_names_is_read_as_django_otp_reads_it(sam):
     from haven.accounts.two_factor import device_from_persistent_id
 
     app = enrol(sam)
-    recovery = StaticDevice.objects.get(user=sam)
+    recovery = RecoveryCodeDevice.objects.get(user=sam)
     for device in (app, recovery):
         mine, theirs = (
             device_from_persistent_id(device.persistent_id),

@@ -11,11 +11,10 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
-from haven.accounts.models import User
+from haven.accounts.models import RecoveryCode, RecoveryCodeDevice, User
 from haven.api.models import DeviceToken
 from haven.api.tests.client import api_client
 from haven.core.models import AuditEntry
@@ -60,7 +59,8 @@ def program(sam, olga, sue, max_manager, ana, adam, root, downtown, eastside, ca
     sam.groups.add(group)
     DeviceToken.issue(sam, "Work phone")
     TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=True)
-    StaticDevice.objects.create(user=sam, name="Recovery codes", confirmed=True)
+    codes = RecoveryCodeDevice.objects.create(user=sam, name="Recovery codes", confirmed=True)
+    RecoveryCode.hashed(codes, "aaaa2222").save()
     AccessAttempt.objects.create(
         username="sam", ip_address="127.0.0.1", user_agent="test", failures_since_start=1
     )
