@@ -46,8 +46,9 @@ def consent_in_force(participant, kind, *, provider=None, at=None):
 
     For sharing, give the `provider` (a haven/resources Resource) the details
     would go to: only a consent naming it, or a class of providers it is in,
-    counts. The newest consent wins, so a later refusal overrides an older
-    "yes" that was never withdrawn.
+    counts. The newest answer wins: a later refusal overrides an older "yes"
+    that was never withdrawn, and so does a later "yes" until a date that has
+    passed (the person's last word was that it should end then).
     """
     moment = at or timezone.now()
     candidates = consents_of(participant).filter(kind=kind, recorded_at__lte=moment)
@@ -55,38 +56,48 @@ def consent_in_force(participant, kind, *, provider=None, at=None):
 
 
 def _in_force(newest_first, kind, provider, moment):
-    """consent_in_force's answer among these consents of `kind`, newest first."""
+    """consent_in_force's answer among these consents of `kind`, newest first.
+
+    The newest answer that concerns the question decides; an older one is
+    never reached. (For sharing, an answer about other providers does not
+    concern this one.)
+    """
     for consent in newest_first:
+        if consent.recorded_at > moment:
+            continue
         if provider is not None and kind == Kind.SHARING and not covers_provider(consent, provider):
             continue
-        if consent.decision == Consent.Decision.REFUSED:
-            return None
-        if consent.in_force_on(moment):
-            return consent
-        if consent.withdrawn_at is not None and consent.withdrawn_at <= moment:
-            # A withdrawal answers the question as a refusal would.
-            return None
+        # Refused, withdrawn by `moment` or run out by then: it answers no, and
+        # an older "yes" does not come back.
+        return consent if consent.in_force_on(moment) else None
     return None
 
 
+def answers_of(participant, kind):
+    """This person's consents of `kind`, newest first: what taken_back_since() decides on."""
+    return list(consents_of(participant).filter(kind=kind).order_by("-recorded_at", "-id"))
+
+
 def taken_back_since(participant, kind, since):
-    """Whether this person refused or withdrew a consent of `kind` after `since`.
+    """Whether this person took back a consent of `kind` they gave outside the records at `since`.
 
     For a consent also asked outside the consent records (a training's box for
-    a name on a certificate, given at `since`): the newest answer wins, so a
-    refusal or withdrawal recorded on their consents page later takes it back,
-    and a consent given there later still gives it.
+    a name on a certificate, ticked at `since`): the newest answer wins. The
+    box is their answer until they answer on their consents page after it (a
+    consent or a refusal recorded later, or a withdrawal dated later); from
+    then their consents page decides, by consent_in_force()'s rule: a refusal
+    or withdrawal takes the box back, and so does a consent until a date that
+    has passed, until a new consent is given. An answer older than the box is
+    outlived by it.
     """
-    # One read of this person's answers (a list of certificates asks it for each holder).
-    answers = list(consents_of(participant).filter(kind=kind).order_by("-recorded_at", "-id"))
+    answers = answers_of(participant, kind)
     now = timezone.now()
-    if _in_force([a for a in answers if a.recorded_at <= now], kind, None, now) is not None:
-        return False
-    return any(
-        (answer.decision == Consent.Decision.REFUSED and answer.recorded_at > since)
-        or (answer.withdrawn_at is not None and answer.withdrawn_at > since)
+    answered_later = any(
+        since < answer.recorded_at <= now
+        or (answer.withdrawn_at is not None and since < answer.withdrawn_at <= now)
         for answer in answers
     )
+    return answered_later and _in_force(answers, kind, None, now) is None
 
 
 def consents_in_force(participant, at=None):

@@ -235,8 +235,8 @@ def _years_later(day, years):
 
 # Said where a certificate would carry the name of a participant who took back that consent.
 NAME_CONSENT_TAKEN_BACK = gettext_lazy(
-    "They withdrew or refused their consent to a name on a training certificate "
-    "(on their consents page): no certificate can carry their name."
+    "Their consent to a name on a training certificate was withdrawn, refused or has run out "
+    "(on their consents page): no certificate can carry their name until they consent again."
 )
 
 

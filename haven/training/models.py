@@ -134,9 +134,11 @@ class Attendee(models.Model):
         """A name, kept with consent, that a participant has not taken back since.
 
         A participant's consent to a name on a certificate is also one of their
-        consent records: refused or withdrawn on their consents page after this
-        attendance's box was ticked, the name goes on no certificate and no
-        check page (haven/consents/rules.py, taken_back_since).
+        consent records, and the newest answer wins: refused or withdrawn on
+        their consents page after this attendance's box was ticked, or given
+        there later until a date that has passed, the name goes on no
+        certificate and no check page until they consent again
+        (haven/consents/rules.py, taken_back_since).
         """
         if not (self.consents_to_named_certificate and self.name):
             return False

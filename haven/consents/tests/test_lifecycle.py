@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from haven.consents.actions import current_text, do_save_consent_text, do_withdraw_consent
 from haven.consents.models import Consent, ConsentText, Kind
-from haven.consents.rules import consent_in_force, consents_in_force
+from haven.consents.rules import consent_in_force, consents_in_force, taken_back_since
 from haven.core.models import AuditEntry
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
@@ -77,6 +77,88 @@ def test_an_expired_consent_is_not_in_force(participant, record):
     assert consent_in_force(participant, Kind.CONTACT) == consent
     tomorrow = timezone.now() + datetime.timedelta(days=1)
     assert consent_in_force(participant, Kind.CONTACT, at=tomorrow) is None
+
+
+def days_ago(days):
+    return timezone.now() - datetime.timedelta(days=days)
+
+
+def answered_on(consent, days, *, until_days_ago=None):
+    """Date `consent` as recorded `days` ago, and running out `until_days_ago` (if given)."""
+    fields = {"recorded_at": days_ago(days)}
+    if until_days_ago is not None:
+        fields["expires_on"] = timezone.localdate() - datetime.timedelta(days=until_days_ago)
+    Consent.objects.filter(pk=consent.pk).update(**fields)
+
+
+def test_a_newer_consent_that_ran_out_is_not_outlived_by_an_older_one(participant, record):
+    # The person's last word was "yes, until then": after then, nothing is in force.
+    older = record(participant, Kind.CONTACT)
+    answered_on(older, 20)
+    newer = record(participant, Kind.CONTACT, expires_on=timezone.localdate())
+    answered_on(newer, 10, until_days_ago=2)
+    assert consent_in_force(participant, Kind.CONTACT) is None
+    assert consents_in_force(participant) == []
+    # Before it ran out, it was the one in force.
+    assert consent_in_force(participant, Kind.CONTACT, at=days_ago(5)).pk == newer.pk
+    # A new consent brings it back.
+    again = record(participant, Kind.CONTACT)
+    assert consent_in_force(participant, Kind.CONTACT) == again
+
+
+def test_a_sharing_consent_that_ran_out_only_answers_for_its_own_provider(
+    participant, record, clinic, shelter
+):
+    anyone = record(participant, Kind.SHARING)
+    answered_on(anyone, 20)
+    for_clinic = record(participant, Kind.SHARING, provider=clinic, expires_on=timezone.localdate())
+    answered_on(for_clinic, 10, until_days_ago=2)
+    assert consent_in_force(participant, Kind.SHARING, provider=clinic) is None
+    assert consent_in_force(participant, Kind.SHARING, provider=shelter) == anyone
+
+
+# taken_back_since: a consent also given outside the consent records (a training's
+# box for a name on a certificate), ticked `since`; the newest answer wins.
+
+
+def test_an_answer_older_than_the_box_does_not_take_it_back(participant, record):
+    refused = record(participant, Kind.CERTIFICATE_NAME, decision="refused")
+    answered_on(refused, 20)
+    ran_out = record(participant, Kind.CERTIFICATE_NAME, expires_on=timezone.localdate())
+    answered_on(ran_out, 15, until_days_ago=2)
+    assert not taken_back_since(participant, Kind.CERTIFICATE_NAME, days_ago(10))
+
+
+def test_a_later_consent_that_ran_out_takes_the_box_back_until_a_new_one(participant, record):
+    box_ticked = days_ago(10)
+    limited = record(participant, Kind.CERTIFICATE_NAME, expires_on=timezone.localdate())
+    answered_on(limited, 5)
+    assert not taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
+    answered_on(limited, 5, until_days_ago=1)
+    assert taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
+    record(participant, Kind.CERTIFICATE_NAME)
+    assert not taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
+
+
+def test_an_older_yes_does_not_outlive_a_later_one_that_ran_out_for_the_box(participant, record):
+    older = record(participant, Kind.CERTIFICATE_NAME)
+    answered_on(older, 20)
+    limited = record(participant, Kind.CERTIFICATE_NAME, expires_on=timezone.localdate())
+    answered_on(limited, 5, until_days_ago=1)
+    assert taken_back_since(participant, Kind.CERTIFICATE_NAME, days_ago(10))
+
+
+def test_a_refusal_or_withdrawal_after_the_box_takes_it_back(participant, record, sam):
+    box_ticked = days_ago(10)
+    given_before = record(participant, Kind.CERTIFICATE_NAME)
+    answered_on(given_before, 20)
+    assert not taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
+    do_withdraw_consent(given_before, by=sam)
+    assert taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
+    record(participant, Kind.CERTIFICATE_NAME)
+    assert not taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
+    record(participant, Kind.CERTIFICATE_NAME, decision="refused")
+    assert taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
 
 
 def test_a_consent_that_would_already_have_expired_is_refused(participant, record):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from haven.consents.actions import do_record_consent, do_withdraw_consent
+from haven.consents.models import Consent
 from haven.core.tests.pdf_pictures import assert_printable, letters_drawn, page_text, qr_codes
 from haven.training import certificates
 from haven.training.actions import (
@@ -22,7 +23,7 @@ from haven.training.actions import (
     do_revoke_certificate,
     verify,
 )
-from haven.training.models import Certificate
+from haven.training.models import Attendee, Certificate
 
 from .conftest import take_quiz
 
@@ -194,7 +195,7 @@ def named_participant(session, sam, participant):
     return attendee
 
 
-def answer_on_their_consents_page(participant, sam, decision):
+def answer_on_their_consents_page(participant, sam, decision, **fields):
     return do_record_consent(
         participant,
         kind="certificate_name",
@@ -202,6 +203,7 @@ def answer_on_their_consents_page(participant, sam, decision):
         how="spoken",
         language="en",
         by=sam,
+        **fields,
     )
 
 
@@ -213,7 +215,7 @@ def test_a_participant_who_withdrew_their_name_consent_gets_no_named_certificate
     do_withdraw_consent(given, by=sam)
     with pytest.raises(ValidationError) as error:
         do_issue_certificate(attendee, by=sam)
-    assert "withdrew or refused their consent to a name" in str(error.value)
+    assert "was withdrawn, refused or has run out" in str(error.value)
     assert not Certificate.objects.exists()
 
 
@@ -232,7 +234,7 @@ def test_a_name_consent_withdrawn_after_the_certificate_hides_the_name_everywher
     staff = login(sam)
     response = staff.get(reverse("training:certificate_pdf", args=[attendee.pk]), follow=True)
     assert response.headers["Content-Type"].startswith("text/html")
-    assert "withdrew or refused their consent to a name" in response.content.decode()
+    assert "was withdrawn, refused or has run out" in response.content.decode()
     # Given again later, the name is back.
     answer_on_their_consents_page(participant, sam, "given")
     page = client.get(reverse("training:verify", args=[certificate.code])).content.decode()
@@ -243,6 +245,61 @@ def test_a_refusal_older_than_the_trainings_own_consent_does_not_take_it_back(
     session, sam, participant
 ):
     answer_on_their_consents_page(participant, sam, "refused")
+    attendee = named_participant(session, sam, participant)
+    certificate, created = do_issue_certificate(attendee, by=sam)
+    assert created and certificate.holder_name == "Rosa Díaz"
+
+
+def test_a_later_name_consent_that_ran_out_hides_the_name_until_a_new_one(
+    client, login, session, sam, participant
+):
+    attendee = named_participant(session, sam, participant)
+    certificate, _ = do_issue_certificate(attendee, by=sam)
+    now = timezone.now()
+    Attendee.objects.filter(pk=attendee.pk).update(
+        consent_recorded_at=now - datetime.timedelta(days=10)
+    )
+    # Ten days after the training's box, five days ago: "yes, until today".
+    limited = answer_on_their_consents_page(
+        participant, sam, "given", expires_on=timezone.localdate()
+    )
+    Consent.objects.filter(pk=limited.pk).update(recorded_at=now - datetime.timedelta(days=5))
+    check = reverse("training:verify", args=[certificate.code])
+    pdf = reverse("training:certificate_pdf", args=[attendee.pk])
+    staff = login(sam)
+    assert "Rosa Díaz" in client.get(check).content.decode()
+
+    # It ran out yesterday: the newest answer was a "yes" that has ended.
+    Consent.objects.filter(pk=limited.pk).update(
+        expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    page = client.get(check).content.decode()
+    assert "This certificate is valid." in page
+    assert "Rosa" not in page
+    assert "Not shown, at its holder's request." in page
+    response = staff.get(pdf, follow=True)
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "was withdrawn, refused or has run out" in response.content.decode()
+    assert Certificate.objects.get(pk=certificate.pk).holder_name == ""
+
+    # A new consent brings the name back, on the check page and the PDF.
+    answer_on_their_consents_page(participant, sam, "given")
+    assert "Rosa Díaz" in client.get(check).content.decode()
+    response = staff.get(pdf)
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert "Rosa Díaz" in page_text(response.content)
+
+
+def test_a_name_consent_that_ran_out_before_the_training_does_not_take_the_box_back(
+    session, sam, participant
+):
+    limited = answer_on_their_consents_page(
+        participant, sam, "given", expires_on=timezone.localdate()
+    )
+    Consent.objects.filter(pk=limited.pk).update(
+        recorded_at=timezone.now() - datetime.timedelta(days=30),
+        expires_on=timezone.localdate() - datetime.timedelta(days=20),
+    )
     attendee = named_participant(session, sam, participant)
     certificate, created = do_issue_certificate(attendee, by=sam)
     assert created and certificate.holder_name == "Rosa Díaz"
