@@ -7,6 +7,10 @@ have every element of 42 CFR 2.31, and every disclosure carries the notice of
 42 CFR 2.32.
 """
 
+from collections import defaultdict
+
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -78,7 +82,33 @@ def answers_of(participant, kind):
     return list(consents_of(participant).filter(kind=kind).order_by("-recorded_at", "-id"))
 
 
-def taken_back_since(participant, kind, since):
+def answers_of_each(participants, kind):
+    """{participant id: answers_of(participant, kind)} for many people, in one query.
+
+    For a list that asks taken_back_since() of each row. A record linked as a
+    duplicate points at the kept record itself (do_merge_participants moves
+    the records linked to a duplicate to its keeper), so a person is a kept
+    record and the records linked to it, as consents_of() finds them.
+    """
+    person_of = {
+        participant.pk: participant.merged_into_id or participant.pk for participant in participants
+    }
+    if not person_of:
+        return {}
+    people = set(person_of.values())
+    answers = (
+        Consent.objects.filter(kind=kind)
+        .filter(Q(participant_id__in=people) | Q(participant__merged_into_id__in=people))
+        .annotate(person=Coalesce("participant__merged_into_id", "participant_id"))
+        .order_by("-recorded_at", "-id")
+    )
+    by_person = defaultdict(list)
+    for answer in answers:
+        by_person[answer.person].append(answer)
+    return {pk: by_person[person] for pk, person in person_of.items()}
+
+
+def taken_back_since(participant, kind, since, *, answers=None):
     """Whether this person took back a consent of `kind` they gave outside the records at `since`.
 
     For a consent also asked outside the consent records (a training's box for
@@ -89,8 +119,12 @@ def taken_back_since(participant, kind, since):
     or withdrawal takes the box back, and so does a consent until a date that
     has passed, until a new consent is given. An answer older than the box is
     outlived by it.
+
+    `answers` are the person's consents of `kind` newest first, as
+    answers_of() or answers_of_each() read them; they are read if not given.
     """
-    answers = answers_of(participant, kind)
+    if answers is None:
+        answers = answers_of(participant, kind)
     now = timezone.now()
     answered_later = any(
         since < answer.recorded_at <= now

@@ -127,6 +127,11 @@ class Attendee(models.Model):
             ),
         ]
 
+    # A participant's answers on their consents page to a name on a certificate,
+    # newest first, when a list read them for every row at once
+    # (read_name_answers); None: name_may_be_printed() reads them itself.
+    name_answers = None
+
     def __str__(self):
         return f"{_('Attendee')} {self.pk}"
 
@@ -148,7 +153,23 @@ class Attendee(models.Model):
             self.participant,
             Kind.CERTIFICATE_NAME,
             self.consent_recorded_at or self.created_at,
+            answers=self.name_answers,
         )
+
+
+def read_name_answers(attendees):
+    """Read the name answers of every participant among `attendees` in one query.
+
+    So that a list of certificates decides each holder's name by the same
+    rule (name_may_be_printed) without asking the database once per holder.
+    The attendees' participants must be loaded already (select_related).
+    """
+    holders = [attendee for attendee in attendees if attendee.participant_id is not None]
+    answers = rules.answers_of_each(
+        [attendee.participant for attendee in holders], Kind.CERTIFICATE_NAME
+    )
+    for attendee in holders:
+        attendee.name_answers = answers[attendee.participant_id]
 
 
 class Area(models.TextChoices):

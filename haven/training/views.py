@@ -31,7 +31,15 @@ from .actions import (
     stages_open,
 )
 from .forms import AttendeeForm, CertificateIssueForm, CourseTextForm, QuestionForm, SessionForm
-from .models import Attendee, CourseText, Question, SessionKitMovement, Stage, TrainingSession
+from .models import (
+    Attendee,
+    CourseText,
+    Question,
+    SessionKitMovement,
+    Stage,
+    TrainingSession,
+    read_name_answers,
+)
 from .quiz import change_by_area
 
 
@@ -315,6 +323,8 @@ def expiring(request):
             Q(attendee__participant__isnull=True) | Q(attendee__participant__in=in_scope)
         )
     certificates_due = list(certificates_due)
+    # Each holder's name is shown by their answers on their consents page: read at once.
+    read_name_answers([c.attendee for c in certificates_due if c.attendee_id is not None])
     for certificate in certificates_due:
         _shown_holder(request, certificate, page="expiring certificates")
     return render(

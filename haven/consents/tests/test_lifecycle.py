@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from haven.consents.actions import current_text, do_save_consent_text, do_withdraw_consent
 from haven.consents.models import Consent, ConsentText, Kind
-from haven.consents.rules import consent_in_force, consents_in_force, taken_back_since
+from haven.consents.rules import (
+    answers_of,
+    answers_of_each,
+    consent_in_force,
+    consents_in_force,
+    taken_back_since,
+)
 from haven.core.models import AuditEntry
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
@@ -159,6 +165,25 @@ def test_a_refusal_or_withdrawal_after_the_box_takes_it_back(participant, record
     assert not taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
     record(participant, Kind.CERTIFICATE_NAME, decision="refused")
     assert taken_back_since(participant, Kind.CERTIFICATE_NAME, box_ticked)
+
+
+def test_everyones_answers_are_read_in_one_query_as_each_persons_are(
+    record, sam, sue, downtown, django_assert_num_queries
+):
+    keeper, duplicate, alone, silent = (
+        Participant.objects.create(created_by=sam, enrolled_site=downtown) for _ in range(4)
+    )
+    record(keeper, Kind.CERTIFICATE_NAME)
+    record(duplicate, Kind.CERTIFICATE_NAME, decision="refused")
+    record(alone, Kind.CERTIFICATE_NAME)
+    record(alone, Kind.CONTACT)
+    do_merge_participants(duplicate=duplicate, keeper=keeper, by=sue)
+    people = list(Participant.objects.filter(pk__in=[keeper.pk, duplicate.pk, alone.pk, silent.pk]))
+    with django_assert_num_queries(1):
+        each = answers_of_each(people, Kind.CERTIFICATE_NAME)
+    for person in people:
+        assert each[person.pk] == answers_of(person, Kind.CERTIFICATE_NAME)
+    assert len(each[duplicate.pk]) == 2 and each[silent.pk] == []
 
 
 def test_a_consent_that_would_already_have_expired_is_refused(participant, record):

@@ -7,10 +7,15 @@ import uuid
 
 import pytest
 from django.core import mail as outbox
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from haven.consents.actions import do_record_consent
 from haven.core.models import AuditEntry
+from haven.participants.actions import do_merge_participants
+from haven.participants.models import Participant
 from haven.training import actions
 from haven.training.actions import (
     do_add_attendee,
@@ -44,6 +49,17 @@ def course_certificate(
         expires_on=today + datetime.timedelta(days=expires_in)
     )
     return Certificate.objects.get(pk=certificate.pk)
+
+
+def answer_on_their_consents_page(participant, by, decision):
+    return do_record_consent(
+        participant,
+        kind="certificate_name",
+        decision=decision,
+        how="spoken",
+        language="en",
+        by=by,
+    )
 
 
 def session_certificate(session, by, name, expires_in, email="", today=TODAY):
@@ -176,6 +192,54 @@ def test_the_expiring_list_shows_who_is_due_a_refresher(login, sam, olga, max_ma
     assert "Rosa Díaz" not in other and "Alex Course" not in other
 
 
+def test_the_expiring_list_reads_every_holders_consents_at_once(
+    login, sam, sue, max_manager, session, downtown, django_assert_num_queries
+):
+    """However many participants hold a certificate, their names' consents take one query."""
+    today = timezone.localdate()
+    client = login(max_manager)
+    shown, hidden = [], []
+
+    def add_holders(count):
+        for _ in range(count):
+            n = len(shown) + len(hidden)
+            person = Participant.objects.create(created_by=sam, enrolled_site=downtown)
+            attendee, _ = do_add_attendee(
+                session,
+                client_uuid=uuid.uuid4(),
+                by=sam,
+                participant=person,
+                name=f"Holder {n:02}",
+                consent=True,
+            )
+            take_quiz("post", attendee=attendee)
+            certificate, _ = do_issue_certificate(attendee, by=sam)
+            Certificate.objects.filter(pk=certificate.pk).update(
+                expires_on=today + datetime.timedelta(days=30 + n)
+            )
+            if n % 3 == 1:
+                # Refused on their consents page after the training (on a linked duplicate).
+                duplicate = Participant.objects.create(created_by=sam, enrolled_site=downtown)
+                do_merge_participants(duplicate=duplicate, keeper=person, by=sue)
+                answer_on_their_consents_page(duplicate, sam, "refused")
+                hidden.append(f"Holder {n:02}")
+            else:
+                if n % 3 == 2:
+                    answer_on_their_consents_page(person, sam, "given")
+                shown.append(f"Holder {n:02}")
+
+    add_holders(2)
+    client.get(reverse("training:expiring"))
+    with CaptureQueriesContext(connection) as two_holders:
+        client.get(reverse("training:expiring"))
+    add_holders(10)
+    with django_assert_num_queries(len(two_holders.captured_queries)):
+        page = client.get(reverse("training:expiring")).content.decode()
+    assert len(shown) + len(hidden) == 12
+    assert all(name in page for name in shown)
+    assert not any(name in page for name in hidden)
+
+
 def test_reading_the_expiring_list_audits_each_holder_shown(login, sam, max_manager, session):
     today = timezone.localdate()
     certificate = session_certificate(session, sam, "Rosa Díaz", 30, today=today)
@@ -191,8 +255,6 @@ def test_reading_the_expiring_list_audits_each_holder_shown(login, sam, max_mana
 def test_in_site_scope_a_participant_of_another_site_is_left_off_the_list(
     settings, login, sam, olga, eastside, session
 ):
-    from haven.participants.models import Participant
-
     settings.HAVEN_RECORD_SCOPE = "site"
     today = timezone.localdate()
     elsewhere = Participant.objects.create(alias="Far", created_by=olga, enrolled_site=eastside)
