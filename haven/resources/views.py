@@ -379,16 +379,27 @@ def export(request):
 
 @role_required(*PARTICIPANT_ROLES)
 def refer(request, participant_id, resource_id):
+    """The referral form for a participant and a resource; posting it makes the referral.
+
+    A result of the resource search for the participant opens this page by a
+    POST marked `prefill`, with the need the result matched: the form is shown
+    with that need chosen, nothing is checked and nothing is saved. The need
+    thus never goes into the address beside the participant's record id, where
+    a shared computer's history and the server's logs would keep it. A GET
+    opens the form with no need chosen, whatever its query says, so that an
+    old address that named one neither chooses it nor is worth keeping.
+    """
     participant = access.get_participant_for_user(request, participant_id, page="new referral")
     resource = get_resource(resource_id)
+    prefill = request.method == "POST" and "prefill" in request.POST
     form = ReferralForm(
-        request.POST or None,
+        request.POST if request.method == "POST" and not prefill else None,
         user=request.user,
         resource=resource,
-        initial={"need": request.GET.get("need")},
+        initial={"need": request.POST.get("need")} if prefill else {},
     )
     consent_missing = False
-    if request.method == "POST" and form.is_valid():
+    if form.is_bound and form.is_valid():
         try:
             referral = actions.do_make_referral(
                 participant=participant,

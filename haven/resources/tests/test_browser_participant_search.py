@@ -2,7 +2,8 @@
 
 The search is sent by POST, so the browser's history holds only the page's
 bare address; with no signal it is answered from the directory kept on the
-phone, in the page, and the address does not change either.
+phone, in the page, and the address does not change either. A result's Refer opens the referral form with the need it
+matched chosen, and that need does not go into an address either.
 """
 
 import re
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 from conftest import PASSWORD
 from haven.core.tests.browser import assert_accessible, log_in
 from haven.outreach.tests.test_browser_offline import WAIT_FOR_OFFLINE_CACHE
+from haven.resources.models import Referral
 
 from .conftest import make_resource
 
@@ -78,8 +80,8 @@ def test_a_participant_search_keeps_the_address_bare_with_and_without_signal(
     expect(results.get_by_role("link", name="Always Open Bupe", exact=True)).to_be_visible()
     expect(page).to_have_url(bare)
     assert_accessible(page)
-    refer = results.get_by_role("link", name="Refer to Always Open Bupe")
-    expect(refer).to_have_attribute("href", re.compile(re.escape(f"{address}refer/")))
+    refer = results.get_by_role("button", name="Refer to Always Open Bupe")
+    expect(refer).to_be_visible()
 
     # No signal: answered from the phone's copy, in the page; the address stays bare.
     page.context.set_offline(True)
@@ -112,5 +114,62 @@ def test_a_participant_search_keeps_the_address_bare_with_and_without_signal(
     page.context.set_geolocation({"latitude": 33.4230, "longitude": -111.9350})
     form.get_by_role("button", name="Use my location").tap()
     expect(results.get_by_role("heading", name="1 result · near your location")).to_be_visible()
-    expect(results.get_by_role("link", name="Refer to Always Open Bupe")).to_be_visible()
+    expect(results.get_by_role("button", name="Refer to Always Open Bupe")).to_be_visible()
     expect(page).to_have_url(bare)
+
+
+def addresses_asked(page):
+    """Every address the tab asks for, as a server's access log would keep it."""
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    return asked
+
+
+def never_named(asked, participant, *searched):
+    """No address the tab asked for names the participant or what was searched for them."""
+    assert asked, "the tab asked for nothing: the check below proves nothing"
+    for url in asked:
+        for secret in (participant.card_code, participant.display_code, "need=", *searched):
+            assert secret not in url, url
+
+
+def test_a_result_s_refer_opens_the_referral_form_with_the_need_chosen_and_a_bare_address(
+    page, sam, participant, clinics
+):
+    bupe, _food_bank = clinics
+    address = f"/resources/participant/{participant.pk}/"
+    refer_address = f"{address}refer/{bupe.pk}/"
+    log_in(page, "sam", PASSWORD)
+    asked = addresses_asked(page)
+    page.goto(address)
+    form = page.locator("#resource-search")
+    results = page.locator("#resource-results")
+    form.get_by_label("Buprenorphine").check()
+    form.get_by_role("button", name="Search").tap()
+    refer = results.get_by_role("button", name="Refer to Always Open Bupe")
+    expect(refer).to_be_visible()
+    # It looks as the link did: Haven's button, a thumb's width tall.
+    assert refer.bounding_box()["height"] >= 44
+    assert_accessible(page)
+
+    refer.tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Refer {participant.display_code} to Always Open Bupe"
+    )
+    expect(page.get_by_label("Need")).to_have_value("buprenorphine")
+    expect(page).to_have_url(re.compile(re.escape(refer_address) + "$"))
+    # Shown as a form to fill in, not one sent with mistakes.
+    expect(page.locator(".errorlist")).to_have_count(0)
+    assert not Referral.objects.exists()
+    assert_accessible(page)
+
+    page.get_by_label("Note").fill("Wants to start this week")
+    page.get_by_role("button", name="Make referral").tap()
+    expect(page.get_by_text("Referral made")).to_be_visible()
+    referral = Referral.objects.get()
+    assert (referral.participant, referral.resource, referral.need) == (
+        participant,
+        bupe,
+        "buprenorphine",
+    )
+    never_named(asked, participant, "buprenorphine")

@@ -41,7 +41,9 @@ def test_specialist_refers_to_an_open_provider_and_marks_it_linked(
     expect(page.get_by_role("link", name="Always Open Bupe", exact=True)).to_be_visible()
     expect(page.get_by_text("near Downtown")).to_be_visible()
     assert_accessible(page)
-    page.get_by_role("link", name="Refer to Always Open Bupe").click()
+    page.get_by_role("button", name="Refer to Always Open Bupe").click()
+    # The need searched for is chosen on the referral form.
+    expect(page.get_by_label("Need")).to_have_value("buprenorphine")
     page.get_by_label("Note").fill("Wants to start this week")
     page.get_by_role("button", name="Make referral").click()
     expect(page.get_by_text("Referral made")).to_be_visible()

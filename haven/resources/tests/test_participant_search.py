@@ -51,9 +51,14 @@ def test_a_search_for_a_participant_is_answered_by_post_with_no_store(
     assert "no-store" in response["Cache-Control"]
     # The read of the participant is audited, as it was for the GET.
     assert reads_of(participant).filter(user=sam).count() == 1
-    # Each result still offers a Refer for this participant.
+    # Each result still offers a Refer for this participant: a form that posts the need it
+    # matched to the bare address of the referral form.
     refer_url = reverse("resources:refer", args=[participant.pk, bupe_clinic.pk])
-    assert f'href="{refer_url}?need=buprenorphine"'.encode() in response.content
+    text = response.content.decode()
+    (refer,) = re.findall(r'<form method="post" action="([^"]+)" class="refer"', text)
+    assert refer == refer_url
+    assert '<input type="hidden" name="need" value="buprenorphine">' in text
+    assert "need=" not in text
 
 
 def test_the_form_on_the_participant_page_is_sent_by_post_with_its_token(
