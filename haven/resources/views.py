@@ -113,6 +113,24 @@ def offline_search_setup(user):
             "No signal: these results come from the directory saved on this phone. "
             "Holiday hours are not checked: call first."
         ),
+        # The phone shows signal but Haven does not answer (it is down, or a
+        # captive portal holds the connection): the search for a participant,
+        # a POST the service worker cannot answer, is answered from the phone.
+        "unreachable": _(
+            "Haven cannot be reached: these results come from the directory saved on this "
+            "phone (%(date)s). Holiday hours are not checked: call first."
+        ),
+        "unreachable_undated": _(
+            "Haven cannot be reached: these results come from the directory saved on this "
+            "phone. Holiday hours are not checked: call first."
+        ),
+        "unreachable_not_on_phone": _(
+            "Haven cannot be reached, and the directory is not on this phone yet: try again "
+            "in a moment."
+        ),
+        # A result's Refer, when the search for a participant was answered on the phone.
+        "refer": _("Refer"),
+        "refer_to": _("to %(name)s"),
     }
     return {
         "messages": messages_,

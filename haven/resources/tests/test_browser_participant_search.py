@@ -1,8 +1,9 @@
 """The directory searched for a participant, with signal and without: never in the address.
 
 The search is sent by POST, so the browser's history holds only the page's
-bare address; with no signal it is answered from the directory kept on the
-phone, in the page, and the address does not change either. A result's Refer opens the referral form with the need it
+bare address; with no signal, or when Haven cannot be reached, it is answered
+from the directory kept on the phone, in the page, and the address does not
+change either. A result's Refer opens the referral form with the need it
 matched chosen, and that need does not go into an address either.
 """
 
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from haven.core.tests.browser import assert_accessible, log_in
-from haven.outreach.tests.test_browser_offline import WAIT_FOR_OFFLINE_CACHE
+from haven.outreach.tests.test_browser_offline import HOLDS_KEYS, WAIT_FOR_OFFLINE_CACHE
 from haven.resources.models import Referral
 
 from .conftest import make_resource
@@ -166,6 +167,161 @@ def test_a_result_s_refer_opens_the_referral_form_with_the_need_chosen_and_a_bar
     page.get_by_label("Note").fill("Wants to start this week")
     page.get_by_role("button", name="Make referral").tap()
     expect(page.get_by_text("Referral made")).to_be_visible()
+    referral = Referral.objects.get()
+    assert (referral.participant, referral.resource, referral.need) == (
+        participant,
+        bupe,
+        "buprenorphine",
+    )
+    never_named(asked, participant, "buprenorphine")
+
+
+def test_with_haven_unreachable_the_search_answers_from_the_phone_and_refers_there(
+    page, sam, participant, clinics
+):
+    """The phone shows signal but Haven does not answer: the search is not lost on the
+    browser's error page; the phone answers, says so, and its Refer opens the phone's
+    referral screen with the person, the need and the resource chosen."""
+    _bupe, food_bank = clinics
+    address = f"/resources/participant/{participant.pk}/"
+    bare = re.compile(re.escape(address) + "$")
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, "/api/v1/resources")
+    assert page.evaluate(HOLDS_KEYS)
+    asked = addresses_asked(page)
+    page.goto(address)
+    form = page.locator("#resource-search")
+    results = page.locator("#resource-results")
+    form.get_by_label("Food").check()
+    form.get_by_label("Or near a ZIP code or city").fill("Mesa")
+    notice = results.get_by_role("status")
+
+    def cut_off(answer):
+        """Haven's answer to the search, and to nothing else, replaced by `answer`."""
+
+        def route(route):
+            if route.request.method == "POST":
+                answer(route)
+            else:
+                route.continue_()
+
+        page.route(f"**{address}", route)
+        return route
+
+    # No answer at all (Haven down, the connection cut) ...
+    cut = cut_off(lambda route: route.abort("internetdisconnected"))
+    form.get_by_role("button", name="Search").tap()
+    expect(notice).to_contain_text("Haven cannot be reached")
+    expect(notice).to_contain_text("saved on this phone")
+    expect(results.get_by_role("heading", name="1 result · near Mesa")).to_be_visible()
+    expect(results).to_contain_text("Mesa Food Bank")
+    expect(page).to_have_url(bare)
+    assert_accessible(page)
+    page.unroute(f"**{address}", cut)
+
+    # ... a proxy's answer for a Haven that is down ...
+    cut = cut_off(lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.evaluate("document.getElementById('resource-results').replaceChildren()")
+    form.get_by_role("button", name="Search").tap()
+    expect(notice).to_contain_text("Haven cannot be reached")
+    expect(results).to_contain_text("Mesa Food Bank")
+    page.unroute(f"**{address}", cut)
+
+    # ... or none in time (a captive portal holding the connection).
+    held = []
+    cut = cut_off(held.append)
+    page.evaluate("document.getElementById('resource-results').replaceChildren()")
+    form.get_by_role("button", name="Search").tap()
+    expect(notice).to_contain_text("Haven cannot be reached")
+    expect(results).to_contain_text("Mesa Food Bank")
+    assert held, "the search was not sent: the check above proves nothing"
+    expect(page).to_have_url(bare)
+
+    # The phone's result refers on the phone's referral screen, all chosen, the address bare.
+    results.get_by_role("button", name="Refer to Mesa Food Bank").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Make a referral")
+    expect(page.get_by_label("Card code")).to_have_value(participant.display_code)
+    expect(page.get_by_label("Need")).to_have_value("food")
+    expect(page.get_by_label("Resource")).to_have_value(str(food_bank.pk))
+    expect(page).to_have_url(re.compile(r"/resources/referrals/new/$"))
+    assert_accessible(page)
+    page.get_by_role("button", name="Make the referral").tap()
+    expect(page.locator("#referral-kept")).to_have_text(
+        "Referral made. It is on your follow-up list."
+    )
+    referral = Referral.objects.get()
+    assert (referral.participant, referral.resource, referral.need) == (
+        participant,
+        food_bank,
+        "food",
+    )
+    never_named(asked, participant, "food", "Mesa")
+
+    # Once Haven answers again, the search is Haven's again.
+    page.unroute(f"**{address}", cut)
+    page.goto(address)
+    form.get_by_label("Food").check()
+    form.get_by_label("Or near a ZIP code or city").fill("Mesa")
+    form.get_by_role("button", name="Search").tap()
+    expect(results.get_by_role("link", name="Mesa Food Bank", exact=True)).to_be_visible()
+    expect(notice).to_have_count(0)
+
+    # Haven stops answering after its results came: their Refer opens the phone's screen.
+    refer_address = f"{address}refer/{food_bank.pk}/"
+    sent_to_haven = []
+    page.route("**/healthz", lambda route: route.abort("internetdisconnected"))
+    page.route(f"**{refer_address}", lambda route: sent_to_haven.append(route) or route.abort())
+    results.get_by_role("button", name="Refer to Mesa Food Bank").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Make a referral")
+    expect(page.get_by_label("Card code")).to_have_value(participant.display_code)
+    expect(page.get_by_label("Need")).to_have_value("food")
+    expect(page.get_by_label("Resource")).to_have_value(str(food_bank.pk))
+    assert not sent_to_haven
+
+
+def test_with_no_signal_a_result_s_refer_opens_the_phone_s_referral_screen(
+    page, sam, participant, clinics
+):
+    """Haven's results are on the screen when the signal goes: their Refer (a POST the
+    service worker cannot answer) opens the phone's referral screen instead, the need and
+    the resource chosen there, carried over sealed and never in the address."""
+    bupe, _food_bank = clinics
+    address = f"/resources/participant/{participant.pk}/"
+    log_in(page, "sam", PASSWORD)
+    page.goto("/outreach/log/")
+    for path in ("/api/v1/resources", "/resources/referrals/new/"):
+        assert page.evaluate(WAIT_FOR_OFFLINE_CACHE, path), path
+    assert page.evaluate(HOLDS_KEYS)
+    asked = addresses_asked(page)
+    page.goto(address)
+    form = page.locator("#resource-search")
+    results = page.locator("#resource-results")
+    form.get_by_label("Buprenorphine").check()
+    form.get_by_role("button", name="Search").tap()
+    refer = results.get_by_role("button", name="Refer to Always Open Bupe")
+    expect(refer).to_be_visible()
+
+    page.context.set_offline(True)
+    refer.tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Make a referral")
+    expect(page.get_by_label("Card code")).to_have_value(participant.display_code)
+    expect(page.get_by_label("Need")).to_have_value("buprenorphine")
+    expect(page.get_by_label("Resource")).to_have_value(str(bupe.pk))
+    expect(page).to_have_url(re.compile(r"/resources/referrals/new/$"))
+    page.get_by_role("button", name="Make the referral").tap()
+    expect(page.locator("#referral-kept")).to_have_text(
+        "Referral saved on this phone. It will be sent when there is signal."
+    )
+    # The need and the resource were carried over once: the screen opened again starts empty.
+    page.goto("/resources/referrals/new/")
+    expect(page.get_by_label("Card code")).to_have_value(participant.display_code)
+    expect(page.get_by_label("Need")).to_have_value("")
+
+    page.goto("/outreach/log/")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     referral = Referral.objects.get()
     assert (referral.participant, referral.resource, referral.need) == (
         participant,

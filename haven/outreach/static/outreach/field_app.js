@@ -426,33 +426,53 @@
   // storage, sealed with the session key (field_crypto.js): never in a URL,
   // never in plain text. Without a key nobody is carried over, and the
   // worker types the card code.
+  //
+  // What else the next screen is opened with (a referral's need and resource,
+  // from a result of the resource search for the person) goes the same way,
+  // sealed under its own key, and is read once: the screen opened again later
+  // (from the menu) does not choose them again.
   const CHOSEN_KEY = "haven-log-for";
+  const CHOSEN_DETAILS_KEY = "haven-chosen-details";
   const toBase64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
   const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  async function chooseFor(person, url) {
-    const chosen = { card_code: person.card_code, alias: person.alias || "" };
+  async function keepSealed(key, value) {
     try {
-      const { iv, data } = await sealing().seal("session", USER, chosen, CHOSEN_KEY);
-      sessionStorage.setItem(CHOSEN_KEY, JSON.stringify({ iv: toBase64(iv), data: toBase64(data) }));
+      const { iv, data } = await sealing().seal("session", USER, value, key);
+      sessionStorage.setItem(key, JSON.stringify({ iv: toBase64(iv), data: toBase64(data) }));
     } catch (error) {
-      sessionStorage.removeItem(CHOSEN_KEY);
+      sessionStorage.removeItem(key);
     }
-    if (url) window.location.assign(url);
   }
-  // The person chosen on the screen before, or null.
-  async function chosenPerson() {
-    const stored = sessionStorage.getItem(CHOSEN_KEY);
+  async function openSealed(key) {
+    const stored = sessionStorage.getItem(key);
     if (!stored) return null;
     try {
       const { iv, data } = JSON.parse(stored);
       const sealed = { iv: fromBase64(iv), data: fromBase64(data) };
-      return await sealing().open("session", USER, sealed, CHOSEN_KEY);
+      return await sealing().open("session", USER, sealed, key);
     } catch (error) {
-      sessionStorage.removeItem(CHOSEN_KEY);
+      sessionStorage.removeItem(key);
       return null;
     }
   }
-  const forgetChosen = () => sessionStorage.removeItem(CHOSEN_KEY);
+  async function chooseFor(person, url, details = null) {
+    await keepSealed(CHOSEN_KEY, { card_code: person.card_code, alias: person.alias || "" });
+    if (details) await keepSealed(CHOSEN_DETAILS_KEY, details);
+    else sessionStorage.removeItem(CHOSEN_DETAILS_KEY);
+    if (url) window.location.assign(url);
+  }
+  // The person chosen on the screen before, or null.
+  const chosenPerson = () => openSealed(CHOSEN_KEY);
+  // What the screen before chose besides the person, or null; read once.
+  async function chosenDetails() {
+    const details = await openSealed(CHOSEN_DETAILS_KEY);
+    sessionStorage.removeItem(CHOSEN_DETAILS_KEY);
+    return details;
+  }
+  const forgetChosen = () => {
+    sessionStorage.removeItem(CHOSEN_KEY);
+    sessionStorage.removeItem(CHOSEN_DETAILS_KEY);
+  };
 
   // The user's recent participants, newest first: with signal as Haven has
   // them now (/api/v1/participants/recent, which the service worker never
@@ -521,6 +541,7 @@
     takeCardCode,
     chooseFor,
     chosenPerson,
+    chosenDetails,
     forgetChosen,
     recentParticipants,
   };

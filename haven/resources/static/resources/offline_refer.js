@@ -51,11 +51,32 @@
   }
   need.addEventListener("change", offerResources);
 
+  // A result of the resource search for the person (offline_search.js) comes
+  // with the need it matched and its resource, sealed like the person and
+  // never in the address: chosen once the kept directory is in, unless the
+  // worker chose otherwise meanwhile.
+  const detailsCarriedOver = field.chosenDetails().catch(() => null);
+  const isOffered = (select, value) => [...select.options].some((option) => option.value === value);
+  function chooseCarriedOver(details) {
+    if (!details || need.value || resource.value || !isOffered(need, details.need)) return;
+    need.value = details.need;
+    offerResources();
+    const chosen = String(details.resource || "");
+    if (isOffered(resource, chosen)) resource.value = chosen;
+  }
+
   // A refused referral to fix, from the outbox list (e.g. a card code Haven
   // no longer has): fixing it always goes through the outbox.
   let editing = null;
-  Promise.all([loadDirectory(), field.recordToEdit("referral")]).then(([, record]) => {
-    if (!record) return;
+  Promise.all([
+    loadDirectory(),
+    field.recordToEdit("referral"),
+    detailsCarriedOver,
+  ]).then(([, record, details]) => {
+    if (!record) {
+      chooseCarriedOver(details);
+      return;
+    }
     editing = record;
     const body = record.body;
     field.fillFields(form, { card_code: body.card_code, need: body.need, site: body.site });

@@ -11,7 +11,18 @@
 // needs, the place) never goes into the address, not even here. With no
 // signal it is answered in the page and the address stays as it is; the
 // service worker never keeps that page nor its answers (it keeps only the
-// screens it lists, and only answers to a GET).
+// screens it lists, and only answers to a GET). With signal it is sent from
+// here, and Haven's results are put in the page: a phone can show signal and
+// still not reach Haven (Haven is down, a captive portal holds the
+// connection), and the browser would then end the POST on its own error page.
+// When Haven does not answer in time, the search is answered from the phone,
+// which says so.
+//
+// Each result of that search has a Refer, which opens the referral form with
+// the need it matched chosen: by POST when Haven answers (the need stays out
+// of the address), else on the phone's own referral screen
+// (offline_refer.js), the person, need and resource carried over sealed in
+// this tab's session storage (field_app.js), never in the address either.
 (() => {
   const form = document.getElementById("resource-search");
   const results = document.getElementById("resource-results");
@@ -25,6 +36,16 @@
   const LIMIT = 30;
   const KM_PER_MILE = 1.609344;
   const DAY_MS = 24 * 60 * 60 * 1000;
+  // As long as the service worker waits for a screen before it uses the
+  // phone's copy (sw.js), and field_app.js for Haven's answer to its probe.
+  const HAVEN_WAIT_MS = 4000;
+  // Set on the search for a participant only: who a Refer is for, and the
+  // phone's referral screen.
+  const {
+    cardCode: CARD_CODE,
+    referOfflineUrl: REFER_OFFLINE_URL,
+    probeUrl: PROBE_URL,
+  } = results.dataset;
   const lang = document.documentElement.lang || undefined;
 
   const say = (template, values = {}) =>
@@ -243,23 +264,49 @@
     item.append(title, element("p", meta, "meta"), where);
     const why = reasons(result);
     if (why.length) item.append(element("p", `${MESSAGES.why} ${why.join("; ")}`, "help"));
+    if (REFER_OFFLINE_URL) {
+      // As Haven's own Refer: the first need searched for that it offers.
+      const offered = new Set(entry.needs.map((choice) => choice.code));
+      const need = result.needs.find((code) => offered.has(code)) || "";
+      const refer = element("button", MESSAGES.refer);
+      refer.type = "button";
+      const toWhom = say(MESSAGES.refer_to, { name: entry.name });
+      refer.append(element("span", ` ${toWhom}`, "visually-hidden"));
+      refer.addEventListener("click", () => referOnThePhone(entry.id, need));
+      item.append(refer);
+    }
     return item;
+  }
+
+  // The phone's referral screen, with the person, the need and the resource
+  // chosen (sealed in session storage by field_app.js; never in the address).
+  function referOnThePhone(resource, need) {
+    const field = window.havenField;
+    if (!field) {
+      window.location.assign(REFER_OFFLINE_URL);
+      return;
+    }
+    field.chooseFor({ card_code: CARD_CODE }, REFER_OFFLINE_URL, { need, resource });
   }
 
   function show(nodes) {
     results.replaceChildren(...nodes);
   }
 
-  async function answer(params) {
+  // Answers from the phone's copy, saying why: no signal, or Haven unreachable.
+  async function answer(params, unreachable = false) {
     const cached = await caches.match(DIRECTORY_URL);
     if (!cached) {
-      show([element("p", MESSAGES.not_on_phone, "empty")]);
+      const missing = unreachable ? MESSAGES.unreachable_not_on_phone : MESSAGES.not_on_phone;
+      show([element("p", missing, "empty")]);
       return;
     }
     const saved = cached.headers.get("Date");
-    const savedOn =
-      saved && say(MESSAGES.from_phone, { date: new Date(saved).toLocaleString(lang) });
-    const notice = element("p", savedOn || MESSAGES.from_phone_undated, "notice");
+    const [dated, undated] = unreachable
+      ? [MESSAGES.unreachable, MESSAGES.unreachable_undated]
+      : [MESSAGES.from_phone, MESSAGES.from_phone_undated];
+    const savedOn = saved && say(dated, { date: new Date(saved).toLocaleString(lang) });
+    const notice = element("p", savedOn || undated, "notice");
     notice.setAttribute("role", "status");
     const { resources } = await cached.json();
     const outcome = search(resources, params);
@@ -302,11 +349,86 @@
     answer(params);
   }
 
+  // The search for a participant, with signal: sent from here, Haven's
+  // results put in the page, or the phone's when Haven does not answer.
+  let sending = false;
+  async function sendToHaven(params) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), HAVEN_WAIT_MS);
+    let page;
+    sending = true;
+    results.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        cache: "no-store",
+        signal: controller.signal,
+      });
+      if (response.redirected) {
+        // The session ended: to the login page, which comes back here.
+        window.location.assign(response.url);
+        return;
+      }
+      // A proxy in front of a Haven that is down answers 502 to 504.
+      if (response.status >= 500) throw new Error(`Haven answered ${response.status}`);
+      // Any other refusal (an expired form) is shown as the browser shows it.
+      if (!response.ok) {
+        form.submit();
+        return;
+      }
+      page = new DOMParser().parseFromString(await response.text(), "text/html");
+    } catch (error) {
+      // No answer in time, or none at all.
+      page = null;
+    } finally {
+      clearTimeout(timer);
+      sending = false;
+      results.removeAttribute("aria-busy");
+    }
+    const found = page && page.getElementById("resource-results");
+    const sent = page && page.getElementById("resource-search");
+    if (!found || !sent) {
+      // No answer, or not Haven's (a captive portal's page).
+      answer(params, true);
+      return;
+    }
+    if (sent.querySelector(".errorlist")) {
+      // Something to correct in the form: the page as Haven shows it.
+      form.submit();
+      return;
+    }
+    results.replaceChildren(...found.childNodes);
+  }
+
   form.addEventListener("submit", (event) => {
-    if (navigator.onLine) return;
+    if (navigator.onLine && queryInAddress) return;
     event.preventDefault();
+    if (sending) return;
     const params = new URLSearchParams(new FormData(form));
+    if (navigator.onLine) {
+      sendToHaven(params);
+      return;
+    }
     if (queryInAddress) history.pushState(null, "", `?${params}`);
     answer(params);
+  });
+
+  // Haven's Refer (a POST the service worker cannot answer) goes to Haven
+  // only when Haven answers (asked briefly first, as offline_refer.js does
+  // before it sends): else the phone's referral screen opens instead.
+  let referring = false;
+  results.addEventListener("submit", async (event) => {
+    const refer = event.target.closest("form.refer");
+    if (!refer || !REFER_OFFLINE_URL) return;
+    event.preventDefault();
+    if (referring) return;
+    referring = true;
+    const field = window.havenField;
+    const answers = navigator.onLine && (!field || (await field.havenAnswers(PROBE_URL)));
+    referring = false;
+    if (answers) refer.submit();
+    else referOnThePhone(parseInt(refer.dataset.resource, 10), refer.elements.need.value);
   });
 })();
