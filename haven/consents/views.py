@@ -35,13 +35,23 @@ def _language_for(request, participant):
 
 @role_required(*PARTICIPANT_ROLES)
 def participant_consents(request, participant_id):
-    """Every consent of a participant, recording a new one, and withdrawing one."""
+    """Every consent of a participant, recording a new one, and withdrawing one.
+
+    The referral form, refused for want of a consent to share, opens this page
+    by a POST marked `prefill` with the kind and the provider chosen; nothing
+    is checked or recorded. The provider (a methadone clinic, an HIV clinic)
+    thus never goes into the address beside the participant's record id,
+    where a shared computer's history would keep it; a GET takes only the kind
+    from its query.
+    """
     participant = access.get_participant_for_user(request, participant_id, page="consents")
-    initial = {"kind": request.GET.get("kind"), "provider": request.GET.get("provider")}
-    form = ConsentForm(
-        request.POST if request.method == "POST" and "withdraw" not in request.POST else None,
-        initial=initial,
-    )
+    prefill = request.method == "POST" and "prefill" in request.POST
+    if prefill:
+        initial = {"kind": request.POST.get("kind"), "provider": request.POST.get("provider")}
+    else:
+        initial = {"kind": request.GET.get("kind")}
+    recording = request.method == "POST" and "withdraw" not in request.POST and not prefill
+    form = ConsentForm(request.POST if recording else None, initial=initial)
     if request.method == "POST" and "withdraw" in request.POST:
         withdraw = request.POST["withdraw"]
         if not withdraw.isdigit():

@@ -1,6 +1,8 @@
 """On a phone: a specialist is refused a referral that shares details, records a spoken
 consent in Spanish, makes the referral, and the accounting shows the disclosure."""
 
+import re
+
 import pytest
 
 from conftest import PASSWORD
@@ -29,8 +31,10 @@ def test_specialist_records_a_spoken_consent_in_spanish_and_shares_details_on_re
     expect(page.get_by_text("no consent in force to share their details")).to_be_visible()
     assert not Disclosure.objects.exists()
 
-    page.get_by_role("link", name="Record their consent to share").click()
+    page.get_by_role("button", name="Record their consent to share").click()
     expect(page.get_by_label("Share with this provider")).to_have_value(str(clinic.pk))
+    # The provider chosen is not in the address beside the participant's record id.
+    expect(page).to_have_url(re.compile(rf"/consents/participant/{participant.pk}/$"))
     expect(page.get_by_text("Text to read")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Given").check()

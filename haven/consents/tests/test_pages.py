@@ -1,5 +1,7 @@
 """The consent pages, enrolment's consents, and the old enrolment boxes carried over."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -95,6 +97,71 @@ def test_a_specialist_records_and_withdraws_a_consent_on_the_page(login, sam, pa
     client.post(url, {"withdraw": consent.pk})
     consent.refresh_from_db()
     assert consent.withdrawn_by == sam
+
+
+def prefilled(page):
+    """The kind and the provider chosen on the consent form of a page, and its error lists."""
+
+    def chosen(name):
+        select = re.search(rf'<select name="{name}".*?</select>', page, re.S).group(0)
+        option = re.search(r'<option value="([^"]*)" selected>', select)
+        return (option.group(1) or None) if option else None
+
+    return chosen("kind"), chosen("provider"), page.count('class="errorlist')
+
+
+def test_the_refer_page_s_button_opens_the_form_with_kind_and_provider_and_records_nothing(
+    login, sam, participant, clinic
+):
+    """The referral form's "Record their consent to share" posts what it chooses, so that the
+    provider (which says what the person is referred for) stays out of the address."""
+    url = reverse("consents:participant", args=[participant.pk])
+    response = login(sam).post(url, {"prefill": "1", "kind": "sharing", "provider": clinic.pk})
+    assert response.status_code == 200
+    assert prefilled(response.content.decode()) == ("sharing", str(clinic.pk), 0)
+    assert not Consent.objects.exists()
+    assert "no-store" in response["Cache-Control"]
+    # The page's own form still records the consent.
+    response = login(sam).post(
+        url,
+        {
+            "kind": "sharing",
+            "decision": "given",
+            "how": "spoken",
+            "language": "en",
+            "provider": clinic.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert Consent.objects.get().provider == clinic
+
+
+def test_an_old_address_naming_a_provider_chooses_only_the_kind(login, sam, participant, clinic):
+    url = reverse("consents:participant", args=[participant.pk])
+    response = login(sam).get(url, {"kind": "sharing", "provider": clinic.pk})
+    assert response.status_code == 200
+    assert prefilled(response.content.decode()) == ("sharing", None, 0)
+
+
+@pytest.mark.parametrize("role", ["analyst", "admin"])
+def test_analysts_and_admins_are_refused_the_prefilled_consent_form(
+    role, personas, login, participant, clinic
+):
+    url = reverse("consents:participant", args=[participant.pk])
+    response = login(personas[role]).post(url, {"prefill": "1", "kind": "sharing"})
+    assert response.status_code == 403
+    assert not AuditEntry.objects.filter(participant=participant, page="consents").exists()
+
+
+def test_in_site_scope_the_other_sites_specialist_is_refused_the_prefilled_consent_form(
+    settings, login, olga, participant, clinic
+):
+    settings.HAVEN_RECORD_SCOPE = "site"
+    url = reverse("consents:participant", args=[participant.pk])
+    response = login(olga).post(url, {"prefill": "1", "kind": "sharing", "provider": clinic.pk})
+    assert response.status_code == 403
+    assert participant.display_code.encode() not in response.content
+    assert not Consent.objects.exists()
 
 
 def test_withdrawing_a_refused_consent_on_the_page_says_why(login, sam, participant, record):

@@ -1,5 +1,6 @@
 """A referral shares a participant's details only under a sharing consent in force."""
 
+import re
 import uuid
 
 import pytest
@@ -89,8 +90,18 @@ def test_refer_page_refuses_with_the_reason_and_a_link_to_record_consent(
     assert response.status_code == 400
     text = response.content.decode()
     assert "no consent in force to share" in text
+    # A small form opens the consent page with the kind and this provider chosen: by POST,
+    # so that the provider is not in an address beside the participant's record id.
     consent_page = reverse("consents:participant", args=[participant.pk])
-    assert f"{consent_page}?kind=sharing&amp;provider={clinic.pk}" in text
+    (button,) = re.findall(r'<form method="post" action="([^"]+)">.*?</form>', text, re.S)
+    assert button == consent_page
+    assert "provider=" not in text and "?kind" not in text
+    prefill = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', text))
+    assert (prefill["prefill"], prefill["kind"], prefill["provider"]) == (
+        "1",
+        "sharing",
+        str(clinic.pk),
+    )
     assert not Referral.objects.exists()
 
 
