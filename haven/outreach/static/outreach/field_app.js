@@ -333,6 +333,17 @@
   // A refused record other than a contact is fixed on its own screen: the
   // outbox names it in this tab's session storage, the screen fills its form
   // from it and says why Haven refused it, and saving puts it back to send.
+  //
+  // Except a copy of a record Haven holds already, with other details (a 409
+  // on its client UUID, haven/core/already_saved.py): it is only discarded.
+  // Retried, it would go under a new UUID and be counted a second time, beside
+  // the record saved. Recognised by the field at fault, so that answers kept
+  // on the phone from before (whose message showed the UUID) count too.
+  const savedAlready = (record) =>
+    record.state === "problem" &&
+    Boolean(record.problem) &&
+    record.problem.status === 409 &&
+    (record.problem.errors || []).some((error) => error.field === "client_uuid");
   const EDIT_KEY = "haven-outbox-edit";
   function editInItsScreen(record, url) {
     sessionStorage.setItem(EDIT_KEY, record.client_uuid);
@@ -343,7 +354,7 @@
     if (!uuid) return null;
     const records = await outbox.all();
     const record = records.find(
-      (r) => r.client_uuid === uuid && r.user === USER && r.kind === kind,
+      (r) => r.client_uuid === uuid && r.user === USER && r.kind === kind && !savedAlready(r),
     );
     if (!record) sessionStorage.removeItem(EDIT_KEY);
     return record || null;
@@ -403,8 +414,10 @@
   }
   // An enrolment retried with another card code (its own was taken): the
   // records waiting for that person follow it, and those Haven refused for
-  // want of the person are sent again.
+  // want of the person are sent again. A copy Haven holds already stays as
+  // refused, under the person's new code: sent again it would be refused again.
   async function followNewCardCode(oldCode, newCode) {
+    const shown = (code) => normaliseCardCode(code).replace(/^(.{4})/, "$1-");
     for (const record of await outbox.all()) {
       const code = record.body.card_code;
       const mine = record.user === USER && record.kind !== "enrolment";
@@ -412,7 +425,9 @@
         continue;
       }
       record.body.card_code = newCode;
-      if (record.state === "problem") {
+      // A contact is listed by its card code: the old one is someone else's now.
+      if (record.label) record.label = record.label.split(shown(oldCode)).join(shown(newCode));
+      if (record.state === "problem" && !savedAlready(record)) {
         record.state = "pending";
         record.problem = null;
       }
@@ -530,6 +545,7 @@
     keepNew,
     followNewUuid,
     followNewCardCode,
+    savedAlready,
     csrfToken,
     forget,
     notePending,

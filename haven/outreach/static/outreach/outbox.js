@@ -6,8 +6,9 @@
 // Haven refuses stays, shown with the reason, until the worker edits and
 // retries it (a contact here, any other record on its own screen) or
 // discards it. One Haven holds already with other details is named by its
-// kind and time, with what to do. Without JavaScript the form posts as an
-// ordinary form.
+// kind and time, with what to do, and can only be discarded: retried, it
+// would be counted twice. Without JavaScript the form posts as an ordinary
+// form.
 (() => {
   const form = document.getElementById("quick-log");
   const field = window.havenField;
@@ -317,7 +318,8 @@
     // Sealed with a key the phone does not hold now (field_crypto.js): kept, not sent.
     title.textContent = `${when} · ${record.locked ? MESSAGES.locked : record.label}`;
     item.append(title);
-    if (hasNaloxone(record)) {
+    const alreadySaved = field.savedAlready(record);
+    if (hasNaloxone(record) && !alreadySaved) {
       // First kit or refill, and why: asked on its own screen, kept behind the contact.
       const details = button(MESSAGES.naloxone_details, () => {
         sessionStorage.setItem("haven-naloxone-for", record.client_uuid);
@@ -331,7 +333,6 @@
       let errors = record.problem.errors?.length
         ? record.problem.errors
         : [{ detail: record.problem.detail }];
-      const alreadySaved = savedAlready(record.problem);
       if (alreadySaved) {
         // Haven holds this record's UUID with other details: say what the
         // record was and what to do, not Haven's reason (which named the UUID
@@ -352,24 +353,13 @@
         render();
       });
       item.append(" — ", strong, reasons);
-      // A contact is fixed in this form, another record on its own screen.
-      if (record.kind === "contact") {
-        item.append(button(MESSAGES.edit, () => fillForm(record)), " ");
-      } else if (screenFor(record)) {
-        const edit = () => field.editInItsScreen(record, screenFor(record));
-        item.append(button(MESSAGES.edit, edit), " ");
-      }
+      // A copy of a record Haven holds already is only discarded (field_app.js).
+      const edit = !alreadySaved && editFor(record);
+      if (edit) item.append(button(MESSAGES.edit, edit), " ");
       item.append(discard);
     }
     return item;
   }
-
-  // Whether Haven refused a record because it holds its client UUID already,
-  // with other details (haven/core/already_saved.py). Recognised by the field
-  // at fault, so that answers kept from before (whose message showed the
-  // UUID) are explained the same way.
-  const savedAlready = (problem) =>
-    problem.status === 409 && (problem.errors || []).some((error) => error.field === "client_uuid");
 
   // E.g. "Contact logged 14:05": the kind of record and when it was made on
   // the phone, with the day when not today. Never who it was for.
@@ -387,6 +377,14 @@
   const hasNaloxone = (record) =>
     record.kind === "contact" &&
     (record.body.supplies || []).some((line) => NALOXONE_ITEMS.includes(line.item));
+
+  // How a refused record is fixed: a contact in this form, another record on
+  // its own screen (none for a kind with no screen of its own).
+  function editFor(record) {
+    if (record.kind === "contact") return () => fillForm(record);
+    const screen = screenFor(record);
+    return screen && (() => field.editInItsScreen(record, screen));
+  }
 
   // Where each other kind of record is made (an attendee: on its session's page).
   function screenFor(record) {
