@@ -124,16 +124,18 @@ def sync(request, body: SyncIn):
     # together, a few statements per table (see do_record_encounters); other
     # records each in a savepoint. Either way one refused record is undone
     # alone and the others are kept, in the order sent.
-    # The card codes of enrolments refused in this batch: the records sent
-    # after them for that person wait (refused too) until the enrolment is
-    # fixed, rather than reach whoever else has that code.
-    refused_enrolments = set()
+    # The card codes of enrolments refused in this batch, each with whether
+    # Haven holds that enrolment already (with other details): the records
+    # sent after them for that person wait (refused too) until the enrolment
+    # is fixed, or they are changed to name someone, rather than reach whoever
+    # else has that code.
+    refused_enrolments = {}
     with transaction.atomic():
         for kind, run in itertools.groupby(parsed, key=lambda entry: entry[1]):
             run = list(run)
             for result, _kind, body in run:
                 if _names(body, refused_enrolments):
-                    _refused(result, _waits_for_enrolment(body))
+                    _refused(result, _waits_for_enrolment(body, refused_enrolments))
             run = [entry for entry in run if not _names(entry[2], refused_enrolments)]
             if kind == "contact":
                 outcomes = store_contacts(user, [body for _r, _k, body in run], lookups)
@@ -143,7 +145,8 @@ def sync(request, body: SyncIn):
                 if isinstance(outcome, ApiError):
                     _refused(result, outcome)
                     if kind == "enrolment":
-                        refused_enrolments.add(codes.normalise(body.card_code))
+                        saved = outcome.client_uuid is not None  # ApiError.already_saved
+                        refused_enrolments[codes.normalise(body.card_code)] = saved
                 else:
                     status, stored, *rest = outcome
                     notice = rest[0] if rest else None
@@ -167,16 +170,21 @@ def _names(body, card_codes):
     return bool(card_code) and codes.normalise(card_code) in card_codes
 
 
-def _waits_for_enrolment(body):
-    return ApiError.one(
-        400,
-        _(
+def _waits_for_enrolment(body, refused_enrolments):
+    code = codes.normalise(body.card_code)
+    if refused_enrolments[code]:
+        # The phone's copy of an enrolment Haven holds already is discarded,
+        # not fixed (outbox.js): the record is changed to name the person.
+        message = _(
+            "%(code)s is the card of someone whose enrolment was already saved with "
+            "different details: check the saved record, then change who this is for."
+        )
+    else:
+        message = _(
             "%(code)s is the card of someone whose enrolment Haven did not accept: "
             "fix the enrolment first, then send this again."
         )
-        % {"code": codes.format_code(codes.normalise(body.card_code))},
-        "card_code",
-    )
+    return ApiError.one(400, message % {"code": codes.format_code(code)}, "card_code")
 
 
 def _store_one(user, kind, body, lookups):

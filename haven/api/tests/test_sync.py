@@ -246,3 +246,33 @@ def test_records_for_a_refused_enrolment_wait_and_never_reach_whoever_has_the_co
     assert [r["status"] for r in results] == [400, 400]
     assert "fix the enrolment first" in results[1]["detail"]
     assert not Encounter.objects.exists()
+
+
+def test_records_for_an_enrolment_already_saved_say_to_name_the_person_saved(sam, downtown):
+    """The phone's copy of an enrolment Haven holds already, with another code, is
+    only discarded: the records behind it are not told to fix it, but to check the
+    saved record and name the person."""
+    from haven.participants import codes
+    from haven.participants.actions import do_reserve_card_codes
+
+    saved_code, copys_code = do_reserve_card_codes(by=sam, device=uuid.uuid4(), count=2)
+    client_uuid = str(uuid.uuid4())
+    client = api_client(sam)
+    saved = {"client_uuid": client_uuid, "card_code": saved_code, "alias": "Robin"}
+    assert client.post_json("/api/v1/participants/enrolments", saved).status_code == 201
+    enrolment = {"kind": "enrolment", **saved, "card_code": copys_code}
+    contact = {
+        "kind": "contact",
+        "client_uuid": str(uuid.uuid4()),
+        "site": downtown.pk,
+        "contact_type": "street",
+        "card_code": copys_code,
+    }
+    results = client.post_json("/api/v1/sync", {"records": [enrolment, contact]}).json()["results"]
+    assert_already_saved(results[0], client_uuid)
+    assert (results[1]["status"], results[1]["field"]) == (400, "card_code")
+    assert results[1]["detail"] == (
+        f"{codes.format_code(copys_code)} is the card of someone whose enrolment was already "
+        "saved with different details: check the saved record, then change who this is for."
+    )
+    assert not Encounter.objects.exists()

@@ -263,3 +263,69 @@ def test_an_overdose_report_already_saved_is_never_opened_to_be_retried(
     expect(page.get_by_label("A participant")).not_to_be_checked()
     assert page.evaluate(STATE_OF, waiting)["state"] == "problem"
     assert OverdoseReport.objects.get().reported_by == "staff"
+
+
+def test_an_enrolment_already_saved_is_discarded_and_its_contact_named_anew(
+    page, sam, downtown, catalog
+):
+    """Someone enrolled with no signal and a contact for them, while Haven holds that
+    enrolment already under another of the phone's codes. The copy of the enrolment is
+    only discarded; the contact says so, and is fixed by naming the person saved."""
+    from haven.outreach.tests.test_browser_offline_shift import (
+        HELD_CODES,
+        enrol,
+        ready_for_no_signal,
+    )
+    from haven.participants.actions import do_enroll_with_reserved_code
+    from haven.participants.models import Participant
+
+    log_in(page, "sam", PASSWORD)
+    ready_for_no_signal(page)
+    page.context.set_offline(True)
+    code = enrol(page, "Robin")
+    page.get_by_role("button", name="Log a contact for them").tap()
+    expect_the_log_screen_for(page, code)
+    page.get_by_role("button", name="One more Naloxone nasal spray").tap()
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()
+    [contact] = page.evaluate(CONTACTS_WAITING)
+    [enrolment] = [u for u in page.evaluate(WAITING_UUIDS) if u != contact]
+
+    # Haven holds that enrolment already, made with another of the phone's codes.
+    saved_code = page.evaluate(HELD_CODES, "sam")[0]
+    robin, _created = do_enroll_with_reserved_code(
+        by=sam,
+        site=downtown,
+        client_uuid=uuid.UUID(enrolment),
+        card_code=codes.normalise(saved_code),
+        alias="Robin",
+    )
+    syncs = listen_to_syncs(page)
+    go_online(page)
+    copy = page.locator("#outbox-list > li.problem", has_text="Enrolment made")
+    waiting = page.locator("#outbox-list > li.problem", has_text="change who this is for")
+    expect(copy.locator(".errorlist li")).to_have_text(
+        re.compile(rf"^Enrolment made {A_TIME}\. {ALREADY_SAVED}")
+    )
+    expect(copy.get_by_role("button")).to_have_text(["Discard"])
+    expect(waiting.locator(".errorlist li")).to_have_text(
+        f"{code} is the card of someone whose enrolment was already saved with different "
+        "details: check the saved record, then change who this is for."
+    )
+    expect(waiting.get_by_role("button")).to_have_text(
+        ["Naloxone details", "Edit and retry", "Discard"]
+    )
+    assert_accessible(page)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    copy.get_by_role("button", name="Discard").tap()
+    expect(copy).to_have_count(0)
+    waiting.get_by_role("button", name="Edit and retry").tap()
+    page.get_by_label("Card code").fill(saved_code)
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    assert Encounter.objects.get(client_uuid=contact).participant == robin
+    assert Participant.objects.count() == 1
+    # The copy of the enrolment went once; the contact once refused, once stored.
+    sent = uuids_sent(syncs)
+    assert (sum(enrolment in s for s in sent), sum(contact in s for s in sent)) == (1, 2)
