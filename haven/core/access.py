@@ -12,9 +12,12 @@ writes nothing.
 Pages that list several participants (search results, recent participants,
 contacts of the day, follow-ups) call shown_each(): one entry per
 participant, so that "who saw participant X" is a query on
-AuditEntry.participant. haven/core/tests/test_audit_sweep.py walks every
-URL as every role and fails on a page that shows a participant without an
-entry.
+AuditEntry.participant. A record of no participant that names someone (a
+mail request) is noted the same way (shown_records). The two pages that
+show someone to people outside record scope, the public certificate check
+and the audit log, note their reads with shown_unscoped().
+haven/core/tests/test_audit_sweep.py walks every URL as every role and
+fails on a page that shows a participant without an entry.
 
 Record scope (HAVEN_RECORD_SCOPE, docs/privacy.md) is the program's choice:
 "program", where staff may open any participant, or "site", where staff open
@@ -93,6 +96,20 @@ def shown(request, participant=None, record=None, *, page, **detail):
     if participant is None and record is None:
         return None
     require_in_scope(request.user, participant)
+    return shown_unscoped(request, participant, record, page=page, **detail)
+
+
+def shown_unscoped(request, participant=None, record=None, *, page, **detail):
+    """Note a read on a page whose reach is not record scope, the same way as shown().
+
+    Two kinds of page show someone to people who are not field staff: the
+    public certificate check (anyone with the code: the holder's name) and
+    the audit log (admins: card codes). Record scope does not decide who may
+    see them, but each one is still a read of that person, written like any
+    other: by whom (nobody signed in, for a visitor), of whom, on which page.
+    """
+    if participant is None and record is None:
+        return None
     reads = request.__dict__.setdefault(_READS, {})
     target = record if record is not None else participant
     key = (participant.pk if participant else None, target._meta.label_lower, target.pk)
@@ -114,6 +131,12 @@ def shown_each(request, participants, *, page):
     for participant in participants:
         if participant is not None:
             shown(request, participant, page=page)
+
+
+def shown_records(request, records, *, page):
+    """Note each record a list page shows that belongs to no participant (a mail order)."""
+    for record in records:
+        shown(request, record=record, page=page)
 
 
 def require_participant_role(user):

@@ -1,6 +1,8 @@
 """Public training pages: the quiz reached by a session's QR code, the
-self-paced course, and the certificate check. No login, no participant data,
-rate-limited per address."""
+self-paced course, and the certificate check. No login, rate-limited per
+address. The only person they show is a certificate's holder, by the name
+given for it, to whoever has its code: each time a read, audited like any
+other (haven/core/access.py), by nobody signed in."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from haven.core import ratelimit
+from haven.core import access, ratelimit
 from haven.core.forms import add_action_errors
 
 from . import certificates
@@ -158,6 +160,17 @@ def _verify_url(request, certificate):
     return request.build_absolute_uri(reverse("training:verify", args=[certificate.code]))
 
 
+def _shown_holder(request, certificate, *, page):
+    """The certificate's holder is read: the attendee (and the participant listed), or,
+    for the public course, the certificate itself. The page is named, never its
+    address, which carries the code that leads to the name."""
+    attendee = certificate.attendee
+    if attendee is None:
+        access.shown_unscoped(request, record=certificate, page=page)
+    else:
+        access.shown_unscoped(request, attendee.participant, attendee, page=page)
+
+
 @require_GET
 @never_cache
 def course_certificate_pdf(request, certificate_code):
@@ -176,6 +189,7 @@ def course_certificate_pdf(request, certificate_code):
     pdf = certificates.render(
         certificate, size, _verify_url(request, certificate), language=_language()
     )
+    _shown_holder(request, certificate, page="public course certificate")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{size}.pdf"'
     return response
@@ -190,6 +204,7 @@ def verify_certificate(request, certificate_code):
     status, certificate = verify(certificate_code)
     context = {"status": status, "today": timezone.localdate()}
     if certificate is not None and status != "revoked":
+        _shown_holder(request, certificate, page="public certificate check")
         context.update(
             name=certificate.holder_name,
             topic=certificate.topic_label,
