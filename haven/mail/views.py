@@ -3,7 +3,11 @@
 The queue and a request's page show the ZIP and what was asked for, never
 the address: any staff who work with participants may read them. Deciding,
 packing and shipping are for the staff of a mail site (managers: any site),
-and the address is printed only on the label, for them; each print is audited.
+and the address is printed only on the label, for them. The tracking number
+(the carrier gives the delivery address to anyone who has it) and the reason
+typed for a decline (it may name someone) are shown to them alone too. Every
+page that shows a request, the queue included, is a read of it, audited as
+every read is (haven/core/access.py).
 """
 
 from django.contrib import messages
@@ -16,9 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from haven.accounts.models import Site
-from haven.core import audit
+from haven.core import access
 from haven.core.forms import add_action_errors
-from haven.core.models import AuditEntry
 from haven.core.permissions import MANAGER, PARTICIPANT_ROLES, SUPERVISOR, role_required
 from haven.supplies.stock import on_hand
 
@@ -63,6 +66,8 @@ def queue(request):
         .prefetch_related("lines__item")
         .defer("label_name", "address", "contact_email", "contact_phone")
     )[:QUEUE_LENGTH]
+    requests = list(requests)
+    access.shown_records(request, requests, page="mail queue")
     counts = dict(
         MailRequest.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
     )
@@ -84,14 +89,16 @@ def detail(request, request_id):
         MailRequest.objects.defer("label_name", "address", "contact_email", "contact_phone"),
         pk=request_id,
     )
+    access.shown(request, record=mail_request, page="mail request")
+    may_pack = works_mail(request.user)
     return render(
         request,
         "mail/detail.html",
         {
             "mail_request": mail_request,
             "lines": mail_request.lines.select_related("item"),
-            "may_triage": request.user.role in TRIAGE_ROLES and works_mail(request.user),
-            "may_pack": works_mail(request.user),
+            "may_triage": request.user.role in TRIAGE_ROLES and may_pack,
+            "may_pack": may_pack,
             "decline_form": DeclineForm(),
             "ship_form": ShipForm(),
             "returned_form": ReturnedForm(),
@@ -181,9 +188,7 @@ def label(request, request_id):
     if mail_request.status not in (Status.PACKED, Status.SHIPPED) or not mail_request.address:
         messages.error(request, _("A label is printed for a packed request only."))
         return redirect("mail:detail", request_id=mail_request.pk)
-    audit.record(
-        request.user, AuditEntry.Action.VIEW, mail_request, request=request, page="mail label"
-    )
+    access.shown(request, record=mail_request, page="mail label")
     guide_url = request.build_absolute_uri(reverse("mail_public:guide"))
     response = HttpResponse(label_and_slip(mail_request, guide_url), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{mail_request.number}.pdf"'
