@@ -99,23 +99,23 @@ def audit_log(request):
     form = AuditFilterForm.from_address(request.GET)
     valid = form.is_valid()
     context = {"form": form, "page": None, "last_check": audit_checks.last_check()}
-    if valid:
-        page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
-        page.object_list = audit_viewer.label(list(page.object_list))
-        context.update(
-            {"page": page, "query": form.address_query(), "formats": audit_viewer.FORMATS}
-        )
     # The log filtered by a participant is their history (when and where they were
     # served), and even a refused filter names them: a read of them, as an export is.
     person = form.chosen_participant()
     if person is not None:
-        audit.record(
-            request.user,
-            AuditEntry.Action.VIEW,
-            participant=person,
-            request=request,
-            page="audit log",
-            filters=form.described() if valid else {},
+        access.shown_unscoped(
+            request, person, page="audit log", filters=form.described() if valid else {}
+        )
+    if valid:
+        page = Paginator(form.entries(), 50).get_page(request.GET.get("page"))
+        page.object_list = audit_viewer.label(list(page.object_list))
+        # Whatever the filters, each entry shown names its participant by card code,
+        # with when, where and by whom they were served or read: a read of each one.
+        for entry in page.object_list:
+            if entry.participant is not None:
+                access.shown_unscoped(request, entry.participant, page="audit log")
+        context.update(
+            {"page": page, "query": form.address_query(), "formats": audit_viewer.FORMATS}
         )
     return render(request, "core/audit_log.html", context, status=200 if valid else 400)
 
@@ -161,6 +161,9 @@ def audit_log_export(request, file_format):
         filters=form.described(),
     )
     response = HttpResponse(render_file(entries), content_type=content_type)
+    # The file names each participant of its entries by card code: a read of each one.
+    for person in audit_viewer.participants_of(entries):
+        access.shown_unscoped(request, person, page=f"audit log {file_format}")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = (
         f'attachment; filename="haven-audit-log-{stamp}.{file_format}"'

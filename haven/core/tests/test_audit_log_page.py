@@ -95,11 +95,12 @@ def test_the_viewer_reads_names_in_a_fixed_number_of_queries(
     write(1)
     # The session with its user, whether the user has a second factor, the
     # filter choices (users, record types), the count, the page of entries,
-    # then one query per kind of named record (four here).
-    with django_assert_num_queries(10):
+    # then one query per kind of named record (four here), then the reads of
+    # the participants the page names, written at once (the log's end, one insert).
+    with django_assert_num_queries(12):
         assert client.get(reverse("core:audit_log")).status_code == 200
     write(10)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         assert client.get(reverse("core:audit_log")).status_code == 200
 
 
@@ -349,10 +350,52 @@ def test_looking_a_participant_up_in_the_log_is_itself_in_the_log(
     assert participant.card_code in refused.content.decode()
     [looked] = AuditEntry.objects.filter(pk__gt=before)
     assert (looked.user, looked.participant, looked.page) == (adam, participant, "audit log")
-    # The log unfiltered by participant reads no one's history: it writes nothing.
+
+
+def test_every_participant_a_page_of_the_log_names_is_read_whatever_the_filters(
+    login, adam, sam, sue, participant, other_participant
+):
+    """Filtered by a staff member, a period or nothing, each entry still names its
+    participant by card code, with when, where and by whom they were read: the page
+    is a read of each one, as the search results are (an admin could otherwise page
+    through everyone's history, or one specialist's caseload, unseen)."""
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    audit.record(sue, AuditEntry.Action.VIEW, other_participant, page="participant timeline")
+    client = login(adam)
+    for filters, named in (
+        ({}, {participant, other_participant}),
+        ({"user": "sam"}, {participant}),
+        ({"user": "sue", "action": "view"}, {other_participant}),
+    ):
+        before = last_entry_id()
+        page = client.get(reverse("core:audit_log"), filters)
+        assert page.status_code == 200
+        looked = AuditEntry.objects.filter(pk__gt=before)
+        assert {(e.user, e.action, e.page) for e in looked} == {(adam, "view", "audit log")}
+        assert sorted(e.participant_id for e in looked) == sorted(p.pk for p in named)
+        for person in named:
+            assert person.display_code in page.content.decode()
+    # A page that names nobody reads nobody.
     before = last_entry_id()
-    client.get(reverse("core:audit_log"), {"user": "sam"})
+    client.get(reverse("core:audit_log"), {"user": "adam", "action": "login"})
     assert last_entry_id() == before
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_an_export_reads_every_participant_it_names(
+    login, adam, sam, participant, other_participant, file_format
+):
+    audit.record(sam, AuditEntry.Action.VIEW, participant, page="participant timeline")
+    audit.record(sam, AuditEntry.Action.VIEW, other_participant, page="participant timeline")
+    before = last_entry_id()
+    response = login(adam).get(reverse("core:audit_log_export", args=[file_format]))
+    assert response.status_code == 200
+    written = AuditEntry.objects.filter(pk__gt=before)
+    [export] = [entry for entry in written if entry.action == AuditEntry.Action.EXPORT]
+    reads = [entry for entry in written if entry.action == AuditEntry.Action.VIEW]
+    assert export.participant is None  # no participant filter
+    assert sorted(e.participant_id for e in reads) == sorted([participant.pk, other_participant.pk])
+    assert {(e.user, e.page) for e in reads} == {(adam, f"audit log {file_format}")}
 
 
 def test_no_browser_keeps_the_log_or_its_exports(login, adam, sam, participant):
