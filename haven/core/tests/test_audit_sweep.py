@@ -12,27 +12,40 @@ A response that contains a participant's card code or alias, or a note, must
 have a VIEW entry written during that request by that user naming that
 participant (or, for a record with no participant, that record), and must
 carry Cache-Control: no-store. Analysts, admins and visitors who are not
-signed in must see none of it.
+signed in must see none of it, but for two pages made to show someone to
+them, each read audited all the same: the audit log (card codes, to admins)
+and a certificate's check page (its holder's name, to anyone with its code).
+No entry written may hold what it is about: a note, an alias, a card code,
+an address, a certificate's code, or the words searched for.
 
 Every route is asked for with GET, and again with POST (a search for a
 participant's alias and card code in the body; JSON for the API), each POST
-rolled back so that one does not change what the next shows.
+rolled back so that one does not change what the next shows. A query
+parameter that changes whose records a page shows (a tab of the mail queue,
+a timeline's next page) is walked too; one the sweep was not told of fails
+it, like a path parameter it cannot fill.
 """
 
 import datetime
 import io
 import itertools
+import json
 import re
 import uuid
+from contextlib import contextmanager
+from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.handlers.wsgi import WSGIRequest, get_bytes_from_wsgi
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
+from django.utils.functional import cached_property
 from pypdf import PdfReader
 
 from haven.accounts.models import Site
@@ -60,7 +73,7 @@ from haven.resources.models import Guide, ImportBatch, Resource
 from haven.supplies.actions import do_receive_stock
 from haven.supplies.models import Kit, KitComponent, StockLocation
 from haven.training.actions import SessionData, do_add_attendee, do_record_session
-from haven.training.models import Certificate, Question
+from haven.training.models import Certificate, Question, QuizAttempt
 
 ROLES = [
     "specialist",
@@ -73,9 +86,10 @@ ROLES = [
 ]
 NO_PARTICIPANT_DATA = {"analyst", "admin", "anonymous"}
 
-# The one exception: the audit log names the participant of each entry by card
-# code (never alias or notes), so that an auditor can answer "who read this
-# participant's record" (issue 10). Only the admin reads it.
+# Two pages show someone to roles that never read a participant record, each
+# read audited like any other. The audit log names the participant of each
+# entry by card code (never alias or notes), so that an auditor can answer "who
+# read this participant's record" (issue 10); only the admin reads it.
 AUDIT_LOG_PATH = "/audit/"
 # Anyone with a certificate's code may check it, and see the name it was issued in.
 CERTIFICATE_CHECK_PATH = "/training/check/"
@@ -237,6 +251,8 @@ class World:
         )
         # A packed request at a mail site: its label (name, address) is printed for
         # the mail site's staff and managers, each print a read of the request.
+        # Every page that shows a request (its ZIP in the queue, its tracking number,
+        # the reason typed for a decline) reads that request too.
         Site.objects.create(name="Mail desk", kind=Site.Kind.MAIL)
         self.mail_request = MailRequest.objects.create(
             form_token="sweep",
@@ -246,7 +262,7 @@ class World:
             contact_email="xnote-mail@example.org",
             contact_phone="Xnote-mail-phone",
             state="AZ",
-            zip_code="85281",
+            zip_code="Xzip1",
             requester_hash="0" * 64,
             first_request=True,
         )
@@ -255,8 +271,32 @@ class World:
             "Xnote-mail-address",
             "xnote-mail@example.org",
             "Xnote-mail-phone",
+            "Xzip1",
         )
         self.notes.update(dict.fromkeys(mail, self.mail_request))
+        self.shipped_request = MailRequest.objects.create(
+            form_token="sweep-shipped",
+            status=MailRequest.Status.SHIPPED,
+            label_name="Xnote-shipped-label",
+            address="Xnote-shipped-address",
+            tracking_number="Xnote-mail-tracking",
+            state="AZ",
+            zip_code="Xzip2",
+            requester_hash="1" * 64,
+            first_request=True,
+        )
+        shipped = ("Xnote-shipped-label", "Xnote-shipped-address", "Xnote-mail-tracking", "Xzip2")
+        self.notes.update(dict.fromkeys(shipped, self.shipped_request))
+        self.declined_request = MailRequest.objects.create(
+            form_token="sweep-declined",
+            status=MailRequest.Status.DECLINED,
+            decline_reason="Xnote-mail-declined",
+            state="AZ",
+            zip_code="Xzip3",
+            requester_hash="2" * 64,
+            first_request=False,
+        )
+        self.notes.update(dict.fromkeys(("Xnote-mail-declined", "Xzip3"), self.declined_request))
         self.mail_offer = MailOffer.objects.create(item=catalog["naloxone"])
         self.batch = ImportBatch.objects.create(
             uploaded_by=max_manager, filename="dir.csv", content=b"name\nA clinic\n"
@@ -273,8 +313,14 @@ class World:
             ),
             by=sam,
         )[0]
+        # Zephyrine also gave a name for her certificate, with consent.
         self.trainee = do_add_attendee(
-            self.training, client_uuid=uuid.uuid4(), by=sam, participant=self.zephyrine
+            self.training,
+            client_uuid=uuid.uuid4(),
+            by=sam,
+            participant=self.zephyrine,
+            name=note("Xzeph-certificate-name", self.zephyrine),
+            consent=True,
         )[0]
         named = do_add_attendee(
             self.training, client_uuid=uuid.uuid4(), by=sam, name="Xnamed-attendee", consent=True
@@ -288,10 +334,22 @@ class World:
             email="xnote-certificate@example.org",
         )
         self.notes["xnote-certificate@example.org"] = named
-        # Zephyrine's own certificate: its PDF is walked too.
-        Certificate.objects.create(
+        # Zephyrine's own certificate: its PDF and its check page are walked too.
+        self.trainee_certificate = Certificate.objects.create(
             attendee=self.trainee, issued_on=past, expires_on=past, issued_by=sam
         )
+        # A certificate of the public course, in the name its holder gave.
+        attempt = QuizAttempt.objects.create(
+            client_uuid=uuid.uuid4(), stage="post", language="en", scores={}, right=1, asked=1
+        )
+        self.course_certificate = Certificate.objects.create(
+            attempt=attempt,
+            name="Xcourse-holder",
+            consent_recorded_at=timezone.now(),
+            issued_on=past,
+            expires_on=past,
+        )
+        self.notes["Xcourse-holder"] = self.course_certificate
         self.question = Question.objects.create(area="risks", text="Risk?", text_es="¿Riesgo?")
 
     def ids(self):
@@ -314,7 +372,8 @@ class World:
             "item_id": [self.item],
             "kit_id": [self.kit],
             "alert_id": [self.alert],
-            "request_id": [self.mail_request],  # a mail request (haven/mail)
+            # Mail requests (haven/mail): packed, shipped and declined.
+            "request_id": [self.mail_request, self.shipped_request, self.declined_request],
             "offer_id": [self.mail_offer],  # what is offered by mail
             # Staff and sites (user and site management pages).
             "user_id": self.users,
@@ -329,7 +388,12 @@ class World:
             "attendee_id": [self.trainee, self.certificate.attendee],
             "quiz_token": [self.training.quiz_token, self.trainee.quiz_token, "no-such-token"],
             "stage": ["pre", "follow_up"],
-            "certificate_code": [self.certificate.code, "no-such-code"],
+            "certificate_code": [
+                self.certificate.code,
+                self.trainee_certificate.code,
+                self.course_certificate.code,
+                "no-such-code",
+            ],
             "question_id": [self.question],
         }
 
@@ -339,6 +403,20 @@ class World:
             code
             for participant in (self.zephyrine, self.quillon, self.marigoldo)
             for code in (participant.card_code, participant.display_code)
+        }
+
+    def certificate_names(self):
+        """What a certificate's check page shows anyone with its code: its holder's name."""
+        return {"Xnamed-attendee", "Xzeph-certificate-name", "Xcourse-holder"}
+
+    def secrets(self):
+        """Codes that lead to someone: never in an audit entry (the check page's address)."""
+        return {
+            self.certificate.code,
+            self.trainee_certificate.code,
+            self.course_certificate.code,
+            self.training.quiz_token,
+            self.trainee.quiz_token,
         }
 
     def giveaways(self):
@@ -385,6 +463,132 @@ def concrete_paths(route, ids):
 
 def _value(value):
     return getattr(value, "pk", value)
+
+
+def queries(world):
+    """{route: {query parameter: [values to walk]}}: every parameter a page reads.
+
+    A page is walked again with each value, one parameter at a time. A
+    parameter with no values changes whose records the page shows in no way
+    (a paper size, a language, how many weeks of figures); say why here.
+    """
+    return {
+        # Which tab of the queue: each status lists other requests.
+        "mail/": {"status": ["packed", "shipped", "declined"]},
+        # A timeline's older contacts, a page at a time.
+        "participants/<int:participant_id>/": {"page": ["2"]},
+        # How far ahead: a certificate due in three years is listed too.
+        "training/certificates/expiring/": {"days": ["3650"]},
+        # The log of one participant (by id), of one staff member, a page further.
+        "audit/": {
+            "participant_id": [world.zephyrine.pk],
+            "user": ["sam"],
+            "action": ["view"],
+            "object_type": ["participants.participant"],
+            "since": ["2000-01-01"],
+            "until": ["2100-01-01"],
+            "page": ["2"],
+            "participant": [],  # an old link's card code: sent on to participant_id
+        },
+        "audit/export.<str:file_format>": {
+            "participant_id": [world.zephyrine.pk],
+            "user": ["sam"],
+            "action": [],
+            "object_type": [],
+            "since": [],
+            "until": [],
+            "participant": [],
+        },
+        # The accounting and summary in the participant's other language.
+        "consents/participant/<int:participant_id>/disclosures/": {"language": ["es"]},
+        "consents/participant/<int:participant_id>/summary/": {"language": ["es"]},
+        # A consent kind or provider chosen in advance on the form.
+        "consents/participant/<int:participant_id>/": {"kind": [], "provider": []},
+        # Why a refill: chosen in advance on the form.
+        "overdose/contacts/<int:encounter_id>/naloxone/": {"reason": ["used"]},
+        # Paper sizes and figures: nobody else is shown.
+        "training/attendees/<int:attendee_id>/certificate.pdf": {"size": ["letter"]},
+        "training/check/<str:certificate_code>/certificate.pdf": {"size": ["letter"]},
+        "supplies/": {"days": []},
+        "supplies/export/ledger.csv": {"location": [world.bag.pk], "since": [], "until": []},
+        "supplies/receive/": {"location": []},
+        "supplies/transfer/": {"source": [], "destination": []},
+        "overdose/reports/export/odmap.csv": {"days": []},
+        "overdose/areas/": {"weeks": []},
+        "overdose/drug-checks/": {"period": []},
+        "consents/texts/": {"kind": []},
+        # A report's period, site, staff member and kind of contact: figures only.
+        "reports/<slug:slug>/": {
+            "format": ["csv", "xlsx"],
+            **dict.fromkeys(
+                ("period", "year", "number", "start", "end", "site", "staff", "contact_type"), []
+            ),
+        },
+        "reports/dashboard/": {"by": []},
+        "i18n/setlang/": {"next": []},
+        # Where to go next; what django-axes looks for in a sign-in.
+        "accounts/login/": {"next": []},
+        "accounts/logout/": {"next": []},
+        "accounts/verify/": {"next": []},
+        "accounts/passkeys/authentication/complete/": dict.fromkeys(
+            ("username", "password", "ip_address"), []
+        ),
+        "public/mail/": {"refill": []},
+        "resources/import/<int:batch_id>/": {"mapping": []},
+    }
+
+
+class AskedQuery(QueryDict):
+    """request.GET that remembers which parameters the page asked for."""
+
+    asked = set()
+
+    def _ask(self, key):
+        # A template's {{ request.GET.urlencode }} tries the key "urlencode" first.
+        if not hasattr(QueryDict, key):
+            type(self).asked.add(key)
+
+    def __getitem__(self, key):
+        self._ask(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self._ask(key)
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        self._ask(key)
+        return super().get(key, default)
+
+    def getlist(self, key, default=None):
+        self._ask(key)
+        return super().getlist(key, default)
+
+    def pop(self, key, *args):
+        self._ask(key)
+        return super().pop(key, *args)
+
+
+@contextmanager
+def asked_query_parameters():
+    """While in it, request.GET notes each parameter a page asks for (AskedQuery.asked)."""
+
+    def query(request):
+        raw = get_bytes_from_wsgi(request.environ, "QUERY_STRING", "")
+        return AskedQuery(raw, encoding=request._encoding)
+
+    remembering = cached_property(query)
+    remembering.__set_name__(WSGIRequest, "GET")
+    with mock.patch.object(WSGIRequest, "GET", remembering):
+        yield
+
+
+def with_queries(route, path, known):
+    """The path, then the path with each value of each query parameter known for its route."""
+    yield path
+    for name, values in known.get(route, {}).items():
+        for value in values:
+            yield f"{path}?{urlencode({name: value})}"
 
 
 @pytest.fixture
@@ -454,6 +658,7 @@ def sweep(login, user, world, patterns, method="get"):
     """
     giveaways = world.giveaways()
     role = user.role if user is not None else "anonymous"
+    known = queries(world)
     problems = []
     visited = 0
     showing = []
@@ -463,15 +668,20 @@ def sweep(login, user, world, patterns, method="get"):
         except KeyError as error:
             problems.append(f"{route}: the sweep cannot fill {error}")
             continue
-        for path in paths:
+        asked = set()
+        for path in (p for bare in paths for p in with_queries(route, bare, known)):
             client = client_of(login, user)
-            with transaction.atomic():
+            AskedQuery.asked = set()
+            with asked_query_parameters(), transaction.atomic():
                 found = check_page(client, user, role, path, method, world, giveaways)
                 transaction.set_rollback(True)
+            asked |= AskedQuery.asked
             visited += 1
             if found is not None:
                 showing.append(path)
                 problems.extend(found)
+        for name in sorted(asked - set(known.get(route, {}))):
+            problems.append(f"{route}: the sweep does not know the query parameter {name!r}")
     return problems, visited, showing
 
 
@@ -493,40 +703,48 @@ def check_page(client, user, role, path, method, world, giveaways):
     named = [marker for marker, _owner in giveaways if marker in waiting and marker not in typed]
     if named:
         return [f"{method.upper()} {path}: leaves {named} in the messages cookie"]
+    label = f"{method.upper()} {path}"
+    written = list(AuditEntry.objects.filter(id__gt=last))
+    problems = entries_keep_nothing_of_them(label, written, world, giveaways, typed)
     if 300 <= response.status_code < 400:
-        return None
+        return problems or None
     text = content_of(response)
     shown = [
         (marker, owner) for marker, owner in giveaways if marker in text and marker not in typed
     ]
     if not shown:
-        return None
-    label = f"{method.upper()} {path}"
-    if path.startswith(CERTIFICATE_CHECK_PATH):
-        # The holder's name, given for the certificate, is what checking it
-        # shows anyone, signed in or not: a public page, not a read of a record.
-        shown = [(marker, owner) for marker, owner in shown if marker != "Xnamed-attendee"]
-    if role == "admin" and path.startswith(AUDIT_LOG_PATH):
-        codes = world.card_codes()
-        shown = [(marker, owner) for marker, owner in shown if marker not in codes]
-    if not shown:
-        # What these pages may show still names someone: no browser keeps it.
-        if "no-store" not in response.get("Cache-Control", ""):
-            return [f"{label}: names someone without Cache-Control: no-store"]
-        return None
+        return problems or None
     if role in NO_PARTICIPANT_DATA:
-        return [f"{label}: {role} was shown {[m for m, _ in shown]}"]
-    problems = []
-    entries = list(
-        AuditEntry.objects.filter(id__gt=last, user=user, action=AuditEntry.Action.VIEW).only(
-            "participant_id", "object_type", "object_id"
-        )
-    )
+        # Made to show someone to them: still a read of each one, audited below.
+        allowed = set()
+        if path.startswith(CERTIFICATE_CHECK_PATH):
+            allowed = world.certificate_names()
+        elif role == "admin" and path.startswith(AUDIT_LOG_PATH):
+            allowed = world.card_codes()
+        forbidden = [marker for marker, _owner in shown if marker not in allowed]
+        if forbidden:
+            return [*problems, f"{label}: {role} was shown {forbidden}"]
+    reads = [entry for entry in written if entry.action == AuditEntry.Action.VIEW]
+    entries = [entry for entry in reads if entry.user_id == getattr(user, "pk", None)]
     for marker, owner in shown:
         if not audited(entries, owner):
             problems.append(f"{label}: shows {marker!r} with no VIEW entry for {owner!r}")
     if "no-store" not in response.get("Cache-Control", ""):
         problems.append(f"{label}: shows a participant without Cache-Control: no-store")
+    return problems
+
+
+def entries_keep_nothing_of_them(label, entries, world, giveaways, typed):
+    """An entry says who read what kind of record, by id: never its text, nor a search."""
+    kept = {marker for marker, _owner in giveaways} | world.secrets() | typed
+    problems = []
+    for entry in entries:
+        written = " ".join(
+            [entry.page, entry.object_id, json.dumps(entry.detail, ensure_ascii=False)]
+        )
+        found = sorted(marker for marker in kept if marker and marker in written)
+        if found:
+            problems.append(f"{label}: writes {found} into the audit log ({entry.page!r})")
     return problems
 
 
