@@ -25,6 +25,8 @@ from django.utils import timezone
 from haven.core.db import reads
 from haven.core.db.hot import hot
 
+from . import two_factor
+
 FIELDS = ("session_key", "session_data", "expire_date", "user")
 
 # The user read with this thread's request's session; a request runs in one thread.
@@ -76,7 +78,8 @@ class SessionStore(DatabaseSessionStore):
         quote = connection.ops.quote_name
         sql = (
             f"SELECT {reads.columns(model, FIELDS, 's', using=using)}, "  # noqa: S608 - names
-            f"{reads.columns(User, user_fields, 'u', using=using)} "
+            f"{reads.columns(User, user_fields, 'u', using=using)}, "
+            f"{two_factor.has_device_sql('u.id')} "
             f"FROM {quote(model._meta.db_table)} s "
             f"LEFT JOIN {quote(User._meta.db_table)} u ON u.id = s.user_id "
             "WHERE s.session_key = %s AND s.expire_date > %s"
@@ -88,8 +91,9 @@ class SessionStore(DatabaseSessionStore):
         if row is None:
             self._session_key = None
             return None
-        split = len(FIELDS)
+        split, device = len(FIELDS), len(FIELDS) + len(user_fields)
         session = reads.instance(model, FIELDS, row[:split], using)
         if session.user_id is not None and row[split] is not None:
-            _read.user = reads.instance(User, user_fields, row[split:], using)
+            _read.user = reads.instance(User, user_fields, row[split:device], using)
+            setattr(_read.user, two_factor.DEVICE_READ_WITH_SESSION, bool(row[device]))
         return session

@@ -61,31 +61,38 @@ def is_verified(user):
 def has_device(user):
     """Whether the user has any confirmed second factor, in one query.
 
-    Asked on every request of an unverified session, so the device tables
-    (app, recovery codes, passkeys) are asked together rather than one by one
-    as django_otp.user_has_device does, in SQL written once per process: the
-    ORM built the same statement again on every request, which cost more CPU
-    than anything else in the middleware.
+    Asked on every request of an unverified session. The session's own read
+    (haven/accounts/sessions.py) asks it in the same statement, for the user it
+    reads; otherwise the device tables (app, recovery codes, passkeys) are asked
+    together rather than one by one as django_otp.user_has_device does, in SQL
+    written once per process: the ORM built the same statement again on every
+    request, which cost more CPU than anything else in the middleware.
     """
-    sql, kinds = _has_device_sql()
+    known = getattr(user, DEVICE_READ_WITH_SESSION, None)
+    if known is not None:
+        return known
+    sql = f"SELECT {has_device_sql('%s')}"
     with connection.cursor() as cursor:
-        cursor.execute(hot(sql), [user.pk, True] * kinds)
-        return cursor.fetchone() is not None
+        cursor.execute(hot(sql), [user.pk] * len(list(device_classes())))
+        return bool(cursor.fetchone()[0])
+
+
+# The user's attribute that holds has_device's answer when it was read with the session.
+DEVICE_READ_WITH_SESSION = "_has_second_factor_device"
 
 
 @functools.cache
-def _has_device_sql():
-    """(the statement, how many kinds of device it asks)."""
+def has_device_sql(user_id):
+    """An SQL expression, true when the user `user_id` (a column, or %s for a
+    parameter given once per kind of device) has a confirmed device of any kind."""
     quote = connection.ops.quote_name
-    models = list(device_classes())
-    sql = " UNION ALL ".join(
+    return " OR ".join(
         # Only quoted names from the device models go into the text; values are parameters.
-        f"SELECT 1 FROM {quote(model._meta.db_table)} "  # noqa: S608
-        f"WHERE {quote(model._meta.get_field('user').column)} = %s "
-        f"AND {quote(model._meta.get_field('confirmed').column)} = %s"
-        for model in models
+        f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(model._meta.get_field('user').column)} = {user_id} "
+        f"AND {quote(model._meta.get_field('confirmed').column)})"
+        for model in device_classes()
     )
-    return sql, len(models)
 
 
 def device_from_persistent_id(persistent_id):

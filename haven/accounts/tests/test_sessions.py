@@ -78,6 +78,39 @@ def test_the_session_and_its_user_are_one_statement(login, sam, django_assert_nu
         assert get_user(request) == sam
 
 
+@pytest.mark.parametrize("confirmed", [True, False])
+def test_the_session_read_answers_whether_its_user_has_a_second_factor(
+    login, sam, confirmed, django_assert_num_queries
+):
+    """An unverified session's every request asks it (two_factor.step_needed):
+    the session's own statement answers it, for devices of every kind."""
+    from django.contrib.auth import get_user
+    from django.test import RequestFactory
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from haven.accounts import two_factor
+
+    client = login(sam)
+    TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=confirmed)
+    request = RequestFactory().get("/")
+    request.session = SessionStore(session_key=client.cookies["sessionid"].value)
+    with django_assert_num_queries(1):
+        user = get_user(request)
+        assert two_factor.has_device(user) is confirmed
+    # Asked of a user not read with a session, it is asked of the database.
+    assert two_factor.has_device(type(sam).objects.get(pk=sam.pk)) is confirmed
+
+
+def test_a_second_factor_set_up_elsewhere_holds_the_next_request_at_the_code(login, sam):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = login(sam)
+    assert client.get(reverse("outreach:quick_log")).status_code == 200
+    TOTPDevice.objects.create(user=sam, name="Authenticator app", confirmed=True)
+    response = client.get(reverse("outreach:quick_log"))
+    assert response.status_code == 302 and reverse("accounts:verify") in response["Location"]
+
+
 def test_a_user_read_with_a_session_serves_that_request_only(login, sam):
     from django.test import Client
 

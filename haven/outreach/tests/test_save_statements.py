@@ -33,8 +33,9 @@ pytestmark = pytest.mark.django_db
 # are read with its lock, in one string (supplies/actions.py, _active_bag); the
 # first naloxone kit's update goes with the held writes before it. The quick log
 # reads the user's sites with the catalog's version (catalog.current), and every
-# signed-in request its user with its session (haven/accounts/sessions.py).
-QUICK_LOG_POST = 10 if connection.vendor == "postgresql" else 20  # 30 before issue 12
+# signed-in request its user with its session, and whether the user has a second
+# factor, in one statement (haven/accounts/sessions.py).
+QUICK_LOG_POST = 9 if connection.vendor == "postgresql" else 19  # 30 before issue 12
 API_CONTACT = 12 if connection.vendor == "postgresql" else 22  # 31 (the answer was read back)
 SYNC_ONE_CONTACT = 12 if connection.vendor == "postgresql" else 22  # 28 before issue 12
 
