@@ -174,7 +174,7 @@ class QuickLogForm(forms.Form):
             code = codes.validate(text)
         except codes.CardCodeError as error:
             raise forms.ValidationError(str(error)) from error
-        participant = lookup.by_card_code(code)
+        participant = lookup.by_card_code_for(self.user, code)
         if participant is None:
             raise forms.ValidationError(
                 _("No participant has the card code %(code)s.") % {"code": codes.format_code(code)}

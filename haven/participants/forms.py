@@ -85,15 +85,19 @@ class MergeForm(forms.Form):
         label=gettext_lazy("Card code of the record to keep"), max_length=20
     )
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def _participant(self, field):
-        from . import codes
+        from . import codes, lookup
 
         text = self.cleaned_data[field]
         try:
             code = codes.validate(text)
         except codes.CardCodeError as error:
             raise forms.ValidationError(str(error)) from error
-        participant = Participant.objects.filter(card_code=code).first()
+        participant = lookup.by_card_code_for(self.user, code)
         if participant is None:
             raise forms.ValidationError(
                 _("No participant has the card code %(code)s.") % {"code": codes.format_code(code)}

@@ -30,6 +30,21 @@ def by_card_code(code):
     return found[0] if found else None
 
 
+def by_card_code_for(user, code):
+    """The participant with this (valid, normalised) card code whom `user` may open, or None.
+
+    Every write that names a participant by card code (a contact, a referral,
+    a training attendee, a duplicate link) finds them here, with the record
+    scope of the search and the lookup (core/access.py). A participant out of
+    the user's scope is None, as a code nobody has: the answer must not confirm
+    that the code is someone's at another site, nor write anything for them.
+    """
+    participant = by_card_code(code)
+    if participant is None or not access.may_open_participant(user, participant):
+        return None
+    return participant
+
+
 def find(text, limit=20, *, user):
     """Return (exact_participant_or_None, other_matches, card_code_error).
 
@@ -48,7 +63,7 @@ def find(text, limit=20, *, user):
         except codes.CardCodeError as error:
             card_error = str(error)
         else:
-            participant = Participant.objects.filter(card_code=code).first()
+            participant = by_card_code(code)
             if participant is not None:
                 if access.may_open_participant(user, participant):
                     return participant.canonical(), [], None

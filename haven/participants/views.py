@@ -235,7 +235,7 @@ def card(request, participant_id):
 
 @role_required(*MERGE_ROLES)
 def merge(request):
-    form = MergeForm(request.POST if request.method == "POST" else None)
+    form = MergeForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         duplicate = form.cleaned_data["duplicate_code"]
         keeper = form.cleaned_data["keeper_code"]

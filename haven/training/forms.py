@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 
 from haven.accounts.models import Site, User
 from haven.core.permissions import PARTICIPANT_ROLES
-from haven.participants import codes
-from haven.participants.models import Participant
+from haven.participants import codes, lookup
 from haven.supplies.models import Item
 
 from .actions import SessionData
@@ -120,8 +119,9 @@ class AttendeeForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.initial.setdefault("client_uuid", uuid.uuid4())
 
     def clean_card_code(self):
@@ -132,7 +132,7 @@ class AttendeeForm(forms.Form):
             code = codes.validate(text)
         except codes.CardCodeError as error:
             raise forms.ValidationError(str(error)) from error
-        participant = Participant.objects.filter(card_code=code).first()
+        participant = lookup.by_card_code_for(self.user, code)
         if participant is None:
             raise forms.ValidationError(_("No participant has this card code."))
         return participant

@@ -160,7 +160,7 @@ def _session_context(request, session, attendee_form=None):
             for value, label in Stage.choices
         },
         "kits": kits,
-        "attendee_form": attendee_form or AttendeeForm(),
+        "attendee_form": attendee_form or AttendeeForm(user=request.user),
         "offline_messages": offline_attendance_messages(),
     }
 
@@ -201,7 +201,10 @@ def attendance_offline(request):
     return render(
         request,
         "training/attendance_offline.html",
-        {"attendee_form": AttendeeForm(), "offline_messages": offline_attendance_messages()},
+        {
+            "attendee_form": AttendeeForm(user=request.user),
+            "offline_messages": offline_attendance_messages(),
+        },
     )
 
 
@@ -209,7 +212,7 @@ def attendance_offline(request):
 @require_POST
 def attendee_add(request, session_id):
     session = get_session_for_user(request, session_id)
-    form = AttendeeForm(request.POST)
+    form = AttendeeForm(request.POST, user=request.user)
     if form.is_valid():
         data = form.cleaned_data
         try:

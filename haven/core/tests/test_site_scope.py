@@ -198,6 +198,10 @@ def test_in_site_scope_a_supervisor_cannot_link_another_sites_participant(
             "keeper_code": world.zephyrine.display_code,
         },
     )
-    assert response.status_code == 403
+    # Answered as a code nobody has (test_site_scope_writes.py compares the two).
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "duplicate_code": [f"No participant has the card code {eastside_only.display_code}."]
+    }
     eastside_only.refresh_from_db()
     assert eastside_only.merged_into is None

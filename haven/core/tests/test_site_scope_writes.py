@@ -1,0 +1,203 @@
+"""Record scope "site": a write that names someone by card code finds only my sites' participants.
+
+Sunny is known only Downtown (enrolled there by Sam); Olga works only
+Eastside. Olga plays the attacker: she types Sunny's card code into every form
+that writes something for the person a card code names (a contact, a training
+attendee, a duplicate link), then a valid code that nobody has, and compares
+the two answers. Once the code she typed is taken out of them they must be the
+same, to the byte, so that the answer does not confirm that Sunny's code is
+someone's; and neither may write anything. In program scope (the default)
+Olga's writes for Sunny go through as before.
+"""
+
+import re
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import make_user
+from haven.core.models import AuditEntry
+from haven.outreach.models import Encounter
+from haven.participants import codes
+from haven.participants.models import Participant
+from haven.resources.models import Referral
+from haven.training.actions import SessionData, do_record_session
+from haven.training.models import Attendee
+
+
+@pytest.fixture
+def site_scope(settings):
+    settings.HAVEN_RECORD_SCOPE = "site"
+
+
+@pytest.fixture
+def nobodys_code(db):
+    code = codes.generate()
+    while Participant.objects.filter(card_code=code).exists():
+        code = codes.generate()
+    return code
+
+
+@pytest.fixture
+def eastside_session(olga, eastside):
+    """A session at Eastside, where Olga lists attendees."""
+    data = SessionData(
+        client_uuid=uuid.uuid4(),
+        topic="overdose_response",
+        held_on=timezone.localdate(),
+        audience="community",
+        headcount=3,
+        site=eastside,
+    )
+    return do_record_session(data, by=olga)[0]
+
+
+@pytest.fixture
+def esme(eastside):
+    """A supervisor of Eastside: supervisors link duplicates."""
+    return make_user("esme", "supervisor", [eastside])
+
+
+@pytest.fixture
+def eastside_only(olga, eastside):
+    """A participant of Olga's site, for the other half of a duplicate link."""
+    return Participant.objects.create(alias="Ezra", created_by=olga, enrolled_site=eastside)
+
+
+def written():
+    """Everything a write for someone leaves behind."""
+    return (
+        Encounter.objects.count(),
+        Referral.objects.count(),
+        Attendee.objects.count(),
+        Participant.objects.filter(merged_into__isnull=False).count(),
+        AuditEntry.objects.exclude(action=AuditEntry.Action.VIEW).count(),
+    )
+
+
+def without_the_code(text, code):
+    """The answer with the card code typed taken out, however it was written back."""
+    for written_as in (codes.format_code(code), code):
+        text = text.replace(written_as, "<code>")
+    # What differs between any two pages: the CSRF token and the script nonce.
+    text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "csrf", text)
+    return re.sub(r'nonce="[^"]+"', "nonce", text)
+
+
+def page(response, code):
+    return response.status_code, without_the_code(response.content.decode(), code)
+
+
+def assert_answered_as_nobodys_code(send, sunny, nobodys_code):
+    """Olga sends Sunny's code, then nobody's: the same answer, and nothing written."""
+    before = written()
+    for_sunny = send(codes.format_code(sunny.card_code))
+    for_nobody = send(codes.format_code(nobodys_code))
+    assert for_sunny.status_code in (400, 404), for_sunny.content
+    assert page(for_sunny, sunny.card_code) == page(for_nobody, nobodys_code)
+    assert "Sunny" not in for_sunny.content.decode()
+    assert written() == before
+
+
+# The web forms -------------------------------------------------------------------
+
+
+def quick_log(client, eastside, card_code, client_uuid):
+    return client.post(
+        reverse("outreach:quick_log"),
+        {
+            "client_uuid": str(client_uuid),
+            "site": eastside.pk,
+            "contact_type": "mobile",
+            "card_code": card_code,
+        },
+    )
+
+
+def test_in_site_scope_the_quick_log_answers_as_for_a_code_nobody_has(
+    site_scope, login, olga, eastside, participant, nobodys_code
+):
+    client, client_uuid = login(olga), uuid.uuid4()
+    send = lambda code: quick_log(client, eastside, code, client_uuid)  # noqa: E731
+    assert_answered_as_nobodys_code(send, participant, nobodys_code)
+    form = send(participant.display_code).context["form"]
+    assert form.errors == {
+        "card_code": [f"No participant has the card code {participant.display_code}."]
+    }
+
+
+def test_in_program_scope_the_quick_log_finds_another_sites_participant(
+    login, olga, eastside, participant
+):
+    response = quick_log(login(olga), eastside, participant.display_code, uuid.uuid4())
+    assert response.status_code == 302
+    assert Encounter.objects.get().participant == participant
+
+
+def add_attendee(client, session, card_code, client_uuid):
+    return client.post(
+        reverse("training:attendee_add", args=[session.pk]),
+        {"client_uuid": str(client_uuid), "card_code": card_code},
+    )
+
+
+def test_in_site_scope_the_attendee_form_answers_as_for_a_code_nobody_has(
+    site_scope, login, olga, eastside_session, participant, nobodys_code
+):
+    client, client_uuid = login(olga), uuid.uuid4()
+    send = lambda code: add_attendee(client, eastside_session, code, client_uuid)  # noqa: E731
+    assert_answered_as_nobodys_code(send, participant, nobodys_code)
+    form = send(participant.display_code).context["attendee_form"]
+    assert form.errors == {"card_code": ["No participant has this card code."]}
+    # The session's page still opens for her: nobody she may not see was listed.
+    assert client.get(reverse("training:session", args=[eastside_session.pk])).status_code == 200
+
+
+def test_in_program_scope_the_attendee_form_lists_another_sites_participant(
+    login, olga, eastside_session, participant
+):
+    response = add_attendee(login(olga), eastside_session, participant.display_code, uuid.uuid4())
+    assert response.status_code == 302
+    assert Attendee.objects.get(session=eastside_session).participant == participant
+
+
+def link(client, duplicate_code, keeper_code, *, confirm=False):
+    data = {"duplicate_code": duplicate_code, "keeper_code": keeper_code}
+    if confirm:
+        data["confirm"] = "1"
+    return client.post(reverse("participants:merge"), data)
+
+
+@pytest.mark.parametrize("sunny_is", ["duplicate", "keeper"])
+@pytest.mark.parametrize("confirm", [False, True], ids=["preview", "confirm"])
+def test_in_site_scope_the_duplicate_link_answers_as_for_a_code_nobody_has(
+    sunny_is, confirm, site_scope, login, esme, participant, eastside_only, nobodys_code
+):
+    client = login(esme)
+    mine = eastside_only.display_code
+
+    def send(code):
+        pair = (code, mine) if sunny_is == "duplicate" else (mine, code)
+        return link(client, *pair, confirm=confirm)
+
+    assert_answered_as_nobodys_code(send, participant, nobodys_code)
+    field = f"{sunny_is}_code"
+    assert send(participant.display_code).context["form"].errors == {
+        field: [f"No participant has the card code {participant.display_code}."]
+    }
+
+
+def test_in_program_scope_the_duplicate_link_takes_another_sites_participant(
+    login, esme, participant, eastside_only
+):
+    response = link(
+        login(esme),
+        eastside_only.display_code,
+        participant.display_code,
+        confirm=True,
+    )
+    assert response.status_code == 302
+    eastside_only.refresh_from_db()
+    assert eastside_only.merged_into == participant
