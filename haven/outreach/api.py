@@ -18,7 +18,13 @@ from haven.accounts.models import Site
 from haven.api.schemas import ApiError, Count, ErrorOut, Id, Moment, StrictSchema, Text
 from haven.core import access
 from haven.participants import codes
-from haven.participants.api import ParticipantOut, participant_by_card_code, participant_out
+from haven.participants.api import (
+    ENROLMENT_MADE_FOR,
+    ParticipantOut,
+    enrolled_by,
+    participant_by_card_code,
+    participant_out,
+)
 from haven.participants.models import Participant
 from haven.supplies.models import Item, Kit
 
@@ -61,6 +67,7 @@ class ContactIn(StrictSchema):
     occurred_at: Moment | None = None
     participant: Id | None = None
     card_code: Text(40) | None = None
+    enrolment: UUID | None = Field(None, description=ENROLMENT_MADE_FOR)
     anonymous_people: Count = 0
     services: list[Id] = Field(default_factory=list, max_length=100)
     supplies: list[SupplyLine] = Field(default_factory=list, max_length=500)
@@ -134,11 +141,14 @@ class Lookups:
 
 
 def _participants(bodies):
-    """({id: participant}, {card code: participant}) named by the bodies, in one query.
+    """({id: participant}, {card code: participant}, enrolled) for the bodies.
 
-    Read with whom each is merged into, so that the contact action need not
-    read them again. A code that is not a valid card code is left out (the
-    body is refused when it is turned into a contact).
+    The participants named, in one query, read with whom each is merged
+    into, so that the contact action need not read them again. A code that
+    is not a valid card code is left out (the body is refused when it is
+    turned into a contact). `enrolled`: the participants of the enrolments
+    the bodies were made for (participants.api.enrolled_by), in one more
+    query when any body names one.
     """
     ids = {body.participant for body in bodies if body.participant is not None}
     typed = set()
@@ -148,8 +158,9 @@ def _participants(bodies):
                 typed.add(codes.validate(body.card_code))
             except codes.CardCodeError:
                 pass
+    enrolled = enrolled_by([body.enrolment for body in bodies if body.enrolment is not None])
     if not ids and not typed:
-        return {}, {}
+        return {}, {}, enrolled
     found = Participant.objects.select_related("merged_into").filter(
         Q(pk__in=ids) | Q(card_code__in=typed)
     )
@@ -157,7 +168,7 @@ def _participants(bodies):
     for participant in found:
         by_id[participant.pk] = participant
         by_code[participant.card_code] = participant
-    return by_id, by_code
+    return by_id, by_code, enrolled
 
 
 def encounter_data(body, lookups, participants=None):
@@ -165,13 +176,15 @@ def encounter_data(body, lookups, participants=None):
 
     `participants` is what _participants() read for these bodies.
     """
-    by_id, by_code = participants or _participants([body])
+    by_id, by_code, enrolled = participants or _participants([body])
     errors = []
     participant = None
     if body.participant is not None and body.card_code:
         errors.append(("card_code", _("Give a participant or a card code, not both.")))
     elif body.card_code:
-        participant = participant_by_card_code(body.card_code, known=by_code)[0]
+        participant = participant_by_card_code(
+            body.card_code, known=by_code, made_for=body.enrolment, enrolled=enrolled
+        )[0]
     elif body.participant is not None:
         participant = by_id.get(body.participant)
         if participant is None:

@@ -26,7 +26,7 @@ from .actions import (
 )
 from .forms import ParticipantForm, UICForm
 from .lookup import kept_contacts, kept_for_offline, recent_participants
-from .models import Participant
+from .models import Participant, ReservedCardCode
 
 router = Router(tags=["participants"])
 
@@ -48,15 +48,33 @@ class LookupOut(ParticipantOut):
     linked_from: str | None = None
 
 
+# The `enrolment` of a record made on a phone for someone enrolled there (a
+# contact, a referral, a training attendee): see participant_by_card_code.
+ENROLMENT_MADE_FOR = (
+    "Made on the phone for someone enrolled there: the client UUID of that enrolment. "
+    "The card code must then be the one it was stored with, else the record is refused "
+    "(400 on `enrolment`) rather than given to whoever has the code"
+)
+
+
 def participant_out(participant):
     return {"id": participant.pk, "card_code": participant.display_code, "alias": participant.alias}
 
 
-def participant_by_card_code(text, *, field="card_code", missing_status=400, known=None):
+def participant_by_card_code(
+    text, *, field="card_code", missing_status=400, known=None, made_for=None, enrolled=None
+):
     """(the typed code's record, the kept record), or ApiError saying what is wrong.
 
     `known`: {card code: participant} already read with whom each is merged
     into (select_related("merged_into")), to look in instead of the database.
+
+    `made_for`: the client UUID of the enrolment made on a phone for the
+    person the record is for (a record made before Haven had them). The code
+    must then be the one that enrolment was stored with: when the enrolment
+    was refused (its code taken by someone else meanwhile) or stored with
+    another code, whoever has this code now is not that person. `enrolled`:
+    what enrolled_by() read already for these enrolments.
     """
     try:
         code = codes.validate(text)
@@ -74,7 +92,33 @@ def participant_by_card_code(text, *, field="card_code", missing_status=400, kno
             _("No participant has the card code %(code)s.") % {"code": codes.format_code(code)},
             field,
         )
+    if made_for is not None:
+        if enrolled is None:
+            enrolled = enrolled_by([made_for])
+        if enrolled.get(made_for) != participant.pk:
+            raise ApiError.one(
+                400,
+                _(
+                    "%(code)s is not the card of the person this was made for: their "
+                    "enrolment on the phone was not saved with this code. Choose who "
+                    "this is for."
+                )
+                % {"code": codes.format_code(code)},
+                "enrolment",
+            )
     return participant, participant.canonical()
+
+
+def enrolled_by(enrolments):
+    """{client UUID of an enrolment made on a phone: id of the participant it enrolled},
+    for those of `enrolments` Haven stored."""
+    if not enrolments:
+        return {}
+    return dict(
+        ReservedCardCode.objects.filter(
+            client_uuid__in=set(enrolments), participant__isnull=False
+        ).values_list("client_uuid", "participant_id")
+    )
 
 
 @router.post("/lookup", response={200: LookupOut, 400: ErrorOut, 404: ErrorOut})

@@ -37,7 +37,12 @@ from haven.consents.actions import ConsentMissing
 from haven.consents.models import Disclosure
 from haven.consents.rules import PART2_NOTICE
 from haven.core import access
-from haven.participants.api import ParticipantOut, participant_by_card_code, participant_out
+from haven.participants.api import (
+    ENROLMENT_MADE_FOR,
+    ParticipantOut,
+    participant_by_card_code,
+    participant_out,
+)
 from haven.participants.models import Participant
 
 from . import hours
@@ -198,6 +203,7 @@ class ReferralIn(StrictSchema):
     client_uuid: UUID
     participant: Id | None = None
     card_code: Text(40) | None = None
+    enrolment: UUID | None = Field(None, description=ENROLMENT_MADE_FOR)
     resource: Id
     need: Text(30)
     site: Id
@@ -262,7 +268,7 @@ def _participant(body):
     if body.participant is not None and body.card_code:
         raise ApiError.one(400, _("Give a participant or a card code, not both."), "card_code")
     if body.card_code:
-        return participant_by_card_code(body.card_code)[0]
+        return participant_by_card_code(body.card_code, made_for=body.enrolment)[0]
     if body.participant is None:
         raise ApiError.one(400, _("Give a participant or a card code."), "participant")
     participant = Participant.objects.filter(pk=body.participant).first()

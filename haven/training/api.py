@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import StrictInt
 
 from haven.api.schemas import ApiError, ErrorOut, Id, StrictSchema, Text, YesNo
-from haven.participants.api import participant_by_card_code
+from haven.participants.api import ENROLMENT_MADE_FOR, participant_by_card_code
 
 from .actions import do_add_attendee, do_raise_headcount
 from .forms import MAX_HEADCOUNT
@@ -26,6 +26,7 @@ class AttendeeIn(StrictSchema):
     client_uuid: UUID
     session: Id
     card_code: Text(20) = ""
+    enrolment: UUID | None = Field(None, description=ENROLMENT_MADE_FOR)
     name: Text(120) = ""
     consents_to_named_certificate: YesNo = False
     headcount: Annotated[StrictInt, Field(ge=0, le=MAX_HEADCOUNT)] | None = Field(
@@ -52,7 +53,11 @@ def store_attendee(user, body, lookups=None):
         raised = do_raise_headcount(session, body.headcount, by=user)
         if not body.card_code and not body.name and not body.consents_to_named_certificate:
             return (201 if raised else 200), session
-    participant = participant_by_card_code(body.card_code)[1] if body.card_code else None
+    participant = (
+        participant_by_card_code(body.card_code, made_for=body.enrolment)[1]
+        if body.card_code
+        else None
+    )
     try:
         attendee, created = do_add_attendee(
             session,

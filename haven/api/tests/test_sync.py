@@ -276,3 +276,116 @@ def test_records_for_an_enrolment_already_saved_say_to_name_the_person_saved(sam
         "saved with different details: check the saved record, then change who this is for."
     )
     assert not Encounter.objects.exists()
+
+
+def enrolled_elsewhere(sam, downtown):
+    """A code held for sam's phone that another enrolment used (e.g. a copy of the
+    phone restored from a backup): (the code, the person who has it, the phone's
+    enrolment with that code, which Haven refuses)."""
+    from haven.participants.actions import do_enroll_with_reserved_code, do_reserve_card_codes
+
+    [code] = do_reserve_card_codes(by=sam, device=uuid.uuid4(), count=1)
+    other, _created = do_enroll_with_reserved_code(
+        by=sam, site=downtown, client_uuid=uuid.uuid4(), card_code=code, alias="Other"
+    )
+    enrolment = {
+        "kind": "enrolment",
+        "client_uuid": str(uuid.uuid4()),
+        "card_code": code,
+        "alias": "Robin",
+    }
+    return code, other, enrolment
+
+
+def made_for(enrolment, card_code, downtown, catalog):
+    """A contact logged on the phone for someone enrolled there, as the phone sends it."""
+    return {
+        "kind": "contact",
+        "client_uuid": str(uuid.uuid4()),
+        "site": downtown.pk,
+        "contact_type": "street",
+        "card_code": card_code,
+        "enrolment": enrolment["client_uuid"],
+        "supplies": [{"item": catalog["naloxone"].pk, "quantity": 1}],
+    }
+
+
+def test_a_contact_made_for_a_refused_enrolment_never_reaches_whoever_has_the_code(
+    sam, downtown, catalog
+):
+    """Sent on its own, after its enrolment was refused (and perhaps discarded on the
+    phone): the enrolment it was made for says whose it is, and it is not theirs."""
+    from haven.participants import codes
+
+    code, other, enrolment = enrolled_elsewhere(sam, downtown)
+    client = api_client(sam)
+    [refused] = client.post_json("/api/v1/sync", {"records": [enrolment]}).json()["results"]
+    assert refused["status"] == 409
+    sent = made_for(enrolment, code, downtown, catalog)
+    [result] = client.post_json("/api/v1/sync", {"records": [sent]}).json()["results"]
+    assert (result["status"], result["field"]) == (400, "enrolment")
+    assert result["detail"] == (
+        f"{codes.format_code(code)} is not the card of the person this was made for: their "
+        "enrolment on the phone was not saved with this code. Choose who this is for."
+    )
+    # The contacts endpoint answers the same.
+    response = client.post_json("/api/v1/contacts", {k: v for k, v in sent.items() if k != "kind"})
+    assert (response.status_code, response.json()["field"]) == (400, "enrolment")
+    assert not Encounter.objects.exists()
+    # Named without the enrolment (the worker chose the code), it is theirs.
+    del sent["enrolment"]
+    [result] = client.post_json("/api/v1/sync", {"records": [sent]}).json()["results"]
+    assert result["status"] == 201
+    assert Encounter.objects.get().participant == other
+
+
+def test_a_contact_made_for_an_enrolment_stored_with_another_code_is_refused(
+    sam, downtown, participant, catalog
+):
+    """The phone names the enrolment and someone else's code (the copy of an enrolment
+    Haven stored with another code): that code's holder is not the person enrolled."""
+    from haven.participants.actions import do_reserve_card_codes
+
+    [code] = do_reserve_card_codes(by=sam, device=uuid.uuid4(), count=1)
+    enrolment = {"kind": "enrolment", "client_uuid": str(uuid.uuid4()), "card_code": code}
+    sent = made_for(enrolment, participant.display_code, downtown, catalog)
+    client = api_client(sam)
+    results = client.post_json("/api/v1/sync", {"records": [enrolment, sent]}).json()["results"]
+    assert [(r["status"], r.get("field")) for r in results] == [(201, None), (400, "enrolment")]
+    assert "is not the card of the person this was made for" in results[1]["detail"]
+    assert not Encounter.objects.exists()
+
+
+def test_contacts_made_for_an_enrolment_are_stored_behind_it_now_or_later(sam, downtown, catalog):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from haven.participants.actions import do_merge_participants, do_reserve_card_codes
+    from haven.participants.models import Participant
+
+    [code] = do_reserve_card_codes(by=sam, device=uuid.uuid4(), count=1)
+    enrolment = {"kind": "enrolment", "client_uuid": str(uuid.uuid4()), "card_code": code}
+    client = api_client(sam)
+    batch = [enrolment, made_for(enrolment, code, downtown, catalog)]
+    results = client.post_json("/api/v1/sync", {"records": batch}).json()["results"]
+    assert [r["status"] for r in results] == [201, 201]
+    robin = Participant.objects.get()
+    assert Encounter.objects.get().participant == robin
+
+    # Later, once Robin's record was linked to another: it goes to the kept one,
+    # and the enrolments named are read once for the batch, not once a contact.
+    keeper = Participant.objects.create(alias="Kept", created_by=sam, enrolled_site=downtown)
+    do_merge_participants(duplicate=robin, keeper=keeper, by=sam)
+
+    def send(records):
+        with CaptureQueriesContext(connection) as queries:
+            results = client.post_json("/api/v1/sync", {"records": records}).json()["results"]
+        assert {r["status"] for r in results} == {201}
+        return len(queries)
+
+    plain = [made_for(enrolment, code, downtown, catalog) for _n in range(20)]
+    for record in plain:
+        del record["enrolment"]
+    linked = [made_for(enrolment, code, downtown, catalog) for _n in range(20)]
+    assert send(linked) == send(plain) + 1
+    assert keeper.encounters.count() == 40

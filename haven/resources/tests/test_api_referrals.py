@@ -278,3 +278,22 @@ def test_status_changes_sync_in_a_batch_each_once(phone, olga, made):
         .json()["results"]
     )
     assert refused[0]["status"] == 403
+
+
+def test_a_referral_made_for_a_refused_enrolment_never_reaches_whoever_has_the_code(
+    phone, sam, bupe_clinic, downtown
+):
+    """Made on the phone for someone enrolled there, whose code another enrolment used:
+    the referral names that enrolment, so Haven refuses it rather than refer the other."""
+    from haven.api.tests.test_sync import enrolled_elsewhere
+
+    code, other, enrolment = enrolled_elsewhere(sam, downtown)
+    body = referral(other, bupe_clinic, downtown, participant=None, card_code=code)
+    body["enrolment"] = enrolment["client_uuid"]
+    answer = phone.post_json("/api/v1/sync", {"records": [{"kind": "referral", **body}]})
+    [result] = answer.json()["results"]
+    assert (result["status"], result["field"]) == (400, "enrolment")
+    assert "is not the card of the person this was made for" in result["detail"]
+    response = phone.post_json("/api/v1/referrals", body)
+    assert (response.status_code, response.json()["field"]) == (400, "enrolment")
+    assert not Referral.objects.exists()

@@ -123,3 +123,26 @@ def test_an_attendee_and_the_headcount_in_one_record(sam, session, participant):
         "/api/v1/training/attendees", {**body, "client_uuid": str(uuid.uuid4()), "headcount": 5000}
     )
     assert too_many.status_code == 400
+
+
+def test_an_attendee_made_for_a_refused_enrolment_never_becomes_whoever_has_the_code(
+    sam, session, downtown
+):
+    from haven.api.tests.test_sync import enrolled_elsewhere
+
+    code, other, enrolment = enrolled_elsewhere(sam, downtown)
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "session": session.pk,
+        "card_code": code,
+        "enrolment": enrolment["client_uuid"],
+    }
+    client = api_client(sam)
+    [result] = client.post_json(
+        "/api/v1/sync", {"records": [{"kind": "training_attendee", **body}]}
+    ).json()["results"]
+    assert (result["status"], result["field"]) == (400, "enrolment")
+    assert "is not the card of the person this was made for" in result["detail"]
+    response = client.post_json("/api/v1/training/attendees", body)
+    assert (response.status_code, response.json()["field"]) == (400, "enrolment")
+    assert not Attendee.objects.exists()
