@@ -227,6 +227,19 @@ def offline_messages():
         # UUID): what it was, by kind, with when it was made, then what to do.
         "already_saved": str(already_saved.MESSAGE),
         "confirm_discard_copy": _("Discard this copy? The record saved in Haven stays as it is."),
+        # Discarding an enrolment with records made for its person (outbox.js askAboutHeld).
+        "discard_held": _(
+            "Records made for this person, waiting on this phone: %(n)s. Discard them too, "
+            "or keep them and choose who each is for? They are never sent under this card code."
+        ),
+        "discard_held_too": _("Discard them too"),
+        "keep_held": _("Keep them to choose who they are for"),
+        "cancel": _("Cancel"),
+        "confirm_discard_details": _("Its naloxone details, waiting on this phone, go with it."),
+        "details_orphaned": _(
+            "The contact these naloxone details were for was discarded on this phone: "
+            "discard them too."
+        ),
         "made": {
             "contact": _("Contact logged %(time)s"),
             "enrolment": _("Enrolment made %(time)s"),

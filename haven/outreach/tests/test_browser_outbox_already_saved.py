@@ -317,10 +317,23 @@ def test_an_enrolment_already_saved_is_discarded_and_its_contact_named_anew(
     )
     assert_accessible(page)
 
-    page.once("dialog", lambda dialog: dialog.accept())
+    # Discarding the copy asks what becomes of the contact made for the person:
+    # kept, it waits for the worker to choose who it is for.
     copy.get_by_role("button", name="Discard").tap()
+    choice = page.get_by_role("dialog")
+    expect(choice).to_contain_text(
+        "Discard this copy? The record saved in Haven stays as it is. Records made for "
+        "this person, waiting on this phone: 1."
+    )
+    choice.get_by_role("button", name="Keep them to choose who they are for").tap()
     expect(copy).to_have_count(0)
+    waiting = page.locator("#outbox-list > li.problem")
+    expect(waiting.locator(".errorlist li")).to_have_text(
+        f"{code} is not the card of the person this was made for: their enrolment on the "
+        "phone was not saved with this code. Choose who this is for."
+    )
     waiting.get_by_role("button", name="Edit and retry").tap()
+    expect(page.get_by_label("Card code")).to_have_value("")
     page.get_by_label("Card code").fill(saved_code)
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()

@@ -221,15 +221,9 @@
   async function sendPending() {
     const { own } = await ownRecords();
     // Records for someone whose enrolment Haven refused wait until it is fixed.
-    const refused = new Set(
-      own
-        .filter((record) => record.kind === "enrolment" && record.state === "problem")
-        .map((record) => normaliseCardCode(record.body.card_code)),
-    );
+    const refused = own.filter((r) => r.kind === "enrolment" && r.state === "problem");
     const forRefused = (record) =>
-      record.kind !== "enrolment" &&
-      Boolean(record.body.card_code) &&
-      refused.has(normaliseCardCode(record.body.card_code));
+      record.kind !== "enrolment" && refused.some((enrolment) => madeFor(record, enrolment));
     const pending = own.filter((record) => record.state === "pending" && !forRefused(record));
     if (!pending.length) return { state: "idle", sent: 0, notices: [] };
     let response;
@@ -370,6 +364,9 @@
   // so it gets a new one (and records that name it, e.g. naloxone details of
   // a contact, follow). It keeps its place in the order records are sent.
   async function retryRecord(old, body, label) {
+    const held = await heldCodeProblem(old, body.card_code);
+    if (held) throw new Error(held);
+    await nameEnrolment(old.kind, body, old);
     const clientUuid = old.problem && old.problem.status === 409 ? newUuid() : old.client_uuid;
     const record = {
       ...old,
@@ -391,6 +388,7 @@
   // A new record of `kind` in the outbox, sent at once if there is signal.
   // Throws, saying why, when the phone cannot keep it (outbox.put).
   async function keepNew(kind, user, body, label) {
+    await nameEnrolment(kind, body);
     const record = {
       client_uuid: body.client_uuid,
       user,
@@ -404,11 +402,15 @@
     sendOutbox();
     return record;
   }
-  // Records that name a contact retried under a new UUID (its naloxone details) follow it.
+  // Records that name a record retried under a new UUID follow it: the
+  // naloxone details of a contact, and what was made for someone enrolled on
+  // this phone (their enrolment's UUID, see madeFor).
   async function followNewUuid(oldUuid, newUuid) {
     for (const record of await outbox.all()) {
-      if (record.body.contact !== oldUuid) continue;
-      record.body.contact = newUuid;
+      if (record.locked) continue;
+      if (record.body.contact === oldUuid) record.body.contact = newUuid;
+      else if (record.body.enrolment === oldUuid) record.body.enrolment = newUuid;
+      else continue;
       await outbox.put(record);
     }
   }
@@ -425,7 +427,8 @@
         continue;
       }
       record.body.card_code = newCode;
-      // A contact is listed by its card code: the old one is someone else's now.
+      // Listed by a label that names the code (a contact, an attendee): the
+      // old code is someone else's now.
       if (record.label) record.label = record.label.split(shown(oldCode)).join(shown(newCode));
       if (record.state === "problem" && !savedAlready(record)) {
         record.state = "pending";
@@ -433,6 +436,115 @@
       }
       await outbox.put(record);
     }
+  }
+
+  // ---------------------------- records made for someone enrolled on this phone
+  // A contact, referral or attendee made for someone whose enrolment waits
+  // in the outbox names that enrolment (body.enrolment, its client UUID) as
+  // well as their card code. It is sent only behind the enrolment, and Haven
+  // stores it only on the person that enrolment made (participants/api.py,
+  // participant_by_card_code): when the enrolment is refused because its
+  // code was taken meanwhile, whoever has that code is someone else.
+  const codeOf = (record) =>
+    record.body.card_code ? normaliseCardCode(record.body.card_code) : "";
+  const shownCode = (text) => normaliseCardCode(text).replace(/^(.{4})/, "$1-");
+  // What #outbox-pending (core/_outbox_pending.html) says of such a record.
+  const heldMessage = (name, cardCode) =>
+    say(sender ? sender.dataset[name] : "", { code: shownCode(cardCode) });
+  // Whether `record` was made for the person of `enrolment` (by its UUID, or
+  // by its code, as records kept on the phone before the UUID was named are).
+  const madeFor = (record, enrolment) =>
+    !record.locked &&
+    !enrolment.locked &&
+    record.kind !== "enrolment" &&
+    ((Boolean(record.body.enrolment) && record.body.enrolment === enrolment.client_uuid) ||
+      (Boolean(codeOf(record)) && codeOf(record) === codeOf(enrolment)));
+  // This user's enrolment waiting in the outbox with this card code, or null.
+  async function enrolmentWaiting(cardCode) {
+    const wanted = cardCode ? normaliseCardCode(cardCode) : "";
+    if (!wanted) return null;
+    const { own } = await ownRecords();
+    return own.find((r) => r.kind === "enrolment" && !r.locked && codeOf(r) === wanted) || null;
+  }
+  // Names in `body` the enrolment its card code waits for; a record fixed
+  // with its code unchanged keeps the one it named. A code chosen anew names
+  // none: the worker chose who it is for.
+  async function nameEnrolment(kind, body, old = null) {
+    if (kind === "enrolment") return;
+    const waiting = await enrolmentWaiting(body.card_code);
+    const unchanged =
+      old && Boolean(body.card_code) && codeOf(old) === normaliseCardCode(body.card_code);
+    const named = waiting ? waiting.client_uuid : unchanged && old.body.enrolment;
+    if (named) body.enrolment = named;
+    else delete body.enrolment;
+  }
+  // Why `old`, held behind an enrolment that was refused or discarded, may
+  // not be sent again under that enrolment's card code (`cardCode`, as the
+  // worker left it), or null. Saved unchanged it would wait for ever, or
+  // reach whoever has that code in Haven.
+  async function heldCodeProblem(old, cardCode) {
+    const wanted = cardCode ? normaliseCardCode(cardCode) : "";
+    if (!wanted || old.kind === "enrolment") return null;
+    const problem = old.problem || {};
+    // Kept when its enrolment was discarded (discardEnrolment), or refused by
+    // Haven for naming an enrolment that was not stored with this code.
+    const refusedByHaven = (problem.errors || []).some((error) => error.field === "enrolment");
+    if (problem.heldFor === wanted || (refusedByHaven && codeOf(old) === wanted)) {
+      return heldMessage("heldChoose", wanted);
+    }
+    if (codeOf(old) !== wanted) return null;
+    const { own } = await ownRecords();
+    const enrolment = own.find(
+      (r) => r.kind === "enrolment" && r.state === "problem" && madeFor(old, r),
+    );
+    if (!enrolment) return null;
+    // A copy of an enrolment Haven holds already is discarded, not fixed.
+    return heldMessage(savedAlready(enrolment) ? "heldChoose" : "heldFixFirst", wanted);
+  }
+  // The records waiting behind an enrolment: what was made for its person.
+  const heldBehind = (enrolment, records) =>
+    records.filter((r) => r.user === enrolment.user && madeFor(r, enrolment));
+  // Discards a record, and the naloxone details of a contact with it: they
+  // belong to that contact alone (sent after it, they would be refused, or
+  // reach a contact Haven holds under that UUID with other details).
+  async function discard(record) {
+    await outbox.remove(record.client_uuid);
+    if (record.kind !== "contact") return;
+    for (const other of await outbox.all()) {
+      if (other.kind === "naloxone_details" && other.body.contact === record.client_uuid) {
+        await outbox.remove(other.client_uuid);
+      }
+    }
+  }
+  // Discards an enrolment (refused, or a copy of one Haven holds), and with
+  // it the records made for its person, or keeps those to be given a person:
+  // they are never sent under its card code, which is someone else's in
+  // Haven, or may be given to someone else later. Each kept record is
+  // refused on the phone ("choose who this is for"), without a card code, so
+  // that only a person chosen anew sends it; its naloxone details stay with it.
+  async function discardEnrolment(enrolment, keepHeld) {
+    const held = heldBehind(enrolment, await outbox.all());
+    const message = heldMessage("heldChoose", codeOf(enrolment));
+    for (const record of held) {
+      if (!keepHeld) {
+        await discard(record);
+        continue;
+      }
+      const heldFor = codeOf(record) || codeOf(enrolment);
+      delete record.body.card_code;
+      delete record.body.enrolment;
+      if (!savedAlready(record)) {
+        record.state = "problem";
+        record.problem = {
+          status: 0,
+          detail: message,
+          errors: [{ field: "card_code", detail: message }],
+          heldFor,
+        };
+      }
+      await outbox.put(record);
+    }
+    await outbox.remove(enrolment.client_uuid);
   }
 
   // ------------------------------------- the person a screen is opened for
@@ -546,6 +658,12 @@
     followNewUuid,
     followNewCardCode,
     savedAlready,
+    enrolmentWaiting,
+    heldCodeProblem,
+    nameEnrolment,
+    heldBehind,
+    discard,
+    discardEnrolment,
     csrfToken,
     forget,
     notePending,

@@ -7,8 +7,10 @@
 // retries it (a contact here, any other record on its own screen) or
 // discards it. One Haven holds already with other details is named by its
 // kind and time, with what to do, and can only be discarded: retried, it
-// would be counted twice. Without JavaScript the form posts as an ordinary
-// form.
+// would be counted twice. Discarding an enrolment asks what becomes of the
+// records made for its person (field_app.js, discardEnrolment); discarding a
+// contact takes its naloxone details with it. Without JavaScript the form
+// posts as an ordinary form.
 (() => {
   const form = document.getElementById("quick-log");
   const field = window.havenField;
@@ -165,6 +167,7 @@
       newUuid: record.problem?.status === 409,
       // It keeps its place: naloxone details made for it are sent after it.
       created_at: record.created_at,
+      record,
     };
     showFormError(MESSAGES.editing);
     form.scrollIntoView();
@@ -224,13 +227,21 @@
     // The person chosen on the screen before is put in the form as the page
     // opens (quick_log.js): a save tapped sooner waits until they are.
     await field.personCarriedOver;
-    // Fixing a refused contact goes through the outbox, with or without signal.
-    const withSignal = navigator.onLine && !editing;
+    // Fixing a refused contact goes through the outbox, with or without
+    // signal; so does a contact for someone whose enrolment waits there: it
+    // is sent behind it (field_app.js, nameEnrolment), and never reaches
+    // whoever else Haven has with that code should the enrolment be refused.
+    const signal = navigator.onLine;
+    const forEnrolment =
+      signal && !editing && (await field.enrolmentWaiting(value("card_code")).catch(() => null));
+    const withSignal = signal && !editing && !forEnrolment;
     if (withSignal && (await postedWithSignal())) return;
     // No answer. Haven may have stored the contact all the same: the outbox
     // sends it under the same client UUID, so it is never stored twice.
     const read = readForm();
-    const problem = check(read);
+    const problem =
+      check(read) ||
+      (editing && (await field.heldCodeProblem(editing.record, read.body.card_code)));
     if (problem) {
       showFormError(problem);
       return;
@@ -245,10 +256,12 @@
       state: "pending",
     };
     const replaces = editing && editing.client_uuid !== record.client_uuid && editing.client_uuid;
+    const edited = editing && editing.record;
     // Clear the form at once, so that the next contact can be typed straight away.
     resetForm();
     showFormError("");
     try {
+      await field.nameEnrolment("contact", record.body, edited);
       if (replaces) {
         await field.outbox.remove(replaces);
         await field.followNewUuid(replaces, record.client_uuid);
@@ -302,10 +315,10 @@
     document.getElementById("outbox-others").textContent = others
       ? say(MESSAGES.other_user, { n: others })
       : "";
-    list.replaceChildren(...own.map(renderRecord));
+    list.replaceChildren(...own.map((record) => renderRecord(record, own)));
   }
 
-  function renderRecord(record) {
+  function renderRecord(record, own) {
     const item = document.createElement("li");
     item.className = `outbox-record ${record.state}`;
     item.dataset.uuid = record.client_uuid;
@@ -319,6 +332,7 @@
     title.textContent = `${when} · ${record.locked ? MESSAGES.locked : record.label}`;
     item.append(title);
     const alreadySaved = field.savedAlready(record);
+    const orphaned = detailsOfNoContact(record, own);
     if (hasNaloxone(record) && !alreadySaved) {
       // First kit or refill, and why: asked on its own screen, kept behind the contact.
       const details = button(MESSAGES.naloxone_details, () => {
@@ -338,6 +352,8 @@
         // record was and what to do, not Haven's reason (which named the UUID
         // in answers kept from before).
         errors = [{ detail: `${whatItWas(record)}. ${MESSAGES.already_saved}` }];
+      } else if (orphaned) {
+        errors = [{ detail: MESSAGES.details_orphaned }];
       }
       for (const error of errors) {
         const reason = document.createElement("li");
@@ -348,17 +364,67 @@
       strong.textContent = MESSAGES.problem;
       const discard = button(MESSAGES.discard, async () => {
         const question = alreadySaved ? MESSAGES.confirm_discard_copy : MESSAGES.confirm_discard;
-        if (!window.confirm(question)) return;
-        await field.outbox.remove(record.client_uuid);
+        const held = record.kind === "enrolment" ? field.heldBehind(record, own) : [];
+        if (held.length) {
+          askAboutHeld(record, held.length, question, discard);
+          return;
+        }
+        const details = own.some(
+          (other) => other.kind === "naloxone_details" && other.body.contact === record.client_uuid,
+        );
+        const asked = details ? `${question} ${MESSAGES.confirm_discard_details}` : question;
+        if (!window.confirm(asked)) return;
+        await field.discard(record);
         render();
       });
       item.append(" — ", strong, reasons);
-      // A copy of a record Haven holds already is only discarded (field_app.js).
-      const edit = !alreadySaved && editFor(record);
+      // A copy of a record Haven holds already is only discarded (field_app.js),
+      // and so are naloxone details whose contact is gone.
+      const edit = !alreadySaved && !orphaned && editFor(record);
       if (edit) item.append(button(MESSAGES.edit, edit), " ");
       item.append(discard);
     }
     return item;
+  }
+
+  // Naloxone details Haven refused for want of their contact, which is no
+  // longer on the phone either: it was discarded (before its details went
+  // with it). Nothing can be fixed; they are only discarded.
+  const detailsOfNoContact = (record, own) =>
+    record.kind === "naloxone_details" &&
+    record.state === "problem" &&
+    (record.problem.errors || []).some((error) => error.field === "contact") &&
+    !own.some((other) => other.client_uuid === record.body.contact);
+
+  // Discarding an enrolment with records made for its person asks what
+  // becomes of them: discarded too, or kept to be given a person (never sent
+  // under its card code, field_app.js discardEnrolment).
+  function askAboutHeld(record, count, question, opener) {
+    const dialog = document.createElement("dialog");
+    dialog.className = "outbox-choice";
+    const text = document.createElement("p");
+    text.id = `outbox-choice-${record.client_uuid}`;
+    text.textContent = `${question} ${say(MESSAGES.discard_held, { n: count })}`;
+    dialog.setAttribute("aria-labelledby", text.id);
+    const choose = (keepHeld) => async () => {
+      dialog.close();
+      await field.discardEnrolment(record, keepHeld);
+      render();
+    };
+    dialog.append(
+      text,
+      button(MESSAGES.discard_held_too, choose(false)),
+      " ",
+      button(MESSAGES.keep_held, choose(true)),
+      " ",
+      button(MESSAGES.cancel, () => dialog.close()),
+    );
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      if (opener.isConnected) opener.focus();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
   }
 
   // E.g. "Contact logged 14:05": the kind of record and when it was made on

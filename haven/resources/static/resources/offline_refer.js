@@ -142,7 +142,11 @@
       confirm(MESSAGES.kept);
       return;
     }
-    if (await field.havenAnswers(form.dataset.probeUrl)) {
+    // For someone whose enrolment waits on this phone, the referral waits
+    // behind it in the outbox, with signal too (field_app.js, nameEnrolment).
+    const answering = field.havenAnswers(form.dataset.probeUrl);
+    const forEnrolment = await field.enrolmentWaiting(body.card_code).catch(() => null);
+    if (!forEnrolment && (await answering)) {
       try {
         const response = await fetch(form.dataset.referralsUrl, {
           method: "POST",

@@ -134,7 +134,11 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     done.hidden = true;
-    if (!editing && (await field.havenAnswers(box.dataset.probeUrl))) {
+    // An attendee enrolled on this phone, whose enrolment waits there, waits
+    // behind it in the outbox, with signal too (field_app.js, nameEnrolment).
+    const answering = !editing && field.havenAnswers(box.dataset.probeUrl);
+    const forEnrolment = await field.enrolmentWaiting(value("card_code")).catch(() => null);
+    if (!forEnrolment && (await answering)) {
       form.submit();
       return;
     }
