@@ -40,7 +40,7 @@ from haven.core.models import AuditEntry
 
 from . import metrics, standard
 from .models import Release
-from .suppression import SHOWN, LinkedSet, Rule, joint, rule_from_settings, suppress
+from .suppression import LATENT, SHOWN, LinkedSet, Rule, joint, rule_from_settings, suppress
 
 
 class NotReleased(Exception):
@@ -259,7 +259,7 @@ def _first_release(audited):
     for cell, value, group, derived, mark in audited["cells"]:
         cell = _from_json(cell)
         cells.append(cell)
-        first.add(cell, value, _from_json(group), derived=derived)
+        first.add(cell, value, _from_json(group), derived=derived, latent=mark == LATENT)
         marks[cell] = mark
     for terms, sense, rhs in audited["constraints"]:
         first.constraints.append(({cells[index]: a for index, a in terms}, sense, rhs))

@@ -6,6 +6,7 @@ suppression can protect it; figures that are not counts (ratios, shares) are
 shown in a "notes" table and hidden when the counts they come from are.
 """
 
+import logging
 from dataclasses import dataclass, field, replace
 
 from django.utils import timezone
@@ -24,6 +25,7 @@ from . import metrics
 from .suppression import SHOWN, SMALL, SUPPRESSED, WITHHELD, LinkedSet, rule_from_settings, suppress
 
 Group = Item.ReportingGroup
+log = logging.getLogger(__name__)
 
 # How a table's figure for the whole program relates to the same figure for each
 # member of a breakdown (a site, a staff member, a contact type):
@@ -33,6 +35,25 @@ SAME = "same"  # the breakdown does not apply: every member's figure is the same
 ADDS_UP = {"site": SUM, "staff": SUM, "type": SUM}
 PEOPLE = {"site": OVERLAP, "staff": OVERLAP, "type": OVERLAP}
 NOT_BY_TYPE = {"site": SUM, "staff": SUM, "type": SAME}
+
+
+@dataclass(frozen=True)
+class Records:
+    """How a figure's records are classified by the breakdowns (`Table.records`).
+
+    `complete`: the breakdowns every record has a member of, so that what no member
+    holds is none (a contact always has a site, a staff member and a type; a training
+    may be held at none of the sites).
+    """
+
+    complete: tuple = ()
+
+
+CONTACTS = Records(("site", "staff", "type"))
+REPORTS_AT_CONTACTS = Records()  # reports away from a contact have no site, no type
+OTHER_RECORDS = Records(("site", "staff"))  # referrals, checks, collections
+ENROLMENTS = Records()  # enrolled with no site or by nobody (imported)
+ELSEWHERE = Records()  # trainings (held at no site, given by several), mail
 
 # How a hidden count is shown: "<11" says 1 to 10; a count hidden so that a
 # small one elsewhere cannot be worked out may be any size, so it says only that.
@@ -53,10 +74,15 @@ class Table:
     key: str = ""  # the same figures have the same key in every report
     links: dict = field(default_factory=lambda: dict(ADDS_UP))
     row_links: dict = field(default_factory=dict)  # {label: links} where rows differ
+    records: Records = ELSEWHERE  # how its records are classified (CONTACTS…)
+    row_records: dict = field(default_factory=dict)  # {label: Records} where rows differ
     withheld: bool = False
 
     def links_of(self, label):
         return self.row_links.get(label, self.links)
+
+    def records_of(self, label):
+        return self.row_records.get(label, self.records)
 
     def shown_with(self, marks, hidden_label):
         """A copy as published: each row's mark from the audit ({label: status})."""
@@ -139,7 +165,7 @@ def _with_total(rows, total_label):
     return Table("", [*rows, (total_label, sum(count for _label, count in rows))], total_label)
 
 
-def _table(title, rows, total_label=None, key="", links=ADDS_UP):
+def _table(title, rows, total_label=None, key="", links=ADDS_UP, records=CONTACTS):
     if total_label:
         table = _with_total(rows, total_label)
         table.title = title
@@ -147,6 +173,7 @@ def _table(title, rows, total_label=None, key="", links=ADDS_UP):
         table = Table(title, rows)
     table.key = key or title
     table.links = dict(links)
+    table.records = records
     return table
 
 
@@ -247,6 +274,7 @@ def _contacts_tables(figures):
         _("Unique participants served"): PEOPLE,
         _("New participants enrolled"): NOT_BY_TYPE,
     }
+    people.row_records = {_("New participants enrolled"): ENROLMENTS}
     return [
         _table(
             _("Contacts by type"),
@@ -290,6 +318,7 @@ def _syringe_table(figures):
         key="syringes",
     )
     table.row_links = {_("Syringes collected"): NOT_BY_TYPE}
+    table.row_records = {_("Syringes collected"): OTHER_RECORDS}
     ratio = metrics.syringe_return_ratio(figures.scope, distributed=out, collected=back)
     table.notes = [
         (_("Syringes collected per syringe distributed"), "—" if ratio is None else f"{ratio:.2f}")
@@ -360,12 +389,14 @@ def _overdose_table(figures):
             (_("Drug checks negative"), checks["negative"]),
         ],
         key="overdose",
+        records=REPORTS_AT_CONTACTS,
     )
     table.row_links = {
         _("Drug checks done"): NOT_BY_TYPE,
         _("Drug checks positive"): NOT_BY_TYPE,
         _("Drug checks negative"): NOT_BY_TYPE,
     }
+    table.row_records = dict.fromkeys(table.row_links, OTHER_RECORDS)
     table.notes = [(_("Share of drug checks positive"), _percent(checks["share_positive"]))]
     return table
 
@@ -387,7 +418,9 @@ def _mail_table(scope):
         (_("Naloxone kits mailed"), naloxone["kits"]),
         (_("Reversals reported by mail"), mail.reversals_by_mail(scope)),
     ]
-    table = _table(_("Naloxone and supplies by mail"), rows, key="mail", links=MAIL_LINKS)
+    table = _table(
+        _("Naloxone and supplies by mail"), rows, key="mail", links=MAIL_LINKS, records=ELSEWHERE
+    )
     # Doses are kits times the doses in a kit: a note, hidden with any hidden
     # count, like the naloxone tables' doses (12 doses shown beside a hidden
     # count of kits of 2 doses would give the kits away).
@@ -406,6 +439,7 @@ def _referral_tables(figures):
         _("All referrals"),
         key="referrals_by_need",
         links=NOT_BY_TYPE,
+        records=OTHER_RECORDS,
     )
     linked = _table(
         _("Referrals linked to care"),
@@ -415,6 +449,7 @@ def _referral_tables(figures):
         ],
         key="referrals_linked",
         links=NOT_BY_TYPE,
+        records=OTHER_RECORDS,
     )
     linked.notes = [(_("Share linked within 30 days"), _percent(figures["share_linked"]))]
     return [by_need, linked]
@@ -484,6 +519,7 @@ def _training_tables(figures):
         _("People trained"),
         key="training_people",
         links=TRAINING_PEOPLE,
+        records=ELSEWHERE,
     )
     # A participant trained at two sites counts once in everyone's figures, but a name
     # or a headcount counts per session, and a session is at one site: those two add up
@@ -506,6 +542,7 @@ def _training_tables(figures):
         _("All sessions"),
         key="training_sessions",
         links=TRAINING_LINKS,
+        records=ELSEWHERE,
     )
     kits = figures.training["kits"]
     labels = dict(Group.choices)
@@ -518,6 +555,7 @@ def _training_tables(figures):
         ],
         key="training_kits",
         links=TRAINING_LINKS,
+        records=ELSEWHERE,
     )
     return [trained, sessions, handed]
 
@@ -701,7 +739,8 @@ def linked_set(reports):
                     if slice_[0] == dimension and (table.key, slice_, label) in linked.values
                 ]
                 if parts:
-                    _relate(linked, table.links_of(label)[dimension], total, parts)
+                    complete = dimension in table.records_of(label).complete
+                    _relate(linked, table.links_of(label)[dimension], total, parts, complete)
     # Every table of the people served counts the same unique participants, and some
     # figures are parts of others (a reversal is an overdose reported).
     for slice_ in reports:
@@ -742,21 +781,25 @@ PARTS_OF = [
 ]
 
 
-def _relate(linked, relation, total, parts):
+def _relate(linked, relation, total, parts, complete=False):
     values = linked.values
     gap = values[total] - sum(values[part] for part in parts)
     # What no member holds (a training held at none of the sites, an overdose
     # reported away from a contact) is what the whole has beyond the members: a
-    # derived cell, protected when small and otherwise taken as known (an attacker
-    # may know it, and knowing more only hides more). For people counted once it is
-    # at least the whole less the members.
+    # cell published nowhere, any count of 0 or more to an attacker but for its
+    # relations, and protected when small (latent). Where every record has a member
+    # (`complete`: a contact's site) it is none, as anyone reading the definitions
+    # knows. For people counted once it is at least the whole less the members.
     key, _slice, label = total
     rest = (key, ("none of", parts[0][1][0]), label)
+    if complete and gap > 0:
+        log.warning("suppression: %s has records of no member of a complete breakdown", rest)
+        complete = False
     if relation == SUM:
-        linked.add(rest, gap, rest, derived=True)
+        linked.add(rest, gap, rest, derived=True, latent=not complete)
         linked.equal({**dict.fromkeys(parts, 1), rest: 1, total: -1})
     elif relation == OVERLAP:
-        linked.add(rest, max(gap, 0), rest, derived=True)
+        linked.add(rest, 0 if complete else max(gap, 0), rest, derived=True, latent=not complete)
         for part in parts:
             linked.at_most({part: 1, total: -1})
         linked.at_most({**dict.fromkeys(parts, -1), rest: -1, total: 1})

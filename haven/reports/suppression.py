@@ -60,6 +60,9 @@ _quiet_first_solver()
 SHOWN, SMALL, SUPPRESSED, WITHHELD = "shown", "small", "suppressed", "withheld"
 # A signed cell published nowhere: a figure's change between two releases.
 CHANGE = "change"
+# A cell published nowhere that only its relations tell anything of (what no site
+# holds, a figure of one site's street contacts): any count of 0 or more.
+LATENT = "latent"
 # An upper bound for cells with none: far above any count a program has, and
 # finite so that every solve has an optimum. A bound the attacker does not
 # have only narrows the ranges found, so the audit errs on the safe side.
@@ -109,6 +112,10 @@ class LinkedSet:
     A *signed* cell is derived and may be negative (a figure's change between two
     releases): the attacker knows nothing of it beyond the relations, and it is
     protected when its size is small (1 to the threshold, either way).
+    A *latent* cell is derived and unknown whatever its size (what no member of a
+    breakdown holds, a figure of one combination of site, staff member and contact
+    type; no download shows either): any count of 0 or more but for its relations,
+    and protected when small.
     """
 
     def __init__(self):
@@ -117,17 +124,20 @@ class LinkedSet:
         self.derived = set()
         self.fixed = {}  # {cell: its published mark}
         self.signed = set()
+        self.latent = set()
         self.constraints = []  # (terms {cell: coefficient}, "=" or "<=", right-hand side)
 
-    def add(self, cell, value, group, *, derived=False, fixed=None, signed=False):
+    def add(self, cell, value, group, *, derived=False, fixed=None, signed=False, latent=False):
         self.values[cell] = int(value)
         self.group_of[cell] = group
-        if derived or signed:
+        if derived or signed or latent:
             self.derived.add(cell)
         if fixed is not None:
             self.fixed[cell] = fixed
         if signed:
             self.signed.add(cell)
+        if latent:
+            self.latent.add(cell)
 
     def is_target(self, cell, rule):
         """Whether the audit must protect the cell: a small count, or a small change."""
@@ -169,6 +179,7 @@ def joint(first, first_marks, now):
                 (side, linked.group_of[cell]),
                 derived=cell in linked.derived,
                 fixed=first_marks[cell] if side == "first" else None,
+                latent=cell in linked.latent,
             )
         for terms, sense, rhs in linked.constraints:
             together._add_constraint({(side, c): a for c, a in terms.items()}, sense, rhs)
@@ -189,6 +200,7 @@ def suppress(linked, rule=None):
         cell: SMALL if rule.is_small(value) else SHOWN for cell, value in linked.values.items()
     }
     status.update(dict.fromkeys(linked.signed, CHANGE))
+    status.update(dict.fromkeys(linked.latent, LATENT))
     status.update(linked.fixed)
     lines_of = defaultdict(list)
     for index, (terms, _sense, _rhs) in enumerate(linked.constraints):
@@ -220,7 +232,7 @@ def bounds(status, value, rule):
         return rule.threshold + 1, BIG
     if status == CHANGE:
         return -BIG, BIG
-    return 0, BIG
+    return 0, BIG  # withheld, or latent
 
 
 def _widen(linked, status, rule, weak, lines_of, cells_of_group):

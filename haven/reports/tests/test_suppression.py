@@ -23,6 +23,7 @@ from haven.reports.suppression import (
     WITHHELD,
     LinkedSet,
     Rule,
+    audit,
     suppress,
 )
 
@@ -300,3 +301,26 @@ def test_a_derived_count_is_never_withheld_in_place_of_a_published_one():
     status = suppress(linked, RULE)
     assert status["nowhere"] == SMALL or set(status.values()) == {WITHHELD}
     assert WITHHELD in (status["downtown"], status["everyone"])
+
+
+def test_what_no_member_holds_is_unknown_unless_every_record_has_a_member():
+    """Sessions at Downtown (5), at Eastside (30) and elsewhere (10) of 45: what no site
+    holds could be anything, so Downtown's 5 is safe as "<11" beside Eastside's 30. A
+    contact always has a site, so there the same figures would pin Downtown's 5."""
+    from haven.reports.standard import SUM, _relate
+
+    def published(complete):
+        linked = LinkedSet()
+        cells = {("sessions", ("site", site), "All"): n for site, n in ((1, 5), (2, 30))}
+        cells[("sessions", ("all",), "All")] = 45 if not complete else 35
+        for cell, value in cells.items():
+            linked.add(cell, value, cell)
+        parts = [("sessions", ("site", 1), "All"), ("sessions", ("site", 2), "All")]
+        _relate(linked, SUM, ("sessions", ("all",), "All"), parts, complete)
+        status = suppress(linked, RULE)
+        assert not audit(linked, status, RULE)
+        return [status[cell] for cell in cells]
+
+    assert published(complete=False) == [SMALL, SHOWN, SHOWN]
+    assert published(complete=True)[0] == SMALL
+    assert SUPPRESSED in published(complete=True)[1:]
