@@ -20,6 +20,7 @@ from haven.outreach.tests.test_browser_offline import (
 from haven.outreach.tests.test_browser_offline_records import go_online, keep_screens, make_training
 from haven.outreach.tests.test_browser_offline_shift import enrol, ready_for_no_signal
 from haven.outreach.tests.test_browser_outbox_already_saved import (
+    CONTACTS_WAITING,
     SEND_THE_OUTBOX,
     listen_to_syncs,
     uuids_sent,
@@ -30,9 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CODE_TAKEN = "was used already for someone else"
 NALOXONE_SCREEN = ("/overdose/naloxone/", "/api/v1/items", "/api/v1/kits")
-CONTACTS_WAITING = """async () => (await window.havenField.outbox.all())
-  .filter((r) => r.kind === "contact")
-  .map((r) => r.client_uuid)"""
 
 
 def not_theirs(code):
@@ -58,6 +56,22 @@ def give_the_code_to_someone_else(sam, downtown, code):
     return other
 
 
+def an_enrolment_refused_for_a_taken_code(page, sam, downtown):
+    """Sam enrols Robin with no signal; another enrolment takes the code meanwhile, so
+    back in signal Haven refuses Robin's. (Robin's code, the other person, the
+    enrolment's line in the outbox.)"""
+    log_in(page, "sam", PASSWORD)
+    ready_for_no_signal(page)
+    page.context.set_offline(True)
+    code = enrol(page, "Robin")
+    other = give_the_code_to_someone_else(sam, downtown, code)
+    page.goto("/outreach/log/")
+    go_online(page)
+    enrolment = page.locator("#outbox-list > li.problem", has_text="New participant")
+    expect(enrolment).to_contain_text(CODE_TAKEN)
+    return code, other, enrolment
+
+
 def nothing_more_is_sent(page, syncs):
     sent_before = len(syncs)
     page.evaluate(SEND_THE_OUTBOX)
@@ -74,15 +88,7 @@ def test_a_contact_held_behind_a_discarded_enrolment_never_reaches_who_has_its_c
     discards the enrolment and keeps the contact: it is not sent under Robin's old code
     (it was, and was stored on whoever has that code), not even when retried with it,
     and goes to the person the worker then chooses."""
-    log_in(page, "sam", PASSWORD)
-    ready_for_no_signal(page)
-    page.context.set_offline(True)
-    code = enrol(page, "Robin")
-    other = give_the_code_to_someone_else(sam, downtown, code)
-    page.goto("/outreach/log/")
-    go_online(page)
-    enrolment = page.locator("#outbox-list > li.problem", has_text="New participant")
-    expect(enrolment).to_contain_text(CODE_TAKEN)
+    code, other, enrolment = an_enrolment_refused_for_a_taken_code(page, sam, downtown)
 
     # A contact for Robin, with no signal again: it waits behind the enrolment.
     page.context.set_offline(True)
@@ -210,15 +216,7 @@ def test_with_signal_a_contact_for_someone_whose_enrolment_waits_waits_behind_it
     Robin's new code when the enrolment is fixed."""
     from haven.participants.models import Participant
 
-    log_in(page, "sam", PASSWORD)
-    ready_for_no_signal(page)
-    page.context.set_offline(True)
-    code = enrol(page, "Robin")
-    other = give_the_code_to_someone_else(sam, downtown, code)
-    page.goto("/outreach/log/")
-    go_online(page)
-    enrolment = page.locator("#outbox-list > li.problem", has_text="New participant")
-    expect(enrolment).to_contain_text(CODE_TAKEN)
+    code, other, enrolment = an_enrolment_refused_for_a_taken_code(page, sam, downtown)
 
     log_contact(page, card_code=code, naloxone=1)
     expect(page.locator("#outbox-status")).to_have_text(
@@ -342,15 +340,7 @@ def test_a_contact_whose_enrolment_was_dropped_is_refused_by_haven_and_not_retri
     else, so the contact made for Robin was sent under the old code. It names the
     enrolment it was made for, so Haven refuses it rather than store it on whoever has
     that code; retried unchanged it is refused on the phone, and named anew it is stored."""
-    log_in(page, "sam", PASSWORD)
-    ready_for_no_signal(page)
-    page.context.set_offline(True)
-    code = enrol(page, "Robin")
-    other = give_the_code_to_someone_else(sam, downtown, code)
-    page.goto("/outreach/log/")
-    go_online(page)
-    enrolment = page.locator("#outbox-list > li.problem", has_text="New participant")
-    expect(enrolment).to_contain_text(CODE_TAKEN)
+    code, other, enrolment = an_enrolment_refused_for_a_taken_code(page, sam, downtown)
     page.context.set_offline(True)
     log_contact(page, card_code=code)
     expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()
