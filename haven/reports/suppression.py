@@ -209,17 +209,16 @@ def suppress(linked, rule=None):
     cells_of_group = defaultdict(list)
     for cell, group in linked.group_of.items():
         cells_of_group[group].append(cell)
-    changed = None  # the first audit looks at everything
-    while True:
-        weak = audit(linked, status, rule, changed=changed, lines_of=lines_of)
-        if not weak:
-            return status
-        before = dict(status)
+    weak = audit(linked, status, rule, lines_of=lines_of)
+    while weak:
         if not _widen(linked, status, rule, weak, lines_of, cells_of_group):
             # Nothing left to hide near the weak cells: withhold everything.
             return dict.fromkeys(linked.values, WITHHELD)
-        # Only components that changed need a new audit: the others passed it.
-        changed = {cell for cell, mark in status.items() if before[cell] != mark}
+        # Hiding more only widens what an attacker can make of a cell (every figure
+        # consistent before still is), so a cell protected once stays protected: only
+        # the weak ones are audited again.
+        weak = audit(linked, status, rule, only=weak, lines_of=lines_of)
+    return status
 
 
 def bounds(status, value, rule):
@@ -241,6 +240,7 @@ def _widen(linked, status, rule, weak, lines_of, cells_of_group):
     # Lines of neighbours already looked at this round: hiding more only adds room,
     # so a line found long enough stays so, and a pick made stays hidden.
     checked = {}
+    far = []  # weak cells with nothing next to them left to hide or withhold
     for cell in sorted(weak, key=repr):
         neighbours = {c for i in lines_of[cell] for c in linked.constraints[i][0]}
         picks = set()
@@ -270,15 +270,56 @@ def _widen(linked, status, rule, weak, lines_of, cells_of_group):
         groups = [linked.group_of[cell]] + sorted(
             {linked.group_of[c] for c in neighbours}, key=repr
         )
-        for group in groups:
-            if any(c in linked.derived or c in linked.fixed for c in cells_of_group[group]):
-                continue  # not published, or published before: nothing to withhold
-            if any(status[c] != WITHHELD for c in cells_of_group[group]):
-                for c in cells_of_group[group]:
-                    status[c] = WITHHELD
-                touched |= set(cells_of_group[group])
-                break
+        withheld = _withhold_a_group(linked, status, groups, cells_of_group)
+        if not withheld:
+            far.append(cell)
+        touched |= withheld
+    if not touched:
+        # Nothing next to the weak cells is left to hide or withhold, yet they are
+        # pinned: by lines further away (an inequality, such as people counted once
+        # being at most the sum of the sites', or a chain of lines). Hide the nearest
+        # count that can be; only when nothing nearer changed, which may be enough.
+        for cell in far:
+            touched |= _hide_further(linked, status, cell, lines_of, cells_of_group)
     return bool(touched)
+
+
+def _withhold_a_group(linked, status, groups, cells_of_group):
+    """Withhold the first of `groups` (tables of one slice) that is published and not yet
+    withheld: the cells withheld, or an empty set."""
+    for group in groups:
+        if any(c in linked.derived or c in linked.fixed for c in cells_of_group[group]):
+            continue  # not published, or published before: nothing to withhold
+        if any(status[c] != WITHHELD for c in cells_of_group[group]):
+            for c in cells_of_group[group]:
+                status[c] = WITHHELD
+            return set(cells_of_group[group])
+    return set()
+
+
+def _hide_further(linked, status, cell, lines_of, cells_of_group):
+    """Hide the smallest shown count nearest to `cell` along its lines, of any kind, going
+    on through hidden cells; where the nearest cells have none, withhold one of their
+    tables. The cells changed: empty only when nothing linked to the cell is left."""
+    seen, frontier = {cell}, [cell]
+    while frontier:
+        reached = {
+            c for current in frontier for i in lines_of[current] for c in linked.constraints[i][0]
+        }
+        reached -= seen
+        seen |= reached
+        near = _hideable(linked, status, reached)
+        if near:
+            pick = min(near, key=lambda c: (linked.values[c], repr(c)))
+            status[pick] = SUPPRESSED
+            return {pick}
+        groups = sorted({linked.group_of[c] for c in reached}, key=repr)
+        withheld = _withhold_a_group(linked, status, groups, cells_of_group)
+        if withheld:
+            return withheld
+        # A shown count is a constant to the attacker: only hidden ones carry a pin on.
+        frontier = sorted((c for c in reached if status[c] != SHOWN), key=repr)
+    return set()
 
 
 def _complements_for_linked(linked, status, rule, cell, lines_of, checked):
@@ -381,14 +422,14 @@ def _complement_in_line(linked, status, rule, cell, terms):
 # ---------------------------------------------------------------- the audit
 
 
-def audit(linked, status, rule, changed=None, lines_of=None):
+def audit(linked, status, rule, only=None, lines_of=None):
     """The small cells (shown as "<11" or withheld) an attacker could narrow below the width.
 
     Shown cells are constants; the hidden ones are whole-number variables
     within what their marking says. The constraints split into independent
     components (a metric's tables across the breakdowns are linked only with
-    each other), and each is solved on its own; with `changed`, only the
-    components holding a changed cell are (the others passed before).
+    each other), and each is solved on its own; with `only`, just those cells are
+    audited (and the components holding them solved).
     """
     variables = [cell for cell in linked.values if status[cell] != SHOWN]
     if not variables:
@@ -417,15 +458,9 @@ def audit(linked, status, rule, changed=None, lines_of=None):
     rows_of = defaultdict(list)
     for row in rows:
         rows_of[root(next(iter(row[0])))].append(row)
-    if changed is not None:
-        dirty = {root(cell) for cell in changed if cell in parent}
-        # A cell shown again never happens; a changed cell's neighbours may
-        # have joined another component, which `root` has already merged.
     weak = set()
     for key, cells in members.items():
-        if changed is not None and key not in dirty:
-            continue
-        targets = [c for c in cells if linked.is_target(c, rule)]
+        targets = [c for c in cells if linked.is_target(c, rule) and (only is None or c in only)]
         if targets:
             weak |= _weak_in_component(linked, status, rule, cells, rows_of[key], targets)
     return weak
