@@ -100,7 +100,9 @@ class Scope:
     def monthly_member(self, by=None):
         """The MonthlySupply rows that hold this scope's figures: (dimension, member),
         member None for every member of `by`; None when no monthly rows do (filters
-        combined, or several members of one)."""
+        combined, or several members of one, or `by` a tuple of dimensions)."""
+        if by is not None and not isinstance(by, str):
+            return None
         chosen = [
             (dimension, values)
             for dimension, values in (
@@ -139,15 +141,25 @@ DIMENSION_FIELDS = {"site": "site_id", "staff": "staff_id", "type": "contact_typ
 DIMENSION_FILTERS = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
 
 
-def _by_member(rows, count, empty):
+def member_fields(by, fields=DIMENSION_FIELDS):
+    """The fields a breakdown `by` groups on: none, one for a dimension ("site"), or one
+    for each of a tuple of dimensions (("site", "staff", "type"): every combination of
+    them at once, a member being a tuple such as (3, 7, "street"))."""
+    if not by:
+        return []
+    return [fields[by]] if isinstance(by, str) else [fields[dimension] for dimension in by]
+
+
+def _by_member(rows, count, empty, width=1):
     """{member: count(rows of that member)} for the breakdown `by`, `empty` for the others.
 
     `rows` is a list of (member, …) tuples: one query grouped by the member
     gives every member's figure at once (the suppressed reports need them all).
+    A member of a tuple of dimensions takes the first `width` columns.
     """
     grouped = defaultdict(list)
     for row in rows:
-        grouped[row[0]].append(row[1:])
+        grouped[row[0] if width == 1 else tuple(row[:width])].append(row[width:])
     result = defaultdict(empty)
     for member, member_rows in grouped.items():
         result[member] = count(member_rows)
@@ -157,6 +169,12 @@ def _by_member(rows, count, empty):
 def _same_for_all(value):
     """A breakdown a figure does not follow: every member's figure is the whole's."""
     return defaultdict(lambda: value)
+
+
+def _applies(by, fields):
+    """Whether a figure with these breakdown `fields` follows the breakdown `by` (a
+    dimension, or a tuple of them, every one of which it must follow)."""
+    return (by in fields) if isinstance(by, str) else all(d in fields for d in by)
 
 
 # ---------------------------------------------------------------- people and contacts
@@ -182,7 +200,7 @@ def activity(scope, by=None):
     {"by_type": {type: n}, "anonymous": n, "secondary": n}; with `by`, that
     for each member of the breakdown (see DIMENSION_FIELDS).
     """
-    member = [DIMENSION_FIELDS[by]] if by else []
+    member = member_fields(by)
     rows = (
         scope.summary(DailyActivity)
         .values_list(*member, "contact_type")
@@ -204,7 +222,7 @@ def activity(scope, by=None):
 
     if by is None:
         return count(list(rows))
-    return _by_member(rows, count, lambda: count([]))
+    return _by_member(rows, count, lambda: count([]), width=len(member))
 
 
 def anonymous_people(scope):
@@ -344,10 +362,11 @@ def new_participants(scope, by=None):
     fields = {"site": "enrolled_site_id", "staff": "created_by_id"}
     if by is None:
         return enrolled.count()
-    if by not in fields:
+    if not _applies(by, fields):
         return _same_for_all(enrolled.count())
-    rows = enrolled.values_list(fields[by]).annotate(n=Count("id")).order_by()
-    return _by_member(rows, lambda rows: rows[0][0], int)
+    member = member_fields(by, fields)
+    rows = enrolled.values_list(*member).annotate(n=Count("id")).order_by()
+    return _by_member(rows, lambda rows: rows[0][0], int, len(member))
 
 
 def secondary_distribution_people(scope):
@@ -365,7 +384,7 @@ def supplies_by_item(scope, by=None):
     The supply figures below are all sums of these: a report reads them once
     and passes them on.
     """
-    member = [DIMENSION_FIELDS[by]] if by else []
+    member = member_fields(by)
     sums = {"units": Sum("quantity"), "anonymous": Sum("anonymous_quantity")}
     months, monthly = scope.whole_months(), scope.monthly_member(by)
     daily_scopes = [scope]
@@ -407,7 +426,7 @@ def supplies_by_item(scope, by=None):
         # An edit can leave a summary row at zero: nothing handed out is no row.
         return {item_id: sums for item_id, sums in totals.items() if sums != (0, 0)}
 
-    return count(rows) if by is None else _by_member(rows, count, dict)
+    return count(rows) if by is None else _by_member(rows, count, dict, width=len(member))
 
 
 def _items():
@@ -451,10 +470,11 @@ def syringes_collected(scope, by=None):
     fields = {"site": "site_id", "staff": "recorded_by_id"}
     if by is None:
         return _total(collected, "syringes")
-    if by not in fields:
+    if not _applies(by, fields):
         return _same_for_all(_total(collected, "syringes"))
-    rows = collected.values_list(fields[by]).annotate(n=Sum("syringes")).order_by()
-    return _by_member(rows, lambda rows: rows[0][0], int)
+    member = member_fields(by, fields)
+    rows = collected.values_list(*member).annotate(n=Sum("syringes")).order_by()
+    return _by_member(rows, lambda rows: rows[0][0], int, len(member))
 
 
 def syringe_return_ratio(scope, distributed=None, collected=None):
@@ -514,7 +534,7 @@ def naloxone(scope, by_item=None, first_kits=None):
 
 def first_kit_rows(scope, by=None):
     """[(member…, item id, units)] handed out at first naloxone contacts in scope."""
-    member = [DIMENSION_FIELDS[by]] if by else []
+    member = member_fields(by)
     return list(
         scope.summary(FirstNaloxoneLine)
         .values_list(*member, "item_id")
@@ -543,7 +563,7 @@ def naloxone_first_kits(scope, by=None, rows=None):
                 totals[group] = totals.get(group, 0) + units
         return totals
 
-    return count(rows) if by is None else _by_member(rows, count, dict)
+    return count(rows) if by is None else _by_member(rows, count, dict, len(member_fields(by)))
 
 
 # ---------------------------------------------------------------- services
@@ -551,7 +571,7 @@ def naloxone_first_kits(scope, by=None, rows=None):
 
 def service_rows(scope, by=None):
     """[(member…, service id, contacts, people)] given each service at contacts."""
-    member = [DIMENSION_FIELDS[by]] if by else []
+    member = member_fields(by)
     # Summed by service without a join, then by reporting group (a dozen services).
     return list(
         scope.summary(DailyService)
@@ -577,7 +597,7 @@ def services(scope, by=None, rows=None):
             total["people"] += people
         return totals
 
-    return count(rows) if by is None else _by_member(rows, count, dict)
+    return count(rows) if by is None else _by_member(rows, count, dict, len(member_fields(by)))
 
 
 def _service_total(scope, reporting_group, column, figures=None):
@@ -670,27 +690,29 @@ def people_served_from_contacts(scope, by=None):
         .order_by()
         .distinct()
     )
-    if by:
-        seen_sql, params = seen.values(
-            DIMENSION_FIELDS[by], "participant_id"
-        ).query.sql_with_params()
-        columns = "member, who"
+    fields = member_fields(by)
+    # The member's columns: one for a dimension, one each for a tuple of them.
+    names = ["member"] if len(fields) == 1 else [f"member{i}" for i in range(len(fields))]
+    if fields:
+        seen_sql, params = seen.values(*fields, "participant_id").query.sql_with_params()
+        columns = ", ".join([*names, "who"])
+        member = ", ".join(f"seen.{name} AS {name}" for name in names)
     else:
         seen_sql, params = seen.values("participant_id").query.sql_with_params()
-        columns = "who"
-    member = "seen.member" if by else "NULL"
+        columns, names, member = "who", ["member"], "NULL AS member"
+    grouped = ", ".join(names)
     participants = connection.ops.quote_name(Participant._meta.db_table)
     answers = ("year_of_birth", "gender", "race_ethnicity", "zip_code")
     tallies = " UNION ALL ".join(
-        f"SELECT member, '{answer}', CAST({answer} AS TEXT), COUNT(*) "  # noqa: S608 - as below
-        f"FROM people GROUP BY member, {answer}"
+        f"SELECT {grouped}, '{answer}', CAST({answer} AS TEXT), COUNT(*) "  # noqa: S608 - as below
+        f"FROM people GROUP BY {grouped}, {answer}"
         for answer in answers
     )
     # Only names from the models and this function go into the text; values are parameters.
     sql = f"""
         WITH seen({columns}) AS ({seen_sql}),
         people AS MATERIALIZED (
-            SELECT DISTINCT {member} AS member, kept.id, kept.{", kept.".join(answers)}
+            SELECT DISTINCT {member}, kept.id, kept.{", kept.".join(answers)}
             FROM seen
             JOIN {participants} record ON record.id = seen.who
             JOIN {participants} kept ON kept.id = COALESCE(record.merged_into_id, record.id)
@@ -698,9 +720,12 @@ def people_served_from_contacts(scope, by=None):
         {tallies}
     """  # noqa: S608
     by_member = defaultdict(_empty_demographics)
+    width = len(names)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for member_key, answer, value, n in cursor.fetchall():
+        for row in cursor.fetchall():
+            member_key = row[0] if width == 1 else tuple(row[:width])
+            answer, value, n = row[width:]
             tables = by_member[member_key]
             if answer == "year_of_birth":
                 tables["age"][age_group(value and int(value), scope.end.year)] += n
@@ -754,20 +779,25 @@ def overdose_reports(scope, by=None):
     reports = OverdoseReport.objects.filter(occurred_at__gte=start, occurred_at__lt=end, source="")
     if scope.staff_ids:
         reports = reports.filter(recorded_by_id__in=scope.staff_ids)
-    if scope.site_ids or scope.contact_types or by in ("site", "type"):
+    dimensions = (by,) if isinstance(by, str) else by or ()
+    if scope.site_ids or scope.contact_types or {"site", "type"} & set(dimensions):
         reports = reports.filter(scope.encounters("encounter__"))
     reversal = Q(naloxone_doses__gt=0, outcome=OverdoseReport.Outcome.SURVIVED)
     tally = {"reports": Count("id"), "reversals": Count("id", filter=reversal)}
     if by is None:
         return reports.aggregate(**tally)
-    field = {"site": "encounter__site_id", "staff": "recorded_by_id"}.get(
-        by, "encounter__contact_type"
-    )
-    rows = reports.values_list(field).annotate(**tally).order_by()
+    fields = {
+        "site": "encounter__site_id",
+        "staff": "recorded_by_id",
+        "type": "encounter__contact_type",
+    }
+    member = member_fields(by, fields)
+    rows = reports.values_list(*member).annotate(**tally).order_by()
     return _by_member(
         rows,
         lambda rows: {"reports": rows[0][0], "reversals": rows[0][1]},
         lambda: {"reports": 0, "reversals": 0},
+        len(member),
     )
 
 
@@ -797,14 +827,16 @@ def drug_checks(scope, by=None):
         return counts
 
     fields = {"site": "site_id", "staff": "recorded_by_id"}
-    if by is None or by not in fields:
+    if by is None or not _applies(by, fields):
         counts = with_share(checks.aggregate(**tally))
         return counts if by is None else _same_for_all(counts)
-    rows = checks.values_list(fields[by]).annotate(**tally).order_by()
+    member = member_fields(by, fields)
+    rows = checks.values_list(*member).annotate(**tally).order_by()
     return _by_member(
         rows,
         lambda rows: with_share(dict(zip(tally, rows[0], strict=True))),
         lambda: with_share(dict.fromkeys(tally, 0)),
+        len(member),
     )
 
 
@@ -859,9 +891,9 @@ def referrals(scope, now=None, by=None):
         made = made.filter(made_by_id__in=scope.staff_ids)
     now = now or timezone.now()
     fields = {"site": "site_id", "staff": "made_by_id"}
-    if by is not None and by not in fields:
+    if by is not None and not _applies(by, fields):
         return _same_for_all(referrals(scope, now))
-    member = [fields[by]] if by else []
+    member = member_fields(by, fields)
 
     def count(rows):
         by_need = Counter()
@@ -879,7 +911,9 @@ def referrals(scope, now=None, by=None):
         }
 
     rows = made.values_list(*member, "need", "made_at", "linked_at").order_by()
-    return count(list(rows)) if by is None else _by_member(rows, count, lambda: count([]))
+    if by is None:
+        return count(list(rows))
+    return _by_member(rows, count, lambda: count([]), len(member))
 
 
 # ---------------------------------------------------------------- cached figures of past periods

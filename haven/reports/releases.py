@@ -113,7 +113,7 @@ def _counted_now(whole, members):
     with translation.override(settings.LANGUAGE_CODE):
         figures = standard.Figures(whole)
         reports = standard.linked_reports(whole, members, figures)
-        return figures, reports, standard.linked_set(reports)
+        return figures, reports, standard.linked_set(reports, standard.crossed_reports(whole))
 
 
 def _store_release(scope, wanted, user):

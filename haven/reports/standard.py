@@ -7,6 +7,7 @@ shown in a "notes" table and hidden when the counts they come from are.
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from django.utils import timezone
@@ -36,23 +37,40 @@ ADDS_UP = {"site": SUM, "staff": SUM, "type": SUM}
 PEOPLE = {"site": OVERLAP, "staff": OVERLAP, "type": OVERLAP}
 NOT_BY_TYPE = {"site": SUM, "staff": SUM, "type": SAME}
 
+# Breakdowns that classify a figure's records together. A contact has a site, a staff
+# member and a type at once, so the whole program's figure is split over the
+# combinations that had contacts, and a site's, a staff member's and a type's figures are
+# sums over some of them. Where a combination had no contact its share is none, and
+# anyone can see much of that: each site's and staff member's contacts by type are
+# published, so a site with only fixed-site contacts, the only site with any, has the
+# same figures as the fixed-site contacts (docs/reports.md, "Breakdowns crossed").
+CONTACT = ("site", "staff", "type")
+# An overdose report made at a contact takes the contact's site and type; its staff
+# member is who recorded it, who may not be the contact's.
+AT_CONTACT = ("site", "type")
+# Records that are not contacts have a site and a staff member (new participants,
+# syringes collected, drug checks, referrals).
+SITE_AND_STAFF = ("site", "staff")
+
 
 @dataclass(frozen=True)
 class Records:
     """How a figure's records are classified by the breakdowns (`Table.records`).
 
-    `complete`: the breakdowns every record has a member of, so that what no member
-    holds is none (a contact always has a site, a staff member and a type; a training
-    may be held at none of the sites).
+    `crossed`: the breakdowns that classify each record together (its figure is split
+    over their combinations); `complete`: those every record has a member of, so that
+    what no member holds is none (a contact always has a site, a staff member and a
+    type; a training may be held at none of the sites).
     """
 
+    crossed: tuple = ()
     complete: tuple = ()
 
 
-CONTACTS = Records(("site", "staff", "type"))
-REPORTS_AT_CONTACTS = Records()  # reports away from a contact have no site, no type
-OTHER_RECORDS = Records(("site", "staff"))  # referrals, checks, collections
-ENROLMENTS = Records()  # enrolled with no site or by nobody (imported)
+CONTACTS = Records(CONTACT, CONTACT)
+REPORTS_AT_CONTACTS = Records(AT_CONTACT)  # reports away from a contact have neither
+OTHER_RECORDS = Records(SITE_AND_STAFF, SITE_AND_STAFF)  # referrals, checks, collections
+ENROLMENTS = Records(SITE_AND_STAFF)  # enrolled with no site or by nobody (imported)
 ELSEWHERE = Records()  # trainings (held at no site, given by several), mail
 
 # How a hidden count is shown: "<11" says 1 to 10; a count hidden so that a
@@ -76,6 +94,8 @@ class Table:
     row_links: dict = field(default_factory=dict)  # {label: links} where rows differ
     records: Records = ELSEWHERE  # how its records are classified (CONTACTS…)
     row_records: dict = field(default_factory=dict)  # {label: Records} where rows differ
+    # {label: contact type} for rows that only contacts of one type can hold.
+    row_types: dict = field(default_factory=dict)
     withheld: bool = False
 
     def links_of(self, label):
@@ -251,6 +271,57 @@ class Figures:
             figures._counted = {name: values[member] for name, values in grouped.items()}
         return every
 
+    # The metrics that split over each kind of combination of breakdowns (Records.crossed).
+    CROSSED = {
+        CONTACT: ("activity", "people", "by_item", "first_kits", "services"),
+        AT_CONTACT: ("overdose",),
+        SITE_AND_STAFF: ("new_participants", "collected", "checks", "referrals"),
+    }
+
+    @classmethod
+    def for_every_combination(cls, scope):
+        """{(breakdowns, combination): Figures} of the whole program's records split over
+        the combinations of breakdowns that classify them together (CROSSED): for every
+        site, staff member and type that had contacts together, (3, 7, "street"), its
+        contacts' figures; for every site and type, its overdose reports made at contacts;
+        for every site and staff member, their records that are not contacts. One grouped
+        query per metric and kind; the other figures of a combination are none.
+
+        A combination of site, staff member and type counts only if it had a contact in
+        the period: anyone who reads who works where and each one's contacts by type
+        knows where there were none, so the audit takes those as known to hold nothing.
+        """
+        whole = metrics.Scope(scope.start, scope.end)
+        nobody = replace(whole, site_ids=(-1,), staff_ids=(-1,))
+        empty = {name: metric(nobody) for name, metric in cls.METRICS.items()}
+        grouped = {
+            dims: {name: cls.METRICS[name](whole, by=dims) for name in names}
+            for dims, names in cls.CROSSED.items()
+        }
+        contacted = [
+            combination
+            for combination, figures in grouped[CONTACT]["activity"].items()
+            if sum(figures["by_type"].values())
+        ]
+        held = {
+            CONTACT: set(contacted),
+            AT_CONTACT: {(site, kind) for site, _staff, kind in contacted},
+            SITE_AND_STAFF: {(site, staff) for site, staff, _kind in contacted},
+        }
+        every = {}
+        for dims, names in cls.CROSSED.items():
+            if dims != CONTACT:
+                # Records of these kinds where nobody had a contact are combinations too.
+                for name in names:
+                    held[dims] |= set(grouped[dims][name])
+            for combination in sorted(held[dims], key=repr):
+                figures = every[(dims, combination)] = cls(whole)
+                figures._counted = {
+                    **empty,
+                    **{name: grouped[dims][name][combination] for name in names},
+                }
+        return every
+
 
 def _contacts_tables(figures):
     people = figures.people
@@ -275,15 +346,14 @@ def _contacts_tables(figures):
         _("New participants enrolled"): NOT_BY_TYPE,
     }
     people.row_records = {_("New participants enrolled"): ENROLMENTS}
-    return [
-        _table(
-            _("Contacts by type"),
-            [(str(types[value]), count) for value, count in by_type.items()],
-            _("All contacts"),
-            key="contacts_by_type",
-        ),
-        people,
-    ]
+    contacts = _table(
+        _("Contacts by type"),
+        [(str(types[value]), count) for value, count in by_type.items()],
+        _("All contacts"),
+        key="contacts_by_type",
+    )
+    contacts.row_types = {str(types[value]): value for value in by_type}
+    return [contacts, people]
 
 
 SUPPLY_GROUPS = [
@@ -680,6 +750,38 @@ def every_table(scope, figures=None):
     return Report("all", "", scope, [*grant.tables, supplies])
 
 
+# The tables that hold the figures of each kind of combination (Figures.CROSSED).
+CROSSED_TABLES = {
+    CONTACT: lambda figures: [
+        *_contacts_tables(figures),
+        *_demographic_tables(figures),
+        _syringe_table(figures),
+        *_naloxone_tables(figures),
+        _service_table(figures),
+        _supplies_table(_units(figures), SUPPLY_GROUPS),
+    ],
+    AT_CONTACT: lambda figures: [_overdose_table(figures)],
+    SITE_AND_STAFF: lambda figures: [
+        *_contacts_tables(figures),
+        _syringe_table(figures),
+        _overdose_table(figures),
+        *_referral_tables(figures),
+    ],
+}
+
+
+def crossed_reports(scope):
+    """{("cross", breakdowns, combination): its tables} for every combination of breakdowns
+    that classify records together (Figures.for_every_combination). Published nowhere:
+    the audit's unknowns, of which each slice's figures are sums (linked_set)."""
+    return {
+        ("cross", dims, combination): Report(
+            "cross", "", figures.scope, CROSSED_TABLES[dims](figures)
+        )
+        for (dims, combination), figures in Figures.for_every_combination(scope).items()
+    }
+
+
 def linked_reports(scope, members, figures=None):
     """{slice: every table} for the whole program and every member of every breakdown.
 
@@ -702,8 +804,9 @@ def linked_reports(scope, members, figures=None):
     return reports
 
 
-def linked_set(reports):
-    """The figures of `reports` ({slice: Report}) and every relation between them."""
+def linked_set(reports, crossed=None):
+    """The figures of `reports` ({slice: Report}) and every relation between them, with
+    the combinations of breakdowns they are made of (`crossed`: crossed_reports())."""
     linked = LinkedSet()
     whole = reports[("all",)]
     # Rows that a slice leaves out (a need nobody was referred to there) are zeros.
@@ -741,9 +844,12 @@ def linked_set(reports):
                 if parts:
                     complete = dimension in table.records_of(label).complete
                     _relate(linked, table.links_of(label)[dimension], total, parts, complete)
+    crossed = crossed or {}
+    _add_combinations(linked, labels, crossed)
     # Every table of the people served counts the same unique participants, and some
-    # figures are parts of others (a reversal is an overdose reported).
-    for slice_ in reports:
+    # figures are parts of others (a reversal is an overdose reported); in every
+    # combination of breakdowns as in every slice.
+    for slice_ in [*reports, *crossed]:
         for parts, whole in PARTS_OF:
             cells = [(key, slice_, str(label)) for key, label in parts]
             total = (whole[0], slice_, str(whole[1]))
@@ -755,6 +861,57 @@ def linked_set(reports):
             if served in linked.values and total in linked.values:
                 linked.equal({served: 1, total: -1})
     return linked
+
+
+def _add_combinations(linked, labels, crossed):
+    """Each combination's figures as unknowns (latent cells: published nowhere, any count
+    of 0 or more to an attacker, protected when small), and the relations that make each
+    site's, staff member's and type's figure of them: the sum of its combinations' (or,
+    for people counted once, at least each of them and at most their sum)."""
+    parts = defaultdict(list)  # {(key, label, dimension, member): [latent cells]}
+    links = {}
+    for slice_, report in crossed.items():
+        _cross, dims, combination = slice_
+        for table in report.tables:
+            counts = dict(table.rows)
+            rows = [
+                label
+                for label in labels.get(table.key, [])
+                if table.records_of(label).crossed == dims
+            ]
+            for label in rows:
+                kind = table.row_types.get(label)
+                if kind is not None and combination[dims.index("type")] != kind:
+                    continue  # only contacts of another type hold it
+                cell = (table.key, slice_, label)
+                if cell in linked.values:
+                    continue  # the same figure in a second table
+                linked.add(cell, counts.get(label, 0), cell, latent=True)
+                for dimension, member in zip(dims, combination, strict=True):
+                    parts[(table.key, label, dimension, member)].append(cell)
+                links[(table.key, label)] = table.links_of(label)
+            if table.total_label and len(rows) == len(labels[table.key]):
+                # A combination's table adds up as a slice's does.
+                terms = {
+                    cell: 1
+                    for label in rows
+                    if (cell := (table.key, slice_, label)) in linked.values
+                }
+                terms[(table.key, slice_, table.total_label)] = -1
+                linked.equal(terms)
+    for (key, label, dimension, member), cells in parts.items():
+        slice_ = (dimension, member) if member is not None else ("none of", dimension)
+        published = (key, slice_, label)
+        if published not in linked.values:
+            log.warning("suppression: no figure of %s for the combinations of %s", slice_, key)
+            continue
+        relation = links[(key, label)][dimension]
+        if relation == SUM:
+            linked.equal({**dict.fromkeys(cells, 1), published: -1})
+        elif relation == OVERLAP:
+            for cell in cells:
+                linked.at_most({cell: 1, published: -1})
+            linked.at_most({published: 1, **dict.fromkeys(cells, -1)})
 
 
 # (figures, the figure they are part of): their sum is at most it, in every slice.
@@ -841,7 +998,7 @@ def build(slug, scope, *, suppressed, members=None, rule=None):
     if wanted != ("all",) and wanted[1] not in members[wanted[0]]:
         members = {**members, wanted[0]: [*members[wanted[0]], wanted[1]]}
     reports = linked_reports(scope, members)
-    status = suppress(linked_set(reports), rule)
+    status = suppress(linked_set(reports, crossed_reports(scope)), rule)
     report = BUILDERS[slug](scope)
     tables = []
     for table in report.tables:

@@ -3,6 +3,8 @@ grouped query per figure; each slice must equal that slice's report built on its
 
 import datetime
 
+import pytest
+
 from haven.accounts.models import Site
 from haven.outreach.models import Encounter
 from haven.overdose.models import Area, DrugCheck, OverdoseReport
@@ -18,7 +20,10 @@ def figures_of(report):
     return [(table.key, table.rows, table.notes) for table in report.tables]
 
 
-def test_every_grouped_slice_equals_its_report_built_alone(program, sam, olga, sue, downtown):
+@pytest.fixture
+def records_of_every_kind(program, sam, olga, downtown):
+    """The small program's contacts, with overdose reports, drug checks, referrals and a
+    syringe collection besides."""
     area = Area.objects.create(code="85281", name="85281", kind="zip")
     # Reports made at a contact follow its site and type; one made on its own does not.
     street = Encounter.objects.get(contact_type="street", participant__isnull=True)
@@ -65,6 +70,9 @@ def test_every_grouped_slice_equals_its_report_built_alone(program, sam, olga, s
     SyringeCollection.objects.create(
         location=shelf, site=downtown, occurred_at=at(2, 2), recorded_by=olga, syringes=40
     )
+
+
+def test_every_grouped_slice_equals_its_report_built_alone(records_of_every_kind, sam, olga, sue):
     empty_site = Site.objects.create(name="Nowhere")
     members = {
         "site": [*Site.objects.order_by("pk").values_list("pk", flat=True)],
@@ -80,3 +88,45 @@ def test_every_grouped_slice_equals_its_report_built_alone(program, sam, olga, s
         for pk in pks:
             alone = standard.every_table(Scope(*Q1, **{filters[dimension]: (pk,)}))
             assert figures_of(grouped[(dimension, pk)]) == figures_of(alone), (dimension, pk)
+
+
+def test_every_combination_of_breakdowns_equals_its_report_built_alone(records_of_every_kind):
+    """The figures of each combination of site, staff member and type (of site and type for
+    overdose reports, of site and staff member for records that are not contacts), counted
+    grouped, are those of a report filtered by all of them at once."""
+    scope = Scope(*Q1)
+    crossed = standard.crossed_reports(scope)
+    contacted = set(
+        Encounter.objects.filter(scope.encounters()).values_list("site", "staff", "contact_type")
+    )
+    assert {c for (_c, dims, c) in crossed if dims == standard.CONTACT} == contacted
+    filters = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
+    for (_cross, dims, combination), report in crossed.items():
+        chosen = {filters[d]: (member,) for d, member in zip(dims, combination, strict=True)}
+        alone = {table.key: table for table in standard.every_table(Scope(*Q1, **chosen)).tables}
+        compared = 0
+        for table in report.tables:
+            counts = dict(alone[table.key].rows)
+            for label, count in table.rows:
+                if table.records_of(label).crossed == dims:
+                    assert count == counts.get(label, 0), (combination, table.key, label)
+                    compared += 1
+        assert compared, combination
+
+
+def test_every_row_classified_by_breakdowns_together_has_its_combinations(records_of_every_kind):
+    """A table added to the reports with contacts' figures is split over the combinations
+    too (standard.CROSSED_TABLES), or the audit would not know what each site's is made of."""
+    scope = Scope(*Q1)
+    split = {
+        (dims, table.key, label)
+        for (_cross, dims, _combination), report in standard.crossed_reports(scope).items()
+        for table in report.tables
+        for label, _count in table.rows
+        if table.records_of(label).crossed == dims
+    }
+    for table in standard.every_table(scope).tables:
+        for label, _count in table.rows:
+            dims = table.records_of(label).crossed
+            if dims:
+                assert (dims, table.key, label) in split, (table.key, label)
