@@ -860,6 +860,14 @@ def linked_set(reports, crossed=None):
             total = (key, slice_, _("All participants served"))
             if served in linked.values and total in linked.values:
                 linked.equal({served: 1, total: -1})
+    # Naloxone mailed is handed out at an anonymous mail contact when its request is packed.
+    mailed = ("mail", ("all",), _("Naloxone kits mailed"))
+    handed = [
+        (f"naloxone_{group}", ("type", Encounter.ContactType.MAIL), _("To anonymous contacts"))
+        for group in (Group.NALOXONE_NASAL, Group.NALOXONE_INJECTABLE)
+    ]
+    if all(cell in linked.values for cell in [mailed, *handed]):
+        linked.at_most({mailed: 1, **dict.fromkeys(handed, -1)})
     return linked
 
 
