@@ -171,8 +171,8 @@ def _participants(bodies):
     return by_id, by_code, enrolled
 
 
-def encounter_data(body, lookups, participants=None):
-    """Turn a ContactIn into EncounterData, or raise ApiError naming the field.
+def encounter_data(user, body, lookups, participants=None):
+    """Turn a ContactIn from `user` into EncounterData, or raise ApiError naming the field.
 
     `participants` is what _participants() read for these bodies.
     """
@@ -183,7 +183,7 @@ def encounter_data(body, lookups, participants=None):
         errors.append(("card_code", _("Give a participant or a card code, not both.")))
     elif body.card_code:
         participant = participant_by_card_code(
-            body.card_code, known=by_code, made_for=body.enrolment, enrolled=enrolled
+            body.card_code, user=user, known=by_code, made_for=body.enrolment, enrolled=enrolled
         )[0]
     elif body.participant is not None:
         participant = by_id.get(body.participant)
@@ -247,7 +247,7 @@ def store_contacts(user, bodies, lookups):
     participants = _participants(bodies)
     for index, body in enumerate(bodies):
         try:
-            submissions.append((index, body, *encounter_data(body, lookups, participants)))
+            submissions.append((index, body, *encounter_data(user, body, lookups, participants)))
         except ApiError as error:
             outcomes[index] = error
     stored = do_record_encounters(

@@ -25,8 +25,14 @@ from .actions import (
     do_reserve_card_codes,
 )
 from .forms import ParticipantForm, UICForm
-from .lookup import kept_contacts, kept_for_offline, recent_participants
-from .models import Participant, ReservedCardCode
+from .lookup import (
+    by_card_code,
+    by_card_code_for,
+    kept_contacts,
+    kept_for_offline,
+    recent_participants,
+)
+from .models import ReservedCardCode
 
 router = Router(tags=["participants"])
 
@@ -62,9 +68,15 @@ def participant_out(participant):
 
 
 def participant_by_card_code(
-    text, *, field="card_code", missing_status=400, known=None, made_for=None, enrolled=None
+    text, *, user, field="card_code", missing_status=400, known=None, made_for=None, enrolled=None
 ):
     """(the typed code's record, the kept record), or ApiError saying what is wrong.
+
+    `user`: who writes for the person. One out of their record scope is
+    answered as a code nobody has (lookup.by_card_code_for), so that the
+    answer does not confirm the code is someone's at another site. None only
+    for the lookup, a read that refuses them itself (403), as the search says
+    that the card is not one of the user's sites'.
 
     `known`: {card code: participant} already read with whom each is merged
     into (select_related("merged_into")), to look in instead of the database.
@@ -80,12 +92,10 @@ def participant_by_card_code(
         code = codes.validate(text)
     except codes.CardCodeError as error:
         raise ApiError.one(400, str(error), field) from error
-    if known is not None:
-        participant = known.get(code)
+    if user is None:
+        participant = by_card_code(code)
     else:
-        participant = (
-            Participant.objects.select_related("merged_into").filter(card_code=code).first()
-        )
+        participant = by_card_code_for(user, code, known=known)
     if participant is None:
         raise ApiError.one(
             missing_status,
@@ -124,7 +134,7 @@ def enrolled_by(enrolments):
 @router.post("/lookup", response={200: LookupOut, 400: ErrorOut, 404: ErrorOut})
 def lookup(request, body: CardCodeIn):
     """Find a participant by card code. A mistyped code is a 400 that says it has a typo."""
-    found, kept = participant_by_card_code(body.card_code, missing_status=404)
+    found, kept = participant_by_card_code(body.card_code, user=None, missing_status=404)
     access.require_in_scope(request.auth, kept)
     # The typed code's own record is named too when it was linked to another.
     access.shown_each(request, (kept, found), page="API lookup")

@@ -30,16 +30,20 @@ def by_card_code(code):
     return found[0] if found else None
 
 
-def by_card_code_for(user, code):
+def by_card_code_for(user, code, *, known=None):
     """The participant with this (valid, normalised) card code whom `user` may open, or None.
 
     Every write that names a participant by card code (a contact, a referral,
-    a training attendee, a duplicate link) finds them here, with the record
-    scope of the search and the lookup (core/access.py). A participant out of
-    the user's scope is None, as a code nobody has: the answer must not confirm
-    that the code is someone's at another site, nor write anything for them.
+    a training attendee, a duplicate link; on a page, through the API or in a
+    synced batch) finds them here, with the record scope of the search and the
+    lookup (core/access.py). A participant out of the user's scope is None, as
+    a code nobody has: the answer must not confirm that the code is someone's
+    at another site, nor write anything for them.
+
+    `known`: {card code: participant} read already (a synced batch's), to look
+    in instead of the database.
     """
-    participant = by_card_code(code)
+    participant = known.get(code) if known is not None else by_card_code(code)
     if participant is None or not access.may_open_participant(user, participant):
         return None
     return participant

@@ -264,11 +264,11 @@ def referral_out(referral, notice=None):
     }
 
 
-def _participant(body):
+def _participant(user, body):
     if body.participant is not None and body.card_code:
         raise ApiError.one(400, _("Give a participant or a card code, not both."), "card_code")
     if body.card_code:
-        return participant_by_card_code(body.card_code, made_for=body.enrolment)[0]
+        return participant_by_card_code(body.card_code, user=user, made_for=body.enrolment)[0]
     if body.participant is None:
         raise ApiError.one(400, _("Give a participant or a card code."), "participant")
     participant = Participant.objects.filter(pk=body.participant).first()
@@ -301,7 +301,7 @@ def _same_referral(stored, body, participant, user):
 
 def store_referral(user, body, lookups=None):
     """Make a referral; returns (201, referral, notice). Raises ApiError."""
-    participant = _participant(body)
+    participant = _participant(user, body)
     stored = Referral.objects.filter(client_uuid=body.client_uuid).first()
     if stored is None:
         resource = Resource.objects.filter(pk=body.resource).first()

@@ -49,15 +49,16 @@ def store_attendee(user, body, lookups=None):
         raise ApiError.one(404, _("No training session has this id."), "session")
     if not may_see_session(user, session):
         raise ApiError.one(403, _("You may not list attendees at this session."), "session")
+    # The card code is looked up first: a code refused raises no headcount either.
+    participant = (
+        participant_by_card_code(body.card_code, user=user, made_for=body.enrolment)[1]
+        if body.card_code
+        else None
+    )
     if body.headcount is not None:
         raised = do_raise_headcount(session, body.headcount, by=user)
         if not body.card_code and not body.name and not body.consents_to_named_certificate:
             return (201 if raised else 200), session
-    participant = (
-        participant_by_card_code(body.card_code, made_for=body.enrolment)[1]
-        if body.card_code
-        else None
-    )
     try:
         attendee, created = do_add_attendee(
             session,

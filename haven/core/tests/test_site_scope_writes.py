@@ -2,10 +2,11 @@
 
 Sunny is known only Downtown (enrolled there by Sam); Olga works only
 Eastside. Olga plays the attacker: she types Sunny's card code into every form
-that writes something for the person a card code names (a contact, a training
-attendee, a duplicate link), then a valid code that nobody has, and compares
-the two answers. Once the code she typed is taken out of them they must be the
-same, to the byte, so that the answer does not confirm that Sunny's code is
+and endpoint that writes something for the person a card code names (a
+contact, a referral, a training attendee, a duplicate link; the API and the
+offline sync), then a valid code that nobody has, and compares the two
+answers. Once the code she typed is taken out of them they must be the same,
+to the byte, so that the answer does not confirm that Sunny's code is
 someone's; and neither may write anything. In program scope (the default)
 Olga's writes for Sunny go through as before.
 """
@@ -18,11 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import make_user
+from haven.api.tests.client import api_client
 from haven.core.models import AuditEntry
 from haven.outreach.models import Encounter
 from haven.participants import codes
 from haven.participants.models import Participant
-from haven.resources.models import Referral
+from haven.resources.actions import do_save_resource
+from haven.resources.models import Referral, Resource
 from haven.training.actions import SessionData, do_record_session
 from haven.training.models import Attendee
 
@@ -52,6 +55,17 @@ def eastside_session(olga, eastside):
         site=eastside,
     )
     return do_record_session(data, by=olga)[0]
+
+
+@pytest.fixture
+def resource(adam):
+    return do_save_resource(
+        Resource(name="Desert Bupe Clinic", zip_code="85281"),
+        by=adam,
+        needs=["counseling"],
+        languages=["en"],
+        spans=[],
+    )
 
 
 @pytest.fixture
@@ -201,3 +215,136 @@ def test_in_program_scope_the_duplicate_link_takes_another_sites_participant(
     assert response.status_code == 302
     eastside_only.refresh_from_db()
     assert eastside_only.merged_into == participant
+
+
+# The API and the offline sync ----------------------------------------------------
+
+
+def contact_body(eastside, card_code, client_uuid):
+    return {
+        "client_uuid": str(client_uuid),
+        "site": eastside.pk,
+        "contact_type": "mobile",
+        "card_code": card_code,
+    }
+
+
+def referral_body(eastside, resource, card_code, client_uuid):
+    return {
+        "client_uuid": str(client_uuid),
+        "card_code": card_code,
+        "resource": resource.pk,
+        "need": "counseling",
+        "site": eastside.pk,
+    }
+
+
+def attendee_body(session, card_code, client_uuid):
+    # With a headcount, that must not be raised either when the attendee is refused.
+    return {
+        "client_uuid": str(client_uuid),
+        "session": session.pk,
+        "card_code": card_code,
+        "headcount": 40,
+    }
+
+
+@pytest.fixture
+def bodies(eastside, resource, eastside_session):
+    """{kind: (endpoint, body for a card code and a client UUID)}."""
+    return {
+        "contact": (
+            "/api/v1/contacts",
+            lambda code, client_uuid: contact_body(eastside, code, client_uuid),
+        ),
+        "referral": (
+            "/api/v1/referrals",
+            lambda code, client_uuid: referral_body(eastside, resource, code, client_uuid),
+        ),
+        "training_attendee": (
+            "/api/v1/training/attendees",
+            lambda code, client_uuid: attendee_body(eastside_session, code, client_uuid),
+        ),
+    }
+
+
+KINDS = ["contact", "referral", "training_attendee"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_in_site_scope_the_api_answers_as_for_a_code_nobody_has(
+    kind, bodies, site_scope, olga, participant, nobodys_code, eastside_session
+):
+    client, client_uuid = api_client(olga), uuid.uuid4()
+    endpoint, body = bodies[kind]
+    send = lambda code: client.post_json(endpoint, body(code, client_uuid))  # noqa: E731
+    assert_answered_as_nobodys_code(send, participant, nobodys_code)
+    answer = send(participant.display_code)
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "card_code"
+    assert answer.json()["detail"] == (
+        f"No participant has the card code {participant.display_code}."
+    )
+    eastside_session.refresh_from_db()
+    assert eastside_session.headcount == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_in_site_scope_the_sync_answers_as_for_a_code_nobody_has(
+    kind, bodies, site_scope, olga, participant, nobodys_code, eastside_session
+):
+    client, client_uuid = api_client(olga), uuid.uuid4()
+    _endpoint, body = bodies[kind]
+
+    def send(code):
+        record = {"kind": kind, **body(code, client_uuid)}
+        return client.post_json("/api/v1/sync", {"records": [record]})
+
+    assert_answered_as_nobodys_code_in_a_batch(send, participant, nobodys_code)
+    (result,) = send(participant.display_code).json()["results"]
+    assert (result["status"], result["field"]) == (400, "card_code")
+    eastside_session.refresh_from_db()
+    assert eastside_session.headcount == 3
+
+
+def assert_answered_as_nobodys_code_in_a_batch(send, sunny, nobodys_code):
+    """The batch is answered 200; each record's result is what must match."""
+    before = written()
+    for_sunny = send(codes.format_code(sunny.card_code))
+    for_nobody = send(codes.format_code(nobodys_code))
+    assert for_sunny.status_code == for_nobody.status_code == 200
+    assert for_sunny.json()["results"][0]["status"] == 400
+    assert page(for_sunny, sunny.card_code) == page(for_nobody, nobodys_code)
+    assert written() == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_in_program_scope_the_api_and_the_sync_write_for_another_sites_participant(
+    kind, bodies, olga, participant
+):
+    client = api_client(olga)
+    endpoint, body = bodies[kind]
+    answer = client.post_json(endpoint, body(participant.display_code, uuid.uuid4()))
+    assert answer.status_code == 201, answer.content
+    record = {"kind": kind, **body(participant.display_code, uuid.uuid4())}
+    if kind == "training_attendee":
+        # Listed once per session: the sync lists Sunny at a second one.
+        record["session"] = do_record_session(
+            SessionData(
+                client_uuid=uuid.uuid4(),
+                topic="overdose_response",
+                held_on=timezone.localdate(),
+                audience="community",
+                headcount=0,
+                place="Library",
+            ),
+            by=olga,
+        )[0].pk
+    (result,) = client.post_json("/api/v1/sync", {"records": [record]}).json()["results"]
+    assert result["status"] == 201, result
+    made = {
+        "contact": Encounter.objects.filter(participant=participant, staff=olga),
+        "referral": Referral.objects.filter(participant=participant, made_by=olga),
+        "training_attendee": Attendee.objects.filter(participant=participant),
+    }[kind]
+    assert made.count() == 2
