@@ -5,6 +5,7 @@ from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictInt
@@ -96,5 +97,8 @@ def attendee_out(stored):
 def create_attendee(request, body: AttendeeIn):
     """List an attendee at a session: a participant by card code, or a name with consent
     to a named certificate. Idempotent by client_uuid; the headcount alone needs no call."""
-    status, attendee = store_attendee(request.auth, body)
+    # One transaction, as each record of a synced batch: an attendee refused
+    # (a name without consent, someone listed already) raises no headcount.
+    with transaction.atomic():
+        status, attendee = store_attendee(request.auth, body)
     return Status(status, attendee_out(attendee))

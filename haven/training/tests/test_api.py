@@ -146,3 +146,25 @@ def test_an_attendee_made_for_a_refused_enrolment_never_becomes_whoever_has_the_
     response = client.post_json("/api/v1/training/attendees", body)
     assert (response.status_code, response.json()["field"]) == (400, "enrolment")
     assert not Attendee.objects.exists()
+
+
+def test_an_attendee_refused_raises_no_headcount(sam, session, participant):
+    listed = {
+        "client_uuid": str(uuid.uuid4()),
+        "session": session.pk,
+        "card_code": participant.display_code,
+    }
+    client = api_client(sam)
+    assert client.post_json("/api/v1/training/attendees", listed).status_code == 201
+    session.refresh_from_db()
+    before = session.headcount
+    for refused in (
+        {"name": "Rosa"},  # a name without consent to a named certificate
+        {"card_code": participant.display_code},  # listed at this session already
+    ):
+        body = {"client_uuid": str(uuid.uuid4()), "session": session.pk, "headcount": 40}
+        response = client.post_json("/api/v1/training/attendees", {**body, **refused})
+        assert response.status_code == 400, response.content
+        session.refresh_from_db()
+        assert session.headcount == before
+    assert session.attendees.count() == 1
