@@ -106,7 +106,9 @@ class Table:
 
     def shown_with(self, marks, hidden_label):
         """A copy as published: each row's mark from the audit ({label: status})."""
-        if any(marks.get(label) == WITHHELD for label, _count in self.rows) and self.total_label:
+        # A table is withheld whole with its total: a total known anyway (the sum of the
+        # sites' totals, say) is shown, and only the rows that are withheld are not.
+        if self.total_label and marks.get(self.total_label) == WITHHELD:
             return replace(
                 self, rows=[(str(WITHHELD_TEXT), "")], notes=[], total_label="", withheld=True
             )
@@ -942,6 +944,19 @@ PARTS_OF = [
     (
         [("referrals_linked", gettext_lazy("Referrals whose 30 days have passed"))],
         ("referrals_by_need", gettext_lazy("All referrals")),
+    ),
+    # A test is done at a contact, and a participant served had one.
+    (
+        [("services", gettext_lazy("HIV tests"))],
+        ("contacts_by_type", gettext_lazy("All contacts")),
+    ),
+    (
+        [("services", gettext_lazy("HCV tests"))],
+        ("contacts_by_type", gettext_lazy("All contacts")),
+    ),
+    (
+        [("people_served", gettext_lazy("Unique participants served"))],
+        ("contacts_by_type", gettext_lazy("All contacts")),
     ),
 ]
 

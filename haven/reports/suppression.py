@@ -218,7 +218,95 @@ def suppress(linked, rule=None):
         # consistent before still is), so a cell protected once stays protected: only
         # the weak ones are audited again.
         weak = audit(linked, status, rule, only=weak, lines_of=lines_of)
+    _show_what_is_known(linked, status, rule, cells_of_group)
     return status
+
+
+def _show_what_is_known(linked, status, rule, cells_of_group):
+    """Show the hidden counts that what is published pins to one value anyway.
+
+    A complement that is its table's total less the shown rows, or a table withheld in one
+    slice that another shows (a figure no contact type changes), hides nothing: marked
+    hidden, it says something false and invites working it back. An attacker who has a
+    count already learns nothing more of any other when it is shown, so the audit's
+    verdict stands. Found by bound propagation, a relaxation, which never pins a cell
+    that could take two values nor bounds one tighter than it is; a withheld table is
+    shown only when every count of it can be marked with what is known of it already.
+    """
+    published = [c for c in linked.values if c not in linked.derived and c not in linked.fixed]
+    hidden = [c for c in published if status[c] in (SUPPRESSED, WITHHELD)]
+    if not hidden:
+        return
+    rows = _rows_with_hidden(linked, status)
+    variables = {c for terms, _sense, _rhs in rows for c in terms}
+    limits = {c: bounds(status[c], linked.values[c], rule) for c in variables}
+    low, high = _propagate(rows + _differences(rows, linked.latent), limits, passes=10)
+
+    def known_mark(cell):
+        """The mark that says no more of `cell` than is known already, or None."""
+        if status[cell] == SHOWN or low[cell] == high[cell]:
+            return SHOWN
+        if 1 <= low[cell] and high[cell] <= rule.threshold:
+            return SMALL
+        if low[cell] > rule.threshold:
+            return SUPPRESSED
+        return None
+
+    for cell in hidden:
+        if status[cell] == SUPPRESSED and known_mark(cell) == SHOWN:
+            status[cell] = SHOWN
+    # A withheld table is shown when every count of it can be marked with what is
+    # known of it already (the same table shown in a slice that the breakdown does
+    # not change, with its "<11" where that has them).
+    for group in {linked.group_of[c] for c in hidden if status[c] == WITHHELD}:
+        marks = {c: known_mark(c) for c in cells_of_group[group]}
+        if None not in marks.values():
+            status.update(marks)
+    # Else the counts of it known anyway (a total) are shown, the others still withheld.
+    for cell in hidden:
+        if status[cell] == WITHHELD and known_mark(cell) == SHOWN:
+            status[cell] = SHOWN
+
+
+def _differences(rows, latent):
+    """Lines that are the difference of two equalities over the same cells published
+    nowhere: Downtown's figure and Sam's are each the sum of the same combinations when
+    Sam is all of Downtown, so they are equal, which propagation, one line at a time,
+    does not see."""
+    by_latent = defaultdict(list)
+    for terms, sense, rhs in rows:
+        if sense == "=":
+            hidden = frozenset((c, a) for c, a in terms.items() if c in latent)
+            if hidden:
+                by_latent[hidden].append((terms, rhs))
+    differences = []
+    for hidden, same in by_latent.items():
+        cells = {c for c, _a in hidden}
+        (first, first_rhs), *others = same
+        for terms, rhs in others:
+            difference = defaultdict(int)
+            for c, a in first.items():
+                if c not in cells:
+                    difference[c] += a
+            for c, a in terms.items():
+                if c not in cells:
+                    difference[c] -= a
+            difference = {c: a for c, a in difference.items() if a}
+            if difference:
+                differences.append((difference, "=", first_rhs - rhs))
+    return differences
+
+
+def _rows_with_hidden(linked, status):
+    """The lines that hold a hidden cell: (hidden terms, sense, right-hand side less the
+    shown cells)."""
+    rows = []
+    for terms, sense, rhs in linked.constraints:
+        hidden = {c: a for c, a in terms.items() if status[c] != SHOWN}
+        if hidden:
+            known = sum(a * linked.values[c] for c, a in terms.items() if status[c] == SHOWN)
+            rows.append((hidden, sense, rhs - known))
+    return rows
 
 
 def bounds(status, value, rule):
@@ -434,12 +522,7 @@ def audit(linked, status, rule, only=None, lines_of=None):
     variables = [cell for cell in linked.values if status[cell] != SHOWN]
     if not variables:
         return set()
-    rows = []
-    for terms, sense, rhs in linked.constraints:
-        hidden = {c: a for c, a in terms.items() if status[c] != SHOWN}
-        if hidden:
-            known = sum(a * linked.values[c] for c, a in terms.items() if status[c] == SHOWN)
-            rows.append((hidden, sense, rhs - known))
+    rows = _rows_with_hidden(linked, status)
     parent = {cell: cell for cell in variables}
 
     def root(cell):
