@@ -21,7 +21,7 @@ import uuid
 import pytest
 from django.db import transaction
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_user
@@ -265,6 +265,35 @@ def programs(draw):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(program=programs())
+# Found by it: 4 HIV tests at 4 mobile contacts, and 10 at 10 street contacts; a test is
+# done at a contact.
+@example(
+    program=(
+        3,
+        {0: [0, 2], 1: [2], 2: [0]},
+        [
+            (0, 0, "fixed", 23, 9),
+            (2, 0, "street", 10, 10),
+            (2, 0, "fixed", 4, 0),
+            (2, 1, "street", 12, 9),
+            (0, 2, "fixed", 1, 0),
+        ],
+    )
+)
+@example(
+    program=(
+        2,
+        {0: [0, 1], 1: [1], 2: [1, 0]},
+        [
+            (0, 0, "fixed", 11, 10),
+            (0, 0, "mobile", 4, 4),
+            (1, 0, "street", 22, 17),
+            (1, 1, "street", 35, 21),
+            (1, 2, "street", 22, 19),
+            (0, 2, "mobile", 35, 18),
+        ],
+    )
+)
 def test_no_small_count_of_any_program_is_worked_out_through_the_combinations(
     login, ana, catalog, program
 ):
