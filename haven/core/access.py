@@ -34,7 +34,8 @@ that this module, like the rest of core, imports nothing from them.
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 
@@ -68,16 +69,48 @@ def participants_in_scope(user, participants):
     return participants.filter(_of_sites(user.allowed_site_ids()))
 
 
+def openable(user, participants):
+    """Filter a queryset of participants to those this user may open, in one statement.
+
+    In site scope: those whose person is known at one of the user's sites,
+    through any of their records (the record itself, the record it is linked
+    to as a duplicate, or another duplicate linked to that one). Links are
+    one step deep (do_merge_participants moves the records linked to a
+    duplicate on to its keeper), so a person's records are those with the
+    same kept record: merged_into, or else their own id.
+
+    A lookup by card code filters its one statement with this, so that a
+    code of someone out of scope and a code nobody has are asked the same
+    query and answered by the same empty result.
+    """
+    if not site_scoped(user):
+        return participants
+    participant_model = apps.get_model("participants", "Participant")
+    known_here = participant_model.objects.filter(
+        Q(pk=OuterRef("kept_record")) | Q(merged_into_id=OuterRef("kept_record")),
+        _of_sites(user.allowed_site_ids()),
+    )
+    return participants.alias(kept_record=Coalesce("merged_into_id", "pk")).filter(
+        Exists(known_here)
+    )
+
+
 def may_open_participant(user, participant):
     """In site scope: the person (any record linked to theirs) is known at one of my sites."""
     if not site_scoped(user):
         return True
     participant_model = apps.get_model("participants", "Participant")
-    linked = participant.canonical().linked_ids()
-    return (
-        participant_model.objects.filter(pk__in=linked)
-        .filter(_of_sites(user.allowed_site_ids()))
-        .exists()
+    return openable(user, participant_model.objects.filter(pk=participant.pk)).exists()
+
+
+def openable_ids(user, participants):
+    """The ids of those of `participants` (records) that this user may open, in one query."""
+    ids = {participant.pk for participant in participants if participant is not None}
+    if not site_scoped(user) or not ids:
+        return ids
+    participant_model = apps.get_model("participants", "Participant")
+    return set(
+        openable(user, participant_model.objects.filter(pk__in=ids)).values_list("pk", flat=True)
     )
 
 

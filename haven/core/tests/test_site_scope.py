@@ -16,8 +16,11 @@ from django.urls import get_resolver, reverse
 
 from haven.consents.actions import do_record_consent
 from haven.consents.tests.conftest import install_consent_texts
+from haven.core import access
 from haven.core.models import AuditEntry
 from haven.outreach.models import Encounter
+from haven.participants import lookup
+from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
 from haven.resources.actions import do_make_referral
 from haven.resources.models import Referral
@@ -205,3 +208,28 @@ def test_in_site_scope_a_supervisor_cannot_link_another_sites_participant(
     }
     eastside_only.refresh_from_db()
     assert eastside_only.merged_into is None
+
+
+def test_in_site_scope_a_person_is_mine_through_any_of_their_linked_records(
+    settings, sam, olga, sue, downtown, eastside
+):
+    # Kept Downtown, with one duplicate enrolled Downtown and one at Eastside.
+    keeper = Participant.objects.create(created_by=sam, enrolled_site=downtown)
+    downtown_duplicate = Participant.objects.create(created_by=sam, enrolled_site=downtown)
+    eastside_duplicate = Participant.objects.create(created_by=olga, enrolled_site=eastside)
+    stranger = Participant.objects.create(created_by=sam, enrolled_site=downtown)
+    do_merge_participants(duplicate=downtown_duplicate, keeper=keeper, by=sue)
+    do_merge_participants(duplicate=eastside_duplicate, keeper=keeper, by=sue)
+    settings.HAVEN_RECORD_SCOPE = "site"
+    everyone = [keeper, downtown_duplicate, eastside_duplicate, stranger]
+    for record in everyone:
+        record.refresh_from_db()
+        mine = record != stranger
+        assert access.may_open_participant(olga, record) is mine
+        found = lookup.by_card_code_for(olga, record.card_code)
+        assert found == (record if mine else None)
+    assert access.openable_ids(olga, everyone) == {
+        keeper.pk,
+        downtown_duplicate.pk,
+        eastside_duplicate.pk,
+    }

@@ -15,6 +15,8 @@ import re
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,6 +142,27 @@ def test_in_site_scope_the_quick_log_answers_as_for_a_code_nobody_has(
     assert form.errors == {
         "card_code": [f"No participant has the card code {participant.display_code}."]
     }
+
+
+def statements(send, code):
+    """The statements the answer to `code` asked, with every quoted value taken out
+    (the code, and the times a session is checked at)."""
+    with CaptureQueriesContext(connection) as captured:
+        send(code)
+    return [re.sub(r"'[^']*'", "?", query["sql"]) for query in captured.captured_queries]
+
+
+def test_in_site_scope_the_quick_log_asks_the_same_statements_as_for_a_code_nobody_has(
+    site_scope, login, olga, eastside, participant, nobodys_code
+):
+    # Olga times the answers: reading Sunny's record and then checking his scope
+    # took more statements than finding no record for nobody's code.
+    client, client_uuid = login(olga), uuid.uuid4()
+    send = lambda code: quick_log(client, eastside, code, client_uuid)  # noqa: E731
+    send(codes.format_code(nobodys_code))  # a session's first request reads more
+    for_sunny = statements(send, participant.display_code)
+    for_nobody = statements(send, codes.format_code(nobodys_code))
+    assert for_sunny == for_nobody
 
 
 def test_in_program_scope_the_quick_log_finds_another_sites_participant(
