@@ -49,7 +49,7 @@ KINDS = {
     "stock_receive": (ReceiveIn, store_receipt, STOCK_ROLES),
     "stock_transfer": (TransferIn, store_transfer, STOCK_ROLES),
     "overdose_report": (OverdoseReportIn, store_overdose_report, PARTICIPANT_ROLES),
-    # After the contact it belongs to, which is made before it on the phone.
+    # After the contact it belongs to: the phone sends it once that contact is stored.
     "naloxone_details": (NaloxoneDetailsIn, store_naloxone_details, PARTICIPANT_ROLES),
     "referral": (ReferralIn, store_referral, PARTICIPANT_ROLES),
     "referral_status": (ReferralStatusSyncIn, store_referral_status, PARTICIPANT_ROLES),

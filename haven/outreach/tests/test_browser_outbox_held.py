@@ -2,8 +2,10 @@
 Chromium at phone size. When Haven refuses the enrolment because its card code was taken
 meanwhile, whoever has that code in Haven is someone else: what was made for the person
 enrolled is never sent under that code unless the worker chooses who it is for. Discarding
-the enrolment asks what becomes of its records; naloxone details go with their contact."""
+the enrolment asks what becomes of its records; naloxone details wait behind their contact
+and go with it."""
 
+import re
 import uuid
 
 import pytest
@@ -31,6 +33,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CODE_TAKEN = "was used already for someone else"
 NALOXONE_SCREEN = ("/overdose/naloxone/", "/api/v1/items", "/api/v1/kits")
+# The client UUID of the naloxone details waiting for a contact, by its client UUID.
+DETAILS_OF = """async (contact) => (await window.havenField.outbox.all())
+  .find((r) => r.kind === "naloxone_details" && r.body.contact === contact).client_uuid"""
 
 
 def not_theirs(code):
@@ -78,6 +83,16 @@ def nothing_more_is_sent(page, syncs):
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_timeout(500)
     assert len(syncs) == sent_before
+
+
+def give_naloxone_details(page, contact):
+    """Naloxone details for a contact waiting on the phone, on their own kept screen
+    (as the outbox's "Naloxone details" opens it); returns their client UUID."""
+    page.evaluate("(uuid) => sessionStorage.setItem('haven-naloxone-for', uuid)", contact)
+    page.goto("/overdose/naloxone/")
+    page.get_by_role("button", name="Save naloxone details").tap()
+    expect(page.locator("#naloxone-kept")).to_be_focused()
+    return page.evaluate(DETAILS_OF, contact)
 
 
 def test_a_contact_held_behind_a_discarded_enrolment_never_reaches_who_has_its_code(
@@ -170,10 +185,7 @@ def test_a_contact_refused_behind_an_enrolment_is_not_retried_as_it_is_and_goes_
     expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()
     [contact] = page.evaluate(CONTACTS_WAITING)
     # Its naloxone details, made with no signal on their own screen.
-    page.evaluate("(uuid) => sessionStorage.setItem('haven-naloxone-for', uuid)", contact)
-    page.goto("/overdose/naloxone/")
-    page.get_by_role("button", name="Save naloxone details").tap()
-    expect(page.locator("#naloxone-kept")).to_be_focused()
+    details = give_naloxone_details(page, contact)
     other = give_the_code_to_someone_else(sam, downtown, code)
 
     page.goto("/outreach/log/")
@@ -203,7 +215,9 @@ def test_a_contact_refused_behind_an_enrolment_is_not_retried_as_it_is_and_goes_
     assert page.evaluate(WHAT_IS_LEFT_ON_THE_PHONE)["records"] == 0
     nothing_more_is_sent(page, syncs)
     # The contact went once, in the batch its enrolment was refused in; never again.
+    # Its details, waiting behind it, never went at all.
     assert sum(contact in sent for sent in uuids_sent(syncs)) == 1
+    assert not any(details in sent for sent in uuids_sent(syncs))
     assert not Encounter.objects.exists() and not other.encounters.exists()
 
 
@@ -240,10 +254,11 @@ def test_with_signal_a_contact_for_someone_whose_enrolment_waits_waits_behind_it
 def test_naloxone_details_go_with_their_contact_and_those_left_alone_are_only_discarded(
     page, sam, downtown, catalog
 ):
-    """Two contacts for a card code nobody has, each with naloxone details, all refused.
-    The first contact was discarded by a phone of an earlier version, which left its
-    details behind: they say so and offer only Discard. The second is discarded now:
-    its details go with it, as the question says."""
+    """Two contacts for a card code nobody has, each with naloxone details: Haven refuses
+    the contacts, and the details wait behind them. The first contact was discarded by a
+    phone of an earlier version, which left its details behind: sent, Haven refuses them,
+    and they say so and offer only Discard. The second is discarded now: its details go
+    with it, as the question says."""
     unknown = codes.format_code(codes.generate())
     log_in(page, "sam", PASSWORD)
     ready_for_no_signal(page)
@@ -256,14 +271,12 @@ def test_naloxone_details_go_with_their_contact_and_those_left_alone_are_only_di
         expect(page.get_by_role("heading", name=f"Waiting to send: {waiting}")).to_be_visible()
     first, second = page.evaluate(CONTACTS_WAITING)
     for contact in (first, second):
-        page.evaluate("(uuid) => sessionStorage.setItem('haven-naloxone-for', uuid)", contact)
-        page.goto("/overdose/naloxone/")
-        page.get_by_role("button", name="Save naloxone details").tap()
-        expect(page.locator("#naloxone-kept")).to_be_focused()
+        give_naloxone_details(page, contact)
     page.goto("/outreach/log/")
     go_online(page)
     problems = page.locator("#outbox-list > li.problem")
-    expect(problems).to_have_count(4)
+    expect(problems).to_have_count(2)
+    expect(page.locator("#outbox-list > li")).to_have_count(4)
 
     page.evaluate("(uuid) => window.havenField.outbox.remove(uuid)", first)
     page.reload()
@@ -287,6 +300,62 @@ def test_naloxone_details_go_with_their_contact_and_those_left_alone_are_only_di
     left_alone.get_by_role("button", name="Discard").tap()
     expect(page.locator("#outbox-list > li")).to_have_count(0)
     assert page.evaluate(WHAT_IS_LEFT_ON_THE_PHONE)["records"] == 0
+
+
+def test_naloxone_details_wait_behind_their_refused_contact_and_follow_it_once_fixed(
+    page, sam, downtown, participant, catalog
+):
+    """A contact logged with no signal for a mistyped card code, with naloxone details.
+    Back in signal Haven refuses the contact; its details are not sent ahead of it (Haven
+    would refuse them too, for want of their contact) but wait behind it, unsent however
+    often the outbox is sent. Once the worker fixes the contact and Haven stores it, the
+    details go, and are stored on that contact."""
+    from haven.overdose.models import NaloxoneDistribution
+
+    unknown = codes.format_code(codes.generate())
+    log_in(page, "sam", PASSWORD)
+    ready_for_no_signal(page)
+    keep_screens(page, *NALOXONE_SCREEN)
+    page.context.set_offline(True)
+    page.goto("/outreach/log/")
+    expect(page.locator("#offline-ready")).to_be_visible()
+    log_contact(page, card_code=unknown, naloxone=1)
+    expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
+    [contact] = page.evaluate(CONTACTS_WAITING)
+    details = give_naloxone_details(page, contact)
+
+    page.goto("/outreach/log/")
+    syncs = listen_to_syncs(page)
+    go_online(page)
+    refused = page.locator("#outbox-list > li.problem")
+    expect(refused).to_contain_text(f"No participant has the card code {unknown}.")
+    expect(refused).to_have_count(1)
+    waiting = page.locator(f"#outbox-list > li[data-uuid='{details}']")
+    expect(waiting).to_contain_text("Naloxone details, contact of")
+    expect(waiting).to_have_class(re.compile(r"\bpending\b"))
+    expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()
+    assert_accessible(page)
+    nothing_more_is_sent(page, syncs)
+    assert uuids_sent(syncs) == [[contact]]
+    assert not NaloxoneDistribution.objects.exists()
+
+    refused.get_by_role("button", name="Edit and retry").tap()
+    expect(page.get_by_label("Card code")).to_have_value(unknown)
+    page.get_by_label("Card code").fill(participant.display_code)
+    page.get_by_role("button", name="Save contact").tap()
+    expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    assert_accessible(page)
+    # The contact is stored first; its details go in the batch after, once.
+    assert uuids_sent(syncs) == [[contact], [contact], [details]]
+    stored = Encounter.objects.get(client_uuid=contact)
+    assert stored.participant == participant
+    [detail] = NaloxoneDistribution.objects.all()
+    assert (detail.encounter, detail.item, detail.kits, detail.formulation) == (
+        stored,
+        catalog["naloxone"],
+        1,
+        "nasal",
+    )
 
 
 def test_an_attendee_made_for_someone_enrolled_follows_their_new_code_and_is_listed_by_it(

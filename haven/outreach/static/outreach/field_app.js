@@ -216,15 +216,72 @@
     };
   }
 
+  // The records on the phone that `record` depends on: Haven refuses it
+  // until they are stored. Naloxone details depend on their contact
+  // (body.contact); a record made for someone enrolled on this phone, on that
+  // enrolment (body.enrolment, or its card code: madeFor).
+  function dependencies(record, byUuid, enrolments) {
+    if (record.locked) return [];
+    return [
+      byUuid.get(record.body.contact),
+      byUuid.get(record.body.enrolment),
+      ...enrolments.filter((enrolment) => madeFor(record, enrolment)),
+    ].filter((other) => other && other !== record);
+  }
+
+  // What goes in the next batch, in the order made: the records ready to send
+  // (pending) that wait for nothing. A record waits while one it depends on is
+  // held on the phone (refused, locked, or itself waiting): sent ahead of it,
+  // Haven would refuse it for a reason the worker cannot fix there. It is
+  // discarded with it too (discard, discardEnrolment). A record made for
+  // someone enrolled on this phone goes right behind a pending enrolment, in
+  // the same batch: Haven stores it on the person that enrolment makes, or
+  // refuses it with it, naming the enrolment (api/sync.py), and it follows the
+  // enrolment once that is fixed (followNewCardCode). Any other waits until
+  // the record it depends on is stored, and goes in the batch after it.
+  function readyToSend(own) {
+    const byUuid = new Map(own.map((record) => [record.client_uuid, record]));
+    const enrolments = own.filter((record) => record.kind === "enrolment");
+    const waiting = new Set(own.filter((record) => record.state !== "pending"));
+    const holds = (other) => waiting.has(other) || other.kind !== "enrolment";
+    // Until no more records wait: what waits for a waiting record waits too.
+    let more = true;
+    while (more) {
+      more = false;
+      for (const record of own) {
+        if (waiting.has(record) || !dependencies(record, byUuid, enrolments).some(holds)) {
+          continue;
+        }
+        waiting.add(record);
+        more = true;
+      }
+    }
+    return own.filter((record) => !waiting.has(record));
+  }
+
   // One attempt: { state, sent, notices }, the state one of idle, sent,
-  // answered (only refusals), offline, log-in or error.
+  // answered (only refusals), offline, log-in or error. Batch after batch
+  // while each stores something, so that what waited for a record just stored
+  // goes at once.
   async function sendPending() {
+    const outcome = { state: "idle", sent: 0, notices: [] };
+    let batch;
+    do {
+      batch = await sendBatch();
+      outcome.sent += batch.sent;
+      outcome.notices.push(...batch.notices);
+    } while (batch.state === "sent");
+    // A batch that found nothing to send, or only refusals, after one that
+    // stored records: the attempt sent them. No signal, or a session ended,
+    // is said whatever was sent before.
+    const quiet = batch.state === "idle" || batch.state === "answered";
+    outcome.state = outcome.sent && quiet ? "sent" : batch.state;
+    return outcome;
+  }
+
+  async function sendBatch() {
     const { own } = await ownRecords();
-    // Records for someone whose enrolment Haven refused wait until it is fixed.
-    const refused = own.filter((r) => r.kind === "enrolment" && r.state === "problem");
-    const forRefused = (record) =>
-      record.kind !== "enrolment" && refused.some((enrolment) => madeFor(record, enrolment));
-    const pending = own.filter((record) => record.state === "pending" && !forRefused(record));
+    const pending = readyToSend(own);
     if (!pending.length) return { state: "idle", sent: 0, notices: [] };
     let response;
     try {

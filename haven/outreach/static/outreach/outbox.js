@@ -8,9 +8,10 @@
 // discards it. One Haven holds already with other details is named by its
 // kind and time, with what to do, and can only be discarded: retried, it
 // would be counted twice. Discarding an enrolment asks what becomes of the
-// records made for its person (field_app.js, discardEnrolment); discarding a
-// contact takes its naloxone details with it. Without JavaScript the form
-// posts as an ordinary form.
+// records made for its person (field_app.js, discardEnrolment). A contact's
+// naloxone details are sent only once Haven has stored it (field_app.js,
+// readyToSend), and discarding the contact takes them with it. Without
+// JavaScript the form posts as an ordinary form.
 (() => {
   const form = document.getElementById("quick-log");
   const field = window.havenField;
