@@ -59,6 +59,21 @@ def listen_to_syncs(page):
     return syncs
 
 
+def haven_holds_the_uuid_with_other_details(client_uuid, participant, staff, site, catalog):
+    """Haven got a contact under `client_uuid` (a record's on the phone) with other
+    details than the phone's: 10 syringes, for `participant`."""
+    do_record_encounter(
+        EncounterData(
+            client_uuid=uuid.UUID(client_uuid),
+            site=site,
+            contact_type="street",
+            participant=participant,
+            supplies={catalog["syringes"]: 10},
+        ),
+        staff=staff,
+    )
+
+
 def test_a_contact_already_saved_is_explained_and_only_discarded_and_a_mistake_is_fixed(
     page, sam, downtown, participant, catalog
 ):
@@ -75,16 +90,7 @@ def test_a_contact_already_saved_is_explained_and_only_discarded_and_a_mistake_i
 
     # Meanwhile Haven got a contact under the first one's UUID with other details
     # (an earlier send of this contact, before it was changed on the phone).
-    do_record_encounter(
-        EncounterData(
-            client_uuid=uuid.UUID(waiting),
-            site=downtown,
-            contact_type="street",
-            participant=participant,
-            supplies={catalog["syringes"]: 10},
-        ),
-        staff=sam,
-    )
+    haven_holds_the_uuid_with_other_details(waiting, participant, sam, downtown, catalog)
     syncs = listen_to_syncs(page)
     go_online(page)
 
@@ -160,16 +166,7 @@ def test_a_clashing_contact_of_someone_whose_enrolment_is_fixed_is_sent_once_mor
 
     other = Participant.objects.create(alias="Other", created_by=sam, enrolled_site=downtown)
     ReservedCardCode.objects.filter(code=codes.normalise(code)).update(participant=other)
-    do_record_encounter(
-        EncounterData(
-            client_uuid=uuid.UUID(clashing),
-            site=downtown,
-            contact_type="street",
-            participant=other,
-            supplies={catalog["syringes"]: 10},
-        ),
-        staff=sam,
-    )
+    haven_holds_the_uuid_with_other_details(clashing, other, sam, downtown, catalog)
     syncs = listen_to_syncs(page)
     go_online(page)
     problems = page.locator("#outbox-list > li.problem")
