@@ -63,6 +63,7 @@ class AuditEntry(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
+    # Plain indexes only: migration 0007 drops PostgreSQL's copies for LIKE patterns.
     action = models.CharField(max_length=20, choices=Action.choices, db_index=True)
     object_type = models.CharField(max_length=50, db_index=True)
     object_id = models.CharField(max_length=64, blank=True)

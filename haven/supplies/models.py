@@ -192,7 +192,9 @@ class StockMovement(models.Model):
         REVERSAL = "reversal", _("Reversal")
 
     client_uuid = models.UUIDField(null=True, blank=True, unique=True, editable=False)
-    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    # No index: nothing looks movements up by kind alone (the stock pages narrow
+    # by location, item and time first), and each index is written on every movement.
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     # No index of its own: (location, item, time) in Meta.indexes serves it.
     location = models.ForeignKey(
         StockLocation, on_delete=models.PROTECT, related_name="movements", db_index=False

@@ -60,3 +60,37 @@ def test_a_movements_own_location_review_and_transfer_indexes_go_and_come_back(m
 
     migrator.apply_tested_migration(before_migration)
     assert indexes_on("supplies_stockmovement") == before
+
+
+def test_a_movements_kind_indexes_go_and_come_back(migrator):
+    before_migration = ("supplies", "0005_covered_indexes_dropped")
+    migrator.apply_initial_migration(before_migration)
+    before = indexes_on("supplies_stockmovement")
+    # The plain index, and on PostgreSQL its copy for LIKE patterns.
+    expected = 2 if connection.vendor == "postgresql" else 1
+    assert len(before[("kind",)]) == expected
+
+    migrator.apply_tested_migration(("supplies", "0006_kind_index_dropped"))
+    after = indexes_on("supplies_stockmovement")
+    assert ("kind",) not in after
+    assert ("location_id", "item_id", "occurred_at") in after
+
+    migrator.apply_tested_migration(before_migration)
+    assert len(indexes_on("supplies_stockmovement")[("kind",)]) >= 1
+
+
+def test_the_audit_logs_pattern_indexes_go_and_the_plain_ones_stay(migrator):
+    before_migration = ("core", "0006_rate_counts")
+    migrator.apply_initial_migration(before_migration)
+    before = indexes_on("core_auditentry")
+
+    migrator.apply_tested_migration(("core", "0007_audit_pattern_indexes_dropped"))
+    after = indexes_on("core_auditentry")
+    for column in ("action", "object_type"):
+        assert len(after[(column,)]) == 1
+        assert not after[(column,)][0].endswith("_like")
+        if connection.vendor == "postgresql":
+            assert len(before[(column,)]) == 2
+
+    migrator.apply_tested_migration(before_migration)
+    assert indexes_on("core_auditentry") == before
