@@ -26,7 +26,6 @@ from .actions import (
 )
 from .forms import ParticipantForm, UICForm
 from .lookup import (
-    by_card_code,
     by_card_code_for,
     kept_contacts,
     kept_for_offline,
@@ -72,11 +71,9 @@ def participant_by_card_code(
 ):
     """(the typed code's record, the kept record), or ApiError saying what is wrong.
 
-    `user`: who writes for the person. One out of their record scope is
-    answered as a code nobody has (lookup.by_card_code_for), so that the
-    answer does not confirm the code is someone's at another site. None only
-    for the lookup, a read that refuses them itself (403), as the search says
-    that the card is not one of the user's sites'.
+    `user`: who reads or writes for the person. One out of their record scope
+    is answered as a code nobody has (lookup.by_card_code_for), so that the
+    answer does not confirm the code is someone's at another site.
 
     `known`: {card code: participant} already read with whom each is merged
     into (select_related("merged_into")), to look in instead of the database.
@@ -92,10 +89,7 @@ def participant_by_card_code(
         code = codes.validate(text)
     except codes.CardCodeError as error:
         raise ApiError.one(400, str(error), field) from error
-    if user is None:
-        participant = by_card_code(code)
-    else:
-        participant = by_card_code_for(user, code, known=known)
+    participant = by_card_code_for(user, code, known=known)
     if participant is None:
         raise ApiError.one(
             missing_status,
@@ -133,9 +127,12 @@ def enrolled_by(enrolments):
 
 @router.post("/lookup", response={200: LookupOut, 400: ErrorOut, 404: ErrorOut})
 def lookup(request, body: CardCodeIn):
-    """Find a participant by card code. A mistyped code is a 400 that says it has a typo."""
-    found, kept = participant_by_card_code(body.card_code, user=None, missing_status=404)
-    access.require_in_scope(request.auth, kept)
+    """Find a participant by card code. A mistyped code is a 400 that says it has a typo.
+
+    In site scope the code of a participant out of the user's record scope is
+    a 404, as a code nobody has: a 403 confirmed that the code was someone's.
+    """
+    found, kept = participant_by_card_code(body.card_code, user=request.auth, missing_status=404)
     # The typed code's own record is named too when it was linked to another.
     access.shown_each(request, (kept, found), page="API lookup")
     result = participant_out(kept)

@@ -7,7 +7,6 @@ from django.apps import apps
 from django.db.models import F, Max, Q, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from haven.core import access
 from haven.core.db import reads
@@ -38,7 +37,8 @@ def by_card_code_for(user, code, *, known=None):
     synced batch) finds them here, with the record scope of the search and the
     lookup (core/access.py). A participant out of the user's scope is None, as
     a code nobody has: the answer must not confirm that the code is someone's
-    at another site, nor write anything for them.
+    at another site, nor write anything for them. Every read by card code
+    (the search box, the API lookup) finds the person here too.
 
     `known`: {card code: participant} read already (a synced batch's), to look
     in instead of the database.
@@ -62,7 +62,8 @@ def find(text, limit=20, *, user):
 
     A text that looks like a card code is checked first, so that a typo is
     reported as a typo rather than as "nothing found". Only participants in
-    the user's record scope are found.
+    the user's record scope are found; the card code of one out of it finds
+    nobody, as a code nobody has (by_card_code_for).
     """
     text = (text or "").strip()
     if not text:
@@ -75,11 +76,11 @@ def find(text, limit=20, *, user):
         except codes.CardCodeError as error:
             card_error = str(error)
         else:
-            participant = by_card_code(code)
+            # A code of someone out of the user's scope is answered as a code
+            # nobody has: "not one of your sites'" confirmed it was someone's.
+            participant = by_card_code_for(user, code)
             if participant is not None:
-                if access.may_open_participant(user, participant):
-                    return participant.canonical(), [], None
-                card_error = _("This card is not one of your sites' participants.")
+                return participant.canonical(), [], None
     folded = text.casefold()
     candidates = Participant.objects.filter(
         Q(uic=normalised) | Q(alias_folded__startswith=folded), merged_into__isnull=True
