@@ -193,6 +193,17 @@ def log_in(page, username, password):
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
+def go_online(page):
+    """The phone has signal again: Playwright's offline switch lifted, and "online" fired.
+
+    Chromium 150 no longer fires "online" when Playwright lifts its switch
+    (navigator.onLine turns true silently); a phone fires it, and the field app
+    sends its outbox when it does.
+    """
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+
+
 def _describe(violation):
     lines = [
         f"- {violation['id']} ({violation.get('impact') or 'no impact'}): {violation['help']}",

@@ -10,7 +10,7 @@ from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import PHONE, assert_accessible, log_in
+from haven.core.tests.browser import PHONE, assert_accessible, go_online, log_in
 from haven.outreach.models import Encounter, FieldDeviceKey
 from haven.participants import codes
 
@@ -134,10 +134,7 @@ def test_contacts_logged_offline_survive_a_reload_and_are_stored_once(
     expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
     assert_accessible(page)
 
-    page.context.set_offline(False)
-    # Chromium 150 no longer fires "online" when Playwright lifts its offline
-    # switch (navigator.onLine turns true silently); a phone fires it.
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible(timeout=15_000)
     expect(outbox).to_have_count(0)
     encounters = list(Encounter.objects.order_by("occurred_at"))
@@ -188,8 +185,7 @@ def test_a_sync_cut_off_after_the_server_stored_it_stores_each_contact_once(
         expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
 
         page.route("**/api/v1/sync", lose_the_first_answer)
-        context.set_offline(False)
-        page.evaluate("window.dispatchEvent(new Event('online'))")  # as in the test above
+        go_online(page)
         for _ in range(100):
             if cut_off:
                 break
@@ -431,9 +427,8 @@ def test_haven_stopped_in_the_middle_of_a_sync_stores_each_contact_once_when_bac
         expect(page.get_by_role("heading", name="Waiting to send: 3")).to_be_visible()
 
         page.route("**/api/v1/sync", stop_haven_before_it_answers, times=1)
-        context.set_offline(False)
-        # The sync starts now, not at the outbox's next half-minute try (see above).
-        page.evaluate("window.dispatchEvent(new Event('online'))")
+        # The sync starts now, not at the outbox's next half-minute try (go_online).
+        go_online(page)
         for _ in range(300):  # a loaded machine can take seconds to store the batch
             if stopped:
                 break
@@ -471,8 +466,7 @@ def test_a_refused_contact_stays_until_the_worker_fixes_it(
     page.context.set_offline(True)
     log_contact(page, card_code=unknown_code, naloxone=1)
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
 
     problem = page.locator("#outbox-list > li.problem")
     expect(problem).to_contain_text(f"No participant has the card code {unknown_code}.")
@@ -509,8 +503,7 @@ def test_logging_out_clears_the_phone(page, sam, downtown, participant, catalog)
     go_offline_when_ready(page)
     log_contact(page, card_code=participant.card_code)
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     page.context.set_offline(True)
     log_contact(page, anonymous_people=1)

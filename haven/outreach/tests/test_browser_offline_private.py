@@ -16,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import assert_accessible, log_in
+from haven.core.tests.browser import assert_accessible, go_online, log_in
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Encounter, FieldDeviceKey
 from haven.outreach.tests.test_browser_offline import (
@@ -136,8 +136,7 @@ def test_after_a_shift_the_phone_names_nobody_in_plain_text(
     # Back in signal: each record stored once. The log screen is opened first
     # (from the phone), so that the sync it shows is the one it starts.
     page.goto("/outreach/log/")
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible(timeout=15_000)
     assert Encounter.objects.filter(participant=participant).count() == 3
     assert Encounter.objects.get(participant=river)
@@ -191,8 +190,7 @@ def test_someone_enrolled_with_no_signal_has_a_timeline_with_no_signal(
     expect(page.locator("#timeline-contacts > li")).to_have_count(1)
 
     page.goto("/outreach/log/")
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible(timeout=15_000)
     robin = Participant.objects.get(alias="Robin")
     assert robin.display_code == code

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import assert_accessible, log_in
+from haven.core.tests.browser import assert_accessible, go_online, log_in
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Encounter
 from haven.outreach.tests.test_browser_offline import (
@@ -23,12 +23,6 @@ from haven.outreach.tests.test_browser_offline import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def go_online(page):
-    page.context.set_offline(False)
-    # Chromium no longer fires "online" when Playwright lifts its switch; a phone does.
-    page.evaluate("window.dispatchEvent(new Event('online'))")
 
 
 def keep_screens(page, *paths):

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import assert_accessible, log_in
+from haven.core.tests.browser import assert_accessible, go_online, log_in
 from haven.outreach.models import Encounter, FieldDeviceKey
 from haven.outreach.tests.test_browser_offline import (
     WAIT_FOR_KEPT_PARTICIPANTS,
@@ -168,8 +168,7 @@ def test_the_phone_keeps_no_card_code_name_or_note_in_plain_text(
     expect(page.locator("#outbox-list")).to_contain_text(participant.display_code)
     assert_accessible(page)
 
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible(timeout=15_000)
     contact = Encounter.objects.get()
     assert contact.participant == participant and contact.note == NOTE

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import WAIT_MS, assert_accessible, log_in
+from haven.core.tests.browser import WAIT_MS, assert_accessible, go_online, log_in
 from haven.outreach.models import Encounter
 from haven.outreach.tests.test_browser_offline import (
     HOLDS_KEYS,
@@ -112,8 +112,7 @@ def test_a_contact_saved_offline_is_confirmed_where_the_worker_is_looking(
     )
     expect(status).to_be_focused()
     assert page.evaluate(IN_VIEW, "#outbox-status")
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     assert Encounter.objects.get().participant == participant
 
@@ -234,8 +233,7 @@ def test_a_participant_found_with_no_signal_gets_the_contact_once(
     expect(page.locator("#logging-for")).to_be_hidden()
     assert not Encounter.objects.exists()
 
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     encounter = Encounter.objects.get()
     assert encounter.participant == participant
@@ -300,8 +298,7 @@ def test_someone_enrolled_with_no_signal_is_stored_once_with_their_contact(
     expect(page.locator("#outbox-list")).to_contain_text(f"New participant {code}")
     assert not Participant.objects.exists()
 
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     enrolled = Participant.objects.order_by("pk")
     assert [p.alias for p in enrolled] == ["Robin", "Jay", "Robin"]
@@ -338,8 +335,7 @@ def test_two_phones_enrolling_with_no_signal_at_once_never_make_the_same_code(
             # The log screen first (from the phone): a sync the page before
             # started and finished would leave it nothing to show.
             phone.goto("/outreach/log/")
-            phone.context.set_offline(False)
-            phone.evaluate("window.dispatchEvent(new Event('online'))")
+            go_online(phone)
             expect(phone.get_by_role("heading", name="Everything is sent.")).to_be_visible()
         assert sorted(p.display_code for p in Participant.objects.all()) == sorted(made)
     finally:
@@ -379,8 +375,7 @@ def test_an_overdose_report_made_with_no_signal_is_stored_once(page, sam, downto
     page.goto("/outreach/log/")
     expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()
     expect(page.locator("#outbox-list")).to_contain_text("Overdose report, 85281 Downtown")
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     assert OverdoseReport.objects.count() == 2
     first = OverdoseReport.objects.get(naloxone_doses=2)
@@ -427,8 +422,7 @@ def test_a_contact_saved_before_the_chosen_person_shows_is_logged_for_them(
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
     expect(page.locator("#offline-form-error")).to_be_hidden()
 
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     assert Encounter.objects.get().participant == participant
 
@@ -446,8 +440,7 @@ def test_someone_typed_before_the_chosen_person_shows_is_who_the_contact_is_for(
     expect(page.get_by_role("heading", name="Waiting to send: 1")).to_be_visible()
     expect(page.locator("#logging-for")).to_be_hidden()
 
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     assert Encounter.objects.get().participant == other
 
@@ -488,8 +481,7 @@ def test_a_referral_made_before_the_chosen_person_shows_is_made_for_them(
     )
 
     page.goto("/outreach/log/")
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     referral = Referral.objects.get()
     assert (referral.participant, referral.resource) == (participant, clinic)
@@ -517,8 +509,7 @@ def test_a_participant_linked_to_another_while_the_phone_was_offline(
 
     # Meanwhile, at the office, the duplicate is linked to the kept record.
     do_merge_participants(duplicate=duplicate, keeper=participant, by=sue)
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     # The worker is told where the contact went; it is stored once, on the kept record.
     expect(page.locator("#outbox-status")).to_contain_text(
@@ -540,8 +531,7 @@ def test_a_phone_clock_hours_ahead_is_shown_and_nothing_is_lost(
     page.goto("/outreach/log/")
     go_offline_when_ready(page)
     log_contact(page, card_code=participant.display_code, naloxone=1)
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     problem = page.locator("#outbox-list > li.problem")
     expect(problem).to_contain_text("A contact cannot be in the future.")
     assert not Encounter.objects.exists()
@@ -595,8 +585,7 @@ def test_a_referral_made_with_no_signal_is_stored_once(page, sam, adam, downtown
 
     page.goto("/outreach/log/")
     expect(page.locator("#outbox-list")).to_contain_text("Referral, Desert Bupe Clinic")
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     referral = Referral.objects.get()
     assert (referral.participant, referral.resource, referral.need) == (

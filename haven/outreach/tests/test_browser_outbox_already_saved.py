@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import assert_accessible, log_in
+from haven.core.tests.browser import assert_accessible, go_online, log_in
 from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Encounter
 from haven.outreach.tests.test_browser_offline import (
@@ -22,7 +22,6 @@ from haven.outreach.tests.test_browser_offline import (
     log_contact,
 )
 from haven.outreach.tests.test_browser_offline_records import (
-    go_online,
     make_area,
     ready,
     report_overdose,

@@ -12,14 +12,14 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import assert_accessible, log_in
+from haven.core.tests.browser import assert_accessible, go_online, log_in
 from haven.outreach.models import Encounter
 from haven.outreach.tests.test_browser_offline import (
     WHAT_IS_LEFT_ON_THE_PHONE,
     expect_the_log_screen_for,
     log_contact,
 )
-from haven.outreach.tests.test_browser_offline_records import go_online, keep_screens, make_training
+from haven.outreach.tests.test_browser_offline_records import keep_screens, make_training
 from haven.outreach.tests.test_browser_offline_shift import enrol, ready_for_no_signal
 from haven.outreach.tests.test_browser_outbox_already_saved import (
     CONTACTS_WAITING,

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
-from haven.core.tests.browser import assert_accessible, log_in
+from haven.core.tests.browser import assert_accessible, go_online, log_in
 from haven.outreach.tests.test_browser_offline import HOLDS_KEYS, WAIT_FOR_OFFLINE_CACHE
 from haven.resources.models import Referral
 
@@ -320,8 +320,7 @@ def test_with_no_signal_a_result_s_refer_opens_the_phone_s_referral_screen(
     expect(page.get_by_label("Need")).to_have_value("")
 
     page.goto("/outreach/log/")
-    page.context.set_offline(False)
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     referral = Referral.objects.get()
     assert (referral.participant, referral.resource, referral.need) == (
