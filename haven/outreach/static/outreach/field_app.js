@@ -240,24 +240,38 @@
   // enrolment once that is fixed (followNewCardCode). Any other waits until
   // the record it depends on is stored, and goes in the batch after it.
   function readyToSend(own) {
+    const held = heldBack(own);
+    return own.filter((record) => !held.has(record));
+  }
+  // The records of `own` not sent now, each with the record it waits for (as
+  // readyToSend says), or with null when it is not pending itself (refused,
+  // locked). The outbox list says what each pending one waits for.
+  function heldBack(own) {
     const byUuid = new Map(own.map((record) => [record.client_uuid, record]));
     const enrolments = own.filter((record) => record.kind === "enrolment");
-    const waiting = new Set(own.filter((record) => record.state !== "pending"));
-    const holds = (other) => waiting.has(other) || other.kind !== "enrolment";
+    const held = new Map(
+      own.filter((record) => record.state !== "pending").map((record) => [record, null]),
+    );
+    const holds = (other) => held.has(other) || other.kind !== "enrolment";
     // Until no more records wait: what waits for a waiting record waits too.
     let more = true;
     while (more) {
       more = false;
       for (const record of own) {
-        if (waiting.has(record) || !dependencies(record, byUuid, enrolments).some(holds)) {
-          continue;
-        }
-        waiting.add(record);
+        if (held.has(record)) continue;
+        const waitsFor = dependencies(record, byUuid, enrolments).find(holds);
+        if (!waitsFor) continue;
+        held.set(record, waitsFor);
         more = true;
       }
     }
-    return own.filter((record) => !waiting.has(record));
+    return held;
   }
+  // What each pending record of `own` that is not sent now waits for: a Map
+  // from the record to the record it depends on (its contact, or the
+  // enrolment of the person it was made for).
+  const waitingBehind = (own) =>
+    new Map([...heldBack(own)].filter(([, waitsFor]) => waitsFor));
 
   // One attempt: { state, sent, notices }, the state one of idle, sent,
   // answered (only refusals), offline, log-in or error. Batch after batch
@@ -719,6 +733,8 @@
     heldCodeProblem,
     nameEnrolment,
     heldBehind,
+    waitingBehind,
+    shownCode,
     discard,
     discardEnrolment,
     csrfToken,
