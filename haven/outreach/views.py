@@ -240,6 +240,11 @@ def offline_messages():
             "The contact these naloxone details were for was discarded on this phone: "
             "discard them too."
         ),
+        # What a record held back behind another waits for (outbox.js whatItWaitsFor).
+        "waits_for": {
+            "contact": _("Waits for its contact"),
+            "enrolment": _("Waits for the enrolment of %(code)s"),
+        },
         "made": {
             "contact": _("Contact logged %(time)s"),
             "enrolment": _("Enrolment made %(time)s"),

@@ -114,6 +114,11 @@ def test_a_contact_held_behind_a_discarded_enrolment_never_reaches_who_has_its_c
     go_online(page)
     nothing_more_is_sent(page, syncs)
     assert syncs == []
+    # Its line says what it waits for, by the code the enrolment's line shows.
+    waiting = page.locator(f"#outbox-list > li[data-uuid='{contact}']")
+    expect(waiting.locator(".outbox-waits")).to_have_text(f"Waits for the enrolment of {code}")
+    expect(enrolment.locator(".outbox-waits")).to_have_count(0)
+    assert_accessible(page)
 
     asked = []
     page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
@@ -139,6 +144,8 @@ def test_a_contact_held_behind_a_discarded_enrolment_never_reaches_who_has_its_c
     expect(enrolment).to_have_count(0)
     held = page.locator("#outbox-list > li.problem")
     expect(held.locator(".errorlist li")).to_have_text(not_theirs(code))
+    # It no longer waits for an enrolment: it needs a person.
+    expect(held.locator(".outbox-waits")).to_have_count(0)
     expect(held.get_by_role("button")).to_have_text(
         ["Naloxone details", "Edit and retry", "Discard"]
     )
@@ -195,6 +202,9 @@ def test_a_contact_refused_behind_an_enrolment_is_not_retried_as_it_is_and_goes_
     waiting = page.locator("#outbox-list > li.problem", has_text="fix the enrolment first")
     expect(enrolment).to_contain_text(CODE_TAKEN)
     expect(waiting).to_have_count(1)
+    # The details wait for their contact, which waits for the enrolment.
+    details_line = page.locator(f"#outbox-list > li[data-uuid='{details}']")
+    expect(details_line.locator(".outbox-waits")).to_have_text("Waits for its contact")
 
     waiting.get_by_role("button", name="Edit and retry").tap()
     expect(page.get_by_label("Card code")).to_have_value(code)
@@ -239,6 +249,8 @@ def test_with_signal_a_contact_for_someone_whose_enrolment_waits_waits_behind_it
     expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()
     assert page.url.endswith("/outreach/log/")
     assert not Encounter.objects.exists() and not other.encounters.exists()
+    held = page.locator("#outbox-list > li.pending")
+    expect(held.locator(".outbox-waits")).to_have_text(f"Waits for the enrolment of {code}")
 
     enrolment.get_by_role("button", name="Edit and retry").tap()
     page.get_by_role("button", name="Enroll and make a card").tap()
@@ -333,6 +345,9 @@ def test_naloxone_details_wait_behind_their_refused_contact_and_follow_it_once_f
     waiting = page.locator(f"#outbox-list > li[data-uuid='{details}']")
     expect(waiting).to_contain_text("Naloxone details, contact of")
     expect(waiting).to_have_class(re.compile(r"\bpending\b"))
+    # The line says, in words, why the details are not sent; the contact waits for nothing.
+    expect(waiting.locator(".outbox-waits")).to_have_text("Waits for its contact")
+    expect(refused.locator(".outbox-waits")).to_have_count(0)
     expect(page.get_by_role("heading", name="Waiting to send: 2")).to_be_visible()
     assert_accessible(page)
     nothing_more_is_sent(page, syncs)
@@ -344,6 +359,9 @@ def test_naloxone_details_wait_behind_their_refused_contact_and_follow_it_once_f
     page.get_by_label("Card code").fill(participant.display_code)
     page.get_by_role("button", name="Save contact").tap()
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
+    # Sent, the details' line and what it said it waited for are gone.
+    expect(waiting).to_have_count(0)
+    expect(page.locator("#outbox-list .outbox-waits")).to_have_count(0)
     assert_accessible(page)
     # The contact is stored first; its details go in the batch after, once.
     assert uuids_sent(syncs) == [[contact], [contact], [details]]
@@ -394,6 +412,8 @@ def test_an_attendee_made_for_someone_enrolled_follows_their_new_code_and_is_lis
     attendee = page.locator("#outbox-list > li", has_text="Attendee at a training")
     expect(attendee).to_contain_text(f"Attendee at a training, {new_code}")
     expect(attendee).not_to_contain_text(code)
+    # It goes in the same batch as its enrolment, now ready to send: it waits for nothing.
+    expect(attendee.locator(".outbox-waits")).to_have_count(0)
     go_online(page)
     expect(page.get_by_role("heading", name="Everything is sent.")).to_be_visible()
     robin = Participant.objects.get(alias="Robin")

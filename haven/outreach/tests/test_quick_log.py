@@ -224,3 +224,19 @@ def test_the_outbox_can_say_what_each_kind_of_record_was(login, sam, downtown):
         "Already saved from another phone or an earlier send with different details. "
         "Check the saved record; then discard this copy."
     )
+
+
+def test_the_outbox_says_in_spanish_what_a_record_held_back_waits_for(login, sam, downtown):
+    """A record held back behind its contact or an enrolment says so on its outbox line
+    (outbox.js whatItWaitsFor), in the worker's language: the page carries the words."""
+    client = login(sam)
+    english = client.get(LOG, HTTP_ACCEPT_LANGUAGE="en").context["offline_messages"]
+    spanish = client.get(LOG, HTTP_ACCEPT_LANGUAGE="es").context["offline_messages"]
+    assert english["waits_for"] == {
+        "contact": "Waits for its contact",
+        "enrolment": "Waits for the enrolment of %(code)s",
+    }
+    assert spanish["waits_for"] == {
+        "contact": "Espera a su contacto",
+        "enrolment": "Espera a la inscripción de %(code)s",
+    }

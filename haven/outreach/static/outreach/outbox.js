@@ -10,8 +10,9 @@
 // would be counted twice. Discarding an enrolment asks what becomes of the
 // records made for its person (field_app.js, discardEnrolment). A contact's
 // naloxone details are sent only once Haven has stored it (field_app.js,
-// readyToSend), and discarding the contact takes them with it. Without
-// JavaScript the form posts as an ordinary form.
+// readyToSend), and discarding the contact takes them with it. A record held
+// back behind another says which it waits for. Without JavaScript the form
+// posts as an ordinary form.
 (() => {
   const form = document.getElementById("quick-log");
   const field = window.havenField;
@@ -316,10 +317,11 @@
     document.getElementById("outbox-others").textContent = others
       ? say(MESSAGES.other_user, { n: others })
       : "";
-    list.replaceChildren(...own.map((record) => renderRecord(record, own)));
+    const waiting = field.waitingBehind(own);
+    list.replaceChildren(...own.map((record) => renderRecord(record, own, waiting)));
   }
 
-  function renderRecord(record, own) {
+  function renderRecord(record, own, waiting) {
     const item = document.createElement("li");
     item.className = `outbox-record ${record.state}`;
     item.dataset.uuid = record.client_uuid;
@@ -332,6 +334,15 @@
     // Sealed with a key the phone does not hold now (field_crypto.js): kept, not sent.
     title.textContent = `${when} · ${record.locked ? MESSAGES.locked : record.label}`;
     item.append(title);
+    // Ready to send but held back behind a record it depends on (field_app.js,
+    // readyToSend): said in words, or the worker cannot tell why it stays.
+    const why = waiting.has(record) && whatItWaitsFor(waiting.get(record));
+    if (why) {
+      const reason = document.createElement("span");
+      reason.className = "outbox-waits";
+      reason.textContent = why;
+      item.append(" — ", reason);
+    }
     const alreadySaved = field.savedAlready(record);
     const orphaned = detailsOfNoContact(record, own);
     if (hasNaloxone(record) && !alreadySaved) {
@@ -426,6 +437,16 @@
     });
     document.body.append(dialog);
     dialog.showModal();
+  }
+
+  // E.g. "Waits for its contact": the record another waits for, named as the
+  // list names it (an enrolment by the card code its line shows). Records
+  // depend only on their contact or on an enrolment (field_app.js, dependencies).
+  function whatItWaitsFor(other) {
+    const template = MESSAGES.waits_for[other.kind];
+    if (!template) return "";
+    const code = other.body.card_code ? field.shownCode(other.body.card_code) : "";
+    return say(template, { code });
   }
 
   // E.g. "Contact logged 14:05": the kind of record and when it was made on
