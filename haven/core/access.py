@@ -13,9 +13,10 @@ Pages that list several participants (search results, recent participants,
 contacts of the day, follow-ups) call shown_each(): one entry per
 participant, so that "who saw participant X" is a query on
 AuditEntry.participant. A record of no participant that names someone (a
-mail request) is noted the same way (shown_records). The two pages that
-show someone to people outside record scope, the public certificate check
-and the audit log, note their reads with shown_unscoped().
+mail request) is noted the same way (shown_records). The pages that show
+someone to people outside record scope, the public certificate check, the
+audit log, and a training session's attendance list to its trainers, note
+their reads with shown_unscoped().
 haven/core/tests/test_audit_sweep.py walks every URL as every role and
 fails on a page that shows a participant without an entry.
 
@@ -137,9 +138,12 @@ def shown_unscoped(request, participant=None, record=None, *, page, **detail):
 
     Two kinds of page show someone to people who are not field staff: the
     public certificate check (anyone with the code: the holder's name) and
-    the audit log (admins: card codes). Record scope does not decide who may
-    see them, but each one is still a read of that person, written like any
-    other: by whom (nobody signed in, for a visitor), of whom, on which page.
+    the audit log (admins: card codes). A third shows an attendee of a
+    training session to its trainers, whatever their sites (the name given
+    for the certificate, never the card code: haven/training/views.py).
+    Record scope does not decide who may see them, but each one is still a
+    read of that person, written like any other: by whom (nobody signed in,
+    for a visitor), of whom, on which page.
     """
     if participant is None and record is None:
         return None

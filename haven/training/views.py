@@ -52,6 +52,15 @@ def may_see_session(user, session):
     return session.trainers.filter(pk=user.pk).exists()
 
 
+def runs_session(user, session):
+    """Its trainers and its maker: the session's attendance list is theirs to run.
+
+    In site scope they still see its attendees of sites outside theirs, as
+    far as running it needs (see attendees_shown); nobody else does.
+    """
+    return session.created_by_id == user.pk or session.trainers.filter(pk=user.pk).exists()
+
+
 def get_session_for_user(request, session_id):
     session = get_object_or_404(
         TrainingSession.objects.select_related("site", "created_by"), pk=session_id
@@ -62,12 +71,60 @@ def get_session_for_user(request, session_id):
 
 
 def get_attendee_for_user(request, attendee_id):
+    """An attendee, for those who may see their session; in site scope, a participant
+    out of the user's record scope only for the session's trainers (marked beyond_scope)."""
     attendee = get_object_or_404(
         Attendee.objects.select_related("session", "participant"), pk=attendee_id
     )
     if not may_see_session(request.user, attendee.session):
         raise PermissionDenied
+    attendee.beyond_scope = attendee.participant is not None and not (
+        access.may_open_participant(request.user, attendee.participant)
+    )
+    if attendee.beyond_scope and not runs_session(request.user, attendee.session):
+        raise PermissionDenied
     return attendee
+
+
+# Why an attendee out of the reader's record scope was shown to them (the
+# audit entry's `reach`): they are a trainer of the attendee's session.
+BEYOND_SCOPE = "trainer of the session"
+
+
+def attendees_shown(request, session, attendees, *, page):
+    """The attendees of `session` this user is shown, each noted as read.
+
+    In site scope a participant out of the user's record scope is shown to the
+    session's trainers as its attendance list needs, marked beyond_scope: the
+    name given for the certificate (while it may be printed), the quiz and the
+    certificate, never the card code or a way to their record, and the read is
+    audited as any other read of them. Anyone else who may see the session (the
+    staff of its site) is not shown them at all.
+    """
+    listed = [attendee.participant for attendee in attendees if attendee.participant]
+    openable = access.openable_ids(request.user, listed)
+    runs = None
+    shown = []
+    for attendee in attendees:
+        attendee.beyond_scope = False
+        if attendee.participant is None:
+            # A name given for a certificate is read like a participant's record.
+            if attendee.name:
+                access.shown(request, record=attendee, page=page)
+        elif attendee.participant_id in openable:
+            access.shown(request, attendee.participant, page=page)
+        else:
+            if runs is None:
+                runs = runs_session(request.user, session)
+            if not runs:
+                continue
+            attendee.beyond_scope = True
+            access.shown_unscoped(
+                request, attendee.participant, attendee, page=page, reach=BEYOND_SCOPE
+            )
+        shown.append(attendee)
+    read_name_answers([attendee for attendee in shown if attendee.beyond_scope])
+    return shown
 
 
 def visible_sessions(user):
@@ -111,14 +168,12 @@ def _qr_svg(url):
 
 
 def _session_context(request, session, attendee_form=None):
-    attendees = list(session.attendees.select_related("participant", "certificate").all())
-    access.shown_each(
-        request, [a.participant for a in attendees if a.participant], page="training session"
+    attendees = attendees_shown(
+        request,
+        session,
+        list(session.attendees.select_related("participant", "certificate").all()),
+        page="training session",
     )
-    # A name given for a certificate is read like a participant's record.
-    for attendee in attendees:
-        if attendee.participant is None and attendee.name:
-            access.shown(request, record=attendee, page="training session")
     attempts = list(session.attempts.all())
     quiz_links = []
     for stage in stages_open(session):
@@ -136,6 +191,13 @@ def _session_context(request, session, attendee_form=None):
         rows.append(
             {
                 "attendee": attendee,
+                "beyond_scope": attendee.beyond_scope,
+                # Beyond the reader's record scope, only a name its holder lets be printed.
+                "name": (
+                    (attendee.name if attendee.name_may_be_printed() else "")
+                    if attendee.beyond_scope
+                    else attendee.name
+                ),
                 "attempts": taken,
                 "passed": any(
                     attempt.passed()
@@ -296,6 +358,11 @@ def _shown_holder(request, certificate, *, page):
     attendee = certificate.attendee
     if attendee is None:
         access.shown(request, record=certificate, page=page)
+    elif getattr(attendee, "beyond_scope", False):
+        # A session's trainer prints the certificate of an attendee of another site.
+        access.shown_unscoped(
+            request, attendee.participant, attendee, page=page, reach=BEYOND_SCOPE
+        )
     else:
         access.shown(request, attendee.participant, attendee, page=page)
 
