@@ -252,6 +252,12 @@ def do_revise_release(start, end, user):
     return release
 
 
+def audited_set(release):
+    """(the linked set `release` was audited from, {cell: the mark it gave}), as the Haven
+    that stored it built them: re-audited by recheck.py with what Haven knows now."""
+    return _first_release(release.audited)
+
+
 def _first_release(audited):
     """The linked set a release was audited from, and the marks it published."""
     first, marks = LinkedSet(), {}
