@@ -16,6 +16,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -186,9 +187,9 @@ def test_every_download_after_late_edits_is_the_first_release(login, ana, quarte
     page = download(client, slices["staff sam"], "page")
     assert shown_in(page, "page") == released_page
     assert LATE in one_line(page.content.decode())
-    assert f"{RELEASED_ON} {Release.objects.get().released_at.date().isoformat()}" in one_line(
-        page.content.decode()
-    )
+    # The day the release was made, in the program's time zone as the page says it.
+    released_on = timezone.localdate(Release.objects.get().released_at).isoformat()
+    assert f"{RELEASED_ON} {released_on}" in one_line(page.content.decode())
     assert Release.objects.count() == 1
 
 
