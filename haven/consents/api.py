@@ -81,7 +81,9 @@ def _all_out(participant):
     return [consent_out(consent, in_force) for consent in consents]
 
 
-@router.get("/{participant_id}/consents", response={200: list[ConsentOut], 403: ErrorOut})
+@router.get(
+    "/{participant_id}/consents", response={200: list[ConsentOut], 403: ErrorOut, 404: ErrorOut}
+)
 def consents(request, participant_id: PathId):
     """Every consent of the participant (and of records linked to theirs), newest first."""
     participant = access.get_participant_for_user(request, participant_id, page="API consents")
@@ -90,7 +92,7 @@ def consents(request, participant_id: PathId):
 
 @router.post(
     "/{participant_id}/consents",
-    response={201: list[ConsentOut], 400: ErrorOut, 403: ErrorOut},
+    response={201: list[ConsentOut], 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
 def record_consent(request, participant_id: PathId, body: ConsentIn):
     """Record a consent given or refused, to the current text of its kind."""

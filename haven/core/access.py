@@ -23,10 +23,10 @@ fails on a page that shows a participant without an entry.
 Record scope (HAVEN_RECORD_SCOPE, docs/privacy.md) is the program's choice:
 "program", where staff may open any participant, or "site", where staff open
 only participants enrolled, seen or referred at one of their sites (managers:
-every site). It is enforced here twice: the loader refuses a participant out
-of scope, and shown() refuses to show one, so that a list page that forgot to
-filter fails closed instead of leaking (haven/core/tests/test_site_scope.py
-walks every URL to prove it).
+every site). It is enforced here twice: the loader does not find a participant
+out of scope (404, as an id nobody has), and shown() refuses to show one, so
+that a list page that forgot to filter fails closed instead of leaking
+(haven/core/tests/test_site_scope.py walks every URL to prove it).
 
 The models of the apps above core are reached by name (apps.get_model), so
 that this module, like the rest of core, imports nothing from them.
@@ -130,7 +130,7 @@ def shown(request, participant=None, record=None, *, page, **detail):
     if participant is None and record is None:
         return None
     require_in_scope(request.user, participant)
-    return shown_unscoped(request, participant, record, page=page, **detail)
+    return _noted(request, participant, record, page=page, **detail)
 
 
 def shown_unscoped(request, participant=None, record=None, *, page, **detail):
@@ -147,6 +147,11 @@ def shown_unscoped(request, participant=None, record=None, *, page, **detail):
     """
     if participant is None and record is None:
         return None
+    return _noted(request, participant, record, page=page, **detail)
+
+
+def _noted(request, participant, record, *, page, **detail):
+    """The entry for this read, noted once per request, to be written with the response."""
     reads = request.__dict__.setdefault(_READS, {})
     target = record if record is not None else participant
     key = (participant.pk if participant else None, target._meta.label_lower, target.pk)
@@ -187,15 +192,23 @@ def get_participant_for_user(request, participant_id, *, page, **detail):
 
     In program scope participants are the program's, not one site's: a
     person known Downtown who turns up at the Eastside van is found there
-    too. In site scope they are refused to staff of other sites. Either way,
-    what belongs to a site (contacts and their notes, overdose reports,
-    referrals) is refused to the staff of other sites by the loaders below.
+    too. In site scope one out of the user's record scope is answered as an
+    id nobody has (404). Either way, what belongs to a site (contacts and
+    their notes, overdose reports, referrals) is refused to the staff of
+    other sites by the loaders below.
     """
     require_participant_role(request.user)
     participant_model = apps.get_model("participants", "Participant")
-    participant = get_object_or_404(participant_model, pk=participant_id)
-    require_in_scope(request.user, participant)
-    shown(request, participant, page=page, **detail)
+    # One statement, the record scope in it: in site scope the id of someone
+    # out of scope is not found (404), as an id nobody has, where a 403
+    # confirmed that the id was someone's at another site. Both ids are asked
+    # the same query, so the time of the answer does not tell them apart
+    # either. A refusal shows nothing, so it writes no audit entry, as before.
+    participant = get_object_or_404(
+        openable(request.user, participant_model.objects.all()), pk=participant_id
+    )
+    # Read through openable(): shown() would only ask its scope again.
+    _noted(request, participant, None, page=page, **detail)
     return participant
 
 

@@ -56,9 +56,12 @@ def test_analysts_and_admins_are_refused(login, personas, participant, role):
     assert post(client, url(participant), SPOKEN_SHARING).status_code == 403
 
 
-def test_another_sites_specialist_is_refused_in_site_scope(login, olga, participant, settings):
+def test_another_sites_specialist_is_answered_as_for_an_id_nobody_has_in_site_scope(
+    login, olga, participant, settings
+):
     settings.HAVEN_RECORD_SCOPE = "site"
     client = login(olga)
-    assert client.get(url(participant)).status_code == 403
-    assert post(client, url(participant), SPOKEN_SHARING).status_code == 403
+    # Not found, as an id nobody has: a 403 confirmed that the id was someone's.
+    assert client.get(url(participant)).status_code == 404
+    assert post(client, url(participant), SPOKEN_SHARING).status_code == 404
     assert not Consent.objects.exists()

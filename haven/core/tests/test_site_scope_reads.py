@@ -1,4 +1,4 @@
-"""Record scope "site": a read by card code finds only my sites' participants.
+"""Record scope "site": a read by card code or by id finds only my sites' participants.
 
 The reads' half of test_site_scope_writes.py. Sunny is known only Downtown
 (enrolled there by Sam); Olga works only Eastside. Olga types Sunny's card
@@ -6,19 +6,28 @@ code into the search box and the API lookup (with her phone's token and with
 her session), then a valid code that nobody has, and compares the two answers:
 once the code she typed is taken out they must be the same to the byte, asked
 with the same statements, so that neither their text, their status nor their
-time confirms that Sunny's code is someone's. Nothing is written for Sunny.
-Sam, who works Downtown, still finds him, and so does Olga in program scope.
+time confirms that Sunny's code is someone's. She does the same with Sunny's
+id and an id nobody has in the address of every page and endpoint that takes
+a participant's id. Nothing is written for Sunny. Sam, who works Downtown,
+still finds him, and so does Olga in program scope.
 """
 
+import json
+import re
+
 import pytest
-from django.urls import reverse
+from django.db.models import Max
+from django.urls import get_resolver, reverse
 
 from haven.api.tests.client import api_client
 from haven.core.models import AuditEntry
 from haven.participants import codes
 from haven.participants.models import Participant
+from haven.resources.actions import do_save_guide, do_save_resource
+from haven.resources.models import Guide, Resource
 
-from .test_site_scope_writes import page, statements
+from .test_audit_sweep import walk
+from .test_site_scope_writes import page, statements, without_numbers
 
 
 @pytest.fixture
@@ -102,3 +111,84 @@ def test_in_program_scope_staff_of_other_sites_find_a_participant_by_card_code(
     answer = lookup(api_client(olga), participant.display_code)
     assert answer.status_code == 200
     assert answer.json()["alias"] == "Sunny"
+
+
+# By id ----------------------------------------------------------------------------
+
+
+def routes_by_participant_id():
+    """Every route with a participant's id in its address (the API's too), from the resolver:
+    a page added tomorrow is played tomorrow."""
+    routes = {route for route in walk(get_resolver().url_patterns) if "participant_id>" in route}
+    assert len(routes) >= 10, routes
+    return sorted(routes)
+
+
+# A body each endpoint of the API would take, so that the id alone decides the answer.
+API_BODIES = {
+    "consents": {"kind": "sharing", "decision": "given", "how": "spoken", "language": "en"},
+    "withdraw": {"consent": 1},
+}
+
+
+@pytest.fixture
+def nobodys_id(participant):
+    return Participant.objects.aggregate(highest=Max("pk"))["highest"] + 1000
+
+
+@pytest.fixture
+def other_ids(adam, max_manager):
+    """The other ids in those addresses: a resource and a guide that exist."""
+    resource = do_save_resource(
+        Resource(name="Desert Bupe Clinic", zip_code="85281"),
+        by=adam,
+        needs=["counseling"],
+        languages=["en"],
+        spans=[],
+    )
+    guide = do_save_guide(
+        Guide(), by=max_manager, title="Medicaid", language="en", summary="", steps=["Apply"]
+    )
+    return {"resource_id": resource.pk, "guide_id": guide.pk}
+
+
+def by_id(client, route, method, participant_id, other_ids):
+    path = re.sub(r"<(?:int:)?participant_id>", str(participant_id), route)
+    for name, value in other_ids.items():
+        path = path.replace(f"<int:{name}>", str(value))
+    if method == "get":
+        return client.get(f"/{path}")
+    if route.startswith("api/"):
+        body = API_BODIES[path.rsplit("/", 1)[-1]]
+        return client.post(f"/{path}", json.dumps(body), content_type="application/json")
+    return client.post(f"/{path}", {})
+
+
+@pytest.mark.parametrize("route", routes_by_participant_id())
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_in_site_scope_an_id_out_of_scope_is_answered_as_an_id_nobody_has(
+    route, method, site_scope, login, olga, participant, nobodys_id, other_ids
+):
+    client = api_client(olga) if route.startswith("api/") else login(olga)
+    send = lambda participant_id: by_id(client, route, method, participant_id, other_ids)  # noqa: E731
+    send(nobodys_id)  # a session's first request reads more
+    for_sunny, for_nobody = send(participant.pk), send(nobodys_id)
+    # Not 403, which confirmed that the id was someone's at another site (405: a
+    # route that takes no such method, whoever's id is in it).
+    assert for_nobody.status_code in (404, 405), for_nobody.content
+    assert (for_sunny.status_code, for_sunny.content) == (
+        for_nobody.status_code,
+        for_nobody.content,
+    )
+    assert "Sunny" not in for_sunny.content.decode()
+    assert without_numbers(send, participant.pk) == without_numbers(send, nobodys_id)
+    # A read refused shows nothing, so it is no read of Sunny's in the audit log.
+    assert not AuditEntry.objects.filter(participant=participant).exists()
+
+
+def test_in_site_scope_staff_of_the_participants_site_open_them_by_id(
+    site_scope, login, sam, participant
+):
+    response = login(sam).get(reverse("participants:detail", args=[participant.pk]))
+    assert response.status_code == 200
+    assert "Sunny" in response.content.decode()
