@@ -97,7 +97,8 @@ def validate_encounter(data, staff):
             "Choose a participant, or log an anonymous contact with the number of people."
         )
     if data.participant is not None and not access.may_open_participant(staff, data.participant):
-        errors["participant"] = _("This participant is not one of your sites' participants.")
+        # As for an id nobody has: the answer must not confirm that it is someone's.
+        errors["participant"] = _("No participant has this id.")
     if data.participant is not None and data.anonymous_people:
         errors["anonymous_people"] = _("A contact is with a participant or anonymous, not both.")
     if not 0 <= data.anonymous_people <= 200:

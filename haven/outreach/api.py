@@ -140,11 +140,13 @@ class Lookups:
         return self._cache[key]
 
 
-def _participants(bodies):
+def _participants(user, bodies):
     """({id: participant}, {card code: participant}, enrolled) for the bodies.
 
-    The participants named, in one query, read with whom each is merged
-    into, so that the contact action need not read them again. A code that
+    The participants named whom `user` may open, in one query, read with
+    whom each is merged into, so that the contact action need not read them
+    again. One out of the user's record scope is left out, as an id or a code
+    nobody has (and answered as one, by the same statements). A code that
     is not a valid card code is left out (the body is refused when it is
     turned into a contact). `enrolled`: the participants of the enrolments
     the bodies were made for (participants.api.enrolled_by), in one more
@@ -161,8 +163,11 @@ def _participants(bodies):
     enrolled = enrolled_by([body.enrolment for body in bodies if body.enrolment is not None])
     if not ids and not typed:
         return {}, {}, enrolled
-    found = Participant.objects.select_related("merged_into").filter(
-        Q(pk__in=ids) | Q(card_code__in=typed)
+    found = access.openable(
+        user,
+        Participant.objects.select_related("merged_into").filter(
+            Q(pk__in=ids) | Q(card_code__in=typed)
+        ),
     )
     by_id, by_code = {}, {}
     for participant in found:
@@ -176,7 +181,7 @@ def encounter_data(user, body, lookups, participants=None):
 
     `participants` is what _participants() read for these bodies.
     """
-    by_id, by_code, enrolled = participants or _participants([body])
+    by_id, by_code, enrolled = participants or _participants(user, [body])
     errors = []
     participant = None
     if body.participant is not None and body.card_code:
@@ -244,7 +249,7 @@ def store_contacts(user, bodies, lookups):
     """Record many contacts at once (a synced batch): per body, in order, either
     (status, encounter, notice, written) or the ApiError that refused it."""
     outcomes, submissions = [None] * len(bodies), []
-    participants = _participants(bodies)
+    participants = _participants(user, bodies)
     for index, body in enumerate(bodies):
         try:
             submissions.append((index, body, *encounter_data(user, body, lookups, participants)))

@@ -6,6 +6,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import Site
+from haven.core import access
 from haven.participants import codes, lookup
 from haven.participants.models import Participant
 
@@ -99,6 +100,11 @@ class QuickLogForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.encounter = encounter
+        # A recent participant is sent by id: one out of the user's record
+        # scope is not a choice, as an id nobody has (the same statement).
+        self.fields["participant"].queryset = access.openable(
+            user, Participant.objects.filter(merged_into__isnull=True)
+        )
         contact_catalog = catalog.current(user)
         sites = [site for site in contact_catalog.sites.values() if site.active]
         if user.role != "manager":

@@ -41,7 +41,8 @@ def by_card_code_for(user, code, *, known=None):
     (the search box, the API lookup) finds the person here too.
 
     `known`: {card code: participant} read already (a synced batch's), to look
-    in instead of the database.
+    in instead of the database. Read it through access.openable, so that the
+    code of someone out of scope is missing from it, as a code nobody has.
     """
     if known is not None:
         participant = known.get(code)

@@ -369,7 +369,8 @@ def do_make_referral(
     if follow_up_on is not None and follow_up_on < today:
         errors["follow_up_on"] = _("A follow-up date cannot be in the past.")
     if not access.may_open_participant(by, participant):
-        errors["participant"] = _("This participant is not one of your sites' participants.")
+        # As for an id nobody has: the answer must not confirm that it is someone's.
+        errors["participant"] = _("No participant has this id.")
     if errors:
         raise ValidationError(errors)
     participant = participant.canonical()

@@ -271,7 +271,8 @@ def _participant(user, body):
         return participant_by_card_code(body.card_code, user=user, made_for=body.enrolment)[0]
     if body.participant is None:
         raise ApiError.one(400, _("Give a participant or a card code."), "participant")
-    participant = Participant.objects.filter(pk=body.participant).first()
+    # One out of the user's record scope is answered as an id nobody has.
+    participant = access.openable(user, Participant.objects.filter(pk=body.participant)).first()
     if participant is None:
         raise ApiError.one(400, _("No participant has this id."), "participant")
     return participant

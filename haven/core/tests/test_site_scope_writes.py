@@ -15,6 +15,7 @@ import re
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -23,10 +24,11 @@ from django.utils import timezone
 from conftest import make_user
 from haven.api.tests.client import api_client
 from haven.core.models import AuditEntry
+from haven.outreach.actions import EncounterData, do_record_encounter
 from haven.outreach.models import Encounter
 from haven.participants import codes
 from haven.participants.models import Participant
-from haven.resources.actions import do_save_resource
+from haven.resources.actions import do_make_referral, do_save_resource
 from haven.resources.models import Referral, Resource
 from haven.training.actions import SessionData, do_record_session
 from haven.training.models import Attendee
@@ -150,6 +152,18 @@ def statements(send, code):
     with CaptureQueriesContext(connection) as captured:
         send(code)
     return [re.sub(r"'[^']*'", "?", query["sql"]) for query in captured.captured_queries]
+
+
+def without_numbers(send, sent):
+    """The statements the answer to `sent` (an id or a code) asked, with every quoted
+    value and number taken out (what was sent, the times a session is checked at,
+    the names of savepoints)."""
+    with CaptureQueriesContext(connection) as captured:
+        send(sent)
+    return [
+        re.sub(r"\d+", "N", re.sub(r"'[^']*'", "?", query["sql"]))
+        for query in captured.captured_queries
+    ]
 
 
 def test_in_site_scope_the_quick_log_asks_the_same_statements_as_for_a_code_nobody_has(
@@ -330,6 +344,25 @@ def test_in_site_scope_the_sync_answers_as_for_a_code_nobody_has(
     assert eastside_session.headcount == 3
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_in_site_scope_the_sync_asks_the_same_statements_as_for_a_code_nobody_has(
+    kind, bodies, site_scope, olga, participant, nobodys_code
+):
+    # The batch's contacts read their participants at once, and then asked the
+    # scope of each one found: one statement more for Sunny than for nobody.
+    client, client_uuid = api_client(olga), uuid.uuid4()
+    _endpoint, body = bodies[kind]
+
+    def send(code):
+        record = {"kind": kind, **body(code, client_uuid)}
+        return client.post_json("/api/v1/sync", {"records": [record]})
+
+    send(codes.format_code(nobodys_code))  # a session's first request reads more
+    for_sunny = without_numbers(send, participant.display_code)
+    for_nobody = without_numbers(send, codes.format_code(nobodys_code))
+    assert for_sunny == for_nobody
+
+
 def assert_answered_as_nobodys_code_in_a_batch(send, sunny, nobodys_code):
     """The batch is answered 200; each record's result is what must match."""
     before = written()
@@ -371,3 +404,139 @@ def test_in_program_scope_the_api_and_the_sync_write_for_another_sites_participa
         "training_attendee": Attendee.objects.filter(participant=participant),
     }[kind]
     assert made.count() == 2
+
+
+# By id -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def nobodys_id(participant):
+    return Participant.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+
+
+def assert_answered_as_nobodys_id(send, sunny, nobodys_id):
+    """Olga sends Sunny's id, then nobody's: the same answer, the same statements,
+    and nothing written."""
+    before = written()
+    send(nobodys_id)  # a session's first request reads more
+    for_sunny, for_nobody = send(sunny.pk), send(nobodys_id)
+    assert for_sunny.status_code in (200, 400), for_sunny.content
+    assert page(for_sunny, sunny.card_code) == page(for_nobody, sunny.card_code)
+    assert "Sunny" not in for_sunny.content.decode()
+    assert without_numbers(send, sunny.pk) == without_numbers(send, nobodys_id)
+    assert written() == before
+    return for_sunny
+
+
+def quick_log_by_id(client, eastside, participant_id, client_uuid):
+    """The quick log with a recent participant chosen (sent by id, not card code)."""
+    return client.post(
+        reverse("outreach:quick_log"),
+        {
+            "client_uuid": str(client_uuid),
+            "site": eastside.pk,
+            "contact_type": "mobile",
+            "participant": participant_id,
+        },
+    )
+
+
+def test_in_site_scope_the_quick_log_answers_as_for_an_id_nobody_has(
+    site_scope, login, olga, eastside, participant, nobodys_id
+):
+    client, client_uuid = login(olga), uuid.uuid4()
+    send = lambda participant_id: quick_log_by_id(client, eastside, participant_id, client_uuid)  # noqa: E731
+    answer = assert_answered_as_nobodys_id(send, participant, nobodys_id)
+    assert answer.status_code == 400
+    assert answer.context["form"].errors["participant"] == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+
+
+def by_id_bodies(eastside, resource):
+    """{kind: (endpoint, body for a participant id and a client UUID)}: what the API
+    and the sync take by a participant's id."""
+    return {
+        "contact": (
+            "/api/v1/contacts",
+            lambda participant_id, client_uuid: {
+                "client_uuid": str(client_uuid),
+                "site": eastside.pk,
+                "contact_type": "mobile",
+                "participant": participant_id,
+            },
+        ),
+        "referral": (
+            "/api/v1/referrals",
+            lambda participant_id, client_uuid: {
+                "client_uuid": str(client_uuid),
+                "participant": participant_id,
+                "resource": resource.pk,
+                "need": "counseling",
+                "site": eastside.pk,
+            },
+        ),
+    }
+
+
+@pytest.mark.parametrize("kind", ["contact", "referral"])
+def test_in_site_scope_the_api_answers_as_for_an_id_nobody_has(
+    kind, site_scope, olga, eastside, resource, participant, nobodys_id
+):
+    client, client_uuid = api_client(olga), uuid.uuid4()
+    endpoint, body = by_id_bodies(eastside, resource)[kind]
+    send = lambda participant_id: client.post_json(endpoint, body(participant_id, client_uuid))  # noqa: E731
+    answer = assert_answered_as_nobodys_id(send, participant, nobodys_id)
+    assert answer.status_code == 400
+    assert (answer.json()["field"], answer.json()["detail"]) == (
+        "participant",
+        "No participant has this id.",
+    )
+
+
+@pytest.mark.parametrize("kind", ["contact", "referral"])
+def test_in_site_scope_the_sync_answers_as_for_an_id_nobody_has(
+    kind, site_scope, olga, eastside, resource, participant, nobodys_id
+):
+    client, client_uuid = api_client(olga), uuid.uuid4()
+    _endpoint, body = by_id_bodies(eastside, resource)[kind]
+
+    def send(participant_id):
+        record = {"kind": kind, **body(participant_id, client_uuid)}
+        return client.post_json("/api/v1/sync", {"records": [record]})
+
+    answer = assert_answered_as_nobodys_id(send, participant, nobodys_id)
+    (result,) = answer.json()["results"]
+    assert (result["status"], result["field"], result["detail"]) == (
+        400,
+        "participant",
+        "No participant has this id.",
+    )
+
+
+@pytest.mark.parametrize("kind", ["contact", "referral"])
+def test_in_program_scope_the_api_writes_by_id_for_another_sites_participant(
+    kind, olga, eastside, resource, participant
+):
+    endpoint, body = by_id_bodies(eastside, resource)[kind]
+    answer = api_client(olga).post_json(endpoint, body(participant.pk, uuid.uuid4()))
+    assert answer.status_code == 201, answer.content
+
+
+def test_in_site_scope_the_actions_refuse_as_for_an_id_nobody_has(
+    site_scope, olga, eastside, resource, participant
+):
+    # The forms and the API find no one out of scope; the actions, called by
+    # anything else, fail closed with the same words.
+    contact = EncounterData(
+        client_uuid=uuid.uuid4(), site=eastside, contact_type="mobile", participant=participant
+    )
+    with pytest.raises(ValidationError) as refused:
+        do_record_encounter(contact, staff=olga)
+    assert refused.value.message_dict == {"participant": ["No participant has this id."]}
+    with pytest.raises(ValidationError) as refused:
+        do_make_referral(
+            participant=participant, resource=resource, need="counseling", by=olga, site=eastside
+        )
+    assert refused.value.message_dict == {"participant": ["No participant has this id."]}
+    assert not Encounter.objects.exists() and not Referral.objects.exists()
