@@ -63,13 +63,6 @@ def _of_sites(site_ids):
     )
 
 
-def participants_in_scope(user, participants):
-    """Filter a queryset of participants to those this user may open."""
-    if not site_scoped(user):
-        return participants
-    return participants.filter(_of_sites(user.allowed_site_ids()))
-
-
 def openable(user, participants):
     """Filter a queryset of participants to those this user may open, in one statement.
 
@@ -80,9 +73,11 @@ def openable(user, participants):
     duplicate on to its keeper), so a person's records are those with the
     same kept record: merged_into, or else their own id.
 
-    A lookup by card code filters its one statement with this, so that a
-    code of someone out of scope and a code nobody has are asked the same
-    query and answered by the same empty result.
+    A lookup by card code or id filters its one statement with this, so that
+    a code of someone out of scope and a code nobody has are asked the same
+    query and answered by the same empty result. Every list of participants
+    (the search by alias or UIC, the expiring certificates) is filtered with
+    it too, so that a person is found the same way whatever they are found by.
     """
     if not site_scoped(user):
         return participants

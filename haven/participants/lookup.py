@@ -86,9 +86,8 @@ def find(text, limit=20, *, user):
     candidates = Participant.objects.filter(
         Q(uic=normalised) | Q(alias_folded__startswith=folded), merged_into__isnull=True
     )
-    matches = list(
-        access.participants_in_scope(user, candidates).order_by("alias_folded", "card_code")[:limit]
-    )
+    # In scope through any of their linked records, as by card code.
+    matches = list(access.openable(user, candidates).order_by("alias_folded", "card_code")[:limit])
     if card_error and matches:
         card_error = None
     return None, matches, card_error

@@ -388,7 +388,7 @@ def expiring(request):
         )
     if access.site_scoped(request.user):
         # A participant out of this user's record scope is left off the list.
-        in_scope = access.participants_in_scope(request.user, Participant.objects.all())
+        in_scope = access.openable(request.user, Participant.objects.all())
         certificates_due = certificates_due.filter(
             Q(attendee__participant__isnull=True) | Q(attendee__participant__in=in_scope)
         )

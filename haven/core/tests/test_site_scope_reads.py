@@ -22,6 +22,7 @@ from django.urls import get_resolver, reverse
 from haven.api.tests.client import api_client
 from haven.core.models import AuditEntry
 from haven.participants import codes
+from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
 from haven.resources.actions import do_save_guide, do_save_resource
 from haven.resources.models import Guide, Resource
@@ -111,6 +112,30 @@ def test_in_program_scope_staff_of_other_sites_find_a_participant_by_card_code(
     answer = lookup(api_client(olga), participant.display_code)
     assert answer.status_code == 200
     assert answer.json()["alias"] == "Sunny"
+
+
+def test_in_site_scope_a_person_mine_through_a_linked_record_is_found_by_alias_and_uic(
+    site_scope, login, sam, olga, sue, downtown, eastside
+):
+    # Zed was enrolled Downtown; his duplicate, enrolled at Olga's site, was
+    # linked to him. His card code found him for Olga; his alias and UIC did not.
+    zed = Participant.objects.create(
+        alias="Zedekiah", uic="ZEDUIC7788", created_by=sam, enrolled_site=downtown
+    )
+    duplicate = Participant.objects.create(created_by=olga, enrolled_site=eastside)
+    do_merge_participants(duplicate=duplicate, keeper=zed, by=sue)
+    stranger = Participant.objects.create(alias="Zedna", created_by=sam, enrolled_site=downtown)
+    client = login(olga)
+    by_code = search(client, zed.display_code)
+    assert by_code.status_code == 302
+    assert by_code.url == reverse("participants:detail", args=[zed.pk])
+    for typed in ("zed", "ZEDUIC7788"):
+        found = search(client, typed)
+        assert found.context["matches"] == [zed], typed
+    assert stranger not in search(client, "zed").context["matches"]
+    # Read as any read of him; the stranger's name was never shown.
+    assert AuditEntry.objects.filter(participant=zed, user=olga, action="view").exists()
+    assert not AuditEntry.objects.filter(participant=stranger).exists()
 
 
 # By id ----------------------------------------------------------------------------

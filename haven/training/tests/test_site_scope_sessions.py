@@ -10,15 +10,19 @@ Eastside too but trains nobody, sees an Eastside session without him and may
 do nothing for him; a Downtown session she has no part in stays refused.
 """
 
+import datetime
 import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import make_user
 from haven.consents.actions import do_record_consent
 from haven.core.models import AuditEntry
-from haven.training.actions import do_add_attendee
+from haven.participants.actions import do_merge_participants
+from haven.participants.models import Participant
+from haven.training.actions import do_add_attendee, do_issue_certificate
 from haven.training.models import Certificate
 from haven.training.views import BEYOND_SCOPE
 
@@ -215,3 +219,30 @@ def test_in_program_scope_a_co_trainer_of_another_site_sees_the_card_code(
     text = session_page(login(olga), shared_session).content.decode()
     assert participant.display_code in text
     assert BEYOND not in text
+
+
+def issue(attendee, by, *, expires_in=30):
+    certificate, _created = do_issue_certificate(attendee, by=by)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        expires_on=timezone.localdate() + datetime.timedelta(days=expires_in)
+    )
+    return certificate
+
+
+def expiring_page(client):
+    return client.get(reverse("training:expiring"))
+
+
+def test_in_site_scope_the_expiring_list_counts_a_linked_record_as_the_search_does(
+    site_scope, login, sam, olga, sue, esther, eastside, participant, eastside_session
+):
+    # Sunny was enrolled Downtown; a duplicate enrolled at Eastside was linked
+    # to him, so Esther, of Eastside, may open him (and find him by card code).
+    duplicate = Participant.objects.create(created_by=olga, enrolled_site=eastside)
+    do_merge_participants(duplicate=duplicate, keeper=participant, by=sue)
+    certificate = issue(list_sunny(eastside_session, sam, participant), sam)
+    page = expiring_page(login(esther))
+    assert page.context["certificates"] == [certificate]
+    assert CERTIFICATE_NAME in page.content.decode()
+    read = reads_of(participant, esther).get()
+    assert (read.page, read.detail) == ("expiring certificates", {})
