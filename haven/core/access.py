@@ -135,7 +135,8 @@ def shown_unscoped(request, participant=None, record=None, *, page, **detail):
     public certificate check (anyone with the code: the holder's name) and
     the audit log (admins: card codes). A third shows an attendee of a
     training session to its trainers, whatever their sites (the name given
-    for the certificate, never the card code: haven/training/views.py).
+    for the certificate, never the card code: the session's page and the
+    certificates expiring soon, haven/training/views.py).
     Record scope does not decide who may see them, but each one is still a
     read of that person, written like any other: by whom (nobody signed in,
     for a visitor), of whom, on which page.

@@ -376,6 +376,12 @@ def expiring(request):
     and other staff see those of the sessions they may open. A certificate's
     name is shown with its holder's consent (the public check page shows it
     too); the email is never shown, only whether a reminder was sent.
+
+    In site scope a participant out of the user's record scope is listed
+    only to the trainers (and the maker) of their session, as on the
+    session's page (attendees_shown): their name with consent, never a card
+    code or a way to their record, each read audited with reach
+    BEYOND_SCOPE. Anyone else is not shown them.
     """
     try:
         days = max(1, min(int(request.GET.get("days", EXPIRING_DAYS)), 3650))
@@ -387,14 +393,25 @@ def expiring(request):
             attendee__session__in=visible_sessions(request.user).values("pk")
         )
     if access.site_scoped(request.user):
-        # A participant out of this user's record scope is left off the list.
         in_scope = access.openable(request.user, Participant.objects.all())
+        runs = TrainingSession.objects.filter(
+            Q(created_by=request.user) | Q(trainers=request.user)
+        ).values("pk")
         certificates_due = certificates_due.filter(
-            Q(attendee__participant__isnull=True) | Q(attendee__participant__in=in_scope)
+            Q(attendee__participant__isnull=True)
+            | Q(attendee__participant__in=in_scope)
+            | Q(attendee__session__in=runs)
         )
     certificates_due = list(certificates_due)
+    holders = [c.attendee for c in certificates_due if c.attendee_id is not None]
+    openable = access.openable_ids(request.user, [attendee.participant for attendee in holders])
+    for attendee in holders:
+        # Listed for a session this user runs, though out of their record scope.
+        attendee.beyond_scope = (
+            attendee.participant_id is not None and attendee.participant_id not in openable
+        )
     # Each holder's name is shown by their answers on their consents page: read at once.
-    read_name_answers([c.attendee for c in certificates_due if c.attendee_id is not None])
+    read_name_answers(holders)
     for certificate in certificates_due:
         _shown_holder(request, certificate, page="expiring certificates")
     return render(

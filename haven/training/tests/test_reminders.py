@@ -252,9 +252,11 @@ def test_reading_the_expiring_list_audits_each_holder_shown(login, sam, max_mana
     }
 
 
-def test_in_site_scope_a_participant_of_another_site_is_left_off_the_list(
-    settings, login, sam, olga, eastside, session
+def test_in_site_scope_a_participant_of_another_site_is_left_off_the_list_of_non_trainers(
+    settings, login, sam, sue, olga, eastside, session
 ):
+    # Sue works Downtown, where the session was held, but did not give it: its
+    # trainers are listed such a participant too (test_site_scope_sessions.py).
     settings.HAVEN_RECORD_SCOPE = "site"
     today = timezone.localdate()
     elsewhere = Participant.objects.create(alias="Far", created_by=olga, enrolled_site=eastside)
@@ -268,7 +270,7 @@ def test_in_site_scope_a_participant_of_another_site_is_left_off_the_list(
         issued_by=sam,
     )
     session_certificate(session, sam, "Rosa Díaz", 30, today=today)
-    page = login(sam).get(reverse("training:expiring"))
+    page = login(sue).get(reverse("training:expiring"))
     assert page.status_code == 200
     assert "Rosa Díaz" in page.content.decode()
     assert attendee.pk not in [c.attendee_id for c in page.context["certificates"]]

@@ -246,3 +246,60 @@ def test_in_site_scope_the_expiring_list_counts_a_linked_record_as_the_search_do
     assert CERTIFICATE_NAME in page.content.decode()
     read = reads_of(participant, esther).get()
     assert (read.page, read.detail) == ("expiring certificates", {})
+
+
+def test_in_site_scope_a_co_trainer_is_listed_the_certificates_due_of_the_session(
+    site_scope, login, sam, olga, participant, shared_session, sunny_at_shared
+):
+    certificate = issue(sunny_at_shared, sam)
+    page = expiring_page(login(olga))
+    assert page.status_code == 200
+    assert page.context["certificates"] == [certificate]
+    text = page.content.decode()
+    assert CERTIFICATE_NAME in text
+    assert reverse("training:session", args=[shared_session.pk]) in text
+    assert_shows_nothing_of_his_record(text, participant)
+    (read,) = reads_of(participant, olga)
+    assert (read.object_type, read.object_id) == ("training.attendee", str(sunny_at_shared.pk))
+    assert (read.page, read.detail) == ("expiring certificates", {"reach": BEYOND_SCOPE})
+
+
+def test_in_site_scope_the_maker_of_a_session_is_listed_its_certificates_due(
+    site_scope, login, sam, olga, participant, eastside_session, sunny_at_eastside
+):
+    certificate = issue(sunny_at_eastside, sam)
+    assert expiring_page(login(olga)).context["certificates"] == [certificate]
+    assert reads_of(participant, olga).get().detail == {"reach": BEYOND_SCOPE}
+
+
+def test_in_site_scope_the_expiring_list_shows_no_name_taken_back(
+    site_scope, login, sam, olga, participant, shared_session, sunny_at_shared
+):
+    issue(sunny_at_shared, sam)
+    do_record_consent(
+        participant,
+        kind="certificate_name",
+        decision="refused",
+        how="spoken",
+        language="en",
+        by=sam,
+    )
+    assert CERTIFICATE_NAME not in expiring_page(login(olga)).content.decode()
+
+
+def test_in_site_scope_site_staff_who_train_nobody_there_are_not_listed_the_certificate(
+    site_scope, login, sam, esther, participant, eastside_session, sunny_at_eastside
+):
+    issue(sunny_at_eastside, sam)
+    page = expiring_page(login(esther))
+    assert page.context["certificates"] == []
+    assert CERTIFICATE_NAME not in page.content.decode()
+    assert not AuditEntry.objects.filter(participant=participant, user=esther).exists()
+
+
+def test_in_site_scope_a_trainer_of_the_participants_site_reads_the_certificate_in_scope(
+    site_scope, login, sam, participant, shared_session, sunny_at_shared
+):
+    certificate = issue(sunny_at_shared, sam)
+    assert expiring_page(login(sam)).context["certificates"] == [certificate]
+    assert reads_of(participant, sam).get().detail == {}
