@@ -96,10 +96,12 @@ def attendees_shown(request, session, attendees, *, page):
 
     In site scope a participant out of the user's record scope is shown to the
     session's trainers as its attendance list needs, marked beyond_scope: the
-    name given for the certificate (while it may be printed), the quiz and the
-    certificate, never the card code or a way to their record, and the read is
-    audited as any other read of them. Anyone else who may see the session (the
-    staff of its site) is not shown them at all.
+    name given for the certificate, the quiz and the certificate, never the
+    card code or a way to their record, and the read is audited as any other
+    read of them. Anyone else who may see the session (the staff of its site)
+    is not shown them at all. Whoever the attendee, the name given for the
+    certificate is shown only while it may be printed (name_may_be_printed):
+    the answers on the participants' consents pages are read here, at once.
     """
     listed = [attendee.participant for attendee in attendees if attendee.participant]
     openable = access.openable_ids(request.user, listed)
@@ -123,7 +125,7 @@ def attendees_shown(request, session, attendees, *, page):
                 request, attendee.participant, attendee, page=page, reach=BEYOND_SCOPE
             )
         shown.append(attendee)
-    read_name_answers([attendee for attendee in shown if attendee.beyond_scope])
+    read_name_answers(shown)
     return shown
 
 
@@ -192,12 +194,9 @@ def _session_context(request, session, attendee_form=None):
             {
                 "attendee": attendee,
                 "beyond_scope": attendee.beyond_scope,
-                # Beyond the reader's record scope, only a name its holder lets be printed.
-                "name": (
-                    (attendee.name if attendee.name_may_be_printed() else "")
-                    if attendee.beyond_scope
-                    else attendee.name
-                ),
+                # Only a name its holder still lets be printed, whoever reads the page:
+                # one taken back on their consents page is no longer shown anywhere.
+                "name": attendee.name if attendee.name_may_be_printed() else "",
                 "attempts": taken,
                 "passed": any(
                     attempt.passed()

@@ -235,10 +235,17 @@ def test_a_name_consent_withdrawn_after_the_certificate_hides_the_name_everywher
     response = staff.get(reverse("training:certificate_pdf", args=[attendee.pk]), follow=True)
     assert response.headers["Content-Type"].startswith("text/html")
     assert "was withdrawn, refused or has run out" in response.content.decode()
+    # Nor read it on the session's page or among the certificates expiring soon.
+    for page in ("training:session", "training:expiring"):
+        args = [session.pk] if page == "training:session" else []
+        response = staff.get(reverse(page, args=args))
+        assert response.status_code == 200
+        assert "Rosa" not in response.content.decode(), page
     # Given again later, the name is back.
     answer_on_their_consents_page(participant, sam, "given")
     page = client.get(reverse("training:verify", args=[certificate.code])).content.decode()
     assert "Rosa Díaz" in page
+    assert "Rosa Díaz" in staff.get(reverse("training:session", args=[session.pk])).content.decode()
 
 
 def test_a_refusal_older_than_the_trainings_own_consent_does_not_take_it_back(

@@ -8,8 +8,10 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from haven.core.models import AuditEntry
+from haven.participants.models import Participant
 from haven.training.models import Attendee, CourseText, Question, QuizAttempt, TrainingSession
 
 from .conftest import answers, take_quiz
@@ -256,6 +258,33 @@ def test_the_session_page_does_not_ask_once_per_attendee(
                 consents_to_named_certificate=True,
             )
             take_quiz("pre", attendee=attendee)
+
+    add(1)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("training:session", args=[session.pk]))
+    add(5)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(reverse("training:session", args=[session.pk]))
+
+
+def test_the_session_page_reads_its_participants_name_answers_at_once(
+    login, sam, session, downtown, django_assert_max_num_queries
+):
+    # Each name given for a certificate is shown only while its holder lets it
+    # be printed: their answers on their consents pages are read in one query.
+    client = login(sam)
+
+    def add(n):
+        for _ in range(n):
+            person = Participant.objects.create(created_by=sam, enrolled_site=downtown)
+            Attendee.objects.create(
+                client_uuid=uuid.uuid4(),
+                session=session,
+                participant=person,
+                name="N",
+                consents_to_named_certificate=True,
+                consent_recorded_at=timezone.now(),
+            )
 
     add(1)
     with CaptureQueriesContext(connection) as one:
