@@ -51,7 +51,8 @@ class QuickLogForm(forms.Form):
 
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
     participant = forms.ModelChoiceField(
-        queryset=Participant.objects.filter(merged_into__isnull=True),
+        # Made per user in __init__ (access.openable): nobody until then.
+        queryset=Participant.objects.none(),
         required=False,
         widget=forms.RadioSelect,
         label=gettext_lazy("Recent participants"),
@@ -102,9 +103,11 @@ class QuickLogForm(forms.Form):
         self.encounter = encounter
         # A recent participant is sent by id: one out of the user's record
         # scope is not a choice, as an id nobody has (the same statement).
-        self.fields["participant"].queryset = access.openable(
-            user, Participant.objects.filter(merged_into__isnull=True)
-        )
+        # Most contacts are saved by card code: the query is built only for an id.
+        if not self.is_bound or self.data.get("participant"):
+            self.fields["participant"].queryset = access.openable(
+                user, Participant.objects.filter(merged_into__isnull=True)
+            )
         contact_catalog = catalog.current(user)
         sites = [site for site in contact_catalog.sites.values() if site.active]
         if user.role != "manager":
