@@ -832,6 +832,7 @@ def linked_set(reports, crossed=None):
                 terms = {(table.key, slice_, label): 1 for label in labels[table.key]}
                 terms[(table.key, slice_, table.total_label)] = -1
                 linked.equal(terms)
+    members = {dimension: [s for s in reports if s[0] == dimension] for dimension in DIMENSIONS}
     for table in whole.tables:
         for label in labels[table.key]:
             total = (table.key, ("all",), label)
@@ -840,8 +841,8 @@ def linked_set(reports, crossed=None):
             for dimension in DIMENSIONS:
                 parts = [
                     (table.key, slice_, label)
-                    for slice_ in reports
-                    if slice_[0] == dimension and (table.key, slice_, label) in linked.values
+                    for slice_ in members[dimension]
+                    if (table.key, slice_, label) in linked.values
                 ]
                 if parts:
                     complete = dimension in table.records_of(label).complete
@@ -851,15 +852,19 @@ def linked_set(reports, crossed=None):
     # Every table of the people served counts the same unique participants, and some
     # figures are parts of others (a reversal is an overdose reported); in every
     # combination of breakdowns as in every slice.
+    parts_of = [
+        ([(key, str(label)) for key, label in parts], (of[0], str(of[1]))) for parts, of in PARTS_OF
+    ]
+    unique, all_served = _("Unique participants served"), _("All participants served")
     for slice_ in [*reports, *crossed]:
-        for parts, whole in PARTS_OF:
-            cells = [(key, slice_, str(label)) for key, label in parts]
-            total = (whole[0], slice_, str(whole[1]))
+        for parts, (key, label) in parts_of:
+            cells = [(part_key, slice_, part_label) for part_key, part_label in parts]
+            total = (key, slice_, label)
             if total in linked.values and all(c in linked.values for c in cells):
                 linked.at_most({**dict.fromkeys(cells, 1), total: -1})
-        served = ("people_served", slice_, _("Unique participants served"))
+        served = ("people_served", slice_, unique)
         for key in ("served_by_age", "served_by_gender", "served_by_race", "served_by_zip"):
-            total = (key, slice_, _("All participants served"))
+            total = (key, slice_, all_served)
             if served in linked.values and total in linked.values:
                 linked.equal({served: 1, total: -1})
     # Naloxone mailed is handed out at an anonymous mail contact when its request is packed.
@@ -919,8 +924,7 @@ def _add_combinations(linked, labels, crossed):
         if relation == SUM:
             linked.equal({**dict.fromkeys(cells, 1), published: -1})
         elif relation == OVERLAP:
-            for cell in cells:
-                linked.at_most({cell: 1, published: -1})
+            linked.each_at_most(cells, published)
             linked.at_most({published: 1, **dict.fromkeys(cells, -1)})
 
 

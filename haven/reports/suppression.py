@@ -150,9 +150,18 @@ class LinkedSet:
     def at_most(self, terms, rhs=0):
         self._add_constraint(terms, "<=", rhs)
 
+    def each_at_most(self, cells, whole):
+        """Each of `cells` is at most `whole` (a combination's people at most a site's)."""
+        for cell in cells:
+            self._add_constraint({cell: 1, whole: -1}, "<=", 0)
+
     def _add_constraint(self, terms, sense, rhs):
-        terms = {cell: a for cell, a in terms.items() if a}
-        left = sum(a * self.values[cell] for cell, a in terms.items())
+        if 0 in terms.values():
+            terms = {cell: a for cell, a in terms.items() if a}
+        values = self.values
+        left = 0
+        for cell, a in terms.items():
+            left += a * values[cell]
         if (left != rhs) if sense == "=" else (left > rhs):
             # The true figures must satisfy every relation; one that does not
             # is not something an attacker knows, and would make the audit wrong.
@@ -202,14 +211,12 @@ def suppress(linked, rule=None):
     status.update(dict.fromkeys(linked.signed, CHANGE))
     status.update(dict.fromkeys(linked.latent, LATENT))
     status.update(linked.fixed)
-    lines_of = defaultdict(list)
-    for index, (terms, _sense, _rhs) in enumerate(linked.constraints):
-        for cell in terms:
-            lines_of[cell].append(index)
     cells_of_group = defaultdict(list)
     for cell, group in linked.group_of.items():
         cells_of_group[group].append(cell)
-    weak = audit(linked, status, rule, lines_of=lines_of)
+    lines = _Lines(linked, rule)
+    lines_of = lines.lines_of
+    weak = audit(linked, status, rule, lines=lines)
     while weak:
         if not _widen(linked, status, rule, weak, lines_of, cells_of_group):
             # Nothing left to hide near the weak cells: withhold everything.
@@ -217,12 +224,12 @@ def suppress(linked, rule=None):
         # Hiding more only widens what an attacker can make of a cell (every figure
         # consistent before still is), so a cell protected once stays protected: only
         # the weak ones are audited again.
-        weak = audit(linked, status, rule, only=weak, lines_of=lines_of)
-    _show_what_is_known(linked, status, rule, cells_of_group)
+        weak = audit(linked, status, rule, only=weak, lines=lines)
+    _show_what_is_known(linked, status, rule, cells_of_group, lines)
     return status
 
 
-def _show_what_is_known(linked, status, rule, cells_of_group):
+def _show_what_is_known(linked, status, rule, cells_of_group, lines):
     """Show the hidden counts that what is published pins to one value anyway.
 
     A complement that is its table's total less the shown rows, or a table withheld in one
@@ -237,18 +244,19 @@ def _show_what_is_known(linked, status, rule, cells_of_group):
     hidden = [c for c in published if status[c] in (SUPPRESSED, WITHHELD)]
     if not hidden:
         return
-    rows = _rows_with_hidden(linked, status)
-    variables = {c for terms, _sense, _rhs in rows for c in terms}
-    limits = {c: bounds(status[c], linked.values[c], rule) for c in variables}
-    low, high = _propagate(rows + _differences(rows, linked.latent), limits, passes=10)
+    is_hidden, low, high = lines.marked(status, rule)
+    part = _Component(lines.values, low, high, *lines.hidden_rows(is_hidden, True))
+    low, high = _propagate(_fold_single_cells(part), passes=10)
+    position = lines.position
 
     def known_mark(cell):
         """The mark that says no more of `cell` than is known already, or None."""
-        if status[cell] == SHOWN or low[cell] == high[cell]:
+        lowest, highest = low[position[cell]], high[position[cell]]
+        if status[cell] == SHOWN or lowest == highest:
             return SHOWN
-        if 1 <= low[cell] and high[cell] <= rule.threshold:
+        if 1 <= lowest and highest <= rule.threshold:
             return SMALL
-        if low[cell] > rule.threshold:
+        if lowest > rule.threshold:
             return SUPPRESSED
         return None
 
@@ -268,13 +276,13 @@ def _show_what_is_known(linked, status, rule, cells_of_group):
             status[cell] = SHOWN
 
 
-def _differences(rows, latent):
+def _differences(constraints, latent):
     """Lines that are the difference of two equalities over the same cells published
     nowhere: Downtown's figure and Sam's are each the sum of the same combinations when
     Sam is all of Downtown, so they are equal, which propagation, one line at a time,
     does not see."""
     by_latent = defaultdict(list)
-    for terms, sense, rhs in rows:
+    for terms, sense, rhs in constraints:
         if sense == "=":
             hidden = frozenset((c, a) for c, a in terms.items() if c in latent)
             if hidden:
@@ -295,18 +303,6 @@ def _differences(rows, latent):
             if difference:
                 differences.append((difference, "=", first_rhs - rhs))
     return differences
-
-
-def _rows_with_hidden(linked, status):
-    """The lines that hold a hidden cell: (hidden terms, sense, right-hand side less the
-    shown cells)."""
-    rows = []
-    for terms, sense, rhs in linked.constraints:
-        hidden = {c: a for c, a in terms.items() if status[c] != SHOWN}
-        if hidden:
-            known = sum(a * linked.values[c] for c, a in terms.items() if status[c] == SHOWN)
-            rows.append((hidden, sense, rhs - known))
-    return rows
 
 
 def bounds(status, value, rule):
@@ -477,11 +473,21 @@ def _complement_in_line(linked, status, rule, cell, terms):
     # The others' room, added up only as far as the cell could need (lines are long).
     enough_room = (rule.width - 1) * abs(a_cell)
     room_up = room_down = 0
-    for other in terms:
-        if other == cell or status[other] == SHOWN:
+    values = linked.values
+    for other, a in terms.items():
+        other_status = status[other]
+        if other_status == SHOWN or other == cell:
             continue
-        room_up += room(other, status[other], up)
-        room_down += room(other, status[other], down)
+        # room(other, other_status, up) and (…, down), inline: lines are long.
+        v = values[other]
+        lo, hi = bounds(other_status, v, rule)
+        size = a if a > 0 else -a
+        if up * a > 0:
+            room_up += size * (hi - v)
+            room_down += size * (v - lo)
+        else:
+            room_up += size * (v - lo)
+            room_down += size * (hi - v)
         if room_up >= enough_room and room_down >= enough_room:
             return None
     room_up, room_down = room_up / abs(a_cell), room_down / abs(a_cell)
@@ -509,8 +515,116 @@ def _complement_in_line(linked, status, rule, cell, terms):
 
 # ---------------------------------------------------------------- the audit
 
+# Bounds past any a cell can have (BIG, a count's largest, times a line's coefficients),
+# for "no bound" in the integer arithmetic of the propagation.
+_NO_BOUND = 10**15
 
-def audit(linked, status, rule, only=None, lines_of=None):
+
+class _Lines:
+    """The linked set's relations as arrays, built once for a suppression: one entry
+    (relation, cell, coefficient) per term. Each round then finds the lines of the hidden
+    cells, their components and their bounds with array operations, not a loop over the
+    twenty thousand relations of a year's reports."""
+
+    def __init__(self, linked, rule):
+        self.cells = list(linked.values)
+        self.position = {cell: i for i, cell in enumerate(self.cells)}
+        self.values = np.array([linked.values[c] for c in self.cells], dtype=np.int64)
+        self.target = np.array([linked.is_target(c, rule) for c in self.cells], dtype=bool)
+        self.row, self.col, self.coef, self.rhs, self.equal = self._entries(linked.constraints)
+        self.lines_of = _LinesOf(self)
+        self._linked = linked
+        self._differences = None
+
+    @property
+    def differences(self):
+        """The entries of _differences(), found when first needed."""
+        if self._differences is None:
+            latent = self._linked.latent
+            self._differences = self._entries(_differences(self._linked.constraints, latent))
+        return self._differences
+
+    def _entries(self, constraints):
+        row, col, coef = [], [], []
+        at = self.position.__getitem__
+        for index, (terms, _sense, _rhs) in enumerate(constraints):
+            row += [index] * len(terms)
+            col += map(at, terms)
+            coef += terms.values()
+        return (
+            np.array(row, dtype=np.int64),
+            np.array(col, dtype=np.int64),
+            np.array(coef, dtype=np.int64),
+            np.array([rhs for _t, _s, rhs in constraints], dtype=np.int64),
+            np.array([sense == "=" for _t, sense, _r in constraints], dtype=bool),
+        )
+
+    def marked(self, status, rule):
+        """(which cells are hidden, their lowest and highest values as marked), as arrays:
+        bounds() of every cell."""
+        marks = np.array([status[c] for c in self.cells])
+        shown, small, suppressed = marks == SHOWN, marks == SMALL, marks == SUPPRESSED
+        low = np.select(
+            [shown, small, suppressed, marks == CHANGE],
+            [self.values, 1, rule.threshold + 1, -BIG],
+            0,
+        ).astype(np.int64)
+        high = np.select([shown, small], [self.values, rule.threshold], BIG).astype(np.int64)
+        return ~shown, low, high
+
+    def hidden_rows(self, hidden, with_differences=False):
+        """The lines that hold a hidden cell, as entries of the hidden cells only: (row,
+        column, coefficient) with each line's right-hand side less its shown cells, and
+        whether it is an equality. Lines are numbered anew, columns are the cells'."""
+        parts = [(self.row, self.col, self.coef, self.rhs, self.equal)]
+        if with_differences:
+            parts.append(self.differences)
+        rows, cols, coefs, rhss, equals = [], [], [], [], []
+        offset = 0
+        for row, col, coef, rhs, equal in parts:
+            inside = hidden[col]
+            known = np.bincount(
+                row[~inside],
+                weights=(coef * self.values[col])[~inside],
+                minlength=len(rhs),
+            )
+            rows.append(row[inside] + offset)
+            cols.append(col[inside])
+            coefs.append(coef[inside])
+            rhss.append(rhs - np.rint(known).astype(np.int64))
+            equals.append(equal)
+            offset += len(rhs)
+        row, rhs = np.concatenate(rows), np.concatenate(rhss)
+        held = np.bincount(row, minlength=len(rhs)) > 0
+        renumbered = np.cumsum(held) - 1
+        return (
+            renumbered[row],
+            np.concatenate(cols),
+            np.concatenate(coefs),
+            rhs[held],
+            np.concatenate(equals)[held],
+        )
+
+
+class _LinesOf:
+    """{cell: the indexes of its relations}, read off the entries of `lines` when asked
+    (the widening asks of a few hundred cells)."""
+
+    def __init__(self, lines):
+        order = np.argsort(lines.col, kind="stable")
+        self.rows = lines.row[order]
+        self.starts = np.searchsorted(lines.col[order], np.arange(len(lines.cells) + 1))
+        self.position = lines.position
+        self.found = {}
+
+    def __getitem__(self, cell):
+        if cell not in self.found:
+            i = self.position[cell]
+            self.found[cell] = self.rows[self.starts[i] : self.starts[i + 1]].tolist()
+        return self.found[cell]
+
+
+def audit(linked, status, rule, only=None, lines=None):
     """The small cells (shown as "<11" or withheld) an attacker could narrow below the width.
 
     Shown cells are constants; the hidden ones are whole-number variables
@@ -519,104 +633,182 @@ def audit(linked, status, rule, only=None, lines_of=None):
     each other), and each is solved on its own; with `only`, just those cells are
     audited (and the components holding them solved).
     """
-    variables = [cell for cell in linked.values if status[cell] != SHOWN]
-    if not variables:
+    lines = lines or _Lines(linked, rule)
+    hidden, low, high = lines.marked(status, rule)
+    wanted = hidden & lines.target
+    if only is not None:
+        wanted &= np.isin(np.arange(len(lines.cells)), [lines.position[c] for c in only])
+    if not wanted.any():
         return set()
-    rows = _rows_with_hidden(linked, status)
-    parent = {cell: cell for cell in variables}
-
-    def root(cell):
-        while parent[cell] != cell:
-            parent[cell] = parent[parent[cell]]
-            cell = parent[cell]
-        return cell
-
-    for hidden, _sense, _rhs in rows:
-        first, *rest = hidden
-        for other in rest:
-            parent[root(other)] = root(first)
-    members = defaultdict(list)
-    for cell in variables:
-        members[root(cell)].append(cell)
-    rows_of = defaultdict(list)
-    for row in rows:
-        rows_of[root(next(iter(row[0])))].append(row)
+    row, col, coef, rhs, equal = lines.hidden_rows(hidden)
+    component = _components(len(lines.cells), row, col)
+    entry_component = component[col]
     weak = set()
-    for key, cells in members.items():
-        targets = [c for c in cells if linked.is_target(c, rule) and (only is None or c in only)]
-        if targets:
-            weak |= _weak_in_component(linked, status, rule, cells, rows_of[key], targets)
+    for key in np.unique(component[wanted]):
+        cells = np.flatnonzero(hidden & (component == key))
+        local = np.full(len(lines.cells), -1, dtype=np.int64)
+        local[cells] = np.arange(len(cells))
+        inside = entry_component == key
+        rows_inside = np.unique(row[inside])
+        renumber = np.full(len(rhs), -1, dtype=np.int64)
+        renumber[rows_inside] = np.arange(len(rows_inside))
+        targets = local[np.flatnonzero(wanted & (component == key))]
+        found = _weak_in_component(
+            _Component(
+                lines.values[cells],
+                low[cells],
+                high[cells],
+                renumber[row[inside]],
+                local[col[inside]],
+                coef[inside],
+                rhs[rows_inside],
+                equal[rows_inside],
+            ),
+            targets,
+            rule.width - 1,
+        )
+        weak |= {lines.cells[cells[i]] for i in found}
     return weak
 
 
-def _floor_div(p, q):
-    return p // q if q > 0 else (-p) // (-q)
+def _components(count, row, col):
+    """The component of each of `count` cells: the smallest cell it is linked to through
+    the lines (row, col), by spreading the smallest label along the lines until it holds."""
+    label = np.arange(count)
+    if not len(row):
+        return label
+    lines = row.max() + 1
+    while True:
+        smallest = np.full(lines, count)
+        np.minimum.at(smallest, row, label[col])
+        spread = label.copy()
+        np.minimum.at(spread, col, smallest[row])
+        spread = spread[spread]  # a label's own label: the chains shorten by half
+        if np.array_equal(spread, label):
+            return label
+        label = spread
 
 
-def _propagate(rows, limits, passes=3):
-    """Each hidden cell's range as the lines allow it, one line at a time (bound propagation).
+@dataclass
+class _Component:
+    """Hidden cells linked by their lines: true values and marked bounds by column, and
+    the lines as entries (row, column, coefficient) with right-hand sides and senses."""
+
+    values: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    coef: np.ndarray
+    rhs: np.ndarray
+    equal: np.ndarray
+
+
+def _fold_single_cells(part):
+    """The component with its lines of one cell made bounds on that cell.
+
+    Most lines hold one hidden cell once the shown ones are constants (a combination's
+    figure at most a site's shown one): each is a bound, and kept as a bound it costs the
+    propagation and the solver nothing. The same problem.
+    """
+    counts = np.bincount(part.row, minlength=len(part.rhs))
+    single = counts[part.row] == 1
+    low, high = part.low.copy(), part.high.copy()
+    _narrow(
+        low,
+        high,
+        part.col[single],
+        part.coef[single],
+        part.rhs[part.row[single]],
+        part.rhs[part.row[single]],
+        part.equal[part.row[single]],
+    )
+    longer = counts >= 2
+    renumbered = np.cumsum(longer) - 1
+    keep = ~single
+    return _Component(
+        part.values,
+        low,
+        high,
+        renumbered[part.row[keep]],
+        part.col[keep],
+        part.coef[keep],
+        part.rhs[longer],
+        part.equal[longer],
+    )
+
+
+def _narrow(low, high, col, a, at_most, at_least, equal):
+    """Narrow (in place) the bounds of the cells `col` by a * x <= at_most, and a * x >=
+    at_least where `equal`: whole numbers, so rounded inwards."""
+    positive = a > 0
+    floor_most, floor_least = at_most // a, at_least // a
+    ceil_most, ceil_least = -((-at_most) // a), -((-at_least) // a)
+    top = np.where(positive, floor_most, np.where(equal, floor_least, _NO_BOUND))
+    bottom = np.where(positive, np.where(equal, ceil_least, -_NO_BOUND), ceil_most)
+    np.minimum.at(high, col, top)
+    np.maximum.at(low, col, bottom)
+
+
+def _propagate(part, passes=3):
+    """Each hidden cell's range as the lines allow it, every line at once (bound
+    propagation): (lowest, highest) by column.
 
     A relaxation of the whole problem: a cell it leaves too narrow is weak
     without a solve; a cell it leaves wide still has to be proven.
     """
-    low = {c: limit[0] for c, limit in limits.items()}
-    high = {c: limit[1] for c, limit in limits.items()}
+    low, high = part.low.copy(), part.high.copy()
+    row, col, a = part.row, part.col, part.coef
+    positive = a > 0
+    rhs, equal = part.rhs[row], part.equal[row]
+    lines = len(part.rhs)
     for _pass in range(passes):
-        tightened = False
-        for terms, sense, rhs in rows:
-            smallest = sum(a * (low[c] if a > 0 else high[c]) for c, a in terms.items())
-            largest = sum(a * (high[c] if a > 0 else low[c]) for c, a in terms.items())
-            for c, a in terms.items():
-                # a * x_c = rhs - (the others), the others between their extremes.
-                others_min = smallest - a * (low[c] if a > 0 else high[c])
-                others_max = largest - a * (high[c] if a > 0 else low[c])
-                at_most, at_least = rhs - others_min, rhs - others_max  # bounds on a * x_c
-                top, bottom = high[c], low[c]
-                if a > 0:
-                    top = _floor_div(at_most, a)
-                    if sense == "=":
-                        bottom = -_floor_div(-at_least, a)
-                else:
-                    bottom = -_floor_div(-at_most, a)
-                    if sense == "=":
-                        top = _floor_div(at_least, a)
-                if top < high[c] or bottom > low[c]:
-                    high[c], low[c] = min(high[c], top), max(low[c], bottom)
-                    tightened = True
-        if not tightened:
+        least = np.where(positive, a * low[col], a * high[col])  # smallest a * x
+        most = np.where(positive, a * high[col], a * low[col])
+        # Exact in floating point: every sum is a whole number far below 2**53.
+        line_least = np.rint(np.bincount(row, weights=least, minlength=lines)).astype(np.int64)
+        line_most = np.rint(np.bincount(row, weights=most, minlength=lines)).astype(np.int64)
+        # a * x = rhs - (the others), the others between their extremes.
+        at_most = rhs - (line_least[row] - least)
+        at_least = rhs - (line_most[row] - most)
+        before_low, before_high = low.copy(), high.copy()
+        _narrow(low, high, col, a, at_most, at_least, equal)
+        if np.array_equal(low, before_low) and np.array_equal(high, before_high):
             break
     return low, high
 
 
-def _weak_in_component(linked, status, rule, cells, rows, targets):
-    need = rule.width - 1
-    limits = {c: bounds(status[c], linked.values[c], rule) for c in cells}
-    low, high = _propagate(rows, limits)
-    weak = {c for c in targets if high[c] - low[c] < need}
-    targets = [c for c in targets if c not in weak]
-    if not targets:
+def _weak_in_component(part, targets, need):
+    """The columns of `targets` whose whole-number range is narrower than `need` + 1."""
+    part = _fold_single_cells(part)
+    low, high = _propagate(part, passes=10)
+    narrow = high[targets] - low[targets] < need
+    weak = set(targets[narrow].tolist())
+    targets = targets[~narrow]
+    if not len(targets):
         return weak
-    problem = _Problem(cells, rows, limits)
-    positions = np.array([problem.index[c] for c in targets])
+    problem = _Problem(part)
     # Every feasible whole-number point found widens what is known to be
     # reachable; the true figures are the first such point.
-    seen_low = np.array([linked.values[c] for c in targets], dtype=float)
+    seen_low = part.values[targets].astype(float)
     seen_high = seen_low.copy()
-    top = np.array([limits[c][1] for c in targets], dtype=float)
-    bottom = np.array([limits[c][0] for c in targets], dtype=float)
+    top = part.high[targets].astype(float)
+    bottom = part.low[targets].astype(float)
 
     def witness(x):
         if x is not None:
-            np.minimum(seen_low, x[positions], out=seen_low)
-            np.maximum(seen_high, x[positions], out=seen_high)
+            np.minimum(seen_low, x[targets], out=seen_low)
+            np.maximum(seen_high, x[targets], out=seen_high)
 
     def open_():
         return seen_high - seen_low < need
 
     # Push the unsettled targets up at once, then down, with weights that differ
     # from solve to solve so that ties break differently (a fixed seed keeps the
-    # result the same for the same figures); a few solves settle most targets.
-    rng = np.random.default_rng(len(cells))
+    # result the same for the same figures). Each is pushed only as far as it needs
+    # (its bound moved there for the solve), so that one going far does not hold the
+    # others back; a few solves settle most targets.
+    rng = np.random.default_rng(len(part.values))
     for _round in range(8):
         progress = False
         for sign in (-1, 1):
@@ -625,63 +817,79 @@ def _weak_in_component(linked, status, rule, cells, rows, targets):
                 continue
             before = (seen_low.copy(), seen_high.copy())
             chosen = np.flatnonzero(pending)
-            weights = rng.uniform(1, 3, len(chosen))
-            objective = {targets[i]: sign * w for i, w in zip(chosen, weights, strict=True)}
-            point = problem.solve_relaxed(objective)[1]
-            witness(point if point is not None else problem.solve_integer(objective))
+            columns = targets[chosen]
+            weights = sign * rng.uniform(1, 3, len(chosen))
+            if sign < 0:
+                far_enough = (bottom[chosen], np.minimum(top[chosen], seen_low[chosen] + need))
+            else:
+                far_enough = (np.maximum(bottom[chosen], seen_high[chosen] - need), top[chosen])
+            point = problem.solve_relaxed(columns, weights, far_enough)[1]
+            if point is None:
+                # A vertex with fractions: the same push with costs too small to matter
+                # besides most often ends at a whole one, for a fraction of an integer solve.
+                jitter = rng.uniform(-1e-4, 1e-4, problem.columns)
+                point = problem.solve_relaxed(columns, weights, far_enough, jitter)[1]
+            witness(point if point is not None else problem.solve_integer(columns, weights))
             progress |= bool((seen_low != before[0]).any() or (seen_high != before[1]).any())
         if not open_().any() or not progress:
             break
     for i in np.flatnonzero(open_()):
-        c = targets[i]
+        c = targets[i : i + 1]
         # The LP relaxation bounds the whole-number range from outside: when even
         # it is too narrow, the cell is weak without an integer solve.
-        lp_high, point_high = problem.solve_relaxed({c: -1})
-        lp_low, point_low = problem.solve_relaxed({c: 1})
+        lp_high, point_high = problem.solve_relaxed(c, [-1.0])
+        lp_low, point_low = problem.solve_relaxed(c, [1.0])
         if np.floor(-lp_high + 1e-6) - np.ceil(lp_low - 1e-6) < need:
-            weak.add(c)
+            weak.add(int(c[0]))
             continue
         witness(point_high)
         witness(point_low)
         if not open_()[i]:
             continue
-        witness(problem.solve_integer({c: -1}))
-        witness(problem.solve_integer({c: 1}))
+        witness(problem.solve_integer(c, [-1.0]))
+        witness(problem.solve_integer(c, [1.0]))
         if open_()[i]:
-            weak.add(c)
+            weak.add(int(c[0]))
     return weak
 
 
 class _Problem:
-    """One component as a HiGHS model, kept between solves (only the objective changes)."""
+    """One component as a HiGHS model, kept between solves (the objective changes, and
+    the bounds of the cells pushed)."""
 
-    def __init__(self, cells, rows, limits):
-        self.cells = cells
-        self.index = {c: i for i, c in enumerate(cells)}
-        n = len(cells)
+    def __init__(self, part):
+        n = self.columns = len(part.values)
+        order = np.argsort(part.row, kind="stable")
         lp = highspy.HighsLp()
         lp.num_col_ = n
-        lp.num_row_ = len(rows)
+        lp.num_row_ = len(part.rhs)
         lp.col_cost_ = np.zeros(n)
-        lp.col_lower_ = np.array([float(limits[c][0]) for c in cells])
-        lp.col_upper_ = np.array([float(limits[c][1]) for c in cells])
-        inf = highspy.kHighsInf
-        lp.row_lower_ = np.array([float(rhs) if sense == "=" else -inf for _t, sense, rhs in rows])
-        lp.row_upper_ = np.array([float(rhs) for _t, _sense, rhs in rows])
-        starts, indexes, values = [0], [], []
-        for terms, _sense, _rhs in rows:
-            for c, a in terms.items():
-                indexes.append(self.index[c])
-                values.append(float(a))
-            starts.append(len(indexes))
+        lp.col_lower_ = part.low.astype(float)
+        lp.col_upper_ = part.high.astype(float)
+        lp.row_lower_ = np.where(part.equal, part.rhs.astype(float), -highspy.kHighsInf)
+        lp.row_upper_ = part.rhs.astype(float)
+        starts = np.concatenate([[0], np.cumsum(np.bincount(part.row, minlength=len(part.rhs)))])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-        lp.a_matrix_.index_ = np.array(indexes, dtype=np.int32)
-        lp.a_matrix_.value_ = np.array(values)
+        lp.a_matrix_.start_ = starts.astype(np.int32)
+        lp.a_matrix_.index_ = part.col[order].astype(np.int32)
+        lp.a_matrix_.value_ = part.coef[order].astype(float)
+        self.lp = lp
         self.relaxed = self._solver(lp)
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-        self.integer = self._solver(lp)
+        # Between solves only the objective changes (and the bounds of the cells pushed):
+        # the primal simplex goes on from the last optimum, which stays feasible, where
+        # the dual one would start again.
+        self.relaxed.setOptionValue("simplex_strategy", 4)
+        self._integer = None
         self.all_columns = np.arange(n, dtype=np.int32)
+        self.bounds = (part.low.astype(float), part.high.astype(float))
+
+    @property
+    def integer(self):
+        """The same model with whole numbers only, made when first needed (rarely)."""
+        if self._integer is None:
+            self.lp.integrality_ = [highspy.HighsVarType.kInteger] * self.columns
+            self._integer = self._solver(self.lp)
+        return self._integer
 
     @staticmethod
     def _solver(lp):
@@ -693,11 +901,10 @@ class _Problem:
         solver.passModel(lp)
         return solver
 
-    def _run(self, solver, objective):
-        cost = np.zeros(len(self.cells))
-        for c, weight in objective.items():
-            cost[self.index[c]] = weight
-        solver.changeColsCost(len(self.cells), self.all_columns, cost)
+    def _run(self, solver, columns, weights, jitter=None):
+        cost = np.zeros(self.columns) if jitter is None else jitter.copy()
+        cost[columns] += weights
+        solver.changeColsCost(self.columns, self.all_columns, cost)
         solver.run()
         if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(
@@ -705,14 +912,24 @@ class _Problem:
             )
         return solver.getInfo().objective_function_value, np.array(solver.getSolution().col_value)
 
-    def solve_integer(self, objective):
+    def solve_integer(self, columns, weights):
         """The optimal whole-number point, as an array by column."""
-        _value, x = self._run(self.integer, objective)
+        _value, x = self._run(self.integer, columns, weights)
         return np.round(x)
 
-    def solve_relaxed(self, objective):
-        """(optimum, the point when every value is whole, else None)."""
-        value, x = self._run(self.relaxed, objective)
+    def solve_relaxed(self, columns, weights, within=None, jitter=None):
+        """(optimum, the point when every value is whole, else None), with the columns'
+        bounds narrowed to `within` (lowest, highest) for this solve, and `jitter` (a
+        cost for every column) added to the objective."""
+        if within is not None:
+            at = np.asarray(columns, dtype=np.int32)
+            self.relaxed.changeColsBounds(len(at), at, *(np.asarray(b, float) for b in within))
+        try:
+            value, x = self._run(self.relaxed, columns, weights, jitter)
+        finally:
+            if within is not None:
+                original = (self.bounds[0][at], self.bounds[1][at])
+                self.relaxed.changeColsBounds(len(at), at, *original)
         rounded = np.round(x)
         if np.all(np.abs(x - rounded) < 1e-6):
             return value, rounded
