@@ -801,6 +801,23 @@ def overdose_reports(scope, by=None):
     )
 
 
+def overdose_reports_by_combination(scope):
+    """overdose_reports of every combination of site, recorder and contact type that has
+    reports made at its contacts, {(site, recorder, type): figures}, and for each recorder
+    what they recorded that no site holds (made at no contact, or at a contact of another
+    period), as (None, recorder, None); the recorder None is nobody (the public form of
+    haven/mail). Every report of the scope is in exactly one: each site's, recorder's and
+    type's figures are sums of these."""
+    at_contacts = overdose_reports(scope, by=("site", "staff", "type"))
+    result = defaultdict(lambda: {"reports": 0, "reversals": 0}, at_contacts)
+    for recorder, figures in overdose_reports(scope, by="staff").items():
+        theirs = [counts for (_site, who, _kind), counts in at_contacts.items() if who == recorder]
+        elsewhere = {name: figures[name] - sum(c[name] for c in theirs) for name in figures}
+        if any(elsewhere.values()):
+            result[(None, recorder, None)] = elsewhere
+    return result
+
+
 def drug_checks(scope, by=None):
     """Drug checks done in the period, and the share positive.
 

@@ -46,11 +46,22 @@ NOT_BY_TYPE = {"site": SUM, "staff": SUM, "type": SAME}
 # same figures as the fixed-site contacts (docs/reports.md, "Breakdowns crossed").
 CONTACT = ("site", "staff", "type")
 # An overdose report made at a contact takes the contact's site and type; its staff
-# member is who recorded it, who may not be the contact's.
-AT_CONTACT = ("site", "type")
+# member is who recorded it, who may not be the contact's. One made at no contact has
+# only its recorder, and one sent through the public form (haven/mail) not even that.
+RECORDED = ("site", "recorder", "type")
 # Records that are not contacts have a site and a staff member (new participants,
 # syringes collected, drug checks, referrals).
 SITE_AND_STAFF = ("site", "staff")
+# A training session is held at one site or none, and given by one trainer or more.
+TRAINED = ("site", "trainer")
+# The breakdown whose slices count each kind of member of a combination: a report's
+# recorder and a session's trainer are staff members.
+BREAKDOWN_OF = {"recorder": "staff", "trainer": "staff"}
+
+
+def breakdowns_of(dims):
+    """The breakdowns (site, staff, type) of a kind of combination's dimensions."""
+    return tuple(BREAKDOWN_OF.get(dimension, dimension) for dimension in dims)
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class Records:
     `crossed`: the breakdowns that classify each record together (its figure is split
     over their combinations); `complete`: those every record has a member of, so that
     what no member holds is none (a contact always has a site, a staff member and a
-    type; a training may be held at none of the sites).
+    type; a training may be held at none of the sites, but is always given by someone).
     """
 
     crossed: tuple = ()
@@ -68,10 +79,11 @@ class Records:
 
 
 CONTACTS = Records(CONTACT, CONTACT)
-REPORTS_AT_CONTACTS = Records(AT_CONTACT)  # reports away from a contact have neither
+OVERDOSE_REPORTS = Records(RECORDED)  # made at no contact, or sent by the public form
 OTHER_RECORDS = Records(SITE_AND_STAFF, SITE_AND_STAFF)  # referrals, checks, collections
 ENROLMENTS = Records(SITE_AND_STAFF)  # enrolled with no site or by nobody (imported)
-ELSEWHERE = Records()  # trainings (held at no site, given by several), mail
+TRAININGS = Records(TRAINED, ("staff",))
+ELSEWHERE = Records()  # mail: requests belong to no site, staff member or type
 
 # How a hidden count is shown: "<11" says 1 to 10; a count hidden so that a
 # small one elsewhere cannot be worked out may be any size, so it says only that.
@@ -276,28 +288,39 @@ class Figures:
     # The metrics that split over each kind of combination of breakdowns (Records.crossed).
     CROSSED = {
         CONTACT: ("activity", "people", "by_item", "first_kits", "services"),
-        AT_CONTACT: ("overdose",),
+        RECORDED: ("overdose",),
         SITE_AND_STAFF: ("new_participants", "collected", "checks", "referrals"),
+        TRAINED: ("training",),
     }
+    # Metrics whose combinations are not a grouped query of the metric itself.
+    BY_COMBINATION = {"overdose": metrics.overdose_reports_by_combination}
 
     @classmethod
     def for_every_combination(cls, scope):
         """{(breakdowns, combination): Figures} of the whole program's records split over
         the combinations of breakdowns that classify them together (CROSSED): for every
         site, staff member and type that had contacts together, (3, 7, "street"), its
-        contacts' figures; for every site and type, its overdose reports made at contacts;
-        for every site and staff member, their records that are not contacts. One grouped
-        query per metric and kind; the other figures of a combination are none.
+        contacts' figures; for every site, recorder and type, its overdose reports made
+        at contacts, and for every recorder what they recorded at no site (None, 7, None);
+        for every site and staff member, their records that are not contacts; for every
+        site (or None) and trainer, the sessions they gave there. One grouped query per
+        metric and kind; the other figures of a combination are none.
 
         A combination of site, staff member and type counts only if it had a contact in
         the period: anyone who reads who works where and each one's contacts by type
         knows where there were none, so the audit takes those as known to hold nothing.
+        The same holds of who trains and who records overdoses where.
         """
         whole = metrics.Scope(scope.start, scope.end)
         nobody = replace(whole, site_ids=(-1,), staff_ids=(-1,))
         empty = {name: metric(nobody) for name, metric in cls.METRICS.items()}
         grouped = {
-            dims: {name: cls.METRICS[name](whole, by=dims) for name in names}
+            dims: {
+                name: cls.BY_COMBINATION[name](whole)
+                if name in cls.BY_COMBINATION
+                else cls.METRICS[name](whole, by=breakdowns_of(dims))
+                for name in names
+            }
             for dims, names in cls.CROSSED.items()
         }
         contacted = [
@@ -307,8 +330,9 @@ class Figures:
         ]
         held = {
             CONTACT: set(contacted),
-            AT_CONTACT: {(site, kind) for site, _staff, kind in contacted},
+            RECORDED: set(contacted),
             SITE_AND_STAFF: {(site, staff) for site, staff, _kind in contacted},
+            TRAINED: set(),
         }
         every = {}
         for dims, names in cls.CROSSED.items():
@@ -461,7 +485,7 @@ def _overdose_table(figures):
             (_("Drug checks negative"), checks["negative"]),
         ],
         key="overdose",
-        records=REPORTS_AT_CONTACTS,
+        records=OVERDOSE_REPORTS,
     )
     table.row_links = {
         _("Drug checks done"): NOT_BY_TYPE,
@@ -591,7 +615,7 @@ def _training_tables(figures):
         _("People trained"),
         key="training_people",
         links=TRAINING_PEOPLE,
-        records=ELSEWHERE,
+        records=TRAININGS,
     )
     # A participant trained at two sites counts once in everyone's figures, but a name
     # or a headcount counts per session, and a session is at one site: those two add up
@@ -614,7 +638,7 @@ def _training_tables(figures):
         _("All sessions"),
         key="training_sessions",
         links=TRAINING_LINKS,
-        records=ELSEWHERE,
+        records=TRAININGS,
     )
     kits = figures.training["kits"]
     labels = dict(Group.choices)
@@ -627,9 +651,33 @@ def _training_tables(figures):
         ],
         key="training_kits",
         links=TRAINING_LINKS,
-        records=ELSEWHERE,
+        records=TRAININGS,
     )
     return [trained, sessions, handed]
+
+
+# How a site's and a trainer's figures relate to those of each site and trainer together:
+# a site's sessions are its trainers' there, a session given by two counted once (at
+# least each one's, at most their sum); a trainer's are theirs at each site, and a
+# session is at one site (their sum). A participant trained counts once either way.
+TRAINED_SESSIONS = {"site": OVERLAP, "staff": SUM, "type": SAME}
+TRAINED_PEOPLE = {"site": OVERLAP, "staff": OVERLAP, "type": SAME}
+
+
+def _trained_tables(figures):
+    """The training tables of one site and trainer together (TRAINED), with how each
+    site's and trainer's figures are made of them."""
+    tables = _training_tables(figures)
+    for table in tables:
+        table.links = dict(TRAINED_SESSIONS)
+        table.row_links = {}
+    people = tables[0]
+    people.links = dict(TRAINED_PEOPLE)
+    people.row_links = {
+        _("Named for a certificate"): TRAINED_SESSIONS,
+        _("Others present (headcount)"): TRAINED_SESSIONS,
+    }
+    return tables
 
 
 def _percent_or_dash(percent):
@@ -762,13 +810,14 @@ CROSSED_TABLES = {
         _service_table(figures),
         _supplies_table(_units(figures), SUPPLY_GROUPS),
     ],
-    AT_CONTACT: lambda figures: [_overdose_table(figures)],
+    RECORDED: lambda figures: [_overdose_table(figures)],
     SITE_AND_STAFF: lambda figures: [
         *_contacts_tables(figures),
         _syringe_table(figures),
         _overdose_table(figures),
         *_referral_tables(figures),
     ],
+    TRAINED: _trained_tables,
 }
 
 
@@ -848,7 +897,12 @@ def linked_set(reports, crossed=None):
                     complete = dimension in table.records_of(label).complete
                     _relate(linked, table.links_of(label)[dimension], total, parts, complete)
     crossed = crossed or {}
-    _add_combinations(linked, labels, crossed)
+    slice_links = {
+        (table.key, label): table.links_of(label)
+        for table in whole.tables
+        for label in labels[table.key]
+    }
+    _add_combinations(linked, labels, crossed, slice_links)
     # Every table of the people served counts the same unique participants, and some
     # figures are parts of others (a reversal is an overdose reported); in every
     # combination of breakdowns as in every slice.
@@ -875,14 +929,28 @@ def linked_set(reports, crossed=None):
     ]
     if all(cell in linked.values for cell in [mailed, *handed]):
         linked.at_most({mailed: 1, **dict.fromkeys(handed, -1)})
+    # The overdose reports nobody recorded are those sent through the public form (imported
+    # ones are left out), whose count the mail table publishes: anyone reading the
+    # definitions knows what no staff member's reports hold. A report made some other
+    # way with no recorder (demo data) leaves the form's at most that.
+    by_form = ("mail", ("all",), _("Reversals reported by mail"))
+    nobody = ("overdose", ("none of", "staff"), _("Overdoses reported"))
+    if by_form in linked.values and nobody in linked.values:
+        if linked.values[by_form] == linked.values[nobody]:
+            linked.equal({by_form: 1, nobody: -1})
+        else:
+            linked.at_most({by_form: 1, nobody: -1})
     return linked
 
 
-def _add_combinations(linked, labels, crossed):
+def _add_combinations(linked, labels, crossed, slice_links):
     """Each combination's figures as unknowns (latent cells: published nowhere, any count
     of 0 or more to an attacker, protected when small), and the relations that make each
     site's, staff member's and type's figure of them: the sum of its combinations' (or,
-    for people counted once, at least each of them and at most their sum)."""
+    for people counted once, at least each of them and at most their sum). A combination
+    with no member of a breakdown (a session held at no site) is part of what no member
+    of it holds, where that is a figure (`slice_links`, the slices' relations, say SUM):
+    what people counted once have beyond the members' is not."""
     parts = defaultdict(list)  # {(key, label, dimension, member): [latent cells]}
     links = {}
     for slice_, report in crossed.items():
@@ -915,12 +983,15 @@ def _add_combinations(linked, labels, crossed):
                 terms[(table.key, slice_, table.total_label)] = -1
                 linked.equal(terms)
     for (key, label, dimension, member), cells in parts.items():
-        slice_ = (dimension, member) if member is not None else ("none of", dimension)
+        breakdown = BREAKDOWN_OF.get(dimension, dimension)
+        if member is None and slice_links.get((key, label), {}).get(breakdown) != SUM:
+            continue
+        slice_ = (breakdown, member) if member is not None else ("none of", breakdown)
         published = (key, slice_, label)
         if published not in linked.values:
             log.warning("suppression: no figure of %s for the combinations of %s", slice_, key)
             continue
-        relation = links[(key, label)][dimension]
+        relation = links[(key, label)][breakdown]
         if relation == SUM:
             linked.equal({**dict.fromkeys(cells, 1), published: -1})
         elif relation == OVERLAP:

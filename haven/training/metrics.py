@@ -168,7 +168,8 @@ def training_figures(scope, by=None):
     With `by` ("site", "staff" or "type"), {member: those figures} for every member of
     that breakdown, from the same five queries: a session belongs to its site's slice
     and to each of its trainers'; the contact-type breakdown does not apply, so every
-    type's figures are the whole's.
+    type's figures are the whole's. With ("site", "staff"), every site (None for none)
+    and trainer together, (3, 7): the sessions held there that they gave.
     """
     period = _PeriodTrainings(scope)
     every = {s["pk"] for s in period.sessions}
@@ -179,9 +180,15 @@ def training_figures(scope, by=None):
     if by == "site":
         for session in period.sessions:
             members[session["site_id"]].add(session["pk"])
-    else:
+    elif by == "staff":
         for session_id, user_id in period.trainers:
             members[user_id].add(session_id)
+    elif tuple(by) == ("site", "staff"):
+        site_of = {session["pk"]: session["site_id"] for session in period.sessions}
+        for session_id, user_id in period.trainers:
+            members[(site_of[session_id], user_id)].add(session_id)
+    else:
+        raise ValueError(f"Trainings are not broken down by {by}.")
     nobody = period.figures(set())
     result = defaultdict(lambda: nobody)
     for member, session_ids in members.items():

@@ -2,6 +2,8 @@
 grouped query per figure; each slice must equal that slice's report built on its own."""
 
 import datetime
+import uuid
+from collections import defaultdict
 
 import pytest
 
@@ -12,6 +14,7 @@ from haven.reports import standard
 from haven.reports.metrics import Scope
 from haven.resources.models import Referral, Resource
 from haven.supplies.models import StockLocation, SyringeCollection
+from haven.training.models import TrainingSession
 
 from .conftest import Q1, at
 
@@ -22,8 +25,8 @@ def figures_of(report):
 
 @pytest.fixture
 def records_of_every_kind(program, sam, olga, downtown):
-    """The small program's contacts, with overdose reports, drug checks, referrals and a
-    syringe collection besides."""
+    """The small program's contacts, with overdose reports, drug checks, referrals, a
+    syringe collection and training sessions besides."""
     area = Area.objects.create(code="85281", name="85281", kind="zip")
     # Reports made at a contact follow its site and type; one made on its own does not.
     street = Encounter.objects.get(contact_type="street", participant__isnull=True)
@@ -32,6 +35,7 @@ def records_of_every_kind(program, sam, olga, downtown):
         (at(1, 5), 2, "survived", sam, fixed),
         (at(2, 5), 1, "died", olga, street),
         (at(3, 6), 1, "survived", None, None),
+        (at(3, 7), 0, "unknown", sam, None),
     ):
         OverdoseReport.objects.create(
             occurred_at=when,
@@ -70,6 +74,23 @@ def records_of_every_kind(program, sam, olga, downtown):
     SyringeCollection.objects.create(
         location=shelf, site=downtown, occurred_at=at(2, 2), recorded_by=olga, syringes=40
     )
+    # Sessions at Downtown by Sam, one with Olga too, and one of Olga's at no site.
+    for site, trainers, headcount in (
+        (downtown, [sam], 12),
+        (downtown, [sam, olga], 8),
+        (None, [olga], 5),
+    ):
+        session = TrainingSession.objects.create(
+            client_uuid=uuid.uuid4(),
+            topic="overdose_response",
+            held_on=datetime.date(2026, 2, 20),
+            site=site,
+            place="" if site else "Public library",
+            audience="participants",
+            headcount=headcount,
+            created_by=trainers[0],
+        )
+        session.trainers.set(trainers)
 
 
 def test_every_grouped_slice_equals_its_report_built_alone(records_of_every_kind, sam, olga, sue):
@@ -91,9 +112,11 @@ def test_every_grouped_slice_equals_its_report_built_alone(records_of_every_kind
 
 
 def test_every_combination_of_breakdowns_equals_its_report_built_alone(records_of_every_kind):
-    """The figures of each combination of site, staff member and type (of site and type for
-    overdose reports, of site and staff member for records that are not contacts), counted
-    grouped, are those of a report filtered by all of them at once."""
+    """The figures of each combination of site, staff member and type (of site and staff
+    member for records that are not contacts, of site and trainer for trainings), counted
+    grouped, are those of a report filtered by all of them at once. (Overdose reports and
+    combinations with no site are checked below by what they add up to: a report filtered
+    by a staff member and a site is one made at that staff member's contact.)"""
     scope = Scope(*Q1)
     crossed = standard.crossed_reports(scope)
     contacted = set(
@@ -102,7 +125,10 @@ def test_every_combination_of_breakdowns_equals_its_report_built_alone(records_o
     assert {c for (_c, dims, c) in crossed if dims == standard.CONTACT} == contacted
     filters = {"site": "site_ids", "staff": "staff_ids", "type": "contact_types"}
     for (_cross, dims, combination), report in crossed.items():
-        chosen = {filters[d]: (member,) for d, member in zip(dims, combination, strict=True)}
+        if dims == standard.RECORDED or None in combination:
+            continue
+        breakdowns = standard.breakdowns_of(dims)
+        chosen = {filters[d]: (member,) for d, member in zip(breakdowns, combination, strict=True)}
         alone = {table.key: table for table in standard.every_table(Scope(*Q1, **chosen)).tables}
         compared = 0
         for table in report.tables:
@@ -130,3 +156,47 @@ def test_every_row_classified_by_breakdowns_together_has_its_combinations(record
             dims = table.records_of(label).crossed
             if dims:
                 assert (dims, table.key, label) in split, (table.key, label)
+
+
+def test_every_report_and_session_is_in_the_combinations_each_slice_adds_up(
+    records_of_every_kind, sam, olga, sue
+):
+    """An overdose report is in one combination of site, recorder and type, or of its
+    recorder alone when no site holds it (nobody: the public form); a session in one of its
+    site (or none) and each of its trainers. Each site's, staff member's and type's reports
+    are the sum of their combinations', and each trainer's sessions, a session held at
+    one site."""
+    scope = Scope(*Q1)
+    members = {
+        "site": [*Site.objects.order_by("pk").values_list("pk", flat=True)],
+        "staff": [sam.pk, olga.pk, sue.pk],
+        "type": ["fixed", "mobile", "street", "mail", "virtual"],
+    }
+    slices = standard.linked_reports(scope, members)
+    crossed = standard.crossed_reports(scope)
+
+    def figure(report, key, label):
+        return dict(next(t for t in report.tables if t.key == key).rows).get(label, 0)
+
+    for dims, key, label in (
+        (standard.RECORDED, "overdose", "Overdoses reported"),
+        (standard.RECORDED, "overdose", "Reversals reported"),
+        (standard.TRAINED, "training_sessions", "All sessions"),
+    ):
+        sums = defaultdict(int)
+        for (_cross, kind, combination), report in crossed.items():
+            if kind == dims:
+                for breakdown, member in zip(standard.breakdowns_of(dims), combination):
+                    sums[(breakdown, member)] += figure(report, key, label)
+        assert sum(sums[("staff", pk)] for pk in members["staff"]), (key, label)
+        for (breakdown, member), total in sums.items():
+            if dims == standard.TRAINED and breakdown == "site":
+                continue  # a session given by two is in two of its site's combinations
+            if member is not None:
+                assert total == figure(slices[(breakdown, member)], key, label), (breakdown, member)
+        whole = figure(slices[("all",)], key, label)
+        staff = sum(figure(slices[("staff", pk)], key, label) for pk in members["staff"])
+        if dims == standard.RECORDED:
+            assert sums[("staff", None)] == whole - staff
+            sites = sum(figure(slices[("site", pk)], key, label) for pk in members["site"])
+            assert sums[("site", None)] == whole - sites > 0
