@@ -59,6 +59,14 @@ SCENARIOS = {
 }
 
 
+def autogrouped():
+    """Whether Linux shares the CPU between sessions before priorities count."""
+    try:
+        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return False
+
+
 def work_on_a_copy():
     """Point this run (and the servers it starts) at a copy of the benchmark database;
     returns what drops the copy."""
@@ -468,6 +476,12 @@ def run_scenarios(args):
             "database": connection.vendor,
             "load_average_before": os.getloadavg()[0],
         }
+        if autogrouped():
+            print(
+                "The kernel groups processes by session (sched_autogroup_enabled = 1): a process"
+                " at the lowest priority in another session still takes a core from this run"
+                " (docs/performance.md, eleventh pass)."
+            )
         if connection.vendor == "postgresql":
             # The planner's costs decide how a save reads the bag (docs/deploy.md).
             with connection.cursor() as cursor:
