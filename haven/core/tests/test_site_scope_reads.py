@@ -31,19 +31,6 @@ from .test_audit_sweep import walk
 from .test_site_scope_writes import page, statements, without_numbers
 
 
-@pytest.fixture
-def site_scope(settings):
-    settings.HAVEN_RECORD_SCOPE = "site"
-
-
-@pytest.fixture
-def nobodys_code(db):
-    code = codes.generate()
-    while Participant.objects.filter(card_code=code).exists():
-        code = codes.generate()
-    return code
-
-
 def assert_read_as_nobodys_code(send, sunny, nobodys_code, status):
     """Olga sends Sunny's code, then nobody's: the same answer, the same statements."""
     send(codes.format_code(nobodys_code))  # a session's first request reads more

@@ -35,19 +35,6 @@ from haven.training.models import Attendee
 
 
 @pytest.fixture
-def site_scope(settings):
-    settings.HAVEN_RECORD_SCOPE = "site"
-
-
-@pytest.fixture
-def nobodys_code(db):
-    code = codes.generate()
-    while Participant.objects.filter(card_code=code).exists():
-        code = codes.generate()
-    return code
-
-
-@pytest.fixture
 def eastside_session(olga, eastside):
     """A session at Eastside, where Olga lists attendees."""
     data = SessionData(
