@@ -109,14 +109,16 @@ def assert_answered_as_nobodys_code(send, sunny, nobodys_code):
 # The web forms -------------------------------------------------------------------
 
 
-def quick_log(client, eastside, card_code, client_uuid):
+def quick_log(client, eastside, who, client_uuid, field="card_code"):
+    """The quick log for whoever the card code `who` names (or, with
+    field="participant", the recent participant chosen: `who` is an id)."""
     return client.post(
         reverse("outreach:quick_log"),
         {
             "client_uuid": str(client_uuid),
             "site": eastside.pk,
             "contact_type": "mobile",
-            "card_code": card_code,
+            field: who,
         },
     )
 
@@ -415,24 +417,13 @@ def assert_answered_as_nobodys_id(send, sunny, nobodys_id):
     return for_sunny
 
 
-def quick_log_by_id(client, eastside, participant_id, client_uuid):
-    """The quick log with a recent participant chosen (sent by id, not card code)."""
-    return client.post(
-        reverse("outreach:quick_log"),
-        {
-            "client_uuid": str(client_uuid),
-            "site": eastside.pk,
-            "contact_type": "mobile",
-            "participant": participant_id,
-        },
-    )
-
-
 def test_in_site_scope_the_quick_log_answers_as_for_an_id_nobody_has(
     site_scope, login, olga, eastside, participant, nobodys_id
 ):
     client, client_uuid = login(olga), uuid.uuid4()
-    send = lambda participant_id: quick_log_by_id(client, eastside, participant_id, client_uuid)  # noqa: E731
+    send = lambda participant_id: quick_log(  # noqa: E731
+        client, eastside, participant_id, client_uuid, field="participant"
+    )
     answer = assert_answered_as_nobodys_id(send, participant, nobodys_id)
     assert answer.status_code == 400
     assert answer.context["form"].errors["participant"] == [
