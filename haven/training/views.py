@@ -72,17 +72,29 @@ def get_session_for_user(request, session_id):
 
 def get_attendee_for_user(request, attendee_id):
     """An attendee, for those who may see their session; in site scope, a participant
-    out of the user's record scope only for the session's trainers (marked beyond_scope)."""
-    attendee = get_object_or_404(
-        Attendee.objects.select_related("session", "participant"), pk=attendee_id
-    )
+    out of the user's record scope only for the session's trainers (marked beyond_scope).
+
+    In site scope the id is read among the attendees the user may reach, in one
+    statement: the id of another site's participant, to anyone who does not run
+    their session, is asked the same query as an id nobody has and answered by
+    the same 404 (where a 403 confirmed that someone of another site came).
+    """
+    attendees = Attendee.objects.select_related("session", "participant")
+    if access.site_scoped(request.user):
+        runs = TrainingSession.objects.filter(
+            Q(created_by=request.user) | Q(trainers=request.user)
+        ).values("pk")
+        attendees = attendees.filter(
+            Q(participant__isnull=True)
+            | Q(participant__in=access.openable(request.user, Participant.objects.all()))
+            | Q(session__in=runs)
+        )
+    attendee = get_object_or_404(attendees, pk=attendee_id)
     if not may_see_session(request.user, attendee.session):
         raise PermissionDenied
     attendee.beyond_scope = attendee.participant is not None and not (
         access.may_open_participant(request.user, attendee.participant)
     )
-    if attendee.beyond_scope and not runs_session(request.user, attendee.session):
-        raise PermissionDenied
     return attendee
 
 

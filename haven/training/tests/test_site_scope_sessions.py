@@ -14,16 +14,19 @@ import datetime
 import uuid
 
 import pytest
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import make_user
 from haven.consents.actions import do_record_consent
 from haven.core.models import AuditEntry
+from haven.core.tests.test_site_scope_writes import without_numbers
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
+from haven.training import urls as training_urls
 from haven.training.actions import do_add_attendee, do_issue_certificate
-from haven.training.models import Certificate
+from haven.training.models import Attendee, Certificate
 from haven.training.views import BEYOND_SCOPE
 
 from .conftest import take_quiz
@@ -187,13 +190,65 @@ def test_in_site_scope_site_staff_who_train_nobody_there_are_not_shown_the_atten
     assert CERTIFICATE_NAME not in text
     assert BEYOND not in text
     assert_shows_nothing_of_his_record(text, participant)
+    # His attendee's id is answered as an id nobody has (see below).
     for name in ("training:certificate_issue", "training:certificate_revoke"):
         refused = client.post(reverse(name, args=[sunny_at_eastside.pk]))
-        assert refused.status_code == 403, name
+        assert refused.status_code == 404, name
     refused = client.get(reverse("training:certificate_pdf", args=[sunny_at_eastside.pk]))
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     assert not Certificate.objects.exists()
     assert not AuditEntry.objects.filter(participant=participant, user=esther).exists()
+
+
+ATTENDEE_ROUTES = [
+    "training:certificate_issue",
+    "training:certificate_pdf",
+    "training:certificate_revoke",
+]
+
+
+def test_every_attendee_route_is_checked_below():
+    names = {
+        f"training:{pattern.name}"
+        for pattern in training_urls.urlpatterns
+        if "attendee_id" in pattern.pattern.regex.groupindex
+    }
+    assert names == set(ATTENDEE_ROUTES)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("route", ATTENDEE_ROUTES)
+def test_in_site_scope_site_staff_who_train_nobody_there_get_his_attendee_as_nobodys(
+    route, method, site_scope, login, esther, participant, eastside_session, sunny_at_eastside
+):
+    client = login(esther)
+    nobodys_id = Attendee.objects.aggregate(Max("pk"))["pk__max"] + 1000
+    send = lambda attendee_id: getattr(client, method)(reverse(route, args=[attendee_id]))  # noqa: E731
+    send(nobodys_id)  # a session's first request reads more
+    for_sunny, for_nobody = send(sunny_at_eastside.pk), send(nobodys_id)
+    assert for_nobody.status_code in (404, 405), for_nobody.content
+    assert (for_sunny.status_code, for_sunny.content) == (
+        for_nobody.status_code,
+        for_nobody.content,
+    )
+    assert without_numbers(send, sunny_at_eastside.pk) == without_numbers(send, nobodys_id)
+    assert not Certificate.objects.exists()
+    assert not AuditEntry.objects.filter(participant=participant, user=esther).exists()
+
+
+@pytest.mark.parametrize("trainer", ["olga", "sam"])
+def test_in_site_scope_the_trainers_and_maker_still_reach_his_attendee(
+    trainer, request, site_scope, login, eastside_session, sunny_at_eastside
+):
+    # Olga made the session and trains it, out of his record scope; Sam trains it, in it.
+    client = login(request.getfixturevalue(trainer))
+    issued = client.post(reverse("training:certificate_issue", args=[sunny_at_eastside.pk]))
+    assert issued.status_code == 302
+    pdf = client.get(reverse("training:certificate_pdf", args=[sunny_at_eastside.pk]))
+    assert pdf.status_code == 200
+    revoked = client.post(reverse("training:certificate_revoke", args=[sunny_at_eastside.pk]))
+    assert revoked.status_code == 302
+    assert Certificate.objects.get(attendee=sunny_at_eastside).revoked_at is not None
 
 
 def test_in_site_scope_the_maker_of_a_session_runs_it_too(
@@ -209,8 +264,9 @@ def test_in_site_scope_staff_with_no_part_in_a_session_are_still_refused_it(
 ):
     client = login(esther)
     assert session_page(client, shared_session).status_code == 403
+    # Sunny, of another site, is answered as an id nobody has, as above.
     pdf = client.get(reverse("training:certificate_pdf", args=[sunny_at_shared.pk]))
-    assert pdf.status_code == 403
+    assert pdf.status_code == 404
 
 
 def test_in_program_scope_a_co_trainer_of_another_site_sees_the_card_code(
