@@ -202,13 +202,19 @@ def _session_context(request, session, attendee_form=None):
     rows = []
     for attendee in attendees:
         taken = {a.stage: a for a in attempts if a.attendee_id == attendee.pk}
+        printable = attendee.name_may_be_printed()
         rows.append(
             {
                 "attendee": attendee,
                 "beyond_scope": attendee.beyond_scope,
                 # Only a name its holder still lets be printed, whoever reads the page:
                 # one taken back on their consents page is no longer shown anywhere.
-                "name": attendee.name if attendee.name_may_be_printed() else "",
+                "name": attendee.name if printable else "",
+                # A name kept with consent and taken back since: no certificate
+                # may be issued, and the row says why instead of offering one.
+                "name_taken_back": bool(
+                    attendee.consents_to_named_certificate and attendee.name and not printable
+                ),
                 "attempts": taken,
                 "passed": any(
                     attempt.passed()

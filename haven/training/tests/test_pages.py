@@ -10,9 +10,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from haven.consents.actions import do_record_consent
 from haven.core.models import AuditEntry
 from haven.participants.models import Participant
-from haven.training.models import Attendee, CourseText, Question, QuizAttempt, TrainingSession
+from haven.training.actions import do_add_attendee
+from haven.training.models import (
+    Attendee,
+    Certificate,
+    CourseText,
+    Question,
+    QuizAttempt,
+    TrainingSession,
+)
 
 from .conftest import answers, take_quiz
 
@@ -171,6 +180,48 @@ def test_issuing_and_revoking_from_the_session_page(login, sam, named_attendee):
     client.post(reverse("training:certificate_revoke", args=[named_attendee.pk]))
     named_attendee.certificate.refresh_from_db()
     assert named_attendee.certificate.revoked_at is not None
+
+
+TAKEN_BACK = "No certificate can be issued: the name was taken back on their consents page."
+
+
+def test_a_name_taken_back_is_offered_no_certificate_and_the_page_says_why(
+    login, sam, session, participant
+):
+    attendee, _created = do_add_attendee(
+        session,
+        client_uuid=uuid.uuid4(),
+        by=sam,
+        participant=participant,
+        name="Rosa Díaz",
+        consent=True,
+    )
+    take_quiz("post", attendee=attendee)
+    issue = reverse("training:certificate_issue", args=[attendee.pk])
+    client = login(sam)
+    offered = client.get(reverse("training:session", args=[session.pk])).content.decode()
+    assert issue in offered and TAKEN_BACK not in offered
+    # Later, on his consents page, he refused to have his name printed.
+    do_record_consent(
+        participant,
+        kind="certificate_name",
+        decision="refused",
+        how="spoken",
+        language="en",
+        by=sam,
+    )
+    page = client.get(reverse("training:session", args=[session.pk])).content.decode()
+    assert issue not in page
+    assert "Issue certificate" not in page
+    assert TAKEN_BACK in page
+    spanish = client.get(
+        reverse("training:session", args=[session.pk]), HTTP_ACCEPT_LANGUAGE="es"
+    ).content.decode()
+    assert "No se puede emitir un certificado: el nombre se retiró" in spanish
+    # A POST all the same is still refused, with the reason.
+    refused = client.post(issue, follow=True)
+    assert "was withdrawn, refused or has run out" in refused.content.decode()
+    assert not Certificate.objects.exists()
 
 
 def test_the_course_shows_the_programs_good_samaritan_paragraph(client, login, max_manager):
