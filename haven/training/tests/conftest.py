@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
+from haven.consents.actions import do_record_consent
 from haven.supplies.actions import do_receive_stock
 from haven.supplies.models import StockLocation
 from haven.training.actions import SessionData, do_add_attendee, do_record_session, do_submit_quiz
@@ -94,3 +95,30 @@ def named_attendee(session, sam):
     return do_add_attendee(
         session, client_uuid=uuid.uuid4(), by=sam, name="Rosa Díaz", consent=True
     )[0]
+
+
+def named_participant(session, by, participant, name="Rosa Díaz"):
+    """The participant listed at the session under `name` (consent given), quiz taken."""
+    attendee, _created = do_add_attendee(
+        session,
+        client_uuid=uuid.uuid4(),
+        by=by,
+        participant=participant,
+        name=name,
+        consent=True,
+    )
+    take_quiz("post", attendee=attendee)
+    return attendee
+
+
+def answer_on_their_consents_page(participant, by, decision, **fields):
+    """The participant's answer about a name on a certificate, given on their consents page."""
+    return do_record_consent(
+        participant,
+        kind="certificate_name",
+        decision=decision,
+        how="spoken",
+        language="en",
+        by=by,
+        **fields,
+    )

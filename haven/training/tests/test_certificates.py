@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from haven.consents.actions import do_record_consent, do_withdraw_consent
+from haven.consents.actions import do_withdraw_consent
 from haven.consents.models import Consent
 from haven.core.tests.pdf_pictures import assert_printable, letters_drawn, page_text, qr_codes
 from haven.training import certificates
@@ -25,7 +25,7 @@ from haven.training.actions import (
 )
 from haven.training.models import Attendee, Certificate
 
-from .conftest import take_quiz
+from .conftest import answer_on_their_consents_page, named_participant, take_quiz
 
 
 @pytest.fixture
@@ -180,31 +180,6 @@ def test_a_chinese_name_prints_in_letters_not_question_marks(session, sam, size)
 
 # A participant's consent to a name on a certificate is also one of their consent
 # records (haven/consents): the newest answer wins, wherever it was given.
-
-
-def named_participant(session, sam, participant):
-    attendee, _ = do_add_attendee(
-        session,
-        client_uuid=uuid.uuid4(),
-        by=sam,
-        participant=participant,
-        name="Rosa Díaz",
-        consent=True,
-    )
-    take_quiz("post", attendee=attendee)
-    return attendee
-
-
-def answer_on_their_consents_page(participant, sam, decision, **fields):
-    return do_record_consent(
-        participant,
-        kind="certificate_name",
-        decision=decision,
-        how="spoken",
-        language="en",
-        by=sam,
-        **fields,
-    )
 
 
 def test_a_participant_who_withdrew_their_name_consent_gets_no_named_certificate(

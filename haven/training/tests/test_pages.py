@@ -10,10 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from haven.consents.actions import do_record_consent
 from haven.core.models import AuditEntry
 from haven.participants.models import Participant
-from haven.training.actions import do_add_attendee
 from haven.training.models import (
     Attendee,
     Certificate,
@@ -23,7 +21,7 @@ from haven.training.models import (
     TrainingSession,
 )
 
-from .conftest import answers, take_quiz
+from .conftest import answer_on_their_consents_page, answers, named_participant, take_quiz
 
 ROLES = ["specialist", "other_site_specialist", "supervisor", "manager", "analyst", "admin"]
 
@@ -188,28 +186,13 @@ TAKEN_BACK = "No certificate can be issued: the name was taken back on their con
 def test_a_name_taken_back_is_offered_no_certificate_and_the_page_says_why(
     login, sam, session, participant
 ):
-    attendee, _created = do_add_attendee(
-        session,
-        client_uuid=uuid.uuid4(),
-        by=sam,
-        participant=participant,
-        name="Rosa Díaz",
-        consent=True,
-    )
-    take_quiz("post", attendee=attendee)
+    attendee = named_participant(session, sam, participant)
     issue = reverse("training:certificate_issue", args=[attendee.pk])
     client = login(sam)
     offered = client.get(reverse("training:session", args=[session.pk])).content.decode()
     assert issue in offered and TAKEN_BACK not in offered
     # Later, on his consents page, he refused to have his name printed.
-    do_record_consent(
-        participant,
-        kind="certificate_name",
-        decision="refused",
-        how="spoken",
-        language="en",
-        by=sam,
-    )
+    answer_on_their_consents_page(participant, sam, "refused")
     page = client.get(reverse("training:session", args=[session.pk])).content.decode()
     assert issue not in page
     assert "Issue certificate" not in page

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from haven.consents.actions import do_record_consent
 from haven.core.models import AuditEntry
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
@@ -26,7 +25,7 @@ from haven.training.actions import (
 from haven.training.models import Attendee, Certificate
 from haven.training.tasks import send_refresher_reminders
 
-from .conftest import take_quiz
+from .conftest import answer_on_their_consents_page, take_quiz
 
 NOW = datetime.datetime(2026, 6, 1, 16, 0, tzinfo=datetime.UTC)
 TODAY = timezone.localdate(NOW)
@@ -49,17 +48,6 @@ def course_certificate(
         expires_on=today + datetime.timedelta(days=expires_in)
     )
     return Certificate.objects.get(pk=certificate.pk)
-
-
-def answer_on_their_consents_page(participant, by, decision):
-    return do_record_consent(
-        participant,
-        kind="certificate_name",
-        decision=decision,
-        how="spoken",
-        language="en",
-        by=by,
-    )
 
 
 def session_certificate(session, by, name, expires_in, email="", today=TODAY):

@@ -19,17 +19,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import make_user
-from haven.consents.actions import do_record_consent
 from haven.core.models import AuditEntry
 from haven.core.tests.test_site_scope_writes import without_numbers
 from haven.participants.actions import do_merge_participants
 from haven.participants.models import Participant
 from haven.training import urls as training_urls
-from haven.training.actions import do_add_attendee, do_issue_certificate
+from haven.training.actions import do_issue_certificate
 from haven.training.models import Attendee, Certificate
 from haven.training.views import BEYOND_SCOPE
 
-from .conftest import take_quiz
+from .conftest import answer_on_their_consents_page, named_participant
 
 CERTIFICATE_NAME = "Alex Rivera"
 BEYOND = "A participant of a site outside yours"
@@ -46,19 +45,6 @@ def esther(eastside):
     return make_user("esther", "specialist", [eastside])
 
 
-def list_sunny(session, sam, participant):
-    attendee, _created = do_add_attendee(
-        session,
-        client_uuid=uuid.uuid4(),
-        by=sam,
-        participant=participant,
-        name=CERTIFICATE_NAME,
-        consent=True,
-    )
-    take_quiz("post", attendee=attendee)
-    return attendee
-
-
 @pytest.fixture
 def shared_session(make_session, sam, olga, downtown):
     """Held Downtown, given by Sam with Olga."""
@@ -67,7 +53,7 @@ def shared_session(make_session, sam, olga, downtown):
 
 @pytest.fixture
 def sunny_at_shared(shared_session, sam, participant):
-    return list_sunny(shared_session, sam, participant)
+    return named_participant(shared_session, sam, participant, CERTIFICATE_NAME)
 
 
 @pytest.fixture
@@ -78,7 +64,7 @@ def eastside_session(make_session, sam, olga, eastside):
 
 @pytest.fixture
 def sunny_at_eastside(eastside_session, sam, participant):
-    return list_sunny(eastside_session, sam, participant)
+    return named_participant(eastside_session, sam, participant, CERTIFICATE_NAME)
 
 
 def session_page(client, session):
@@ -144,14 +130,7 @@ def test_in_site_scope_a_co_trainer_is_not_shown_a_name_taken_back(
     site_scope, login, sam, olga, participant, shared_session, sunny_at_shared
 ):
     # Sunny refused, on his consents page Downtown, to have his name printed.
-    do_record_consent(
-        participant,
-        kind="certificate_name",
-        decision="refused",
-        how="spoken",
-        language="en",
-        by=sam,
-    )
+    answer_on_their_consents_page(participant, sam, "refused")
     text = session_page(login(olga), shared_session).content.decode()
     assert BEYOND in text
     assert CERTIFICATE_NAME not in text
@@ -296,7 +275,8 @@ def test_in_site_scope_the_expiring_list_counts_a_linked_record_as_the_search_do
     # to him, so Esther, of Eastside, may open him (and find him by card code).
     duplicate = Participant.objects.create(created_by=olga, enrolled_site=eastside)
     do_merge_participants(duplicate=duplicate, keeper=participant, by=sue)
-    certificate = issue(list_sunny(eastside_session, sam, participant), sam)
+    attendee = named_participant(eastside_session, sam, participant, CERTIFICATE_NAME)
+    certificate = issue(attendee, sam)
     page = expiring_page(login(esther))
     assert page.context["certificates"] == [certificate]
     assert CERTIFICATE_NAME in page.content.decode()
@@ -332,14 +312,7 @@ def test_in_site_scope_the_expiring_list_shows_no_name_taken_back(
     site_scope, login, sam, olga, participant, shared_session, sunny_at_shared
 ):
     issue(sunny_at_shared, sam)
-    do_record_consent(
-        participant,
-        kind="certificate_name",
-        decision="refused",
-        how="spoken",
-        language="en",
-        by=sam,
-    )
+    answer_on_their_consents_page(participant, sam, "refused")
     assert CERTIFICATE_NAME not in expiring_page(login(olga)).content.decode()
 
 
